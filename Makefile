@@ -1,0 +1,40 @@
+# The two commands of the README: `make run` and `make test`.
+# Each does all set-up on a fresh machine: Debian libraries Qt needs, .venv, editable install.
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+QT_DEBS := libegl1 libgl1 libxkbcommon0 libfontconfig1 libglib2.0-0 libdbus-1-3 libx11-6 fonts-dejavu-core
+XVFB_DEBS := xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-render-util0 libxcb-image0 libxkbcommon-x11-0
+
+.PHONY: run test setup system-deps clean bench
+
+setup: system-deps $(STAMP)
+
+system-deps:
+	@bash scripts/ensure-debs.sh $(QT_DEBS)
+
+$(STAMP): pyproject.toml
+	@command -v $(PY) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PY) not found)"; exit 1; }
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	@touch $(STAMP)
+
+run: setup
+	@if [ -z "$$DISPLAY" ] && [ -z "$$WAYLAND_DISPLAY" ] && [ -z "$$QT_QPA_PLATFORM" ]; then \
+		bash scripts/ensure-debs.sh $(XVFB_DEBS) && \
+		echo "No display: starting the window under xvfb-run" && \
+		xvfb-run -a -s "-screen 0 1600x1000x24" $(BIN)/margin-workstation $(ARGS); \
+	else $(BIN)/margin-workstation $(ARGS); fi
+
+test: setup
+	$(BIN)/ruff check workstation tests benchmarks
+	$(BIN)/lint-imports
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: setup
+	$(BIN)/python benchmarks/bench_margin.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

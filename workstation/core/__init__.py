@@ -1,0 +1,1 @@
+"""The margin engine: pure Python + numpy. Never imports Qt, pyqtgraph, the store or the UI."""
