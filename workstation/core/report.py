@@ -1,0 +1,153 @@
+"""The margin report of an account or a pool: the CLI contract's JSON, as a dict.
+
+`build_report(portfolio, "account:ID" | "pool:ID")`, `build_reports(portfolio)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from workstation.core.attribution import attribute
+from workstation.core.book import Book
+from workstation.core.errors import ScopeError
+from workstation.core.liquidation import liquidation
+from workstation.core.margin import RiskModel, Scope
+from workstation.core.model import Account, Portfolio
+from workstation.core.profiles import Profile, get_profile, load_profiles
+from workstation.core.valuation import greeks, marks
+
+
+def scope_names(portfolio: Portfolio) -> list[str]:
+    return [f"account:{a.id}" for a in portfolio.accounts] + [f"pool:{p.id}" for p in portfolio.pools]
+
+
+def _profiles(portfolio: Portfolio) -> dict[str, Profile]:
+    return load_profiles(portfolio.profiles or None)
+
+
+def _account_scope(portfolio: Portfolio, acc: Account, profiles: Mapping[str, Profile]) -> Scope:
+    rows = [(acc.id, p) for p in acc.positions]
+    return Scope(name=f"account:{acc.id}", book=Book.from_positions(rows, portfolio),
+                 collateral=dict(acc.collateral), profile=get_profile(acc.profile, profiles),
+                 mode=acc.margin_mode, base_currency=portfolio.base_currency)
+
+
+def make_scope(portfolio: Portfolio, scope: str, profiles: Mapping[str, Profile] | None = None) -> Scope:
+    """Positions, collateral, profile and mode of `account:ID` or `pool:ID`."""
+    profiles = profiles if profiles is not None else _profiles(portfolio)
+    kind, _, ident = scope.partition(":")
+    if kind == "account":
+        try:
+            return _account_scope(portfolio, portfolio.account(ident), profiles)
+        except KeyError:
+            raise ScopeError(f"no account {ident!r}; accounts: "
+                             + ", ".join(a.id for a in portfolio.accounts)) from None
+    if kind == "pool":
+        try:
+            pool = portfolio.pool(ident)
+        except KeyError:
+            raise ScopeError(f"no pool {ident!r}; pools: "
+                             + ", ".join(p.id for p in portfolio.pools)) from None
+        members = [portfolio.account(a) for a in pool.accounts]
+        rows = [(acc.id, p) for acc in members for p in acc.positions]
+        collateral: dict[str, float] = {}
+        for acc in members:
+            for asset, amount in acc.collateral.items():
+                collateral[asset] = collateral.get(asset, 0.0) + amount
+        return Scope(name=scope, book=Book.from_positions(rows, portfolio), collateral=collateral,
+                     profile=get_profile(pool.profile, profiles), mode=pool.margin_mode,
+                     base_currency=portfolio.base_currency, members=list(pool.accounts))
+    raise ScopeError(f"scope must be account:ID or pool:ID, not {scope!r}")
+
+
+def _f(x: float) -> float:
+    """A JSON-safe float (no -0.0)."""
+    x = float(x)
+    return 0.0 if x == 0 else x
+
+
+def _greeks_by_underlying(model: RiskModel, g) -> dict[str, dict[str, float]]:
+    book = model.book
+    out: dict[str, dict[str, float]] = {}
+    und = sorted(set(book.und.tolist()) | {int(a) for a in model.coll_idx if not model.stable[a]})
+    for a in und:
+        mask = book.und == a
+        delta = float(g.delta[mask].sum())
+        for idx, amt in zip(model.coll_idx, model.coll_amt, strict=True):
+            if idx == a:
+                delta += float(amt)
+        out[book.assets[a]] = {
+            "delta": _f(delta), "gamma": _f(g.gamma[mask].sum()),
+            "vega": _f(g.vega[mask].sum()), "theta": _f(g.theta[mask].sum()),
+        }
+    return out
+
+
+def report_for_scope(scope: Scope, *, with_liquidation: bool = True) -> dict[str, Any]:
+    model = RiskModel(scope)
+    book = model.book
+    risk = model.portfolio_risk() if model.mode == "portfolio" else None
+    if risk is not None:
+        im, mm = risk.im, risk.mm
+    else:
+        im, mm = model.requirement()
+    attr = attribute(model, risk)
+    collateral_value = float(model.collateral_value()) + model.isolated_total()
+    equity = model.equity()
+    mk = marks(book)
+    g = greeks(book)
+    positions = []
+    for i in range(len(book)):
+        positions.append({
+            "id": book.ids[i], "account": book.account[i],
+            "mark_price": _f(mk.mark_price[i]), "market_value": _f(mk.market_value[i]),
+            "unrealized_pnl": _f(mk.unrealized_pnl[i]),
+            "delta": _f(g.delta[i]), "gamma": _f(g.gamma[i]), "vega": _f(g.vega[i]),
+            "theta": _f(g.theta[i]),
+            "standalone_margin": _f(attr.standalone[i]), "marginal_margin": _f(attr.marginal[i]),
+            "component_margin": _f(attr.component[i]),
+        })
+    standalone = float(np.sum(attr.standalone))
+    report: dict[str, Any] = {
+        "scope": scope.name,
+        "base_currency": scope.base_currency,
+        "collateral_value": _f(collateral_value),
+        "equity": _f(equity),
+        "initial_margin": _f(im),
+        "maintenance_margin": _f(mm),
+        "margin_usage": _usage(mm, equity),
+        "standalone_initial_margin": _f(standalone),
+        "offset": _f(standalone - im),
+        "positions": positions,
+        "collateral_components": {k: _f(v) for k, v in attr.collateral.items()},
+        "greeks": _greeks_by_underlying(model, g),
+        "liquidation": liquidation(model) if with_liquidation else {},
+    }
+    return report
+
+
+def _usage(mm: float, equity: float) -> float | None:
+    """MM / equity; None when equity <= 0 (already past liquidation, the ratio means nothing)."""
+    if equity <= 0:
+        return None if mm > 0 or equity < 0 else 0.0
+    return _f(mm / equity)
+
+
+def build_report(portfolio: Portfolio, scope: str, *, with_liquidation: bool = True) -> dict[str, Any]:
+    profiles = _profiles(portfolio)
+    sc = make_scope(portfolio, scope, profiles)
+    report = report_for_scope(sc, with_liquidation=with_liquidation)
+    if scope.startswith("pool:"):
+        seg = 0.0
+        for acc_id in sc.members:
+            member = _account_scope(portfolio, portfolio.account(acc_id), profiles)
+            seg += RiskModel(member).requirement()[0]
+        report["segregated_initial_margin"] = _f(seg)
+    return report
+
+
+def build_reports(portfolio: Portfolio) -> list[dict[str, Any]]:
+    return [build_report(portfolio, s) for s in scope_names(portfolio)]

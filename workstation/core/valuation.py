@@ -1,0 +1,136 @@
+"""Values, P&L and Greeks of a book, in the base currency, vectorised over positions and scenarios.
+
+Position value V (what enters equity; a scenario's P&L is V(shocked) - V(now)):
+    spot                q * S
+    linear perpetual    q * (S - entry)
+    linear future       q * (F - entry),                 F = S * exp(r T)
+    inverse perpetual   q * (1/entry - 1/S) * S          (q in USD; = q * (S/entry - 1))
+    inverse future      q * (1/entry - 1/F) * S          (coin P&L converted at spot)
+    option              q * Black76(F, K, T, vol) * 1    (inverse options hold the same base value)
+    expired option      q * intrinsic(settlement_price)  (constant)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from workstation.core.book import FUTURE, OPTION, PERPETUAL, SPOT, Book
+from workstation.core.pricing import black76, spot_greeks
+
+
+def _intrinsic(book: Book) -> np.ndarray:
+    """Intrinsic value per unit of expired options at their settlement price (0 elsewhere)."""
+    with np.errstate(invalid="ignore"):
+        payoff = np.where(book.is_call, book.settle - book.strike, book.strike - book.settle)
+    return np.where(book.expired, np.maximum(payoff, 0.0), 0.0)
+
+
+def values(book: Book, spot: np.ndarray | None = None, vol: np.ndarray | None = None) -> np.ndarray:
+    """Base-currency value of every position at per-position `spot` (shape (..., n)) and `vol`.
+
+    `spot` defaults to the book's prices; `vol` to each option's own vol. Broadcasting lets a
+    caller pass a (scenarios, n) matrix and get a (scenarios, n) matrix of values back.
+    """
+    s = book.spot if spot is None else np.asarray(spot, dtype=float)
+    v_in = book.vol if vol is None else np.asarray(vol, dtype=float)
+    shape = np.broadcast_shapes(s.shape, book.qty.shape, v_in.shape)
+    s = np.broadcast_to(s, shape)
+    q, r, T = book.qty, book.rate, book.tte
+    out = np.zeros(shape)
+
+    growth = np.exp(r * T)  # F/S for futures; T = 0 for spot and perpetuals gives 1
+    mark = s * np.where(book.kind == FUTURE, growth, 1.0)
+    lin = ~book.inverse
+    delta_one = (book.kind == PERPETUAL) | (book.kind == FUTURE)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inv_val = q * (1.0 / book.entry - 1.0 / mark) * s
+    out = np.where(book.kind == SPOT, q * s, out)
+    out = np.where(delta_one & lin, q * (mark - book.entry), out)
+    out = np.where(delta_one & book.inverse, inv_val, out)
+    out = np.where(book.expired, q * _intrinsic(book), out)
+
+    opt = np.flatnonzero(book.is_option)
+    if opt.size:
+        so = s[..., opt]
+        vo = np.broadcast_to(v_in, shape)[..., opt]
+        To = T[opt]
+        price = black76(so * np.exp(r * To), book.strike[opt], To, vo, r, book.is_call[opt])
+        out[..., opt] = q[opt] * price
+    return out
+
+
+@dataclass(frozen=True)
+class Greeks:
+    """Per-position Greeks in base currency: delta per 1 unit of spot, gamma per unit squared,
+    vega per vol point (0.01), theta per calendar day (spot held)."""
+
+    delta: np.ndarray
+    gamma: np.ndarray
+    vega: np.ndarray
+    theta: np.ndarray
+    coin_delta: np.ndarray  # inverse options: q * (dC/dS_unit - price in coin); others: delta
+
+
+def greeks(book: Book) -> Greeks:
+    n = len(book)
+    q, r, T, s = book.qty, book.rate, book.tte, book.spot
+    delta = np.zeros(n)
+    gamma = np.zeros(n)
+    vega = np.zeros(n)
+    theta = np.zeros(n)
+    lin = ~book.inverse
+    growth = np.exp(r * T)
+    delta = np.where(book.kind == SPOT, q, delta)
+    delta = np.where((book.kind == PERPETUAL) & lin, q, delta)
+    delta = np.where((book.kind == FUTURE) & lin, q * growth, delta)
+    theta = np.where((book.kind == FUTURE) & lin, -q * s * r * growth / 365.0, theta)
+    delta = np.where(((book.kind == PERPETUAL) | (book.kind == FUTURE)) & book.inverse,
+                     q / book.entry, delta)
+    theta = np.where((book.kind == FUTURE) & book.inverse, -q * r / growth / 365.0, theta)
+    coin_delta = delta.copy()
+    opt = np.flatnonzero(book.is_option)
+    if opt.size:
+        g = spot_greeks(s[opt], book.strike[opt], T[opt], book.vol[opt], r, book.is_call[opt])
+        qo = q[opt]
+        delta[opt] = qo * g.delta
+        gamma[opt] = qo * g.gamma
+        vega[opt] = qo * g.vega * 0.01
+        theta[opt] = qo * g.theta / 365.0
+        coin = np.where(book.inverse[opt], qo * (g.delta - g.price / s[opt]), qo * g.delta)
+        coin_delta[opt] = coin
+    coin_delta = np.where(book.expired, 0.0, coin_delta)
+    return Greeks(delta=delta, gamma=gamma, vega=vega, theta=theta, coin_delta=coin_delta)
+
+
+@dataclass(frozen=True)
+class Marks:
+    """What the trader sees per position: mark in settlement currency, value and P&L in base."""
+
+    mark_price: np.ndarray
+    market_value: np.ndarray
+    unrealized_pnl: np.ndarray
+
+
+def marks(book: Book) -> Marks:
+    s, q, T = book.spot, book.qty, book.tte
+    value = values(book)
+    mark = np.where(book.kind == FUTURE, s * np.exp(book.rate * T), s)
+    opt = book.kind == OPTION
+    with np.errstate(divide="ignore", invalid="ignore"):
+        unit_base = np.where(q != 0, value / q, 0.0)  # option value per unit in base
+        opt_unit = np.where(book.expired, _intrinsic(book), unit_base)
+        if (opt & ~book.expired & (q == 0)).any():  # a zero-quantity option still has a mark
+            idx = np.flatnonzero(opt & ~book.expired & (q == 0))
+            opt_unit = opt_unit.copy()
+            opt_unit[idx] = black76(s[idx] * np.exp(book.rate * T[idx]), book.strike[idx], T[idx],
+                                    book.vol[idx], book.rate, book.is_call[idx])
+        coin_ref = np.where(book.expired, book.settle, s)
+        opt_mark = np.where(book.inverse, opt_unit / coin_ref, opt_unit)
+    mark = np.where(opt, opt_mark, mark)
+    # option P&L q*(mark - entry) in base: coin figures converted at spot
+    opt_pnl = np.where(book.inverse, q * (opt_mark - book.entry) * s, q * (opt_mark - book.entry))
+    pnl = np.where(book.kind == SPOT, q * (s - book.entry), value)
+    pnl = np.where(opt, opt_pnl, pnl)
+    return Marks(mark_price=mark, market_value=value, unrealized_pnl=pnl)

@@ -1,0 +1,102 @@
+"""Conversions between model objects and table rows (and the JSON kept in TEXT columns)."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import UTC, datetime
+from typing import Any
+
+from workstation.core.model import Position
+
+
+def iso(dt: datetime) -> str:
+    """UTC ISO-8601 text with a `Z` (naive datetimes are taken as UTC)."""
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    dt = dt.astimezone(UTC)
+    text = dt.strftime("%Y-%m-%dT%H:%M:%S")
+    if dt.microsecond:
+        text += f".{dt.microsecond:06d}"
+    return text + "Z"
+
+
+def parse_iso(text: str) -> datetime:
+    dt = datetime.fromisoformat(text)
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+POSITION_COLUMNS = (
+    "id", "kind", "underlying", "settlement", "quantity", "entry_price", "expiry",
+    "right", "strike", "vol", "isolated_margin", "expired", "settlement_price",
+)  # fmt: skip
+
+
+def position_row(account_id: str, position: Position, seq: int) -> dict[str, Any]:
+    return {
+        "account_id": account_id,
+        "id": position.id,
+        "seq": seq,
+        "kind": position.kind,
+        "underlying": position.underlying,
+        "settlement": position.settlement,
+        "quantity": position.quantity,
+        "entry_price": position.entry_price,
+        "expiry": iso(position.expiry) if position.expiry is not None else None,
+        "right": position.right,
+        "strike": position.strike,
+        "vol": position.vol,
+        "isolated_margin": position.isolated_margin,
+        "expired": 1 if position.expired else 0,
+        "settlement_price": position.settlement_price,
+    }
+
+
+def position_from_row(row: dict[str, Any]) -> Position:
+    return Position(
+        id=row["id"],
+        kind=row["kind"],
+        underlying=row["underlying"],
+        quantity=row["quantity"],
+        entry_price=row["entry_price"],
+        settlement=row["settlement"],
+        expiry=parse_iso(row["expiry"]) if row["expiry"] is not None else None,
+        right=row["right"],
+        strike=row["strike"],
+        vol=row["vol"],
+        isolated_margin=row["isolated_margin"],
+        expired=bool(row["expired"]),
+        settlement_price=row["settlement_price"],
+    )
+
+
+def position_from_doc(doc: dict[str, Any]) -> Position:
+    """A position from the object `position_to_dict` wrote (the store's own, trusted JSON)."""
+    fields = dict(doc)
+    fields.setdefault("id", "")
+    if fields.get("expiry") is not None:
+        fields["expiry"] = parse_iso(fields["expiry"])
+    return Position(**fields)
+
+
+def dumps(value: Any) -> str:
+    """JSON for TEXT columns: compact, key order kept, NaN/Infinity refused."""
+    return json.dumps(value, separators=(",", ":"), allow_nan=False)
+
+
+def loads(text: str) -> Any:
+    return json.loads(text)
+
+
+def json_number(value: Any) -> float | None:
+    """A float for JSON output: non-finite figures become None (JSON null)."""
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None

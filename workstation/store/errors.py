@@ -1,0 +1,42 @@
+"""Errors of the local store. All derive from `WorkstationError`, so the CLI reports them alike."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from workstation.core.errors import WorkstationError
+
+
+class StoreError(WorkstationError):
+    """The database cannot do what was asked (unknown id, newer schema, locked file, ...)."""
+
+
+class NotFoundError(StoreError):
+    """An account, pool, position, balance or scenario asked for does not exist."""
+
+
+class InvalidInput(StoreError):
+    """A value handed to the store breaks a rule of the portfolio format.
+
+    `field` names the value (e.g. `positions[btc-perp].strike`); str is `FIELD: message`.
+    """
+
+    def __init__(self, field: str, message: str):
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")
+
+
+class ImportFileError(StoreError):
+    """A file being imported is malformed; nothing was written.
+
+    str is `FILE:LINE: FIELD: message` (LINE is omitted when unknown).
+    """
+
+    def __init__(self, file: str | Path, line: int | None, field: str, message: str):
+        self.file = str(file)
+        self.line = line
+        self.field = field
+        self.message = message
+        where = f"{self.file}:{line}" if line is not None else self.file
+        super().__init__(f"{where}: {field}: {message}")

@@ -1,0 +1,132 @@
+"""Checks on values handed to the store, following the portfolio format's rules.
+
+Every check raises `InvalidInput(field, message)`; callers that know a file and line turn it
+into an `ImportFileError`.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Container, Mapping
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from workstation.core.errors import PortfolioError
+from workstation.core.model import MARGIN_MODES, Position, Quote
+from workstation.core.portfolio_io import position_from_dict, position_to_dict
+from workstation.store.codec import dumps
+from workstation.store.errors import InvalidInput
+
+
+def number(
+    value: object,
+    field: str,
+    *,
+    minimum: float | None = None,
+    positive: bool = False,
+    optional: bool = False,
+) -> float | None:
+    """A finite float (None allowed when `optional`), at least `minimum`, > 0 if `positive`."""
+    if value is None:
+        if optional:
+            return None
+        raise InvalidInput(field, "a number is required")
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise InvalidInput(field, f"expected a number (got {value!r})")
+    result = float(value)
+    if not math.isfinite(result):
+        raise InvalidInput(field, f"expected a finite number (got {value!r})")
+    if positive and result <= 0:
+        raise InvalidInput(field, f"expected a positive number (got {value!r})")
+    if minimum is not None and result < minimum:
+        raise InvalidInput(field, f"expected a number >= {minimum:g} (got {value!r})")
+    return result
+
+
+def text(value: object, field: str, *, optional: bool = False) -> str | None:
+    if value is None and optional:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput(field, f"expected a non-empty string (got {value!r})")
+    return value
+
+
+def choice(value: object, field: str, options: tuple[str, ...]) -> str:
+    if value not in options:
+        raise InvalidInput(field, f"expected one of {', '.join(options)} (got {value!r})")
+    return str(value)
+
+
+def margin_mode(value: object, field: str) -> str:
+    return choice(value, field, MARGIN_MODES)
+
+
+def asset(code: object, field: str, market: Container[str]) -> str:
+    name = text(code, field)
+    assert name is not None
+    if name not in market:
+        raise InvalidInput(field, f"asset {name!r} has no price in the market snapshot")
+    return name
+
+
+def utc(value: object, field: str, *, optional: bool = True) -> datetime | None:
+    if value is None and optional:
+        return None
+    if not isinstance(value, datetime):
+        raise InvalidInput(field, f"expected a date-time (got {value!r})")
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def position(
+    p: Position,
+    field: str,
+    *,
+    market: Mapping[str, Quote],
+    as_of: datetime,
+    mode: str | None = None,
+    require_id: bool = True,
+) -> Position:
+    """Check one position by the portfolio reader's own rules; return it as the reader would.
+
+    `mode` is the account's margin mode (isolated_margin is required there and refused
+    elsewhere; None skips that rule). `field` prefixes the name of the offending value.
+    """
+    if not isinstance(p, Position):
+        raise InvalidInput(field, f"expected a position (got {type(p).__name__})")
+    if require_id or p.id:
+        text(p.id, f"{field}.id")
+    elif not isinstance(p.id, str):
+        raise InvalidInput(f"{field}.id", f"expected a string (got {p.id!r})")
+    expiry = utc(p.expiry, f"{field}.expiry")
+    doc = position_to_dict(replace(p, expiry=expiry))
+    if not p.expired:
+        # position_to_dict leaves these out unless expired; the reader must see them.
+        if p.settlement_price is not None:
+            doc["settlement_price"] = p.settlement_price
+    if p.kind != "option":
+        for key in ("right", "strike"):
+            if getattr(p, key) is not None:
+                doc[key] = getattr(p, key)
+    if not p.id:
+        doc.pop("id", None)
+    try:
+        return position_from_dict(
+            doc, field, market, as_of, margin_mode=mode, default_id=None if p.id else ""
+        )
+    except PortfolioError as err:
+        raise InvalidInput(err.path, _expected(err)) from None
+
+
+def _expected(err: PortfolioError) -> str:
+    got = "" if err.got is None else f" (got {err.got!r})"
+    return f"expected {err.expected}{got}"
+
+
+def json_dumps(value: Any, field: str) -> str:
+    """JSON text for a TEXT column; refuses what JSON cannot hold (NaN, objects, ...)."""
+    try:
+        return dumps(value)
+    except (TypeError, ValueError) as err:
+        raise InvalidInput(field, f"cannot be stored as JSON: {err}") from None

@@ -1,0 +1,122 @@
+"""The job a worker runs: call the engine for a scope and bundle what the views show.
+
+No Qt and no margin maths here: only calls into `workstation.core` and choices of what to
+ask it (which underlying, which range of moves to draw).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from workstation.core.model import Portfolio
+
+CURVE_POINTS = 161
+
+
+@dataclass
+class ScopeView:
+    """Everything the window shows for one scope, as computed by the engine."""
+
+    scope: str
+    report: dict[str, Any]
+    collateral: list[dict[str, Any]]
+    labels: dict[str, str]
+    underlyings: list[str]
+    underlying: str | None
+    curve: dict[str, Any] | None
+    heatmap: dict[str, Any] | None
+    margin_mode: str
+    reports: list[dict[str, Any]] | None = None
+    elapsed_ms: float = 0.0
+    serial: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def scope_mode(portfolio: Portfolio, scope: str) -> str:
+    """Margin mode of `account:ID` or `pool:ID`."""
+    kind, _, ident = scope.partition(":")
+    if kind == "pool":
+        return portfolio.pool(ident).margin_mode
+    return portfolio.account(ident).margin_mode
+
+
+def default_scope(portfolio: Portfolio) -> str | None:
+    """The first pool, else the first account."""
+    if portfolio.pools:
+        return f"pool:{portfolio.pools[0].id}"
+    if portfolio.accounts:
+        return f"account:{portfolio.accounts[0].id}"
+    return None
+
+
+def scope_underlyings(report: dict[str, Any]) -> list[str]:
+    """Underlyings that can move the scope: liquidation keys, else position underlyings."""
+    liq = [k for k in report.get("liquidation", {}) if k != "all"]
+    return liq or sorted(report.get("greeks", {}))
+
+
+def main_underlying(report: dict[str, Any], underlyings: list[str], portfolio: Portfolio) -> str | None:
+    """The underlying carrying the most component margin (ties: first listed)."""
+    if not underlyings:
+        return None
+    owner = {(a.id, p.id): p.underlying for a in portfolio.accounts for p in a.positions}
+    weight = dict.fromkeys(underlyings, 0.0)
+    for pos in report.get("positions", []):
+        und = owner.get((pos.get("account"), pos["id"]))
+        if und in weight:
+            weight[und] += abs(pos.get("component_margin") or 0.0)
+    return max(underlyings, key=lambda u: weight[u])
+
+
+def curve_moves(liquidation: dict[str, Any] | None) -> np.ndarray:
+    """Relative moves to draw: at least +/-50 %, wide enough to show the liquidation prices."""
+    down, up = -0.5, 0.5
+    liq = liquidation or {}
+    if liq.get("down_pct") is not None:
+        down = max(-0.95, min(down, 1.25 * liq["down_pct"] / 100.0))
+    if liq.get("up_pct") is not None:
+        up = min(3.0, max(up, 1.25 * liq["up_pct"] / 100.0))
+    return np.linspace(down, up, CURVE_POINTS)
+
+
+def compute_scope(
+    portfolio: Portfolio,
+    scope: str,
+    underlying: str | None = None,
+    all_reports: bool = False,
+    cached: list[dict[str, Any]] | None = None,
+) -> ScopeView:
+    """Engine calls for `scope` (and every scope's report when `all_reports`)."""
+    from workstation.core import details, report  # imported here: monkeypatchable, lazy
+
+    start = time.perf_counter()
+    reports = report.build_reports(portfolio) if all_reports else None
+    known = {r["scope"]: r for r in (reports or cached or [])}
+    rep = known.get(scope) or report.build_report(portfolio, scope)
+    underlyings = scope_underlyings(rep)
+    if underlying not in underlyings:
+        underlying = main_underlying(rep, underlyings, portfolio)
+    mode = scope_mode(portfolio, scope)
+    curve = heat = None
+    if underlying is not None:
+        liq = rep.get("liquidation", {}).get(underlying)
+        curve = details.pnl_curve(portfolio, scope, underlying, curve_moves(liq))
+        if mode == "portfolio":
+            heat = details.scenario_heatmap(portfolio, scope, underlying)
+    return ScopeView(
+        scope=scope,
+        report=rep,
+        collateral=details.collateral_lines(portfolio, scope),
+        labels=details.position_labels(portfolio, scope),
+        underlyings=underlyings,
+        underlying=underlying,
+        curve=curve,
+        heatmap=heat,
+        margin_mode=mode,
+        reports=reports,
+        elapsed_ms=(time.perf_counter() - start) * 1000.0,
+    )

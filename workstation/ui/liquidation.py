@@ -1,0 +1,65 @@
+"""Liquidation panel: how far each underlying (and everything together) can move."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from workstation.ui.formatting import LIQ_AMBER_PCT, LIQ_RED_PCT
+from workstation.ui.table_model import Column, RecordTableModel
+from workstation.ui.views import make_table_view
+
+LIQUIDATION_COLUMNS: tuple[Column, ...] = (
+    Column("Underlying", "label", tip="Underlying moved alone (others held), or all together"),
+    Column("Down", "down_pct", "pct", "Fall that brings equity to maintenance margin", "distance"),
+    Column("Down price", "down_price", "price", "Price at liquidation", "distance", "down_pct"),
+    Column("Up", "up_pct", "pct", "Rise that brings equity to maintenance margin", "distance"),
+    Column("Up price", "up_price", "price", "Price at liquidation", "distance", "up_pct"),
+)
+ALL_LABEL = "All together"
+
+
+def liquidation_rows(liquidation: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per underlying, then the `all` move (percent only)."""
+    rows = []
+    for und, figures in liquidation.items():
+        if und == "all":
+            continue
+        rows.append({"key": und, "label": und, **figures})
+    if "all" in liquidation:
+        figures = liquidation["all"]
+        rows.append({
+            "key": "all", "label": ALL_LABEL, "down_pct": figures.get("down_pct"),
+            "up_pct": figures.get("up_pct"), "down_price": None, "up_price": None,
+            "_tip": "Every non-stable asset moves by the same percentage",
+        })
+    return rows
+
+
+class LiquidationPanel(QWidget):
+    """Per underlying: down / up distance in percent and price; amber < 30 %, red < 15 %."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = RecordTableModel(LIQUIDATION_COLUMNS, key_field="key", parent=self)
+        self.view = make_table_view(self.model, "liquidationTable")
+        self.view.setSortingEnabled(False)
+        title = QLabel("Liquidation distance")
+        title.setObjectName("sectionTitle")
+        self.note = QLabel(
+            f"— none between −99 % and +500 %  ·  amber under {LIQ_AMBER_PCT:.0f} %, "
+            f"red under {LIQ_RED_PCT:.0f} %"
+        )
+        self.note.setObjectName("muted")
+        self.note.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
+        layout.addWidget(title)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.note)
+
+    def set_liquidation(self, liquidation: dict[str, Any] | None) -> None:
+        self.model.set_records(liquidation_rows(liquidation or {}))
+        self.view.resizeColumnsToContents()

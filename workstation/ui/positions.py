@@ -1,0 +1,225 @@
+"""Positions table: rows from the engine's report, filter by underlying and kind, sortable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMenu,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from workstation.core.model import KINDS, Portfolio
+from workstation.ui.table_model import RECORD_ROLE, SORT_ROLE, Column, RecordTableModel
+
+POSITION_COLUMNS: tuple[Column, ...] = (
+    Column("Instrument", "instrument", tip="Instrument, as the venue names it"),
+    Column("Account", "account", tip="Account holding the position"),
+    Column("Quantity", "quantity", "qty", "Signed quantity; positive is long"),
+    Column("Mark", "mark_price", "price", "Mark price (coin per unit for inverse options)"),
+    Column("Value", "market_value", "money", "Market value in base currency", "sign"),
+    Column("P&L", "unrealized_pnl", "money", "Unrealized P&L in base currency", "sign"),
+    Column("Delta", "delta", "greek", "dV/dS: value change per 1 base-currency move of spot"),
+    Column("Gamma", "gamma", "greek", "d²V/dS² per 1 base-currency move squared"),
+    Column("Vega", "vega", "greek", "Value change per 1 vol point (0.01)"),
+    Column("Theta", "theta", "greek", "Value change per calendar day"),
+    Column("Standalone", "standalone_margin", "money", "Initial margin of the position alone"),
+    Column("Marginal", "marginal_margin", "money", "Margin of the book minus margin without it"),
+    Column("Component", "component_margin", "money",
+           "Euler allocation: components add up to the initial margin", "sign"),
+    Column("Share", "share", "ratio", "Component margin as a share of the initial margin"),
+)
+
+
+def position_rows(
+    report: dict[str, Any], portfolio: Portfolio, labels: dict[str, str]
+) -> list[dict[str, Any]]:
+    """Table rows: the report's per-position figures plus instrument, kind, underlying, share."""
+    positions = {(a.id, p.id): p for a in portfolio.accounts for p in a.positions}
+    im = report.get("initial_margin") or 0.0
+    rows = []
+    for figures in report.get("positions", []):
+        pos = positions.get((figures.get("account"), figures["id"]))
+        row = dict(figures)
+        row["key"] = f"{figures.get('account')}/{figures['id']}"
+        row["instrument"] = labels.get(figures["id"], figures["id"])
+        row["kind"] = pos.kind if pos else ""
+        row["underlying"] = pos.underlying if pos else ""
+        row["quantity"] = pos.quantity if pos else None
+        row["share"] = figures.get("component_margin", 0.0) / im if im else None
+        row["_tip"] = f"{figures['id']} ({row['kind']}, {pos.settlement if pos else ''})"
+        rows.append(row)
+    return rows
+
+
+class PositionFilter(QSortFilterProxyModel):
+    """Keeps rows of one underlying and one kind (None = all); sorts on raw values."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._underlying: str | None = None
+        self._kind: str | None = None
+        self.setSortRole(SORT_ROLE)
+        self.setDynamicSortFilter(True)
+
+    def set_filter(self, underlying: str | None, kind: str | None) -> None:
+        self.beginFilterChange()
+        self._underlying, self._kind = underlying, kind
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex) -> bool:
+        model = self.sourceModel()
+        record = model.data(model.index(source_row, 0, source_parent), RECORD_ROLE)
+        if record is None:
+            return True
+        if self._underlying and record.get("underlying") != self._underlying:
+            return False
+        return not (self._kind and record.get("kind") != self._kind)
+
+
+class PositionsPanel(QWidget):
+    """Filters, the positions table and the add / edit / delete buttons."""
+
+    add_requested = Signal()
+    edit_requested = Signal(dict)
+    delete_requested = Signal(dict)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = RecordTableModel(POSITION_COLUMNS, key_field="key", parent=self)
+        self.proxy = PositionFilter(self)
+        self.proxy.setSourceModel(self.model)
+
+        self.underlying_box = QComboBox()
+        self.kind_box = QComboBox()
+        self.kind_box.addItem("All kinds", None)
+        for kind in KINDS:
+            self.kind_box.addItem(kind.capitalize(), kind)
+        self.underlying_box.addItem("All underlyings", None)
+        self.underlying_box.currentIndexChanged.connect(self._apply_filter)
+        self.kind_box.currentIndexChanged.connect(self._apply_filter)
+        self.count_label = QLabel()
+        self.count_label.setObjectName("muted")
+
+        self.add_button = QPushButton("Add…")
+        self.edit_button = QPushButton("Edit…")
+        self.delete_button = QPushButton("Delete")
+        self.add_button.clicked.connect(self.add_requested)
+        self.edit_button.clicked.connect(self._edit_current)
+        self.delete_button.clicked.connect(self._delete_current)
+
+        self.view = QTableView()
+        self.view.setObjectName("positionsTable")
+        self.view.setModel(self.proxy)
+        self.view.setSortingEnabled(True)
+        self.view.sortByColumn(self.model.column_index("component_margin"), Qt.SortOrder.DescendingOrder)
+        self.view.setAlternatingRowColors(True)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setWordWrap(False)
+        self.view.verticalHeader().hide()
+        self.view.verticalHeader().setDefaultSectionSize(24)
+        header = self.view.horizontalHeader()
+        header.setSectionsMovable(True)
+        header.setHighlightSections(False)
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(self._header_menu)
+        self.view.doubleClicked.connect(lambda _i: self._edit_current())
+        self.view.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
+
+        bar = QHBoxLayout()
+        bar.setSpacing(8)
+        title = QLabel("Positions")
+        title.setObjectName("sectionTitle")
+        bar.addWidget(title)
+        bar.addSpacing(12)
+        bar.addWidget(self.underlying_box)
+        bar.addWidget(self.kind_box)
+        bar.addWidget(self.count_label)
+        bar.addStretch(1)
+        for button in (self.add_button, self.edit_button, self.delete_button):
+            bar.addWidget(button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
+        layout.addLayout(bar)
+        layout.addWidget(self.view, 1)
+        self._sized = False
+        self._editable = True
+        self._update_buttons()
+
+    def set_rows(self, rows: list[dict[str, Any]]) -> None:
+        """Show `rows` (from `position_rows`); keeps the underlying filter if still present."""
+        self.model.set_records(rows)
+        underlyings = sorted({r["underlying"] for r in rows if r.get("underlying")})
+        current = self.underlying_box.currentData()
+        self.underlying_box.blockSignals(True)
+        self.underlying_box.clear()
+        self.underlying_box.addItem("All underlyings", None)
+        for und in underlyings:
+            self.underlying_box.addItem(und, und)
+        idx = self.underlying_box.findData(current) if current else 0
+        self.underlying_box.setCurrentIndex(max(0, idx))
+        self.underlying_box.blockSignals(False)
+        self._apply_filter()
+        if rows and not self._sized:
+            self.view.resizeColumnsToContents()
+            self._sized = True
+
+    def set_editable(self, editable: bool) -> None:
+        self._editable = editable
+        self._update_buttons()
+
+    def current_record(self) -> dict[str, Any] | None:
+        rows = self.view.selectionModel().selectedRows()
+        return rows[0].data(RECORD_ROLE) if rows else None
+
+    def select_key(self, key: str) -> None:
+        row = self.model.row_of(key)
+        if row >= 0:
+            self.view.selectRow(self.proxy.mapFromSource(self.model.index(row, 0)).row())
+
+    def _apply_filter(self) -> None:
+        self.proxy.set_filter(self.underlying_box.currentData(), self.kind_box.currentData())
+        shown, total = self.proxy.rowCount(), self.model.rowCount()
+        self.count_label.setText(f"{shown} of {total}" if shown != total else f"{total} positions")
+
+    def _update_buttons(self) -> None:
+        editable = self._editable
+        has = self.current_record() is not None
+        self.add_button.setEnabled(editable)
+        self.edit_button.setEnabled(editable and has)
+        self.delete_button.setEnabled(editable and has)
+
+    def _edit_current(self) -> None:
+        record = self.current_record()
+        if record is not None and self._editable:
+            self.edit_requested.emit(record)
+
+    def _delete_current(self) -> None:
+        record = self.current_record()
+        if record is not None:
+            self.delete_requested.emit(record)
+
+    def _header_menu(self, pos: Any) -> None:
+        header = self.view.horizontalHeader()
+        menu = QMenu(self)
+        for i, column in enumerate(self.model.columns):
+            action = menu.addAction(column.header)
+            action.setCheckable(True)
+            action.setChecked(not header.isSectionHidden(i))
+            action.toggled.connect(lambda on, i=i: header.setSectionHidden(i, not on))
+        menu.addSeparator()
+        menu.addAction("Fit columns", self.view.resizeColumnsToContents)
+        menu.exec(header.mapToGlobal(pos))

@@ -1,0 +1,194 @@
+"""A flat Qt table model over records (dicts), with its columns declared as data.
+
+Updates keep rows in place: rows that disappear are removed with `beginRemoveRows`, new
+ones appended with `beginInsertRows`, the rest refreshed with `dataChanged`; sorting and
+filtering belong to a `QSortFilterProxyModel` on top.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor, QFont
+
+from workstation.ui.formatting import NumberFormat, distance_level
+from workstation.ui.theme import LIGHT, Theme, numeric_font
+
+SORT_ROLE = Qt.ItemDataRole.UserRole
+RECORD_ROLE = Qt.ItemDataRole.UserRole + 1
+NUMERIC = ("money", "price", "qty", "greek", "pct", "ratio", "number")
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: `header`, the record `key`, how to format it, and an explanation.
+
+    `fmt` is one of text, money, price, qty, greek, pct (value in percent), ratio (0.42 ->
+    42 %), number. `colour` is None, "sign" (negative red, positive calm) or "distance"
+    (liquidation distance bands, read from `colour_key` or the column's own value).
+    """
+
+    header: str
+    key: str
+    fmt: str = "text"
+    tip: str = ""
+    colour: str | None = None
+    colour_key: str | None = None
+
+    @property
+    def numeric(self) -> bool:
+        return self.fmt in NUMERIC
+
+
+def format_value(column: Column, value: Any, fmt: NumberFormat) -> str:
+    """The display text of `value` in `column`."""
+    match column.fmt:
+        case "money":
+            return fmt.money(value)
+        case "price":
+            return fmt.price(value)
+        case "qty":
+            return fmt.quantity(value)
+        case "greek":
+            return fmt.greek(value)
+        case "pct":
+            return fmt.percent(value, signed=True)
+        case "ratio":
+            return fmt.ratio(value)
+        case "number":
+            return fmt.number(value)
+    return "" if value is None else str(value)
+
+
+class RecordTableModel(QAbstractTableModel):
+    """Rows are dicts identified by `key_field`; columns are `Column` specs."""
+
+    def __init__(self, columns: Sequence[Column], key_field: str = "id", parent: Any = None):
+        super().__init__(parent)
+        self.columns: list[Column] = list(columns)
+        self.key_field = key_field
+        self._rows: list[dict[str, Any]] = []
+        self._fmt = NumberFormat()
+        self._theme: Theme = LIGHT
+        self._font: QFont = numeric_font()
+
+    # -- Qt model interface -------------------------------------------------------------
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.columns)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self._rows):
+            return None
+        column = self.columns[index.column()]
+        record = self._rows[index.row()]
+        value = record.get(column.key)
+        if role == Qt.ItemDataRole.DisplayRole:
+            return format_value(column, value, self._fmt)
+        if role == SORT_ROLE:
+            return _sort_key(value, column)
+        if role == RECORD_ROLE:
+            return record
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            horizontal = Qt.AlignmentFlag.AlignRight if column.numeric else Qt.AlignmentFlag.AlignLeft
+            return int(horizontal | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return self._colour(column, record, value)
+        if role == Qt.ItemDataRole.FontRole and column.numeric:
+            return self._font
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return record.get("_tip") if index.column() == 0 else None
+        return None
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.columns):
+            return None
+        column = self.columns[section]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return column.header
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return column.tip or None
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            horizontal = Qt.AlignmentFlag.AlignRight if column.numeric else Qt.AlignmentFlag.AlignLeft
+            return int(horizontal | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    # -- updates --------------------------------------------------------------------------
+    def set_records(self, records: Iterable[dict[str, Any]]) -> None:
+        """Replace the rows, keeping surviving rows in place (no reset)."""
+        new = {r[self.key_field]: r for r in records}
+        for row in range(len(self._rows) - 1, -1, -1):
+            if self._rows[row][self.key_field] not in new:
+                self.beginRemoveRows(QModelIndex(), row, row)
+                del self._rows[row]
+                self.endRemoveRows()
+        position = {r[self.key_field]: i for i, r in enumerate(self._rows)}
+        for i, key in enumerate(list(position)):
+            self._rows[i] = new[key]
+        added = [r for k, r in new.items() if k not in position]
+        if added:
+            first = len(self._rows)
+            self.beginInsertRows(QModelIndex(), first, first + len(added) - 1)
+            self._rows.extend(added)
+            self.endInsertRows()
+        if position:
+            self._refresh(0, len(position) - 1)
+
+    def clear(self) -> None:
+        self.set_records([])
+
+    def records(self) -> list[dict[str, Any]]:
+        return list(self._rows)
+
+    def record(self, row: int) -> dict[str, Any]:
+        return self._rows[row]
+
+    def row_of(self, key: Any) -> int:
+        for i, r in enumerate(self._rows):
+            if r[self.key_field] == key:
+                return i
+        return -1
+
+    def set_number_format(self, fmt: NumberFormat) -> None:
+        self._fmt = fmt
+        self._refresh_all()
+
+    def set_theme(self, theme: Theme) -> None:
+        self._theme = theme
+        self._refresh_all()
+
+    def column_index(self, key: str) -> int:
+        return next(i for i, c in enumerate(self.columns) if c.key == key)
+
+    # -- helpers --------------------------------------------------------------------------
+    def _refresh_all(self) -> None:
+        if self._rows:
+            self._refresh(0, len(self._rows) - 1)
+
+    def _refresh(self, first: int, last: int) -> None:
+        self.dataChanged.emit(self.index(first, 0), self.index(last, len(self.columns) - 1))
+
+    def _colour(self, column: Column, record: dict[str, Any], value: Any) -> QColor | None:
+        if column.colour == "sign" and isinstance(value, int | float) and value:
+            return self._theme.level("red" if value < 0 else "calm")
+        if column.colour == "distance":
+            level = distance_level(record.get(column.colour_key or column.key))
+            return None if level == "calm" else self._theme.level(level)
+        if column.colour == "muted":
+            return QColor(self._theme.muted)
+        return None
+
+
+def _sort_key(value: Any, column: Column) -> Any:
+    if column.numeric:
+        return float(value) if isinstance(value, int | float) else float("-inf")
+    return "" if value is None else str(value)

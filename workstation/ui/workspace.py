@@ -1,0 +1,169 @@
+"""Where the book comes from (the database, or a portfolio file read-only) and its recompute.
+
+Loading and saving happen on the GUI thread (the SQLite connection belongs to it); the
+engine runs in a worker on a snapshot of the portfolio. Requests made while a recompute
+runs are coalesced: only the latest one runs next.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from workstation.core.model import Portfolio
+from workstation.ui.compute import ScopeView, compute_scope, default_scope
+from workstation.ui.worker import start_worker
+
+
+class Workspace(QObject):
+    """Holds the current portfolio, selected scope and the latest engine results."""
+
+    loaded = Signal(object)  # Portfolio
+    computed = Signal(object)  # ScopeView
+    busy_changed = Signal(bool)
+    failed = Signal(object)  # exception from loading, saving or the engine
+
+    def __init__(
+        self,
+        db: Any = None,
+        db_path: Path | None = None,
+        file: Path | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.db_path = db_path
+        self.file = file
+        self.portfolio: Portfolio | None = None
+        self.scope: str | None = None
+        self.underlying: str | None = None
+        self.view: ScopeView | None = None
+        self.reports: list[dict[str, Any]] = []
+        self._serial = 0
+        self._running = False
+        self._pending: tuple[bool, bool] | None = None  # (all_reports, record)
+
+    # -- sources --------------------------------------------------------------------------
+    @classmethod
+    def from_database(cls, path: Path | None = None, parent: QObject | None = None) -> Workspace:
+        """Open (create, with the demo book, on first start) the database at `path`."""
+        from workstation.store.paths import default_db_path
+        from workstation.store.repository import ensure_database
+
+        db_path = Path(path) if path else Path(default_db_path())
+        return cls(db=ensure_database(db_path), db_path=db_path, parent=parent)
+
+    @classmethod
+    def from_file(cls, path: Path, parent: QObject | None = None) -> Workspace:
+        """A portfolio file, read-only."""
+        return cls(file=Path(path), parent=parent)
+
+    @property
+    def read_only(self) -> bool:
+        return self.db is None
+
+    def source_label(self) -> str:
+        if self.file is not None:
+            return f"{self.file} (read-only)"
+        return str(self.db_path) if self.db_path else "in-memory database"
+
+    # -- loading and editing --------------------------------------------------------------
+    def load(self, record: bool = False) -> bool:
+        """Read the book from the source, announce it and recompute everything."""
+        try:
+            if self.db is not None:
+                from workstation.store.repository import load_portfolio
+
+                portfolio = load_portfolio(self.db)
+            else:
+                from workstation.core.portfolio_io import read_portfolio
+
+                portfolio = read_portfolio(self.file)
+        except Exception as exc:
+            self.failed.emit(exc)
+            return False
+        self.portfolio = portfolio
+        scopes = _scopes(portfolio)
+        if self.scope not in scopes:
+            self.scope = default_scope(portfolio)
+        self.loaded.emit(portfolio)
+        self.recompute(all_reports=True, record=record)
+        return True
+
+    def apply(self, edit: Callable[..., Any], *args: Any) -> bool:
+        """Run `edit(db, *args)` (a repository function), then reload and recompute."""
+        if self.db is None:
+            return False
+        try:
+            edit(self.db, *args)
+        except Exception as exc:
+            self.failed.emit(exc)
+            return False
+        return self.load(record=True)
+
+    def select(self, scope: str, underlying: str | None = None) -> None:
+        """Show `scope` (and `underlying` in the charts); recompute that scope only."""
+        if scope == self.scope and underlying == self.underlying and self.view is not None:
+            return
+        self.scope, self.underlying = scope, underlying
+        self.recompute(all_reports=False)
+
+    # -- recompute ------------------------------------------------------------------------
+    def recompute(self, all_reports: bool = True, record: bool = False) -> None:
+        """Start the engine in a worker, or queue this request behind the running one."""
+        if self.portfolio is None or self.scope is None:
+            return
+        if self._running:
+            prev = self._pending or (False, False)
+            self._pending = (prev[0] or all_reports, prev[1] or record)
+            return
+        self._serial += 1
+        self._running = True
+        self.busy_changed.emit(True)
+        serial = self._serial
+        worker = start_worker(
+            compute_scope, self.portfolio, self.scope, self.underlying, all_reports, self.reports
+        )
+        worker.returned.connect(lambda view: self._on_result(view, serial, record))
+        worker.errored.connect(self.failed)
+        worker.finished.connect(self._on_finished)
+
+    def is_busy(self) -> bool:
+        return self._running
+
+    def _on_result(self, view: ScopeView, serial: int, record: bool) -> None:
+        view.serial = serial
+        if view.reports is not None:
+            self.reports = view.reports
+            if record and self.db is not None:
+                self._record(view.reports)
+        if view.scope != self.scope:
+            return  # the user moved on; the pending request will show the new scope
+        self.underlying = view.underlying
+        self.view = view
+        self.computed.emit(view)
+
+    def _on_finished(self) -> None:
+        self._running = False
+        if self._pending is not None:
+            all_reports, record = self._pending
+            self._pending = None
+            self.recompute(all_reports, record)
+        else:
+            self.busy_changed.emit(False)
+
+    def _record(self, reports: list[dict[str, Any]]) -> None:
+        try:
+            from workstation.store.repository import record_history
+
+            for report in reports:
+                record_history(self.db, report)
+        except Exception as exc:
+            self.failed.emit(exc)
+
+
+def _scopes(portfolio: Portfolio) -> set[str]:
+    return {f"account:{a.id}" for a in portfolio.accounts} | {f"pool:{p.id}" for p in portfolio.pools}
