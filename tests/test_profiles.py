@@ -122,10 +122,12 @@ def test_corr_and_range_lookups() -> None:
     with pytest.raises(ProfileError) as err:
         no_star.portfolio.range_for("ETH")
     assert err.value.source == "portfolio.profiles.x" and err.value.key == "portfolio.range.ETH"
-    no_tiers = load_profiles({"y": {"tiers": {}}})[
-        "y"
-    ]  # tiers merge per underlying: still inherited
-    assert no_tiers.tier_for("BTC")
+    # a profile's `tiers` table is taken whole: no brackets inherited for underlyings it omits
+    only_star = load_profiles({"y": {"tiers": {"*": [{"max_notional": 1e30, "initial_rate": 0.05,
+                                                       "maintenance_rate": 0.025,
+                                                       "maintenance_amount": 0.0}]}}})["y"]
+    assert only_star.tier_for("BTC") == only_star.tiers["*"]
+    assert only_star.tier_for("BTC")[0].initial_rate == 0.05
 
 
 def test_get_profile() -> None:
@@ -178,7 +180,9 @@ def test_table_valued_keys_replace_whole() -> None:
     assert dict(p.haircuts) == {"BTC": ((math.inf, 0.1),)}
     assert p.haircut_bands("ETH") == ((math.inf, 0.0),)  # no "*" left: no haircut
     assert p.tier_for("BTC") == (Tier(1e9, 0.05, 0.025, 0.0),)
-    assert p.tier_for("ETH") == base.tier_for("ETH")  # other tier lists inherited
+    assert base.tier_for("ETH")  # the shipped table had ETH brackets ...
+    with pytest.raises(ProfileError):  # ... the override's table is taken whole
+        p.tier_for("ETH")
     assert p.stablecoins == ("USDT",)
     assert dict(p.portfolio.range) == {"BTC": 0.2}
     assert dict(p.portfolio.correlation) == {("BTC", "SOL"): 0.7}

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import copy
 import math
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 AS_OF = "2026-01-01T00:00:00Z"
-AS_OF_DT = datetime(2026, 1, 1, tzinfo=timezone.utc)
+AS_OF_DT = datetime(2026, 1, 1, tzinfo=UTC)
 YEAR_S = 365 * 86400
 STABLES = ("USDT", "USDC")
 
@@ -106,7 +106,9 @@ def profile(name: str = "t-pm", **portfolio_overrides) -> dict:
         "as_of": "2026-01-01",
         "stablecoins": list(STABLES),
         "haircuts": {"BTC": 0.0, "ETH": 0.0, "SOL": 0.0, "USDT": 0.0, "USDC": 0.0},
-        "tiers": {"*": tiers_flat()},
+        # every asset of the tests listed: no bracket is inherited from a shipped profile
+        "tiers": {"BTC": tiers_flat(), "ETH": tiers_flat(), "SOL": tiers_flat(),
+                  "*": tiers_flat()},
         "options": {"short_im_base": 0.15, "short_im_floor": 0.10, "short_mm": 0.075},
         "portfolio": pm,
     }

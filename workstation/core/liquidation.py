@@ -2,12 +2,16 @@
 equity(move) <= maintenance margin(move), the requirement recomputed at the moved state
 (tiers, scenario grid centred on the moved price; options repriced at unchanged vol and time).
 
-Searched from -99 % to +500 %: f(x) = equity - MM is evaluated on a grid of moves for every
-underlying at once (one batch of array operations per underlying), the first sign change on
-each side brackets the root, then a vectorised Illinois (regula falsi) refine pins it to well
-under 0.01 % of the price. `all` moves every non-stable asset together.
-Isolated accounts liquidate position by position: f is the smallest
-isolated_margin + value - MM among the moved positions.
+Every figure of a scope splits by underlying (a position's value, scenario losses, tiers and
+contingencies depend on its own underlying's price only), so one batch of array operations
+evaluates a matrix of moves X[k, asset] for all underlyings at once. The search:
+1. a grid of moves from -99 % to +500 % evaluated in one batch, which serves both the
+   single-underlying searches and the `all` search (every non-stable asset moved together);
+2. the first sign change of f = equity - MM on each side brackets the nearest liquidation;
+3. a vectorised Illinois (regula falsi) refine of every bracket at once, to 1e-7 of the price
+   (the method asks 0.01 %).
+Isolated accounts liquidate position by position: f is the weakest position's
+isolated_margin + value - MM.
 """
 
 from __future__ import annotations
@@ -16,192 +20,231 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from workstation.core.margin import PositionRequirements, RiskModel
+from workstation.core.collateral import haircut_value
+from workstation.core.margin import RiskModel
 from workstation.core.valuation import values
 
 DOWN_LIMIT = -0.99
 UP_LIMIT = 5.0
-TOL = 1e-7  # relative move; 0.01 % of price is 1e-4
-_DOWN = np.array([-0.01, -0.02, -0.035, -0.05, -0.075, -0.1, -0.125, -0.15, -0.2, -0.25, -0.3,
-                  -0.35, -0.4, -0.5, -0.6, -0.7, -0.8, -0.9, -0.95, DOWN_LIMIT])
-_UP = np.array([0.01, 0.02, 0.035, 0.05, 0.075, 0.1, 0.125, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6,
-                0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, UP_LIMIT])
+TOL = 1e-7
+_DOWN = np.array([-0.02, -0.05, -0.1, -0.15, -0.2, -0.25, -0.3, -0.4, -0.5, -0.6, -0.75, -0.9,
+                  DOWN_LIMIT])
+_UP = np.array([0.02, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0,
+                UP_LIMIT])
+_CHUNK = 4_000_000  # scenario values evaluated per batch (bounds memory)
 
 
 @dataclass
-class _Part:
-    """One underlying's contribution at a batch of moves."""
+class Parts:
+    """Per-asset pieces at K states: arrays of shape (K, assets)."""
 
-    equity: np.ndarray  # (K,) value of its positions and collateral
-    mm: np.ndarray  # (K,) cross: sum of MM; portfolio: unused
-    loss: np.ndarray  # (K,) portfolio: worst scenario loss
-    cont: np.ndarray  # (K,) portfolio: contingencies
-    iso: np.ndarray  # (K,) isolated: min over positions of margin balance - MM
+    equity: np.ndarray  # value of positions on the asset plus collateral held in it
+    mm: np.ndarray  # cross/isolated: sum of position MM
+    loss: np.ndarray  # portfolio: worst scenario loss
+    cont: np.ndarray  # portfolio: contingencies
+    iso: np.ndarray  # isolated: weakest position's balance - MM (inf without positions)
 
 
 class Liquidation:
     def __init__(self, model: RiskModel):
         self.m = model
-        book = model.book
+        self.A = model.n_assets
         self.assets = [int(a) for a in np.flatnonzero(model.moving & ~model.stable)]
-        self.subs = {a: book.take(model.pos_by_und.get(a, np.zeros(0, dtype=np.int64)))
-                     for a in self.assets}
-        if model.mode != "portfolio":
-            self.reqs = {a: PositionRequirements(sub, model.profile) for a, sub in self.subs.items()}
-        zero = np.zeros(1)
-        self.base = {a: self._part(a, zero) for a in self.assets}
+        self.p0 = self.parts(np.zeros((1, self.A)))
         self.equity0 = model.equity()
+        self.corr_l0 = None
         if model.mode == "portfolio":
-            r = model.portfolio_risk()
-            self.loss0 = r.loss
-            self.cont0 = float(r.cont.sum())
-            self.mm0 = r.mm
-        else:
-            _, mm = model.reqs.at()
-            self.mm0 = float(mm.sum())
-            iso = self._iso_all()
-            self.iso_rest = iso
+            self.loss0 = self.p0.loss[0]
+            self.cont0 = float(self.p0.cont[0].sum())
+            self.corr_l0 = model.corr @ self.loss0 if model.corr is not None else None
+            self.quad0 = float(self.loss0 @ self.corr_l0) if model.corr is not None else 0.0
+        self.mm0 = float(self.eq_mm_all(self.p0)[1][0])
 
-    # ---------------------------------------------------------------- pieces
-    def _iso_all(self) -> float:
-        """Smallest isolated balance - MM over positions on assets that never move."""
+    # ---------------------------------------------------------------- evaluation
+    def parts(self, X: np.ndarray) -> Parts:
+        """Evaluate every asset's pieces at moves X (K, assets); chunked to bound memory."""
         m = self.m
-        if m.mode != "isolated":
-            return np.inf
-        still = ~np.isin(m.book.und, self.assets)
-        if not still.any():
-            return np.inf
-        sub = m.book.take(still)
-        _, mm = PositionRequirements(sub, m.profile).at()
-        return float((np.nan_to_num(sub.isolated) + values(sub) - mm).min())
+        n = len(m.book)
+        n_s = m.grid.n if m.mode == "portfolio" else 1
+        step = max(1, _CHUNK // max(1, n_s * n))
+        if X.shape[0] <= step:
+            return self._parts(X)
+        chunks = [self._parts(X[i:i + step]) for i in range(0, X.shape[0], step)]
+        return Parts(*(np.concatenate([getattr(c, f) for c in chunks])
+                       for f in ("equity", "mm", "loss", "cont", "iso")))
 
-    def _part(self, a: int, x: np.ndarray) -> _Part:
+    def _parts(self, X: np.ndarray) -> Parts:
         m = self.m
-        sub = self.subs[a]
-        center = m.book.prices[a] * (1.0 + x)  # (K,)
-        spot = np.broadcast_to(center[:, None], (x.size, len(sub)))
-        eq = values(sub, spot).sum(-1)
-        prices = np.broadcast_to(m.book.prices, (x.size, m.n_assets)).copy()
-        prices[:, a] = center
-        for idx, amt, bands in zip(m.coll_idx, m.coll_amt, m.coll_bands, strict=True):
-            if idx == a:
-                from workstation.core.collateral import haircut_value
-
-                eq = eq + haircut_value(float(amt), center, bands)
-        nan = np.full(x.size, np.nan)
+        book = m.book
+        K = X.shape[0]
+        centers = m.book.prices * (1.0 + X)  # (K, A)
+        spot = centers[:, book.und]  # (K, n)
+        pos_values = values(book, spot)
+        equity = pos_values @ m.onehot
+        for a, amt, bands in zip(m.coll_idx, m.coll_amt, m.coll_bands, strict=True):
+            equity[:, a] += haircut_value(float(amt), centers[:, a], bands)
+        nan = np.full((K, self.A), np.nan)
         if m.mode == "portfolio":
             if m.grid.n:
-                pnl = m.scenario_pnl(sub, spot).sum(-1) + m.collateral_scenario_pnl(a, center)
-                loss = np.maximum(0.0, -pnl.min(-1))
+                pnl = m.scenario_pnl(book, spot) @ m.onehot  # (K, n_s, A)
+                for a in self.assets:
+                    pnl[:, :, a] += m.collateral_scenario_pnl(a, centers[:, a])
+                loss = np.maximum(0.0, -pnl.min(1))
             else:
-                loss = np.zeros(x.size)
-            cont = m.contingency(sub, spot).sum(-1)
-            return _Part(eq, nan, loss, cont, nan)
-        _, mm = self.reqs[a].at(spot)
+                loss = np.zeros((K, self.A))
+            cont = m.contingency(book, spot) @ m.onehot
+            return Parts(equity, nan, loss, cont, nan)
+        _, mm_pos = m.reqs.at(spot)
+        iso = nan
         if m.mode == "isolated":
-            bal = np.nan_to_num(sub.isolated) + values(sub, spot) - mm
-            iso = bal.min(-1) if len(sub) else np.full(x.size, np.inf)
-            return _Part(eq, mm.sum(-1), nan, nan, iso)
-        return _Part(eq, mm.sum(-1), nan, nan, nan)
+            bal = np.nan_to_num(book.isolated) + pos_values - mm_pos
+            iso = np.full((K, self.A), np.inf)
+            for a, idx in m.pos_by_und.items():
+                iso[:, a] = bal[:, idx].min(-1)
+        return Parts(equity, mm_pos @ m.onehot, nan, nan, iso)
 
-    def _f(self, parts: dict[int, _Part], K: int) -> np.ndarray:
-        """equity - MM with the given underlyings' parts replaced (others at the snapshot)."""
+    def eq_mm_single(self, P: Parts) -> tuple[np.ndarray, np.ndarray]:
+        """(equity, MM) of shape (K, A): row k, column a = only asset a moved as in X[k, a]."""
         m = self.m
-        if m.mode == "isolated":
-            out = np.full(K, self.iso_rest)
-            for a in self.assets:
-                p = parts.get(a, self.base[a])
-                out = np.minimum(out, p.iso)
-            return out
-        eq = np.full(K, self.equity0)
-        for a, p in parts.items():
-            eq = eq + p.equity - self.base[a].equity
+        p0 = self.p0
+        eq = self.equity0 + (P.equity - p0.equity[0])
         if m.mode == "portfolio":
-            loss = np.broadcast_to(self.loss0, (K, m.n_assets)).copy()
-            cont = np.full(K, self.cont0)
-            for a, p in parts.items():
-                loss[:, a] = p.loss
-                cont = cont + p.cont - self.base[a].cont
-            mm = m.profile.portfolio.mm_factor * m.aggregate(loss) + cont
+            mmf = m.profile.portfolio.mm_factor
+            d = P.loss - self.loss0
+            if m.corr is None:
+                agg = self.loss0.sum() + d
+            else:
+                quad = self.quad0 + 2.0 * d * self.corr_l0 + d * d * np.diag(m.corr)
+                agg = np.sqrt(np.maximum(quad, 0.0))
+            mm = mmf * agg + self.cont0 + (P.cont - p0.cont[0])
         else:
-            mm = np.full(K, self.mm0)
-            for a, p in parts.items():
-                mm = mm + p.mm - self.base[a].mm
+            mm = self.mm0 + (P.mm - p0.mm[0])
+        return eq, mm
+
+    def eq_mm_all(self, P: Parts) -> tuple[np.ndarray, np.ndarray]:
+        """(equity, MM) of shape (K,): every asset moved as in its row of X."""
+        m = self.m
+        eq = self.equity0 + (P.equity - self.p0.equity[0]).sum(-1)
+        if m.mode == "portfolio":
+            mm = m.profile.portfolio.mm_factor * m.aggregate(P.loss) + P.cont.sum(-1)
+        else:
+            mm = P.mm.sum(-1)
+        return eq, mm
+
+    def f_single(self, P: Parts) -> np.ndarray:
+        if self.m.mode == "isolated":
+            return P.iso
+        eq, mm = self.eq_mm_single(P)
         return eq - mm
 
-    def f_single(self, a: int, x: np.ndarray) -> np.ndarray:
-        return self._f({a: self._part(a, x)}, x.size)
+    def f_all(self, P: Parts) -> np.ndarray:
+        if self.m.mode == "isolated":
+            return P.iso.min(-1)
+        eq, mm = self.eq_mm_all(P)
+        return eq - mm
 
-    def f_all(self, x: np.ndarray) -> np.ndarray:
-        return self._f({a: self._part(a, x) for a in self.assets}, x.size)
+    def _rows(self, moves: np.ndarray) -> np.ndarray:
+        """X with every moving asset at the row's move."""
+        X = np.zeros((moves.size, self.A))
+        X[:, self.assets] = moves[:, None]
+        return X
 
     # ---------------------------------------------------------------- search
-    def _search(self, f) -> tuple[float | None, float | None]:
-        """(down, up) relative moves of the nearest liquidation, None where there is none."""
-        f0 = float(f(np.zeros(1))[0])
-        if f0 <= 0:
-            return 0.0, 0.0
-        grid = np.concatenate([_DOWN, _UP])
-        fg = f(grid)
-        out: list[float | None] = []
-        for side in (slice(0, _DOWN.size), slice(_DOWN.size, grid.size)):
-            xs, fs = grid[side], fg[side]
-            hit = np.flatnonzero(fs <= 0)
-            if hit.size == 0:
-                out.append(None)
-                continue
-            k = hit[0]
-            a, fa = (0.0, f0) if k == 0 else (float(xs[k - 1]), float(fs[k - 1]))
-            out.append(self._refine(f, a, fa, float(xs[k]), float(fs[k])))
-        return out[0], out[1]
+    def search(self) -> tuple[np.ndarray, np.ndarray]:
+        """Nearest liquidation moves: (down, up) arrays over [assets..., all]; nan = none."""
+        assets = self.assets
+        n_a = len(assets)
+        grid = np.concatenate([[0.0], _DOWN, _UP])
+        P = self.parts(self._rows(grid))
+        F = np.concatenate([self.f_single(P)[:, assets], self.f_all(P)[:, None]], axis=1)  # (G, n_a+1)
+        sides = (np.arange(1, 1 + _DOWN.size), np.arange(1 + _DOWN.size, grid.size))
+        lo = np.zeros((2, n_a + 1))
+        hi = np.full((2, n_a + 1), np.nan)
+        flo = np.zeros((2, n_a + 1))
+        fhi = np.zeros((2, n_a + 1))
+        result = np.full((2, n_a + 1), np.nan)
+        now = F[0] <= 0
+        for s, idx in enumerate(sides):
+            Fs = F[idx]  # (g, n_a+1) ordered away from 0
+            hit = Fs <= 0
+            first = np.where(hit.any(0), hit.argmax(0), -1)
+            for j in range(n_a + 1):
+                k = first[j]
+                if now[j]:
+                    result[s, j] = 0.0
+                elif k >= 0:
+                    lo[s, j], flo[s, j] = (0.0, F[0, j]) if k == 0 else (grid[idx[k - 1]], Fs[k - 1, j])
+                    hi[s, j], fhi[s, j] = grid[idx[k]], Fs[k, j]
+        active = ~np.isnan(hi) & np.isnan(result)
+        if active.any():
+            result = np.where(active, self._refine(lo, hi, flo, fhi, active), result)
+        return result[0], result[1]
 
-    @staticmethod
-    def _refine(f, a: float, fa: float, b: float, fb: float) -> float:
-        """Illinois regula falsi on [a, b] with f(a) > 0 >= f(b); returns the root (f <= 0 side
-        within TOL). Steps that fail to shrink the bracket fall back to bisection."""
-        side = 0
-        for _ in range(100):
-            if abs(b - a) <= TOL:
+    def _refine(self, lo, hi, flo, fhi, active) -> np.ndarray:
+        """Illinois regula falsi on every active bracket at once (f(lo) > 0 >= f(hi))."""
+        assets = self.assets
+        n_a = len(assets)
+        side = np.zeros_like(lo)
+        for _ in range(80):
+            todo = active & (np.abs(hi - lo) > TOL)
+            if not todo.any():
                 break
-            c = b - fb * (b - a) / (fb - fa) if fb != fa else 0.5 * (a + b)
-            if not (min(a, b) < c < max(a, b)) or side == 2 or side == -2:
-                c = 0.5 * (a + b)
-                side = 0
-            fc = float(f(np.array([c]))[0])
-            if fc <= 0:
-                b, fb = c, fc
-                if side < 0:
-                    fa *= 0.5
-                side = side - 1 if side <= 0 else -1
-            else:
-                a, fa = c, fc
-                if side > 0:
-                    fb *= 0.5
-                side = side + 1 if side >= 0 else 1
-            if fc == 0:
-                break
-        return b
+            with np.errstate(divide="ignore", invalid="ignore"):
+                c = hi - fhi * (hi - lo) / (fhi - flo)
+            inside = (c - lo) * (c - hi) < 0
+            c = np.where(inside & (np.abs(side) < 3), c, 0.5 * (lo + hi))
+            c = np.where(todo, c, np.nan_to_num(hi))
+            # rows: single-asset trials down, up; then all-asset trials down, up
+            X = np.zeros((4, self.A))
+            X[0, assets] = c[0, :n_a]
+            X[1, assets] = c[1, :n_a]
+            X[2, assets] = c[0, n_a]
+            X[3, assets] = c[1, n_a]
+            P = self.parts(X)
+            fs = self.f_single(P)[:, assets]
+            fa = self.f_all(P)
+            fc = np.stack([np.append(fs[0], fa[2]), np.append(fs[1], fa[3])])
+            neg = fc <= 0
+            upd = todo & neg
+            hi = np.where(upd, c, hi)
+            fhi = np.where(upd, fc, fhi)
+            flo = np.where(upd & (side < 0), 0.5 * flo, flo)
+            pos = todo & ~neg
+            lo = np.where(pos, c, lo)
+            flo = np.where(pos, fc, flo)
+            fhi = np.where(pos & (side > 0), 0.5 * fhi, fhi)
+            side = np.where(upd, np.minimum(side, 0) - 1, np.where(pos, np.maximum(side, 0) + 1, side))
+            side = np.where(~inside & todo, 0, side)  # a bisection step resets the count
+        return hi  # the f <= 0 end of each bracket
 
     def report(self) -> dict[str, dict[str, float | None]]:
+        down, up = self.search()
         m = self.m
         out: dict[str, dict[str, float | None]] = {}
-        for a in self.assets:
-            down, up = self._search(lambda x, a=a: self.f_single(a, x))
+        for j, a in enumerate(self.assets):
             price = float(m.book.prices[a])
+            d, u = down[j], up[j]
             out[m.book.assets[a]] = {
-                "down_pct": _pct(down), "down_price": None if down is None else price * (1 + down),
-                "up_pct": _pct(up), "up_price": None if up is None else price * (1 + up),
+                "down_pct": _pct(d), "down_price": None if np.isnan(d) else price * (1 + d),
+                "up_pct": _pct(u), "up_price": None if np.isnan(u) else price * (1 + u),
             }
-        if self.assets:
-            down, up = self._search(self.f_all)
-        else:
-            down = up = None
-        out["all"] = {"down_pct": _pct(down), "up_pct": _pct(up)}
+        out["all"] = {"down_pct": _pct(down[-1]) if self.assets else None,
+                      "up_pct": _pct(up[-1]) if self.assets else None}
         return out
 
+    def curve(self, a: int | None, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(equity, MM) at relative moves `x` of asset `a` (None: every non-stable asset)."""
+        x = np.asarray(x, dtype=float)
+        if a is None:
+            return self.eq_mm_all(self.parts(self._rows(x)))
+        X = np.zeros((x.size, self.A))
+        X[:, a] = x
+        eq, mm = self.eq_mm_single(self.parts(X))
+        return eq[:, a], mm[:, a]
 
-def _pct(x: float | None) -> float | None:
-    return None if x is None else 100.0 * x
+
+def _pct(x: float) -> float | None:
+    return None if np.isnan(x) else 100.0 * float(x)
 
 
 def liquidation(model: RiskModel) -> dict[str, dict[str, float | None]]:

@@ -272,10 +272,12 @@ def _check_profiles(doc_profiles: dict[str, Any], accounts: list[Account], pools
     from workstation.core.profiles import load_profiles
 
     try:
-        known = load_profiles(doc_profiles)
+        known = load_profiles(doc_profiles, source="profiles")
     except ProfileError as err:
-        key = err.key if err.key.startswith("profiles") else f"profiles.{err.key}"
-        raise PortfolioError(key, err.problem) from None
+        path = err.key if err.source in ("", "profiles") else f"{err.source}.{err.key}"
+        if not path.startswith("profiles"):
+            path = f"profiles.{path}"
+        raise PortfolioError(path, err.problem) from None
     for i, acc in enumerate(accounts):
         if acc.profile not in known:
             raise PortfolioError(f"accounts[{i}].profile", "a known margin profile: " + ", ".join(sorted(known)), acc.profile)

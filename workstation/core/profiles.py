@@ -7,7 +7,7 @@ Inheritance: a profile that leaves a key out takes it from its base. The shipped
 is built on the method.md example; the other shipped files and any portfolio-file profile whose
 name is not shipped are built on `default`; a portfolio-file profile that names a shipped one is
 laid over that one. Merging is deep, except that table-valued keys (`stablecoins`, `haircuts`,
-each `tiers.X` list, `portfolio.range`, `portfolio.tail`, `portfolio.scenarios`,
+`tiers` (the whole bracket table), `portfolio.range`, `portfolio.tail`, `portfolio.scenarios`,
 `portfolio.correlation`) replace the inherited value whole, and a profile that sets
 `portfolio.range`, `price_steps` or `tail` without `scenarios` drops inherited `scenarios`.
 """
@@ -240,7 +240,6 @@ _PORTFOLIO_KEYS = (
     "correlation",
     "collateral_in_scenarios",
 )
-_WHOLE_PORTFOLIO_KEYS = ("range", "tail", "scenarios", "correlation")
 _GRID_KEYS = ("range", "price_steps", "tail")
 
 
@@ -258,10 +257,8 @@ def merge_profile_dicts(
     over = _table(over, source, "(profile)")
     out = copy.deepcopy(dict(base))
     for key, value in over.items():
-        if key == "tiers":
-            tiers = _table(out.get("tiers", {}), source, "tiers")
-            tiers.update(_table(value, source, "tiers"))
-            out["tiers"] = copy.deepcopy(tiers)
+        if key == "tiers":  # the brackets given are the whole table: no inherited underlyings
+            out["tiers"] = copy.deepcopy(_table(value, source, "tiers"))
         elif key == "options":
             opts = _table(out.get("options", {}), source, "options")
             opts.update(_table(value, source, "options"))

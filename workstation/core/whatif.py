@@ -90,10 +90,11 @@ def _liq_distance(portfolio: Portfolio, account_id: str, hedge: Position, q: flo
     idx = assets.index(hedge.underlying)
     if idx not in liq.assets:
         return 5.0
-    down, up = liq._search(lambda x: liq.f_single(idx, x))
-    d = 5.0 if down is None else -down
-    u = 5.0 if up is None else up
-    return min(d, u)
+    down, up = liq.search()
+    j = liq.assets.index(idx)
+    d = 5.0 if np.isnan(down[j]) else -down[j]
+    u = 5.0 if np.isnan(up[j]) else up[j]
+    return float(min(d, u))
 
 
 def _golden_min(f, lo: float, hi: float, iters: int = 40) -> float:

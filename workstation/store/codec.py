@@ -35,7 +35,7 @@ def now_utc() -> datetime:
 POSITION_COLUMNS = (
     "id", "kind", "underlying", "settlement", "quantity", "entry_price", "expiry",
     "right", "strike", "vol", "isolated_margin", "expired", "settlement_price",
-)  # fmt: skip
+)
 
 
 def position_row(account_id: str, position: Position, seq: int) -> dict[str, Any]:

@@ -8,6 +8,7 @@ It tolerates what Python's json module accepts (NaN, Infinity) and stops quietly
 from __future__ import annotations
 
 import bisect
+import contextlib
 import json
 import re
 
@@ -81,10 +82,8 @@ def json_lines(text: str) -> dict[str, int]:
             raise _Stop
         return match.end()
 
-    try:
+    with contextlib.suppress(_Stop, ValueError, RecursionError):
         value(0, "")
-    except (_Stop, ValueError, RecursionError):
-        pass
     return found
 
 

@@ -38,25 +38,27 @@ def _finite_or_none(value: Any, field: str) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
-def _json_safe(value: Any) -> Any:
+def json_safe(value: Any) -> Any:
     """Non-finite floats (no liquidation, infinite usage) become null."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
+        return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
+        return [json_safe(v) for v in value]
     return value
 
 
-def record_history(db: Database, report: dict[str, Any], recorded_at: datetime | None = None) -> int:
+def record_history(
+    db: Database, report: dict[str, Any], recorded_at: datetime | None = None
+) -> int:
     """Append the figures of one margin report (a `build_report` dict); return the row id."""
     if not isinstance(report, dict):
         raise InvalidInput("report", "expected a report dict")
     scope = validate.text(report.get("scope"), "report.scope")
     when = validate.utc(recorded_at, "recorded_at") or now_utc()
     figures = {k: _finite_or_none(report.get(k), f"report.{k}") for k in HISTORY_FIGURES}
-    liquidation = validate.json_dumps(_json_safe(report.get("liquidation") or {}), "liquidation")
+    liquidation = validate.json_dumps(json_safe(report.get("liquidation") or {}), "liquidation")
     with transaction(db):
         snap = db.conn.execute("SELECT as_of FROM snapshots ORDER BY id DESC LIMIT 1").fetchone()
         cur = db.conn.execute(
@@ -114,7 +116,7 @@ def save_scenario(db: Database, name: str, account_id: str, trades: list[Positio
             raise StoreError("no market snapshot yet: import a portfolio or a market CSV first")
         quotes = {r[0]: None for r in db.conn.execute(
             "SELECT asset FROM quotes WHERE snapshot_id = ?", (snap[0],)
-        )}  # fmt: skip
+        )}
         docs = []
         for i, trade in enumerate(trades):
             pos = validate.position(

@@ -449,7 +449,7 @@ def set_account_mode(
             margins = dict(isolated_margins or {})
             ids = [r["id"] for r in db.query(
                 "SELECT id FROM positions WHERE account_id = ? ORDER BY seq", [account_id]
-            )]  # fmt: skip
+            )]
             for pid in ids:
                 field = f"accounts[{account_id}].positions[{pid}].isolated_margin"
                 if pid in margins:
@@ -498,7 +498,7 @@ def add_account(db: Database, account: Account) -> None:
             pfield = f"{field}.positions[{getattr(pos, 'id', '?')}]"
             checked = validate.position(
                 pos, pfield, market=quotes, as_of=parse_iso(snap["as_of"]), mode=mode
-            ) if snap else pos  # fmt: skip
+            ) if snap else pos
             if any(p.id == checked.id for p in positions):
                 raise InvalidInput(f"{pfield}.id", "a position id unique within its account")
             positions.append(checked)

@@ -2,17 +2,15 @@
 
 Understood forms (expiries are at 08:00 UTC, the venues' common settlement time):
 
-| form | example | instrument |
-|---|---|---|
-| ccxt spot | `BTC/USDT` | spot |
-| ccxt swap | `BTC/USDT:USDT`, `BTC/USD:BTC` | perpetual; inverse when settled in the base coin |
-| ccxt future | `BTC/USDT:USDT-261225` | future (YYMMDD) |
-| ccxt option | `BTC/USD:BTC-261225-100000-C` | option (C/P) |
-| Deribit | `BTC-PERPETUAL`, `BTC-27MAR26`, `BTC-27MAR26-100000-C` | inverse perpetual / future / option |
-| Deribit linear | `BTC_USDC-PERPETUAL`, `XRP_USDC-27MAR26-0d625-C` | linear (`d` is the decimal point) |
-| Bybit | `BTC-PERP`, `BTC-27MAR26-100000-C-USDT`, any Deribit form with venue `bybit` | linear |
-| OKX | `BTC-USDT-SWAP`, `BTC-USD-SWAP`, `BTC-USD-261225`, `BTC-USD-261225-100000-C` | USD-quoted: inverse |
-| Binance / Bybit | `BTCUSDT`, `BTCUSD_PERP`, `BTCUSD_261225`, `BTCUSD` | perpetual or future; USD-quoted: inverse |
+- ccxt: `BTC/USDT` spot; `BTC/USDT:USDT` perpetual (`BTC/USD:BTC`: inverse, settled in the
+  base coin); `BTC/USDT:USDT-261225` future (YYMMDD); `BTC/USD:BTC-261225-100000-C` option.
+- Deribit: `BTC-PERPETUAL`, `BTC-27MAR26`, `BTC-27MAR26-100000-C` are inverse;
+  `BTC_USDC-PERPETUAL`, `XRP_USDC-27MAR26-0d625-C` linear (`d` is the decimal point).
+- Bybit: `BTC-PERP`, `BTC-27MAR26-100000-C-USDT`, and Deribit forms with venue `bybit`: linear.
+- OKX: `BTC-USDT-SWAP`, `BTC-USD-SWAP`, `BTC-USD-261225`, `BTC-USD-261225-100000-C`
+  (USD-quoted: inverse).
+- Binance / Bybit: `BTCUSDT`, `BTCUSD_PERP`, `BTCUSD_261225`, `BTCUSD` (perpetual or future;
+  USD-quoted: inverse).
 """
 
 from __future__ import annotations
@@ -24,7 +22,7 @@ from datetime import UTC, datetime
 EXPIRY_HOUR_UTC = 8
 _MONTHS = {m: i + 1 for i, m in enumerate(
     ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
-)}  # fmt: skip
+)}
 _STABLE_QUOTES = ("USDT", "USDC", "BUSD", "FDUSD", "TUSD", "DAI")
 
 _CCXT = re.compile(
@@ -53,6 +51,7 @@ class Instrument:
     expiry: datetime | None = None
     right: str | None = None
     strike: float | None = None
+    settle: str | None = None  # currency the venue settles / margins it in
 
 
 def _yymmdd(text: str) -> datetime:
@@ -69,17 +68,22 @@ def _dmmmyy(text: str) -> datetime:
 
 
 def _instrument(
-    base: str, settlement: str, date: datetime | None, strike: str | None, cp: str | None
+    base: str,
+    settle: str,
+    date: datetime | None,
+    strike: str | None = None,
+    cp: str | None = None,
 ) -> Instrument:
+    settlement = "inverse" if settle == base else "linear"
     if strike is not None and cp is not None:
         assert date is not None
         return Instrument(
             "option", base, settlement, date, "call" if cp == "C" else "put",
-            float(strike.replace("d", ".")),
-        )  # fmt: skip
+            float(strike.replace("d", ".")), settle,
+        )
     if date is not None:
-        return Instrument("future", base, settlement, date)
-    return Instrument("perpetual", base, settlement)
+        return Instrument("future", base, settlement, date, settle=settle)
+    return Instrument("perpetual", base, settlement, settle=settle)
 
 
 def parse_symbol(symbol: str, venue: str | None = None) -> Instrument:
@@ -100,33 +104,29 @@ def _parse(text: str, venue: str) -> Instrument:
     if m:
         base, quote, settle = m["base"], m["quote"], m["settle"]
         if settle is None:
-            return Instrument("spot", base, "linear")
-        settlement = "inverse" if settle == base else "linear"
-        if settlement == "linear" and settle != quote:
+            return Instrument("spot", base, "linear", settle=quote)
+        if settle not in (base, quote):
             raise ValueError(f"settled in {settle}, neither its base nor its quote currency")
         date = _yymmdd(m["date"]) if m["date"] else None
-        return _instrument(base, settlement, date, m["strike"], m["cp"])
+        return _instrument(base, settle, date, m["strike"], m["cp"])
     m = _DERIBIT.match(text)
     if m:
-        linear = bool(m["quote"] or m["suffix"]) or venue == "bybit" or m["perp"] == "PERP"
+        settle = m["quote"] or m["suffix"]
+        if settle is None and (venue == "bybit" or m["perp"] == "PERP"):
+            settle = "USDC"
         date = _dmmmyy(m["date"]) if m["date"] else None
-        return _instrument(m["base"], "linear" if linear else "inverse", date, m["strike"], m["cp"])
+        return _instrument(m["base"], settle or m["base"], date, m["strike"], m["cp"])
     m = _OKX.match(text)
     if m:
         base, quote = m["base"], m["quote"]
         if m["swap"] is None and m["date"] is None:
-            return Instrument("spot", base, "linear")
-        settlement = "inverse" if quote == "USD" else "linear"
+            return Instrument("spot", base, "linear", settle=quote)
         date = _yymmdd(m["date"]) if m["date"] else None
-        return _instrument(base, settlement, date, m["strike"], m["cp"])
+        return _instrument(base, base if quote == "USD" else quote, date, m["strike"], m["cp"])
     m = _CONCAT.match(text)
     if m:
-        settlement = "inverse" if m["quote"] == "USD" else "linear"
+        base, quote = m["base"], m["quote"]
         date = _yymmdd(m["date"]) if m["date"] else None
-        return _instrument(m["base"], settlement, date, None, None)
+        return _instrument(base, base if quote == "USD" else quote, date)
     raise ValueError("not a ccxt, Deribit, Bybit, OKX or Binance symbol")
 
-
-def position_id(symbol: str) -> str:
-    """A readable position id for a symbol (`BTC/USDT:USDT` -> `BTC/USDT:USDT`, trimmed)."""
-    return symbol.strip()

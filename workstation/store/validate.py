@@ -101,10 +101,8 @@ def position(
         raise InvalidInput(f"{field}.id", f"expected a string (got {p.id!r})")
     expiry = utc(p.expiry, f"{field}.expiry")
     doc = position_to_dict(replace(p, expiry=expiry))
-    if not p.expired:
-        # position_to_dict leaves these out unless expired; the reader must see them.
-        if p.settlement_price is not None:
-            doc["settlement_price"] = p.settlement_price
+    if not p.expired and p.settlement_price is not None:
+        doc["settlement_price"] = p.settlement_price  # left out by position_to_dict
     if p.kind != "option":
         for key in ("right", "strike"):
             if getattr(p, key) is not None:

@@ -38,8 +38,6 @@ class ThemedPlot(pg.PlotWidget):
         self.setMenuEnabled(False)
         self.plotItem.hideButtons()
         self.plotItem.showGrid(x=True, y=True, alpha=0.12)
-        self.title = pg.LabelItem("", justify="left")
-        self.plotItem.layout.addItem(self.title, 0, 1)  # above the view box
         self.setMinimumSize(260, 200)
 
     def set_theme(self, theme: Theme) -> None:
@@ -55,7 +53,7 @@ class ThemedPlot(pg.PlotWidget):
         self.fmt = fmt
 
     def set_title(self, text: str) -> None:
-        self.title.setText(text, color=self.theme.text, size="10pt")
+        self.plotItem.setTitle(text or None, color=self.theme.text, size="10pt")
 
     def restyle(self) -> None:
         """Re-apply theme colours to the chart's own items."""
@@ -83,7 +81,7 @@ class ComponentMarginChart(ThemedPlot):
         """`items`: (label, component margin, is_collateral); sorted largest first here."""
         self._items = sorted(items, key=lambda it: it[1], reverse=True)
         self._draw()
-        self.plotItem.setLabel("bottom", f"component of initial margin ({unit})" if unit else "")
+        self.plotItem.setLabel("bottom", "IM component, hedges < 0", units=unit or None)
 
     def labels(self) -> list[str]:
         return [label for label, _v, _c in self._items]
@@ -105,7 +103,7 @@ class ComponentMarginChart(ThemedPlot):
             brushes.append(pg.mkBrush(_color(colour, 120 if is_collateral else 220)))
         self.bars.setOpts(
             x0=np.minimum(values, 0.0), width=np.abs(values), y=y, height=0.68,
-            brushes=brushes, pens=[pg.mkPen(None)] * n,
+            brushes=brushes, pen=pg.mkPen(None), pens=None,
         )
         axis = self.plotItem.getAxis("left")
         axis.setTicks([[(float(yy), label) for yy, (label, _v, _c) in zip(y, self._items, strict=True)], []])
@@ -127,7 +125,7 @@ class PnlCurveChart(ThemedPlot):
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
-        self.legend = self.plotItem.addLegend(offset=(-10, 10), labelTextSize="9pt")
+        self.legend = self.plotItem.addLegend(offset=(6, 4), labelTextSize="8pt", colCount=3)
         self.equity = self.plot([], [], name="equity")
         self.margin = self.plot([], [], name="maintenance margin")
         self.pnl = self.plot([], [], name="P&L")
@@ -166,8 +164,8 @@ class PnlCurveChart(ThemedPlot):
         down, up = liq.get("down_price"), liq.get("up_price")
         self._mark(self.liq_down, down, f"liq {f.percent(liq.get('down_pct'))}\n{f.price(down)}")
         self._mark(self.liq_up, up, f"liq {f.percent(liq.get('up_pct'), signed=True)}\n{f.price(up)}")
-        self.plotItem.setLabel("bottom", f"{underlying} price ({unit})" if unit else f"{underlying} price")
-        self.plotItem.setLabel("left", unit)
+        self.plotItem.setLabel("bottom", f"{underlying} price", units=unit or None)
+        self.plotItem.setLabel("left", "", units=unit or None)
         self.plotItem.enableAutoRange()
 
     def _mark(self, line: pg.InfiniteLine, x: float | None, text: str) -> None:
@@ -189,7 +187,10 @@ class PnlCurveChart(ThemedPlot):
             line.setPen(pg.mkPen(t.red, width=1.5))
             line.label.setColor(t.red)
         self.legend.setLabelTextColor(t.text)
-        self.legend.setBrush(pg.mkBrush(_color(t.base, 200)))
+        self.legend.setBrush(pg.mkBrush(_color(t.base, 210)))
+        self.legend.setPen(pg.mkPen(t.border))
+        for _sample, label in self.legend.items:
+            label.setText(label.text, color=t.text)
 
 
 class ScenarioHeatmap(ThemedPlot):
@@ -215,6 +216,9 @@ class ScenarioHeatmap(ThemedPlot):
             self._pnl = None
             self.image.clear()
             self.image.hide()
+            self.bar.hide()
+            for axis in ("left", "bottom"):
+                self.plotItem.hideAxis(axis)
             self.message.setText(note or "No scenario grid for this selection")
             self.message.setPos(0, 0)
             self.plotItem.setRange(xRange=(-1, 1), yRange=(-1, 1), padding=0)
@@ -237,10 +241,13 @@ class ScenarioHeatmap(ThemedPlot):
         m = float(np.nanmax(np.abs(pnl))) or 1.0
         self.bar.setLevels((-m, m))
         self.image.show()
+        self.bar.show()
+        for axis in ("left", "bottom"):
+            self.plotItem.showAxis(axis)
         self.message.hide()
         worst = np.unravel_index(int(np.nanargmin(pnl)), pnl.shape)
         self.set_title(
-            f"worst {self.fmt.money(float(pnl[worst]), unit=True)} at {underlying} "
+            f"worst {self.fmt.money(float(pnl[worst]), unit=True)}: {underlying} "
             f"{self.fmt.percent(spot_pct[worst[1]], 0, signed=True)}, "
             f"vol {self.fmt.percent(vol_pct[worst[0]], 0, signed=True)}"
         )

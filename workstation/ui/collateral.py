@@ -72,7 +72,6 @@ class CollateralPanel(QWidget):
         self.model.set_records(collateral_rows(lines))
         self.view.setColumnHidden(self.model.column_index("account"), not show_account)
         self.total.setText(total)
-        self.view.resizeColumnsToContents()
 
     def set_editable(self, editable: bool) -> None:
         self._editable = editable

@@ -178,10 +178,11 @@ class Dashboard(QWidget):
         segregated = r.get("segregated_initial_margin")
         if segregated is not None:
             saving = segregated - (r.get("initial_margin") or 0.0)
-            seg_pct = f" ({f.ratio(saving / segregated, 1)})" if segregated else ""
+            share = f" ({f.ratio(abs(saving) / segregated, 1)})" if segregated else ""
+            verb = "saves" if saving >= 0 else "costs"
             note = (
-                f"vs positions alone; {f.money(saving, unit=True)}{seg_pct} vs accounts "
-                f"margined apart ({f.money(segregated, unit=True)})"
+                f"vs positions alone · pooling {verb} {f.money(abs(saving), unit=True)}{share} "
+                f"vs accounts apart ({f.money(segregated, unit=True)})"
             )
         colour = self._theme.calm if offset is not None and offset > 0 else None
         self.offset.set(value, note, colour)

@@ -24,7 +24,7 @@ DASH = "\u2014"
 class NumberFormat:
     """How figures are written: decimals for money, thousands separator, currency display."""
 
-    decimals: int = 2
+    decimals: int = 0
     thousands: str = "comma"
     currency_display: str = "code"
     base_currency: str = "USD"

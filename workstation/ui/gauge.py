@@ -58,18 +58,20 @@ class UsageGauge(QWidget):
             frac = 1.0 if usage < 0 else max(0.0, min(usage, SCALE_MAX)) / SCALE_MAX
             p.setBrush(t.level(usage_level(usage)))
             p.drawRoundedRect(QRectF(track.x(), track.y(), frac * w, track.height()), 2, 2)
-        # ticks and labels
+        # ticks, labelled when there is room for them
         p.setPen(QColor(t.muted))
         font = p.font()
         font.setPointSizeF(max(6.5, font.pointSizeF() * 0.75))
         p.setFont(font)
+        room = w >= 170
         for mark in (USAGE_AMBER, USAGE_RED, 1.0):
             x = track.x() + mark * w
             p.drawLine(int(x), int(track.bottom()), int(x), int(track.bottom()) + 3)
-            label = f"{mark:.0%}".replace("%", " %")
-            rect = QRectF(x - 40, track.bottom() + 3, 40 if mark == 1.0 else 80, 14)
-            align = Qt.AlignmentFlag.AlignRight if mark == 1.0 else Qt.AlignmentFlag.AlignHCenter
-            if mark != 1.0:
-                rect = QRectF(x - 40, track.bottom() + 3, 80, 14)
-            p.drawText(rect, int(align | Qt.AlignmentFlag.AlignTop), label)
+            if room or mark != USAGE_RED:
+                label = f"{mark:.0%}".replace("%", " %")
+                if mark == 1.0:
+                    rect, align = QRectF(x - 60, track.bottom() + 3, 60, 14), Qt.AlignmentFlag.AlignRight
+                else:
+                    rect, align = QRectF(x - 30, track.bottom() + 3, 60, 14), Qt.AlignmentFlag.AlignHCenter
+                p.drawText(rect, int(align | Qt.AlignmentFlag.AlignTop), label)
         p.end()

@@ -12,10 +12,14 @@ from workstation.ui.views import make_table_view
 
 LIQUIDATION_COLUMNS: tuple[Column, ...] = (
     Column("Underlying", "label", tip="Underlying moved alone (others held), or all together"),
-    Column("Down", "down_pct", "pct", "Fall that brings equity to maintenance margin", "distance"),
-    Column("Down price", "down_price", "price", "Price at liquidation", "distance", "down_pct"),
-    Column("Up", "up_pct", "pct", "Rise that brings equity to maintenance margin", "distance"),
-    Column("Up price", "up_price", "price", "Price at liquidation", "distance", "up_pct"),
+    Column("Down", "down_pct", "pct", "Fall that brings equity to maintenance margin", "distance",
+           blank="none"),
+    Column("Down price", "down_price", "price", "Price at liquidation", "distance", "down_pct",
+           blank=""),
+    Column("Up", "up_pct", "pct", "Rise that brings equity to maintenance margin", "distance",
+           blank="none"),
+    Column("Up price", "up_price", "price", "Price at liquidation", "distance", "up_pct",
+           blank=""),
 )
 ALL_LABEL = "All together"
 
@@ -48,7 +52,7 @@ class LiquidationPanel(QWidget):
         title = QLabel("Liquidation distance")
         title.setObjectName("sectionTitle")
         self.note = QLabel(
-            f"— none between −99 % and +500 %  ·  amber under {LIQ_AMBER_PCT:.0f} %, "
+            f"none: no liquidation between −99 % and +500 %  ·  amber under {LIQ_AMBER_PCT:.0f} %, "
             f"red under {LIQ_RED_PCT:.0f} %"
         )
         self.note.setObjectName("muted")
@@ -62,4 +66,3 @@ class LiquidationPanel(QWidget):
 
     def set_liquidation(self, liquidation: dict[str, Any] | None) -> None:
         self.model.set_records(liquidation_rows(liquidation or {}))
-        self.view.resizeColumnsToContents()

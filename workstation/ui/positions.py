@@ -177,6 +177,10 @@ class PositionsPanel(QWidget):
             self.view.resizeColumnsToContents()
             self._sized = True
 
+    def mark_sized(self) -> None:
+        """Column widths were restored: do not fit them to the first data."""
+        self._sized = True
+
     def set_editable(self, editable: bool) -> None:
         self._editable = editable
         self._update_buttons()

@@ -16,7 +16,7 @@ APPLICATION = "Margin Workstation"
 @dataclass(frozen=True)
 class DisplaySettings:
     theme: str = "light"
-    decimals: int = 2
+    decimals: int = 0
     thousands: str = "comma"
     currency_display: str = "code"
 

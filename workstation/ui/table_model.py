@@ -31,6 +31,7 @@ class Column:
     `fmt` is one of text, money, price, qty, greek, pct (value in percent), ratio (0.42 ->
     42 %), number. `colour` is None, "sign" (negative red, positive calm) or "distance"
     (liquidation distance bands, read from `colour_key` or the column's own value).
+    `blank` is shown instead of a missing value.
     """
 
     header: str
@@ -39,6 +40,7 @@ class Column:
     tip: str = ""
     colour: str | None = None
     colour_key: str | None = None
+    blank: str | None = None
 
     @property
     def numeric(self) -> bool:
@@ -91,6 +93,8 @@ class RecordTableModel(QAbstractTableModel):
         record = self._rows[index.row()]
         value = record.get(column.key)
         if role == Qt.ItemDataRole.DisplayRole:
+            if value is None and column.blank is not None:
+                return column.blank
             return format_value(column, value, self._fmt)
         if role == SORT_ROLE:
             return _sort_key(value, column)
@@ -181,6 +185,8 @@ class RecordTableModel(QAbstractTableModel):
         if column.colour == "sign" and isinstance(value, int | float) and value:
             return self._theme.level("red" if value < 0 else "calm")
         if column.colour == "distance":
+            if value is None and column.blank is not None:
+                return QColor(self._theme.muted)
             level = distance_level(record.get(column.colour_key or column.key))
             return None if level == "calm" else self._theme.level(level)
         if column.colour == "muted":

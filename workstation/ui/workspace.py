@@ -7,7 +7,6 @@ runs are coalesced: only the latest one runs next.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -50,8 +49,7 @@ class Workspace(QObject):
     @classmethod
     def from_database(cls, path: Path | None = None, parent: QObject | None = None) -> Workspace:
         """Open (create, with the demo book, on first start) the database at `path`."""
-        from workstation.store.paths import default_db_path
-        from workstation.store.repository import ensure_database
+        from workstation.store.paths import default_db_path, ensure_database
 
         db_path = Path(path) if path else Path(default_db_path())
         return cls(db=ensure_database(db_path), db_path=db_path, parent=parent)
@@ -92,17 +90,6 @@ class Workspace(QObject):
         self.loaded.emit(portfolio)
         self.recompute(all_reports=True, record=record)
         return True
-
-    def apply(self, edit: Callable[..., Any], *args: Any) -> bool:
-        """Run `edit(db, *args)` (a repository function), then reload and recompute."""
-        if self.db is None:
-            return False
-        try:
-            edit(self.db, *args)
-        except Exception as exc:
-            self.failed.emit(exc)
-            return False
-        return self.load(record=True)
 
     def select(self, scope: str, underlying: str | None = None) -> None:
         """Show `scope` (and `underlying` in the charts); recompute that scope only."""

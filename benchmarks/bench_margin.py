@@ -1,0 +1,93 @@
+"""Speed of a full margin report on synthetic books (not a timed test).
+
+Books of 100, 1,000 and 10,000 positions over 10 underlyings (half options, a quarter futures,
+a quarter perpetuals, linear and inverse), one account, in portfolio and cross mode. A full report
+is margin, attribution (standalone, marginal, component) and liquidation for every underlying
+and for all together. Prints a markdown table; the README records it.
+
+    python benchmarks/bench_margin.py [--repeat N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import time
+import tracemalloc
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+
+from workstation.core.model import Account, Portfolio, Position, Quote
+from workstation.core.report import build_report
+
+UNDERLYINGS = {"BTC": 91250.0, "ETH": 3012.5, "SOL": 138.4, "XRP": 2.21, "BNB": 612.0,
+               "DOGE": 0.162, "ADA": 0.71, "AVAX": 24.3, "LINK": 14.8, "DOT": 4.35}
+
+
+def synthetic_book(n: int, mode: str = "portfolio", seed: int = 7) -> Portfolio:
+    rng = np.random.default_rng(seed)
+    as_of = datetime(2026, 11, 25, 8, tzinfo=UTC)
+    market = {a: Quote(price=p, vol=float(rng.uniform(0.45, 0.9))) for a, p in UNDERLYINGS.items()}
+    market["USDT"] = Quote(price=1.0)
+    names = list(UNDERLYINGS)
+    positions = []
+    for i in range(n):
+        u = names[i % len(names)]
+        s = UNDERLYINGS[u]
+        r = rng.random()
+        inverse = u in ("BTC", "ETH") and rng.random() < 0.5
+        settle = "inverse" if inverse else "linear"
+        q = float(rng.normal(0, 10)) * (s if inverse else 1.0) if r >= 0.5 else float(rng.normal(0, 10))
+        expiry = as_of + timedelta(days=int(rng.integers(2, 200)))
+        if r < 0.5:
+            k = float(s * rng.uniform(0.7, 1.3))
+            positions.append(Position(id=f"p{i}", kind="option", underlying=u, quantity=q,
+                                      entry_price=0.01 if inverse else s * 0.03,
+                                      settlement=settle, expiry=expiry,
+                                      right="call" if rng.random() < 0.5 else "put", strike=k))
+        elif r < 0.75:
+            positions.append(Position(id=f"p{i}", kind="future", underlying=u, quantity=q,
+                                      entry_price=s * rng.uniform(0.9, 1.1), settlement=settle,
+                                      expiry=expiry))
+        else:
+            positions.append(Position(id=f"p{i}", kind="perpetual", underlying=u, quantity=q,
+                                      entry_price=s * rng.uniform(0.9, 1.1), settlement=settle))
+    collateral = {"USDT": 5e6 * n / 1000, "BTC": 10.0, "ETH": 100.0}
+    acc = Account(id="book", margin_mode=mode, collateral=collateral, positions=positions,
+                  profile="default" if mode == "portfolio" else "binance-usdm")
+    return Portfolio(as_of=as_of, market=market, accounts=[acc], rate=0.0)
+
+
+def time_report(p: Portfolio, repeat: int) -> tuple[float, float]:
+    build_report(p, "account:book")  # warm-up
+    best = np.inf
+    for _ in range(repeat):
+        t = time.perf_counter()
+        build_report(p, "account:book")
+        best = min(best, time.perf_counter() - t)
+    tracemalloc.start()
+    build_report(p, "account:book")
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return best, peak / 2**20
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--sizes", default="100,1000,10000")
+    args = ap.parse_args()
+    print(f"machine: {platform.machine()}, {platform.python_implementation()} "
+          f"{platform.python_version()}, numpy {np.__version__}")
+    print("| positions | mode | full report (ms) | peak memory (MiB) | target |")
+    print("|---:|---|---:|---:|---|")
+    for n in (int(x) for x in args.sizes.split(",")):
+        for mode in ("portfolio", "cross"):
+            sec, mib = time_report(synthetic_book(n, mode), args.repeat)
+            target = {1000: "< 100 ms", 10000: "< 1 s"}.get(n, "")
+            print(f"| {n:,} | {mode} | {1000 * sec:,.1f} | {mib:,.1f} | {target} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,221 @@
+"""Positions, balances and market snapshot CSVs: columns, their synonyms, row parsing.
+
+Column names are matched after lower-casing and dropping non-alphanumerics (`tabular.normal`),
+so each synonym below also stands for its camelCase / spaced / snake_case spellings.
+docs/store.md documents the same table.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from workstation.core.model import Position
+from workstation.store.staging import StagedBalance, StagedPosition, StagedQuote
+from workstation.store.symbols import EXPIRY_HOUR_UTC, Instrument, parse_symbol
+from workstation.store.tabular import Row, read_rows
+
+POSITION_COLUMNS: dict[str, tuple[str, ...]] = {
+    "account": ("account_id", "acct", "subaccount", "sub_account", "portfolio"),
+    "id": ("position_id", "pos_id", "label"),
+    "symbol": ("instrument", "instrument_name", "instrument_id", "inst_id", "contract", "ticker",
+               "market"),
+    "kind": ("instrument_kind", "product_type", "instrument_type"),
+    "underlying": ("base", "base_asset", "base_currency", "underlying_asset"),
+    "settlement": ("settlement_type", "settle_type"),
+    "expiry": ("expiration", "expiry_date", "expiration_date", "expiry_time", "maturity"),
+    "right": ("option_type", "call_put", "put_call", "cp"),
+    "strike": ("strike_price",),
+    "quantity": ("qty", "size", "contracts", "amount", "position", "position_amt", "pos",
+                 "net_quantity"),
+    "side": ("direction", "position_side"),
+    "contract_size": ("contractSize", "multiplier", "contract_multiplier", "ct_val", "lot_size"),
+    "entry_price": ("entry", "entryPrice", "avg_price", "avgPrice", "average_price",
+                    "avg_entry_price", "average_entry_price", "avgPx", "open_price", "cost_price"),
+    "vol": ("iv", "implied_vol", "implied_volatility", "volatility", "mark_iv"),
+    "isolated_margin": ("isolatedMargin", "position_margin", "isolated_wallet"),
+    "expired": ("is_expired",),
+    "settlement_price": ("settle_price", "delivery_price", "settlementPrice"),
+}
+BALANCE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "account": POSITION_COLUMNS["account"],
+    "asset": ("currency", "coin", "code", "ccy", "token", "asset_code"),
+    "total": ("balance", "amount", "wallet_balance", "total_balance", "quantity", "qty",
+              "holdings"),
+}
+MARKET_COLUMNS: dict[str, tuple[str, ...]] = {
+    "asset": BALANCE_COLUMNS["asset"] + ("symbol", "underlying"),
+    "price": ("mark", "mark_price", "index_price", "last", "last_price", "close", "spot", "px",
+              "usd_price"),
+    "vol": POSITION_COLUMNS["vol"] + ("atm_vol", "atm_iv"),
+}
+
+KIND_WORDS = {
+    "spot": "spot", "perpetual": "perpetual", "perp": "perpetual", "swap": "perpetual",
+    "future": "future", "futures": "future", "delivery": "future", "option": "option",
+    "options": "option",
+}
+RIGHT_WORDS = {"call": "call", "c": "call", "put": "put", "p": "put"}
+LONG_WORDS = {"long", "buy", "b", "+", "bid"}
+SHORT_WORDS = {"short", "sell", "s", "-", "ask"}
+NET_WORDS = {"both", "net", ""}
+TRUE_WORDS = {"true", "yes", "y", "1"}
+FALSE_WORDS = {"false", "no", "n", "0", ""}
+
+
+def parse_time(text: str) -> datetime:
+    """ISO date-time (UTC if no zone), ISO date or Deribit `27MAR26` (dates: 08:00 UTC)."""
+    value = text.strip()
+    if re.fullmatch(r"\d{1,2}[A-Za-z]{3}\d{2}", value):
+        inst = parse_symbol(f"X-{value.upper()}")
+        assert inst.expiry is not None
+        return inst.expiry
+    dt = datetime.fromisoformat(value)
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        dt = dt.replace(hour=EXPIRY_HOUR_UTC)
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+
+
+def _word(row: Row, column: str, words: dict[str, str]) -> str | None:
+    value = row.text(column)
+    if value is None:
+        return None
+    if value.lower() not in words:
+        raise row.error(column, f"expected one of {', '.join(sorted(set(words.values())))} "
+                                f"(got {value!r})")
+    return words[value.lower()]
+
+
+def positions_csv(
+    path: str | Path, account: str | None, venue_of: Callable[[str], str | None]
+) -> list[StagedPosition]:
+    """Staged positions of a positions CSV; `account` fills rows without an account column."""
+    staged: list[StagedPosition] = []
+    ids: set[tuple[str, str]] = set()
+    for row in read_rows(path, POSITION_COLUMNS, ("quantity", "entry_price")):
+        acc = row.text("account") or account
+        if not acc:
+            raise row.error("account", "no account column or value, and no --account given")
+        item = _position(row, acc, venue_of(acc))
+        assert item.position is not None
+        if (acc, item.position.id) in ids:
+            raise row.error("id" if row.get("id") else "symbol",
+                            f"a second position {item.position.id!r} in account {acc!r}")
+        ids.add((acc, item.position.id))
+        staged.append(item)
+    return staged
+
+
+def _position(row: Row, account: str, venue: str | None) -> StagedPosition:
+    symbol = row.text("symbol")
+    inst = Instrument("spot", "", "linear")
+    if symbol is not None:
+        try:
+            inst = parse_symbol(symbol, venue)
+        except ValueError as err:
+            raise row.error("symbol", str(err)) from None
+    kind = _word(row, "kind", KIND_WORDS) or (inst.kind if symbol else None)
+    underlying = row.text("underlying") or inst.underlying
+    if kind is None:
+        raise row.error("symbol", "a symbol, or kind and underlying columns, are required")
+    if not underlying:
+        raise row.error("underlying", "a value is required (or a symbol)")
+    settlement = row.text("settlement") or (inst.settlement if symbol else "linear")
+    expiry = inst.expiry
+    if row.text("expiry") is not None:
+        try:
+            expiry = parse_time(row.text("expiry") or "")
+        except ValueError:
+            raise row.error("expiry", f"expected an ISO date-time or date "
+                                      f"(got {row.text('expiry')!r})") from None
+    right = _word(row, "right", RIGHT_WORDS) or inst.right
+    strike = row.number("strike")
+    strike = inst.strike if strike is None else strike
+    quantity = row.number("quantity", required=True)
+    size = row.number("contract_size")
+    assert quantity is not None
+    if size is not None:
+        if size <= 0:
+            raise row.error("contract_size", f"expected a positive number (got {size!r})")
+        quantity *= size
+    side = (row.text("side") or "").lower()
+    if side in LONG_WORDS:
+        quantity = abs(quantity)
+    elif side in SHORT_WORDS:
+        quantity = -abs(quantity)
+    elif side not in NET_WORDS:
+        raise row.error("side", f"expected long/buy or short/sell (got {row.text('side')!r})")
+    expired_text = (row.text("expired") or "").lower()
+    if expired_text not in TRUE_WORDS | FALSE_WORDS:
+        raise row.error("expired", f"expected true or false (got {row.text('expired')!r})")
+    pid = row.text("id") or symbol or _made_id(kind, underlying, expiry, strike, right)
+    position = Position(
+        id=pid, kind=kind, underlying=underlying, quantity=quantity,
+        entry_price=row.number("entry_price", required=True),  # type: ignore[arg-type]
+        settlement=settlement, expiry=expiry, right=right, strike=strike,
+        vol=row.number("vol"), isolated_margin=row.number("isolated_margin"),
+        expired=expired_text in TRUE_WORDS, settlement_price=row.number("settlement_price"),
+    )
+    from_symbol = ("kind", "underlying", "settlement", "expiry", "right", "strike")
+    fields = {a: row.name(a) for a in POSITION_COLUMNS if a in row.names}
+    for attr in from_symbol:
+        if attr not in fields or row.get(attr) is None:
+            fields[attr] = row.name("symbol") if symbol else attr
+    fields["id"] = row.name("id") if row.get("id") else fields["kind"]
+    return StagedPosition(file=row.file, line=row.line, fields=fields, account=account,
+                          position=position)
+
+
+def _made_id(
+    kind: str, underlying: str, expiry: datetime | None, strike: float | None, right: str | None
+) -> str:
+    parts = [underlying, kind]
+    if expiry is not None:
+        parts.append(expiry.strftime("%Y%m%d"))
+    if strike is not None:
+        parts.append(f"{strike:g}")
+    if right:
+        parts.append(right[0].upper())
+    return "-".join(parts)
+
+
+def balances_csv(path: str | Path, account: str | None) -> list[StagedBalance]:
+    staged: list[StagedBalance] = []
+    seen: set[tuple[str, str]] = set()
+    for row in read_rows(path, BALANCE_COLUMNS, ("asset", "total")):
+        acc = row.text("account") or account
+        if not acc:
+            raise row.error("account", "no account column or value, and no --account given")
+        asset = row.text("asset", required=True)
+        amount = row.number("total", required=True)
+        assert asset is not None and amount is not None
+        if (acc, asset) in seen:
+            raise row.error("asset", f"{asset} listed twice for account {acc!r}")
+        seen.add((acc, asset))
+        staged.append(StagedBalance(
+            file=row.file, line=row.line,
+            fields={"asset": row.name("asset"), "amount": row.name("total")},
+            account=acc, asset=asset, amount=amount,
+        ))
+    return staged
+
+
+def market_csv(path: str | Path) -> list[StagedQuote]:
+    staged: list[StagedQuote] = []
+    seen: set[str] = set()
+    for row in read_rows(path, MARKET_COLUMNS, ("asset", "price")):
+        asset = row.text("asset", required=True)
+        price = row.number("price", required=True)
+        assert asset is not None and price is not None
+        if asset in seen:
+            raise row.error("asset", f"{asset} listed twice")
+        seen.add(asset)
+        staged.append(StagedQuote(
+            file=row.file, line=row.line,
+            fields={"asset": row.name("asset"), "price": row.name("price"),
+                    "vol": row.name("vol")},
+            asset=asset, price=price, vol=row.number("vol"),
+        ))
+    return staged

@@ -1,0 +1,60 @@
+"""Where the database lives, and creating it (with the demo book) on first use."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+import sqlite_utils
+
+from workstation.core.portfolio_io import read_portfolio
+from workstation.store.db import open_db, transaction
+from workstation.store.repository import _write_portfolio
+
+APP_NAME = "margin-workstation"
+DB_ENV = "MARGIN_WORKSTATION_DB"  # overrides the default database path
+DB_FILE = "workstation.db"
+
+
+def default_db_path() -> Path:
+    """`$MARGIN_WORKSTATION_DB`, else `workstation.db` in the user data dir (platformdirs)."""
+    override = os.environ.get(DB_ENV)
+    if override:
+        return Path(override).expanduser()
+    return platformdirs.user_data_path(APP_NAME, appauthor=False) / DB_FILE
+
+
+def demo_portfolio_path() -> Path:
+    return Path(__file__).resolve().parents[2] / "resources" / "demo" / "demo-portfolio.json"
+
+
+def ensure_database(path: str | Path | None = None, *, demo: bool = True) -> sqlite_utils.Database:
+    """Open (creating and migrating) the database; on first creation import the demo book.
+
+    "First creation" is recorded in `meta.seeded`, so the demo comes in once, even if two
+    processes start together, and never again after the trader empties the book.
+    """
+    db = open_db(path if path is not None else default_db_path())
+    try:
+        if demo:
+            _seed(db)
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _seed(db: sqlite_utils.Database) -> None:
+    demo = demo_portfolio_path()
+    with transaction(db):
+        if db.conn.execute("SELECT 1 FROM meta WHERE key = 'seeded'").fetchone():
+            return
+        empty = not db.conn.execute(
+            "SELECT 1 FROM accounts UNION ALL SELECT 1 FROM snapshots LIMIT 1"
+        ).fetchone()
+        if empty and not demo.exists():
+            return  # no demo book shipped (yet): leave the database empty, try next time
+        if empty:
+            _write_portfolio(db, read_portfolio(demo))
+        db.conn.execute("INSERT INTO meta(key, value) VALUES ('seeded', ?)", (demo.name,))

@@ -1,0 +1,126 @@
+"""Reading CSV files whose columns go by several names (venue exports, ccxt, hand-made).
+
+Header names are compared after lower-casing and dropping everything but letters and digits,
+so `entryPrice`, `Entry Price` and `entry_price` are one name. Lines are physical file lines
+(the header is line 1). Blank lines and lines starting with `#` are skipped. The delimiter is
+`,`, `;` or a tab, whichever the header uses most.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from workstation.store.errors import ImportFileError
+
+
+def normal(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+@dataclass
+class Row:
+    """One data row: `values` and `names` (the header as written) by canonical column."""
+
+    file: str
+    line: int
+    values: dict[str, str]
+    names: dict[str, str]
+
+    def get(self, column: str) -> str | None:
+        """The stripped cell of `column`, None if the column is absent or the cell empty."""
+        value = self.values.get(column)
+        if value is None:
+            return None
+        value = value.strip()
+        return value or None
+
+    def name(self, column: str) -> str:
+        return self.names.get(column, column)
+
+    def error(self, column: str, message: str) -> ImportFileError:
+        return ImportFileError(self.file, self.line, self.name(column), message)
+
+    def text(self, column: str, *, required: bool = False) -> str | None:
+        value = self.get(column)
+        if value is None and required:
+            raise self.error(column, "a value is required")
+        return value
+
+    def number(self, column: str, *, required: bool = False) -> float | None:
+        value = self.text(column, required=required)
+        if value is None:
+            return None
+        try:
+            result = float(value)
+        except ValueError:
+            raise self.error(column, f"expected a number (got {value!r})") from None
+        if not math.isfinite(result):
+            raise self.error(column, f"expected a finite number (got {value!r})")
+        return result
+
+
+def read_text(path: str | Path) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as err:
+        raise ImportFileError(path, None, "(file)", f"cannot read the file: {err}") from None
+
+
+def read_rows(
+    path: str | Path,
+    synonyms: Mapping[str, tuple[str, ...]],
+    required: tuple[str, ...],
+    text: str | None = None,
+) -> Iterator[Row]:
+    """Rows of the CSV at `path`; `synonyms` maps each canonical column to its accepted names.
+
+    Raises ImportFileError for a missing required column, an ambiguous header or a row whose
+    number of fields differs from the header's. Unknown columns are ignored.
+    """
+    file = str(path)
+    text = read_text(path) if text is None else text
+    first = text.split("\n", 1)[0]
+    delimiter = max(",;\t", key=first.count)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    lookup = {normal(n): canon for canon, names in synonyms.items() for n in (canon, *names)}
+    header: list[str] | None = None
+    columns: dict[int, str] = {}
+    names: dict[str, str] = {}
+    for cells in reader:
+        if not any(c.strip() for c in cells) or cells[0].lstrip().startswith("#"):
+            continue
+        if header is None:
+            header = cells
+            for i, cell in enumerate(cells):
+                canon = lookup.get(normal(cell))
+                if canon is None:
+                    continue
+                if canon in names:
+                    raise ImportFileError(
+                        file, reader.line_num, cell.strip(),
+                        f"column {names[canon]!r} already gives {canon}",
+                    )
+                columns[i] = canon
+                names[canon] = cell.strip()
+            for canon in required:
+                if canon not in names:
+                    accepted = ", ".join((canon, *synonyms.get(canon, ())))
+                    raise ImportFileError(
+                        file, reader.line_num, canon, f"missing column (accepted names: {accepted})"
+                    )
+            continue
+        if len(cells) != len(header):
+            raise ImportFileError(
+                file, reader.line_num, "(row)",
+                f"expected {len(header)} fields as in the header, got {len(cells)}",
+            )
+        values = {canon: cells[i] for i, canon in columns.items()}
+        yield Row(file, reader.line_num, values, names)
+    if header is None:
+        raise ImportFileError(file, None, "(header)", "the file is empty")

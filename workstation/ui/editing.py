@@ -1,0 +1,276 @@
+"""What the window's edit and file actions do: dialogs, then the store, then a refresh."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from workstation.core.model import Portfolio, Position
+from workstation.ui.errors import show_error
+
+if TYPE_CHECKING:
+    from workstation.ui.main_window import MainWindow
+
+JSON_FILTER = "Portfolio files (*.json);;All files (*)"
+
+
+class Editor:
+    """Edit handlers of a `MainWindow`; every change goes through the repository."""
+
+    def __init__(self, window: MainWindow) -> None:
+        self.window = window
+
+    # -- helpers --------------------------------------------------------------------------
+    @property
+    def portfolio(self) -> Portfolio | None:
+        return self.window.workspace.portfolio
+
+    def confirm(self, text: str) -> bool:
+        """Ask before a destructive edit (tests replace this)."""
+        answer = QMessageBox.question(self.window, "Margin Workstation", text)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def run_dialog(self, dialog: Any) -> bool:
+        """Show a modal dialog (tests replace this); True when accepted."""
+        return bool(dialog.exec())
+
+    def _account_for_new(self) -> str | None:
+        """The selected account, or the first account of the selected pool."""
+        ws = self.window.workspace
+        if self.portfolio is None or not self.portfolio.accounts:
+            return None
+        kind, _, ident = (ws.scope or "").partition(":")
+        if kind == "account":
+            return ident
+        if kind == "pool":
+            accounts = self.portfolio.pool(ident).accounts
+            if accounts:
+                return accounts[0]
+        return self.portfolio.accounts[0].id
+
+    def _find_position(self, account_id: str, position_id: str) -> Position | None:
+        if self.portfolio is None:
+            return None
+        for pos in self.portfolio.account(account_id).positions:
+            if pos.id == position_id:
+                return pos
+        return None
+
+    def _writable(self) -> bool:
+        return not self.window.workspace.read_only and self.portfolio is not None
+
+    def save(self, edit: Any, *args: Any) -> None:
+        """Run a repository edit; raise on failure (dialogs show it), reload on success."""
+        ws = self.window.workspace
+        edit(ws.db, *args)
+        ws.load(record=True)
+
+    # -- positions ------------------------------------------------------------------------
+    def add_position(self) -> None:
+        account = self._account_for_new()
+        if not self._writable() or account is None:
+            return
+        from workstation.store.repository import upsert_position
+        from workstation.ui.dialogs import PositionDialog
+
+        dialog = PositionDialog(self.portfolio, account, parent=self.window)
+
+        def submit(pos: Position) -> None:
+            if self._find_position(dialog.account_id(), pos.id) is not None:
+                raise ValueError(f"Id: {dialog.account_id()} already has a position {pos.id!r}")
+            self.save(upsert_position, dialog.account_id(), pos)
+
+        dialog.on_submit = submit
+        self.run_dialog(dialog)
+
+    def edit_position(self, record: dict[str, Any]) -> None:
+        pos = self._find_position(record["account"], record["id"]) if self._writable() else None
+        if pos is None:
+            return
+        from workstation.store.repository import upsert_position
+        from workstation.ui.dialogs import PositionDialog
+
+        dialog = PositionDialog(self.portfolio, record["account"], pos, parent=self.window)
+        dialog.on_submit = lambda p: self.save(upsert_position, record["account"], p)
+        self.run_dialog(dialog)
+
+    def delete_position(self, record: dict[str, Any]) -> None:
+        if not self._writable():
+            return
+        label = record.get("instrument", record["id"])
+        if not self.confirm(f"Delete position {label} from {record['account']}?"):
+            return
+        from workstation.store.repository import delete_position
+
+        self._apply(delete_position, record["account"], record["id"])
+
+    def edit_current_position(self) -> None:
+        record = self.window.positions.current_record()
+        if record is not None:
+            self.edit_position(record)
+
+    def delete_current_position(self) -> None:
+        record = self.window.positions.current_record()
+        if record is not None:
+            self.delete_position(record)
+
+    # -- collateral -----------------------------------------------------------------------
+    def add_collateral(self) -> None:
+        account = self._account_for_new()
+        if not self._writable() or account is None:
+            return
+        self._collateral_dialog(account, None)
+
+    def edit_collateral(self, record: dict[str, Any]) -> None:
+        account = record.get("account") or self._account_for_new()
+        if not self._writable() or account is None or record["asset"] == "isolated margin":
+            return
+        if record["asset"] not in self.portfolio.account(account).collateral:
+            account = self._holder(record["asset"]) or account
+        self._collateral_dialog(account, record["asset"])
+
+    def _holder(self, asset: str) -> str | None:
+        """In a pool: the first member account holding `asset`."""
+        ws = self.window.workspace
+        kind, _, ident = (ws.scope or "").partition(":")
+        if kind != "pool" or self.portfolio is None:
+            return None
+        for acc_id in self.portfolio.pool(ident).accounts:
+            if asset in self.portfolio.account(acc_id).collateral:
+                return acc_id
+        return None
+
+    def _collateral_dialog(self, account: str, asset: str | None) -> None:
+        from workstation.store.repository import set_collateral
+        from workstation.ui.dialogs import CollateralDialog
+
+        dialog = CollateralDialog(self.portfolio, account, asset, parent=self.window)
+        dialog.on_submit = lambda v: self.save(set_collateral, *v)
+        self.run_dialog(dialog)
+
+    def delete_collateral(self, record: dict[str, Any]) -> None:
+        if not self._writable() or record["asset"] == "isolated margin":
+            return
+        account = record.get("account") or self._holder(record["asset"]) or self._account_for_new()
+        if not self.confirm(f"Remove {record['asset']} collateral from {account}?"):
+            return
+        from workstation.store.repository import delete_collateral
+
+        self._apply(delete_collateral, account, record["asset"])
+
+    def edit_current_collateral(self) -> None:
+        record = self.window.collateral.current_record()
+        if record is not None:
+            self.edit_collateral(record)
+
+    def delete_current_collateral(self) -> None:
+        record = self.window.collateral.current_record()
+        if record is not None:
+            self.delete_collateral(record)
+
+    # -- market and accounts --------------------------------------------------------------
+    def edit_quote(self) -> None:
+        if not self._writable():
+            return
+        from workstation.store.repository import set_quote
+        from workstation.ui.dialogs import QuoteDialog
+
+        dialog = QuoteDialog(self.portfolio, self.window.workspace.underlying, parent=self.window)
+        dialog.on_submit = lambda v: self.save(set_quote, *v)
+        self.run_dialog(dialog)
+
+    def edit_account_mode(self) -> None:
+        account = self._account_for_new()
+        if not self._writable() or account is None:
+            return
+        from workstation.core.profiles import shipped_profiles
+        from workstation.store.repository import set_account_mode
+        from workstation.ui.dialogs import AccountModeDialog
+
+        view = self.window.workspace.view
+        standalone = {}
+        if view is not None:
+            standalone = {p["id"]: p["standalone_margin"] for p in view.report.get("positions", [])
+                          if p.get("account") == account}
+        dialog = AccountModeDialog(
+            self.portfolio, account, list(shipped_profiles()), standalone, parent=self.window
+        )
+        dialog.on_submit = lambda v: self.save(set_account_mode, *v)
+        self.run_dialog(dialog)
+
+    def open_settings(self) -> None:
+        from workstation.ui.settings_dialog import SettingsDialog
+
+        base = self.portfolio.base_currency if self.portfolio else "USD"
+        dialog = SettingsDialog(self.window.display, base, parent=self.window)
+        dialog.on_submit = self.window.apply_display
+        self.run_dialog(dialog)
+
+    # -- files ----------------------------------------------------------------------------
+    def open_portfolio(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self.window, "Open portfolio (read-only)", "", JSON_FILTER)
+        if path:
+            from workstation.ui.workspace import Workspace
+
+            self.window.set_workspace(Workspace.from_file(Path(path)))
+
+    def open_database(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self.window, "Open or create a database", "", "Databases (*.db *.sqlite);;All files (*)",
+            options=QFileDialog.Option.DontConfirmOverwrite,
+        )
+        if path:
+            from workstation.ui.workspace import Workspace
+
+            try:
+                workspace = Workspace.from_database(Path(path))
+            except Exception as exc:
+                show_error(self.window, "Open database", exc)
+                return
+            self.window.set_workspace(workspace)
+
+    def import_file(self) -> None:
+        if self.window.workspace.read_only:
+            return
+        path, _ = QFileDialog.getOpenFileName(self.window, "Import portfolio", "", JSON_FILTER)
+        if path:
+            from workstation.store.imports import import_portfolio_json
+
+            self._apply(import_portfolio_json, Path(path))
+
+    def export_portfolio(self) -> None:
+        if self.portfolio is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(self.window, "Export portfolio", "portfolio.json", JSON_FILTER)
+        if path:
+            from workstation.core.portfolio_io import write_portfolio
+
+            try:
+                write_portfolio(self.portfolio, Path(path))
+            except Exception as exc:
+                show_error(self.window, "Export", exc)
+                return
+            self.window.statusBar().showMessage(f"Exported {path}", 5000)
+
+    def export_report(self) -> None:
+        view = self.window.workspace.view
+        if view is None:
+            return
+        name = view.scope.replace(":", "-") + ".json"
+        path, _ = QFileDialog.getSaveFileName(self.window, "Export margin report", name, JSON_FILTER)
+        if path:
+            try:
+                Path(path).write_text(json.dumps(view.report, indent=2) + "\n", encoding="utf-8")
+            except OSError as exc:
+                show_error(self.window, "Export report", exc)
+                return
+            self.window.statusBar().showMessage(f"Exported {path}", 5000)
+
+    def _apply(self, edit: Any, *args: Any) -> None:
+        try:
+            self.save(edit, *args)
+        except Exception as exc:
+            show_error(self.window, "Margin Workstation", exc)

@@ -1,0 +1,118 @@
+"""Save screenshots of the main views: `python -m workstation.ui.screenshots OUTDIR`.
+
+Runs offscreen unless QT_QPA_PLATFORM says otherwise; uses a throw-away database with the
+demo book (or `--portfolio FILE`, read-only) and throw-away settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+
+
+def wait_for(app, predicate, timeout_s: float = 30.0) -> bool:  # noqa: ANN001
+    """Process events until `predicate()` holds (or the timeout passes)."""
+    import time
+
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end:
+        app.processEvents()
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def settle(app, window, workspace) -> None:  # noqa: ANN001
+    """Wait for the recompute to finish and the charts to lay out."""
+    wait_for(app, lambda: not workspace.is_busy() and workspace.view is not None)
+    for _ in range(5):
+        app.processEvents()
+
+
+def save_views(window, app, out: Path) -> list[Path]:  # noqa: ANN001
+    """Grab the window for the pool, each account and the dark theme; return the files."""
+    from workstation.ui.dialogs import PositionDialog
+    from workstation.ui.settings_dialog import SettingsDialog
+
+    ws = window.workspace
+    saved: list[Path] = []
+
+    def grab(widget, name: str) -> None:  # noqa: ANN001
+        path = out / name
+        widget.grab().save(str(path))
+        saved.append(path)
+
+    settle(app, window, ws)
+    portfolio = ws.portfolio
+    scopes = [f"pool:{p.id}" for p in portfolio.pools] + [f"account:{a.id}" for a in portfolio.accounts]
+    for i, scope in enumerate(scopes):
+        window.tree.select_scope(scope)
+        wait_for(app, lambda s=scope: ws.view is not None and ws.view.scope == s and not ws.is_busy())
+        settle(app, window, ws)
+        grab(window, "main.png" if i == 0 else f"{scope.replace(':', '-')}.png")
+    if window.charts is not None:
+        grab(window.charts, "charts.png")
+    window.tree.select_scope(scopes[0])
+    settle(app, window, ws)
+    window.set_theme("dark")
+    settle(app, window, ws)
+    grab(window, "main-dark.png")
+    window.set_theme("light")
+    account = portfolio.accounts[0]
+    if account.positions:
+        dialog = PositionDialog(portfolio, account.id, account.positions[0], parent=window)
+        dialog.show()
+        app.processEvents()
+        grab(dialog, "dialog-position.png")
+        dialog.close()
+    dialog = SettingsDialog(window.display, portfolio.base_currency, parent=window)
+    dialog.show()
+    app.processEvents()
+    grab(dialog, "dialog-settings.png")
+    dialog.close()
+    return saved
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m workstation.ui.screenshots")
+    parser.add_argument("outdir", type=Path)
+    parser.add_argument("--portfolio", type=Path, help="show this file (read-only) instead of the demo DB")
+    parser.add_argument("--size", default="1600x1000", help="window size, WIDTHxHEIGHT")
+    args = parser.parse_args(argv)
+
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from workstation.ui.main_window import MainWindow
+    from workstation.ui.workspace import Workspace
+
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    args.outdir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = QSettings(str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat)
+        if args.portfolio:
+            workspace = Workspace.from_file(args.portfolio)
+        else:
+            workspace = Workspace.from_database(Path(tmp) / "demo.db")
+        window = MainWindow(workspace, settings, lazy_charts=False)
+        width, height = (int(v) for v in args.size.lower().split("x"))
+        window.resize(width, height)
+        window.show()
+        workspace.load()
+        for path in save_views(window, app, args.outdir):
+            print(path)
+        window.close()
+        if workspace.db is not None:
+            workspace.db.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
