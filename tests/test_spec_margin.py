@@ -308,6 +308,25 @@ def test_portfolio_collateral_in_scenarios_hedges_and_gets_a_component():
     assert rep["greeks"]["BTC"]["delta"] == pytest.approx(-1.0, rel=1e-12)
 
 
+def test_new_file_profile_takes_method_example_numbers_for_omitted_keys():
+    # A file profile of a new name that gives only `portfolio.tail = []`: everything else comes
+    # from method.md's example: range BTC/ETH 16 %, "*" 25 %, 9 steps (so +/-16 % / 25 % are on
+    # the grid), mm_factor 1, im_factor 1.3, sum aggregation; futures contingency only on
+    # offsetting notional (none here).
+    # Long perps: BTC 1 @ 50,000 -> 0.16*50,000 = 8,000 ; ETH 10 @ 3,000 -> 0.16*30,000 = 4,800 ;
+    #   SOL 100 @ 150 -> 0.25*15,000 = 3,750. MM = 16,550 ; IM = 1.3 * 16,550 = 21,515
+    positions = [C.perp("b", "BTC", 1.0, 50_000.0), C.perp("e", "ETH", 10.0, 3_000.0),
+                 C.perp("s", "SOL", 100.0, 150.0)]
+    doc = C.portfolio(
+        [C.account("pm", "portfolio", {"USDT": 1e5}, positions, prof="t-partial")],
+        C.market(BTC=(50_000.0, 0.5), ETH=(3_000.0, 0.6), SOL=(150.0, 0.8)),
+        profiles={"t-partial": {"portfolio": {"tail": []}}},
+    )
+    rep = C.report(doc, "account:pm")
+    assert rep["maintenance_margin"] == pytest.approx(16_550.0, rel=1e-12)
+    assert rep["initial_margin"] == pytest.approx(21_515.0, rel=1e-12)
+
+
 # --------------------------------------------------------------------------- contingencies
 def _mm_with(positions, **pm):
     doc = C.portfolio(

@@ -41,19 +41,13 @@ def attribute(model: RiskModel, risk: PortfolioRisk | None = None) -> Attributio
     spot = book.spot
 
     # standalone: the position alone, no collateral
-    if r.pnl.shape[0]:
-        alone_loss = np.maximum(0.0, -r.pnl.min(0))
-    else:
-        alone_loss = np.zeros(n)
+    alone_loss = np.maximum(0.0, -r.pnl.min(0)) if r.pnl.shape[0] else np.zeros(n)
     alone_cont = np.where(book.is_option & (book.qty < 0),
                           pp.short_option_contingency * np.abs(book.qty) * spot, 0.0)
     standalone = imf * (mmf * alone_loss + alone_cont)
 
     # marginal: remove one position; only its underlying's loss and its contingencies change
-    if r.pnl.shape[0]:
-        loss_wo = np.maximum(0.0, -(r.total[:, u] - r.pnl).min(0))
-    else:
-        loss_wo = np.zeros(n)
+    loss_wo = np.maximum(0.0, -(r.total[:, u] - r.pnl).min(0)) if r.pnl.shape[0] else np.zeros(n)
     delta = loss_wo - r.loss[u]
     if model.corr is None:
         agg_wo = r.agg + delta
@@ -66,17 +60,11 @@ def attribute(model: RiskModel, risk: PortfolioRisk | None = None) -> Attributio
 
     # component (Euler)
     active = r.loss > 0
-    if r.pnl.shape[0]:
-        worst_loss = -r.pnl[r.worst[u], np.arange(n)]
-    else:
-        worst_loss = np.zeros(n)
+    worst_loss = -r.pnl[r.worst[u], np.arange(n)] if r.pnl.shape[0] else np.zeros(n)
     component = imf * (mmf * np.where(active[u], r.grad[u] * worst_loss, 0.0) + r.cont)
     collateral: dict[str, float] = {}
     for a in model.coll_idx:
-        if r.pnl.shape[0] and active[a]:
-            c = imf * mmf * r.grad[a] * -r.coll_pnl[r.worst[a], a]
-        else:
-            c = 0.0
+        c = imf * mmf * r.grad[a] * -r.coll_pnl[r.worst[a], a] if r.pnl.shape[0] and active[a] else 0.0
         collateral[assets[a]] = collateral.get(assets[a], 0.0) + float(c)
     return Attribution(standalone=standalone, marginal=marginal, component=component,
                        collateral=collateral)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from workstation.core.book import OPTION, Book
+from workstation.core.book import Book
 from workstation.core.collateral import haircut_value
 from workstation.core.profiles import Profile
 from workstation.core.valuation import values

@@ -200,6 +200,8 @@ def position_from_dict(
                     "an expiry after as_of, or \"expired\": true with a settlement_price",
                     d["expiry"],
                 )
+        if vol is None and not expired and market[underlying].vol is None:
+            raise PortfolioError(f"{path}.vol", f"an implied vol (market.{underlying} has no vol)")
     elif kind == "future":
         assert expiry is not None
         if expiry <= as_of:
@@ -280,10 +282,14 @@ def _check_profiles(doc_profiles: dict[str, Any], accounts: list[Account], pools
         raise PortfolioError(path, err.problem) from None
     for i, acc in enumerate(accounts):
         if acc.profile not in known:
-            raise PortfolioError(f"accounts[{i}].profile", "a known margin profile: " + ", ".join(sorted(known)), acc.profile)
+            raise PortfolioError(f"accounts[{i}].profile", _known_list(known), acc.profile)
     for k, pool in enumerate(pools):
         if pool.profile not in known:
-            raise PortfolioError(f"pools[{k}].profile", "a known margin profile: " + ", ".join(sorted(known)), pool.profile)
+            raise PortfolioError(f"pools[{k}].profile", _known_list(known), pool.profile)
+
+
+def _known_list(known: Mapping[str, Any]) -> str:
+    return "a known margin profile: " + ", ".join(sorted(known))
 
 
 # ---------------------------------------------------------------- public API

@@ -81,7 +81,7 @@ class ComponentMarginChart(ThemedPlot):
         """`items`: (label, component margin, is_collateral); sorted largest first here."""
         self._items = sorted(items, key=lambda it: it[1], reverse=True)
         self._draw()
-        self.plotItem.setLabel("bottom", "IM component, hedges < 0", units=unit or None)
+        self.plotItem.setLabel("bottom", "IM component", units=unit or None)
 
     def labels(self) -> list[str]:
         return [label for label, _v, _c in self._items]
@@ -129,7 +129,7 @@ class PnlCurveChart(ThemedPlot):
         self.equity = self.plot([], [], name="equity")
         self.margin = self.plot([], [], name="maintenance margin")
         self.pnl = self.plot([], [], name="P&L")
-        self.spot = pg.InfiniteLine(angle=90, movable=False, label="", labelOpts={"position": 0.95})
+        self.spot = pg.InfiniteLine(angle=90, movable=False, label="", labelOpts={"position": 0.1})
         self.liq_down = pg.InfiniteLine(angle=90, movable=False, label="", labelOpts={"position": 0.8})
         self.liq_up = pg.InfiniteLine(angle=90, movable=False, label="", labelOpts={"position": 0.8})
         for line in (self.spot, self.liq_down, self.liq_up):
@@ -166,7 +166,14 @@ class PnlCurveChart(ThemedPlot):
         self._mark(self.liq_up, up, f"liq {f.percent(liq.get('up_pct'), signed=True)}\n{f.price(up)}")
         self.plotItem.setLabel("bottom", f"{underlying} price", units=unit or None)
         self.plotItem.setLabel("left", "", units=unit or None)
-        self.plotItem.enableAutoRange()
+        ys = np.concatenate([np.asarray(curve[k], dtype=float)
+                             for k in ("equity", "maintenance_margin", "pnl")])
+        ys = ys[np.isfinite(ys)]
+        if ys.size:
+            lo, hi = float(ys.min()), float(ys.max())
+            span = (hi - lo) or max(abs(hi), 1.0)
+            self.plotItem.setYRange(lo - 0.05 * span, hi + 0.22 * span, padding=0)  # room for legend
+        self.plotItem.setXRange(float(prices.min()), float(prices.max()), padding=0.02)
 
     def _mark(self, line: pg.InfiniteLine, x: float | None, text: str) -> None:
         if x is None:

@@ -8,7 +8,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from workstation.ui.table_model import RECORD_ROLE, Column, RecordTableModel
-from workstation.ui.views import make_table_view
+from workstation.ui.views import fit_columns, make_table_view
 
 COLLATERAL_COLUMNS: tuple[Column, ...] = (
     Column("Asset", "asset", tip="Collateral asset"),
@@ -72,6 +72,7 @@ class CollateralPanel(QWidget):
         self.model.set_records(collateral_rows(lines))
         self.view.setColumnHidden(self.model.column_index("account"), not show_account)
         self.total.setText(total)
+        fit_columns(self.view)
 
     def set_editable(self, editable: bool) -> None:
         self._editable = editable

@@ -92,10 +92,12 @@ class NumberFormat:
         return self._group(v, decimals)
 
     def greek(self, value: float | None) -> str:
-        """A Greek: 2 decimals from 1 upward, 3 significant digits below."""
+        """A Greek: no decimals from 100 up, 2 from 1 up, 3 significant digits below."""
         if not _finite(value):
             return DASH
         v = float(value)
+        if abs(v) >= 100:
+            return self._group(v, 0)
         if v == 0 or abs(v) >= 1:
             return self._group(v, 2)
         return self._group(v, min(10, 2 - math.floor(math.log10(abs(v)))))

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from workstation.ui.formatting import LIQ_AMBER_PCT, LIQ_RED_PCT
 from workstation.ui.table_model import Column, RecordTableModel
-from workstation.ui.views import make_table_view
+from workstation.ui.views import fit_columns, make_table_view
 
 LIQUIDATION_COLUMNS: tuple[Column, ...] = (
     Column("Underlying", "label", tip="Underlying moved alone (others held), or all together"),
@@ -66,3 +66,4 @@ class LiquidationPanel(QWidget):
 
     def set_liquidation(self, liquidation: dict[str, Any] | None) -> None:
         self.model.set_records(liquidation_rows(liquidation or {}))
+        fit_columns(self.view)

@@ -119,7 +119,7 @@ class MainWindow(QMainWindow):
 
         self.tree.setMinimumWidth(240)
         self.resize(1600, 1000)
-        self.resizeDocks([self.tree_dock], [350], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.tree_dock], [330], Qt.Orientation.Horizontal)
         self._restore_layout()
         self.apply_display(self.display, save=False)
         self._connect(workspace)

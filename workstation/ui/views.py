@@ -21,6 +21,15 @@ def make_table_view(model: QAbstractItemModel, name: str) -> QTableView:
     header = view.horizontalHeader()
     header.setHighlightSections(False)
     header.setStretchLastSection(False)
+    fit_columns(view)
+    return view
+
+
+def fit_columns(view: QTableView) -> None:
+    """Fit columns to their contents, the first one taking the rest of the width.
+
+    Setting the modes again makes the header re-measure (it does not on `dataChanged`).
+    """
+    header = view.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-    return view

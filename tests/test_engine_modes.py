@@ -1,0 +1,144 @@
+"""Isolated mode, hedge suggestions, window details and invariants on synthetic books."""
+
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from workstation.core import details
+from workstation.core.portfolio_io import portfolio_from_dict, read_portfolio
+from workstation.core.report import build_report
+from workstation.core.whatif import suggest, whatif
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from bench_margin import synthetic_book  # noqa: E402
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "examples"
+if not EXAMPLES.exists():  # CI lays shared/ beside the clone
+    EXAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "examples"
+
+FLAT = {"name": "flat", "tiers": {"*": [{"max_notional": 1e30, "initial_rate": 0.01,
+                                          "maintenance_rate": 0.004, "maintenance_amount": 0.0}]},
+        "haircuts": {"*": 0.0}, "stablecoins": ["USDT"]}
+
+
+def _doc(mode: str, positions: list[dict], collateral: dict | None = None) -> dict:
+    return {"format": "margin-workstation/portfolio@1", "as_of": "2026-11-25T08:00:00Z",
+            "market": {"BTC": {"price": 50_000.0, "vol": 0.5}, "USDT": {"price": 1.0}},
+            "accounts": [{"id": "a", "margin_mode": mode, "profile": "flat",
+                          "collateral": collateral or {"USDT": 0.0}, "positions": positions}],
+            "profiles": {"flat": FLAT}}
+
+
+def test_isolated_liquidation_matches_binance_isolated_formula():
+    # Long 1 BTC at 50,000 with 5,000 isolated margin, MMR 0.4 %, no maintenance amount:
+    # 5,000 + (LP - 50,000) = 0.004 * LP  ->  LP = 45,000 / 0.996 = 45,180.7229 (down 9.6386 %)
+    pos = {"id": "p", "kind": "perpetual", "underlying": "BTC", "settlement": "linear",
+           "quantity": 1.0, "entry_price": 50_000.0, "isolated_margin": 5_000.0}
+    r = build_report(portfolio_from_dict(_doc("isolated", [pos])), "account:a")
+    liq = r["liquidation"]["BTC"]
+    assert liq["down_price"] == pytest.approx(45_000 / 0.996, rel=1e-6)
+    assert liq["up_pct"] is None
+    # the isolated margin is collateral of the account: equity = 0 + 5,000 + uPnL 0
+    assert r["equity"] == pytest.approx(5_000.0)
+    assert r["maintenance_margin"] == pytest.approx(200.0)  # 50,000 * 0.4 %
+    assert r["initial_margin"] == pytest.approx(500.0)  # 50,000 * 1 %
+
+
+def test_suggest_delta_margin_and_liquidation():
+    p = read_portfolio(EXAMPLES / "usdm-perps-cross.json")
+    hedge = replace(p.account("binance-usdm").positions[0], id="h", quantity=0.0)  # BTC perp
+    d = suggest(p, "binance-usdm", hedge, "delta")
+    # the account is short 3.25 BTC on a linear perp (delta 1 per unit): buy 3.25
+    assert d["suggestion"]["quantity"] == pytest.approx(3.25, rel=1e-12)
+    assert d["after"]["greeks"]["BTC"]["delta"] == pytest.approx(0.0, abs=1e-9)
+    # cross mode adds per-position requirements: a separate hedge position only adds margin
+    assert suggest(p, "binance-usdm", hedge, "margin")["suggestion"]["quantity"] == 0.0
+    # portfolio mode nets: the margin-minimising BTC perp is found and lowers IM
+    book = read_portfolio(EXAMPLES / "deribit-options-book.json")
+    perp = replace(book.account("deribit-btc").positions[-1], id="h", quantity=0.0)
+    m = suggest(book, "deribit-btc", perp, "margin")
+    q = m["suggestion"]["quantity"]
+    assert q != 0.0
+    assert m["after"]["initial_margin"] < m["before"]["initial_margin"]
+    im = m["after"]["initial_margin"]
+    for nudge in (0.9, 1.1):  # a local minimum in q
+        nearby = whatif(book, "deribit-btc", [replace(perp, quantity=q * nudge)])["after"]["initial_margin"]
+        assert nearby >= im * (1 - 1e-9)
+    liq = suggest(p, "binance-usdm", hedge, "liquidation")
+    assert liq["after"]["liquidation"]["BTC"]["up_pct"] is None or (
+        liq["after"]["liquidation"]["BTC"]["up_pct"] > liq["before"]["liquidation"]["BTC"]["up_pct"])
+
+
+def test_whatif_keeps_the_original_book():
+    p = read_portfolio(EXAMPLES / "usdm-perps-cross.json")
+    n = len(p.account("binance-usdm").positions)
+    trade = replace(p.account("binance-usdm").positions[0], id="btcusdt", quantity=1.0)
+    out = whatif(p, "binance-usdm", [trade])
+    assert len(p.account("binance-usdm").positions) == n
+    ids = [x["id"] for x in out["after"]["positions"]]
+    assert len(set(ids)) == len(ids) == n + 1  # the clashing id was made unique
+
+
+def test_details_curve_passes_through_the_liquidation_price():
+    p = read_portfolio(EXAMPLES / "usdm-perps-cross.json")
+    r = build_report(p, "account:binance-usdm")
+    up = r["liquidation"]["BTC"]["up_pct"] / 100
+    c = details.pnl_curve(p, "account:binance-usdm", "BTC", np.array([0.0, up]))
+    assert c["pnl"][0] == 0.0
+    assert c["equity"][0] == pytest.approx(r["equity"], rel=1e-12)
+    assert c["maintenance_margin"][0] == pytest.approx(r["maintenance_margin"], rel=1e-12)
+    assert c["equity"][1] == pytest.approx(c["maintenance_margin"][1], rel=1e-5)
+    lines = {x["asset"]: x for x in details.collateral_lines(p, "account:binance-usdm")}
+    assert lines["USDT"]["value"] == 185_000.0
+    h = details.scenario_heatmap(p, "account:binance-usdm", "BTC")
+    mid = h["spot_moves"].size // 2
+    assert h["pnl"][:, mid] == pytest.approx(0.0, abs=1e-9)  # no move, no P&L at any vol
+    # short 3.25 BTC perp: +10 % costs 3.25 * 9,125
+    k = int(np.argmin(np.abs(h["spot_moves"] - 0.1)))
+    assert h["pnl"][0, k] == pytest.approx(-3.25 * 91_250 * h["spot_moves"][k], rel=1e-12)
+
+
+@pytest.mark.parametrize("mode", ["portfolio", "cross"])
+def test_synthetic_book_invariants(mode):
+    p = synthetic_book(300, mode)
+    r = build_report(p, "account:book")
+    comp = sum(x["component_margin"] for x in r["positions"]) + sum(r["collateral_components"].values())
+    assert comp == pytest.approx(r["initial_margin"], rel=1e-9)
+    assert r["offset"] == pytest.approx(r["standalone_initial_margin"] - r["initial_margin"], rel=1e-12)
+    for u, liq in r["liquidation"].items():
+        for side in ("down_pct", "up_pct"):
+            x = liq[side]
+            assert x is None or (-99.0 <= x <= 500.0), (u, side, x)
+
+
+@settings(max_examples=25, deadline=None)
+@given(q=st.floats(0.1, 20), k=st.floats(0.6, 1.4), rho=st.floats(-0.9, 0.99))
+def test_correlated_euler_components_sum(q, k, rho):
+    doc = {"format": "margin-workstation/portfolio@1", "as_of": "2026-11-25T08:00:00Z",
+           "market": {"BTC": {"price": 90_000.0, "vol": 0.5}, "ETH": {"price": 3_000.0, "vol": 0.7},
+                      "USDT": {"price": 1.0}},
+           "accounts": [{"id": "a", "margin_mode": "portfolio", "profile": "corr",
+                         "collateral": {"USDT": 1e6, "ETH": 5.0}, "positions": [
+                             {"id": "c", "kind": "option", "underlying": "BTC", "right": "call",
+                              "strike": 90_000 * k, "expiry": "2027-01-29T08:00:00Z",
+                              "settlement": "inverse", "quantity": -q, "entry_price": 0.05},
+                             {"id": "e", "kind": "perpetual", "underlying": "ETH", "settlement": "linear",
+                              "quantity": 10 * q, "entry_price": 2_900.0}]}],
+           "profiles": {"corr": {"portfolio": {"aggregation": "correlated",
+                                               "correlation": {"BTC/ETH": rho}}}}}
+    r = build_report(portfolio_from_dict(doc), "account:a", with_liquidation=False)
+    comp = sum(x["component_margin"] for x in r["positions"]) + sum(r["collateral_components"].values())
+    assert comp == pytest.approx(r["initial_margin"], rel=1e-9)
+    # correlated aggregation never exceeds the plain sum of the same losses
+    doc["profiles"]["corr"]["portfolio"]["aggregation"] = "sum"
+    r_sum = build_report(portfolio_from_dict(doc), "account:a", with_liquidation=False)
+    assert r["initial_margin"] <= r_sum["initial_margin"] * (1 + 1e-12)
+    assert math.isfinite(r["initial_margin"])
