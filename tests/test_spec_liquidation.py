@@ -217,3 +217,37 @@ def test_account_already_below_maintenance_has_zero_distance():
     assert rep["margin_usage"] > 1.0
     liq = rep["liquidation"]["BTC"]
     assert liq["down_pct"] == pytest.approx(0.0, abs=0.01)
+
+
+def test_all_moves_every_non_stable_asset_together():
+    # cross, flat tiers MMR 1 %: long BTC 1 @ 50,000 and long ETH 10 @ 3,000 (at their marks),
+    # 20,000 USDT. Notional 80,000.
+    #   all : 20,000 + 80,000 x = 0.01 * 80,000 (1 + x)  -> x = -19,200 / 79,200 = -24.24 %
+    #   BTC : 20,000 + 50,000 x = 0.01 (50,000 (1 + x) + 30,000) -> x = -19,200/49,500 = -38.79 %
+    #   ETH : 20,000 + 30,000 x = 0.01 (50,000 + 30,000 (1 + x)) -> x = -19,200/29,700 = -64.65 %
+    doc = C.portfolio(
+        [C.account("x", "cross", {"USDT": 20_000.0},
+                   [C.perp("b", "BTC", 1.0, 50_000.0), C.perp("e", "ETH", 10.0, 3_000.0)])],
+        C.market(BTC=(50_000.0, 0.5), ETH=(3_000.0, 0.6)),
+    )
+    liq = C.report(doc, "account:x")["liquidation"]
+    assert liq["all"]["down_pct"] == pytest.approx(-19_200 / 79_200 * 100, abs=0.011)
+    assert liq["all"]["up_pct"] is None
+    assert liq["BTC"]["down_pct"] == pytest.approx(-19_200 / 49_500 * 100, abs=0.011)
+    assert liq["BTC"]["down_price"] == pytest.approx(50_000 * (1 - 19_200 / 49_500), abs=5.0)
+    assert liq["ETH"]["down_pct"] == pytest.approx(-19_200 / 29_700 * 100, abs=0.011)
+    assert liq["ETH"]["down_price"] == pytest.approx(3_000 * (1 - 19_200 / 29_700), abs=0.3)
+
+
+def test_collateral_moves_with_its_asset_in_the_liquidation_search():
+    # no positions: 1 BTC collateral (haircut 0) against 30,000 USDT borrowed; MM 0.
+    # equity = 50,000 (1 + x) - 30,000 <= 0 at x = -40 % (BTC 30,000)
+    doc = C.portfolio(
+        [C.account("x", "cross", {"BTC": 1.0, "USDT": -30_000.0}, [])],
+        C.market(BTC=(50_000.0, 0.5)),
+    )
+    liq = C.report(doc, "account:x")["liquidation"]
+    assert liq["BTC"]["down_pct"] == pytest.approx(-40.0, abs=0.011)
+    assert liq["BTC"]["down_price"] == pytest.approx(30_000.0, abs=5.0)
+    assert liq["BTC"]["up_pct"] is None
+    assert liq["all"]["down_pct"] == pytest.approx(-40.0, abs=0.011)

@@ -327,6 +327,92 @@ def test_new_file_profile_takes_method_example_numbers_for_omitted_keys():
     assert rep["initial_margin"] == pytest.approx(21_515.0, rel=1e-12)
 
 
+def test_portfolio_collateral_out_of_scenarios_does_not_hedge():
+    # collateral_in_scenarios = false: the 1 BTC no longer offsets the short perp of 2 BTC;
+    # +10 %: -10,000 -> MM 10,000 ; IM 13,000 ; collateral components 0
+    doc = C.portfolio(
+        [C.account("pm", "portfolio", {"BTC": 1.0, "USDT": 10_000.0},
+                   [C.perp("p", "BTC", -2.0, 50_000.0)])],
+        C.market(BTC=(50_000.0, 0.5)),
+        profiles={"t-pm": C.profile(collateral_in_scenarios=False)},
+    )
+    rep = C.report(doc, "account:pm")
+    assert rep["maintenance_margin"] == pytest.approx(10_000.0, rel=1e-12)
+    assert rep["initial_margin"] == pytest.approx(13_000.0, rel=1e-12)
+    assert sum(rep["collateral_components"].values()) == pytest.approx(0.0, abs=1e-9)
+    assert C.pos(rep, "p")["component_margin"] == pytest.approx(13_000.0, rel=1e-9)
+
+
+def test_portfolio_vol_floor_floors_shocked_up_vol():
+    # vol_floor 1.2: the shocked-up vol 0.5*(1 + 0.5*(30/10)^0.3) = 0.8476 is floored to 1.2;
+    # same/down vols untouched. Short 1 linear call K 52,000, 10 d, iv 0.5, S 50,000.
+    S, K, days, iv = 50_000.0, 52_000.0, 10, 0.5
+    T = C.years(days)
+    prof = C.profile(vol_floor=1.2)
+    pm = prof["portfolio"]
+    c0 = C.black(S, K, T, iv)
+    pnl = []
+    for m in (-0.1, 0.0, 0.1):
+        for vd in ("up", "same", "down"):
+            v1 = C.shocked_vol(iv, days, vd, pm)
+            if vd == "up":
+                v1 = max(v1, 1.2)
+            pnl.append(-(C.black(S * (1 + m), K, T, v1) - c0))
+    loss = max(0.0, -min(pnl))
+    doc = C.portfolio(
+        [C.account("pm", "portfolio", {"USDT": 50_000.0},
+                   [C.option("c", "BTC", "call", K, C.expiry_in(days), -1.0, 800.0, vol=iv)])],
+        C.market(BTC=(S, 0.6)), profiles={"t-pm": prof},
+    )
+    rep = C.report(doc, "account:pm")
+    assert rep["maintenance_margin"] == pytest.approx(loss, rel=1e-9)
+
+
+def test_portfolio_inverse_options_margin_like_linear_ones_in_base():
+    # An inverse option's base value is q * black_usd, the linear one's too: same scenario P&L,
+    # same requirement. Short 3 calls K 55,000 40 d + long 2 puts K 45,000 40 d, iv 0.7;
+    # expected by hand from the own pricer over 3 moves x 3 vols (dte 40 >= 30: power_long).
+    S, days, iv = 50_000.0, 40, 0.7
+    T = C.years(days)
+    pm = C.profile()["portfolio"]
+    legs = [("call", 55_000.0, -3.0), ("put", 45_000.0, 2.0)]
+
+    def value(s, v):
+        return sum(q * C.black(s, K, T, v, 0.0, right) for right, K, q in legs)
+
+    v0 = value(S, iv)
+    pnl = [value(S * (1 + m), C.shocked_vol(iv, days, vd, pm)) - v0
+           for m in (-0.1, 0.0, 0.1) for vd in ("up", "same", "down")]
+    loss = max(0.0, -min(pnl))
+    accounts = []
+    for settlement, entry in (("linear", 1_000.0), ("inverse", 0.02)):
+        accounts.append(C.account(
+            settlement, "portfolio", {"USDT": 1e5},
+            [C.option(f"{settlement}-{right}", "BTC", right, K, C.expiry_in(days), q, entry,
+                      settlement, iv) for right, K, q in legs]))
+    doc = C.portfolio(accounts, C.market(BTC=(S, 0.5)))
+    for scope in ("account:linear", "account:inverse"):
+        rep = C.report(doc, scope)
+        assert rep["maintenance_margin"] == pytest.approx(loss, rel=1e-9), scope
+        assert rep["initial_margin"] == pytest.approx(1.3 * loss, rel=1e-9), scope
+
+
+def test_cross_pool_adds_per_position_requirements_under_the_pool_profile():
+    # pool margin_mode cross, profile t-x (flat "*"/BTC/ETH tiers IM 5 %): positions of A and B
+    # each need 5 % of their notional, netting nothing:
+    #   A BTC +1 (50,000) -> 2,500 ; B BTC -0.5 (25,000) -> 1,250 ; B ETH +2 (6,000) -> 300
+    #   pool IM = 4,050
+    doc = _pool_doc()
+    doc["profiles"]["t-x"] = C.profile("t-x")
+    flat5 = C.tiers_flat(initial_rate=0.05, maintenance_rate=0.02)
+    doc["profiles"]["t-x"]["tiers"] = {"BTC": flat5, "ETH": flat5, "SOL": flat5, "*": flat5}
+    doc["pools"][0].update(margin_mode="cross", profile="t-x")
+    rp = C.report(doc, "pool:P")
+    assert rp["initial_margin"] == pytest.approx(4_050.0, rel=1e-12)
+    assert rp["maintenance_margin"] == pytest.approx(0.02 * 81_000.0, rel=1e-12)
+    assert rp["segregated_initial_margin"] == pytest.approx(7_120.0, rel=1e-12)
+
+
 # --------------------------------------------------------------------------- contingencies
 def _mm_with(positions, **pm):
     doc = C.portfolio(

@@ -308,3 +308,14 @@ def test_exports(db) -> None:
         ("account:main", "btc-perp"), ("account:main", "btc-c100"), ("account:main", "eth-old-p")]
     assert float(detail[0]["component_margin"]) == pytest.approx(
         reports[0]["positions"][0]["component_margin"])
+
+
+def test_docs_list_every_column_synonym() -> None:
+    from workstation.store.from_csv import BALANCE_COLUMNS, MARKET_COLUMNS, POSITION_COLUMNS
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "store.md").read_text()
+    for table in (POSITION_COLUMNS, BALANCE_COLUMNS, MARKET_COLUMNS):
+        for column, names in table.items():
+            assert f"`{column}`" in doc
+            for name in names:
+                assert f"`{name}`" in doc, name

@@ -290,3 +290,12 @@ def test_scenarios(db) -> None:
         repo.save_scenario(db, "bad", "main", [replace(trades[0], quantity=float("nan"))])
     with pytest.raises(NotFoundError):
         repo.save_scenario(db, "x", "ghost", [])
+
+
+def test_quote_edit_that_would_break_the_book_is_refused(db) -> None:
+    opt = Position("eth-c", "option", "ETH", 1.0, 50.0, "linear",
+                   expiry=datetime(2027, 1, 29, 8, tzinfo=UTC), right="call", strike=3500.0)
+    repo.upsert_position(db, "main", opt)  # priced with market.ETH.vol
+    with pytest.raises(InvalidInput, match=r"accounts\[main\].positions\[eth-c\].vol"):
+        repo.set_quote(db, "ETH", 3000.0, None)
+    assert repo.load_portfolio(db).market["ETH"] == Quote(3018.4, 0.66)

@@ -10,13 +10,16 @@ from typing import Any
 from workstation.core.model import Position
 
 
-def iso(dt: datetime) -> str:
-    """UTC ISO-8601 text with a `Z` (naive datetimes are taken as UTC)."""
+def iso(dt: datetime, *, fixed: bool = False) -> str:
+    """UTC ISO-8601 text with a `Z` (naive datetimes are taken as UTC).
+
+    `fixed` always writes microseconds, so that the texts sort as the times do.
+    """
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
     dt = dt.astimezone(UTC)
     text = dt.strftime("%Y-%m-%dT%H:%M:%S")
-    if dt.microsecond:
+    if dt.microsecond or fixed:
         text += f".{dt.microsecond:06d}"
     return text + "Z"
 

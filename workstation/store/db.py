@@ -232,6 +232,10 @@ def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
         raise StoreError(f"the database is busy or read-only: {exc}") from exc
     try:
         yield db
+    except sqlite3.Error as exc:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise StoreError(f"database error, nothing was written: {exc}") from exc
     except BaseException:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
@@ -239,10 +243,10 @@ def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
     else:
         try:
             conn.execute("COMMIT")
-        except BaseException:
+        except sqlite3.Error as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-            raise
+            raise StoreError(f"database error, nothing was written: {exc}") from exc
 
 
 @contextlib.contextmanager

@@ -74,15 +74,17 @@ def import_file(
         raise ImportFileError(path, None, "--account", f"{kind} imports need an account")
     venues = _venues(db, venue)
     if kind == "ccxt-positions":
-        return _import_positions(db, path, kind, from_ccxt.ccxt_positions(
-            path, account or "", venues(account or "")), merge)
+        staged = from_ccxt.ccxt_positions(path, account or "", venues(account or ""))
+        return _import_positions(db, path, kind, staged, merge, account)
     if kind == "positions-csv":
-        return _import_positions(db, path, kind, from_csv.positions_csv(path, account, venues),
-                                 merge)
+        staged = from_csv.positions_csv(path, account, venues)
+        return _import_positions(db, path, kind, staged, merge, account)
     if kind == "ccxt-balance":
-        return _import_balances(db, path, kind, from_ccxt.ccxt_balance(path, account or ""), merge)
+        balances = from_ccxt.ccxt_balance(path, account or "")
+        return _import_balances(db, path, kind, balances, merge, account)
     if kind == "balances-csv":
-        return _import_balances(db, path, kind, from_csv.balances_csv(path, account), merge)
+        balances = from_csv.balances_csv(path, account)
+        return _import_balances(db, path, kind, balances, merge, account)
     raise ImportFileError(path, None, "kind", f"unknown import kind {kind!r}; one of {KINDS}")
 
 
@@ -161,11 +163,21 @@ def _create_accounts(db: Database, accounts: Sequence[str]) -> None:
         )
 
 
+def _given(account: str | None) -> list[str]:
+    """An empty file still states the named account's whole state: it holds nothing."""
+    return [account] if account else []
+
+
 def _import_positions(
-    db: Database, path: str | Path, kind: str, staged: list[StagedPosition], merge: bool
+    db: Database,
+    path: str | Path,
+    kind: str,
+    staged: list[StagedPosition],
+    merge: bool,
+    account: str | None,
 ) -> ImportResult:
     file = str(path)
-    accounts = list(dict.fromkeys(s.account for s in staged))
+    accounts = list(dict.fromkeys(s.account for s in staged)) or _given(account)
     with transaction(db):
         snap = repository.current_snapshot(db)
         if snap is None and staged:
@@ -221,10 +233,15 @@ def _check_book(db: Database, file: str) -> None:
 
 # ---------------------------------------------------------------- balances
 def _import_balances(
-    db: Database, path: str | Path, kind: str, staged: list[StagedBalance], merge: bool
+    db: Database,
+    path: str | Path,
+    kind: str,
+    staged: list[StagedBalance],
+    merge: bool,
+    account: str | None,
 ) -> ImportResult:
     file = str(path)
-    accounts = list(dict.fromkeys(s.account for s in staged))
+    accounts = list(dict.fromkeys(s.account for s in staged)) or _given(account)
     with transaction(db):
         quotes = repository.market(db)
         _, missing = _modes(db, file, accounts)

@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlite_utils
 
-from workstation.core.model import Position
+from workstation.core.model import Position, Quote
 from workstation.core.portfolio_io import position_to_dict
 from workstation.store import validate
 from workstation.store.codec import iso, loads, now_utc, parse_iso, position_from_doc
@@ -67,7 +67,7 @@ def record_history(
             'standalone_initial_margin, "offset", segregated_initial_margin, liquidation) '
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                iso(when),
+                iso(when, fixed=True),
                 scope,
                 snap[0] if snap else None,
                 report.get("base_currency"),
@@ -114,15 +114,15 @@ def save_scenario(db: Database, name: str, account_id: str, trades: list[Positio
         ).fetchone()
         if snap is None:
             raise StoreError("no market snapshot yet: import a portfolio or a market CSV first")
-        quotes = {r[0]: None for r in db.conn.execute(
-            "SELECT asset FROM quotes WHERE snapshot_id = ?", (snap[0],)
+        quotes = {r[0]: Quote(r[1], r[2]) for r in db.conn.execute(
+            "SELECT asset, price, vol FROM quotes WHERE snapshot_id = ?", (snap[0],)
         )}
         docs = []
         for i, trade in enumerate(trades):
             pos = validate.position(
                 trade,
                 f"scenario.trades[{i}]",
-                market=quotes,  # type: ignore[arg-type]
+                market=quotes,
                 as_of=parse_iso(snap[1]),
                 require_id=False,
             )

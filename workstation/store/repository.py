@@ -386,6 +386,7 @@ def set_quote(db: Database, asset: str, price: float, vol: float | None = None) 
                 quote.vol,
             ),
         )
+        _check_book(db)
 
 
 def add_snapshot(

@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from workstation.store.errors import ImportFileError
 
@@ -72,6 +73,17 @@ def read_text(path: str | Path) -> str:
         raise ImportFileError(path, None, "(file)", f"cannot read the file: {err}") from None
 
 
+def _cells(reader: Any, file: str) -> Iterator[list[str]]:
+    """The reader's rows, with a malformed file (NUL bytes, ...) as an ImportFileError."""
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as err:
+            raise ImportFileError(file, reader.line_num, "(csv)", str(err)) from None
+
+
 def read_rows(
     path: str | Path,
     synonyms: Mapping[str, tuple[str, ...]],
@@ -92,7 +104,7 @@ def read_rows(
     header: list[str] | None = None
     columns: dict[int, str] = {}
     names: dict[str, str] = {}
-    for cells in reader:
+    for cells in _cells(reader, file):
         if not any(c.strip() for c in cells) or cells[0].lstrip().startswith("#"):
             continue
         if header is None:

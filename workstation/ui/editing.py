@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +14,27 @@ if TYPE_CHECKING:
     from workstation.ui.main_window import MainWindow
 
 JSON_FILTER = "Portfolio files (*.json);;All files (*)"
+EXPORT_FILTERS = (
+    "Portfolio file (*.json)",
+    "Margin reports, JSON (*.json)",
+    "Margin reports, CSV (*.csv)",
+    "Positions of every report, CSV (*.csv)",
+)
+
+
+def export_text(chosen: str, portfolio: Portfolio, reports: list[dict[str, Any]]) -> str:
+    """The text of an export; `chosen` is one of EXPORT_FILTERS."""
+    if chosen == EXPORT_FILTERS[0]:
+        from workstation.core.portfolio_io import dumps_portfolio
+
+        return dumps_portfolio(portfolio)
+    if not reports:
+        raise ValueError("No margin reports yet: wait for the recompute to finish")
+    from workstation.store.exports import reports_csv, reports_json
+
+    if chosen == EXPORT_FILTERS[1]:
+        return reports_json(reports)
+    return reports_csv(reports, positions=chosen == EXPORT_FILTERS[3])
 
 
 class Editor:
@@ -233,41 +253,41 @@ class Editor:
             self.window.set_workspace(workspace)
 
     def import_file(self) -> None:
+        """Import a portfolio, venue dump or CSV into the database (atomic: all or nothing)."""
         if self.window.workspace.read_only:
             return
-        path, _ = QFileDialog.getOpenFileName(self.window, "Import portfolio", "", JSON_FILTER)
-        if path:
-            from workstation.store.imports import import_portfolio_json
+        from workstation.store.imports import import_file
+        from workstation.ui.dialogs import ImportDialog
 
-            self._apply(import_portfolio_json, Path(path))
+        dialog = ImportDialog(self.portfolio, self._account_for_new(), parent=self.window)
 
-    def export_portfolio(self) -> None:
+        def submit(options: dict[str, Any]) -> None:
+            ws = self.window.workspace
+            kind, path = options.pop("kind"), options.pop("path")
+            result = import_file(ws.db, kind, Path(path), **options)
+            ws.load(record=True)
+            self.window.statusBar().showMessage(str(result), 8000)
+
+        dialog.on_submit = submit
+        self.run_dialog(dialog)
+
+    def export_file(self) -> None:
+        """Export the book (portfolio file) or the margin reports (JSON or CSV)."""
+        ws = self.window.workspace
         if self.portfolio is None:
             return
-        path, _ = QFileDialog.getSaveFileName(self.window, "Export portfolio", "portfolio.json", JSON_FILTER)
-        if path:
-            from workstation.core.portfolio_io import write_portfolio
-
-            try:
-                write_portfolio(self.portfolio, Path(path))
-            except Exception as exc:
-                show_error(self.window, "Export", exc)
-                return
-            self.window.statusBar().showMessage(f"Exported {path}", 5000)
-
-    def export_report(self) -> None:
-        view = self.window.workspace.view
-        if view is None:
+        path, chosen = QFileDialog.getSaveFileName(
+            self.window, "Export", "portfolio.json", ";;".join(EXPORT_FILTERS)
+        )
+        if not path:
             return
-        name = view.scope.replace(":", "-") + ".json"
-        path, _ = QFileDialog.getSaveFileName(self.window, "Export margin report", name, JSON_FILTER)
-        if path:
-            try:
-                Path(path).write_text(json.dumps(view.report, indent=2) + "\n", encoding="utf-8")
-            except OSError as exc:
-                show_error(self.window, "Export report", exc)
-                return
-            self.window.statusBar().showMessage(f"Exported {path}", 5000)
+        try:
+            text = export_text(chosen, self.portfolio, ws.reports)
+            Path(path).write_text(text, encoding="utf-8")
+        except Exception as exc:
+            show_error(self.window, "Export", exc)
+            return
+        self.window.statusBar().showMessage(f"Exported {path}", 5000)
 
     def _apply(self, edit: Any, *args: Any) -> None:
         try:

@@ -234,8 +234,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction("&Open portfolio…", QKeySequence.StandardKey.Open, self.editor.open_portfolio)
         file_menu.addAction("Open &database…", self.editor.open_database)
         self.import_action = file_menu.addAction("&Import…", QKeySequence("Ctrl+I"), self.editor.import_file)
-        file_menu.addAction("&Export…", QKeySequence("Ctrl+E"), self.editor.export_portfolio)
-        file_menu.addAction("Export &report…", self.editor.export_report)
+        file_menu.addAction("&Export…", QKeySequence("Ctrl+E"), self.editor.export_file)
         file_menu.addSeparator()
         file_menu.addAction("&Quit", QKeySequence.StandardKey.Quit, self.close)
 

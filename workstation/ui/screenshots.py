@@ -42,6 +42,7 @@ def save_views(window, app, out: Path) -> list[Path]:  # noqa: ANN001
     from workstation.ui.settings_dialog import SettingsDialog
 
     ws = window.workspace
+    out.mkdir(parents=True, exist_ok=True)
     saved: list[Path] = []
 
     def grab(widget, name: str) -> None:  # noqa: ANN001
@@ -94,7 +95,6 @@ def main(argv: list[str] | None = None) -> int:
     from workstation.ui.workspace import Workspace
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
-    args.outdir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         settings = QSettings(str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat)
         if args.portfolio:

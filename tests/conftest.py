@@ -1,0 +1,56 @@
+"""Shared test set-up. Qt must run offscreen and pyqtgraph must pick PySide6: both are set
+here, before anything imports Qt."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def demo_db_path(tmp_path: Path) -> Path:
+    """A fresh database holding the demo book."""
+    from workstation.store.paths import ensure_database
+
+    path = tmp_path / "demo.db"
+    ensure_database(path).close()
+    return path
+
+
+@pytest.fixture
+def ui_settings(tmp_path: Path):
+    """Window settings in the test's own INI file (never the user's)."""
+    from PySide6.QtCore import QSettings
+
+    return QSettings(str(tmp_path / "ui-settings.ini"), QSettings.Format.IniFormat)
+
+
+def wait_idle(qtbot, workspace, timeout: int = 20_000) -> None:
+    """Wait until the workspace has results and no recompute is running or queued."""
+    qtbot.waitUntil(lambda: workspace.view is not None and not workspace.is_busy(), timeout=timeout)
+
+
+@pytest.fixture
+def window(qtbot, demo_db_path: Path, ui_settings):
+    """The main window on the demo database, with its first figures computed."""
+    from workstation.ui.main_window import MainWindow
+    from workstation.ui.workspace import Workspace
+
+    workspace = Workspace.from_database(demo_db_path)
+    win = MainWindow(workspace, ui_settings, lazy_charts=False)
+    qtbot.addWidget(win)
+    win.resize(1600, 1000)
+    win.show()
+    workspace.load()
+    wait_idle(qtbot, workspace)
+    yield win
+    wait_idle(qtbot, win.workspace)
+    win.save_layout()
+    if win.workspace.db is not None:
+        win.workspace.db.close()

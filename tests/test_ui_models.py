@@ -1,0 +1,121 @@
+"""Qt item models of the window: checked by pytest-qt's modeltester on real engine output."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from workstation.core import details
+from workstation.core.portfolio_io import read_portfolio
+from workstation.core.report import build_report
+from workstation.ui.collateral import COLLATERAL_COLUMNS, collateral_rows
+from workstation.ui.liquidation import LIQUIDATION_COLUMNS, liquidation_rows
+from workstation.ui.positions import POSITION_COLUMNS, PositionFilter, position_rows
+from workstation.ui.scope_tree import ScopeTreeModel
+from workstation.ui.table_model import RECORD_ROLE, Column, RecordTableModel
+
+DEMO = Path(__file__).parents[1] / "resources" / "demo" / "demo-portfolio.json"
+
+
+@pytest.fixture(scope="module")
+def book():
+    return read_portfolio(DEMO)
+
+
+@pytest.fixture(scope="module")
+def pool_report(book):
+    scope = f"pool:{book.pools[0].id}" if book.pools else f"account:{book.accounts[0].id}"
+    return build_report(book, scope)
+
+
+def test_positions_model_passes_modeltester(qtmodeltester, book, pool_report) -> None:
+    model = RecordTableModel(POSITION_COLUMNS, key_field="key")
+    labels = details.position_labels(book, pool_report["scope"])
+    model.set_records(position_rows(pool_report, book, labels))
+    assert model.rowCount() == len(pool_report["positions"])
+    qtmodeltester.check(model, force_py=True)
+    proxy = PositionFilter()
+    proxy.setSourceModel(model)
+    proxy.set_filter(book.accounts[0].positions[0].underlying, None)
+    qtmodeltester.check(proxy, force_py=True)
+
+
+def test_updates_keep_rows_in_place(qtbot, book, pool_report) -> None:
+    model = RecordTableModel(POSITION_COLUMNS, key_field="key")
+    rows = position_rows(pool_report, book, {})
+    model.set_records(rows)
+    with qtbot.assertNotEmitted(model.modelReset), qtbot.waitSignal(model.rowsRemoved):
+        model.set_records(rows[1:])
+    assert model.rowCount() == len(rows) - 1
+    with qtbot.waitSignal(model.rowsInserted), qtbot.waitSignal(model.dataChanged):
+        model.set_records(rows)
+    assert sorted(r["key"] for r in model.records()) == sorted(r["key"] for r in rows)
+
+
+def test_share_column_is_component_over_initial_margin(book, pool_report) -> None:
+    rows = position_rows(pool_report, book, {})
+    im = pool_report["initial_margin"]
+    for row in rows:
+        assert row["share"] == pytest.approx(row["component_margin"] / im)
+
+
+def test_collateral_and_liquidation_models(qtmodeltester, book, pool_report) -> None:
+    model = RecordTableModel(COLLATERAL_COLUMNS, key_field="key")
+    model.set_records(collateral_rows(details.collateral_lines(book, pool_report["scope"])))
+    qtmodeltester.check(model, force_py=True)
+    liq = RecordTableModel(LIQUIDATION_COLUMNS, key_field="key")
+    liq.set_records(liquidation_rows(pool_report["liquidation"]))
+    qtmodeltester.check(liq, force_py=True)
+    assert liq.record(liq.rowCount() - 1)["key"] == "all"
+
+
+def test_tree_model_passes_modeltester(qtmodeltester, book) -> None:
+    from workstation.core.report import build_reports
+
+    model = ScopeTreeModel()
+    model.set_portfolio(book)
+    model.set_reports(build_reports(book))
+    qtmodeltester.check(model, force_py=True)
+    scopes = {n.scope for n in model.nodes()}
+    assert {f"account:{a.id}" for a in book.accounts} <= scopes
+    assert {f"pool:{p.id}" for p in book.pools} <= scopes
+
+
+def test_tree_refresh_does_not_reset(qtbot, book) -> None:
+    model = ScopeTreeModel()
+    model.set_portfolio(book)
+    with qtbot.assertNotEmitted(model.modelReset):
+        model.set_portfolio(book)
+        model.set_reports([{"scope": f"account:{book.accounts[0].id}", "equity": 1.0, "margin_usage": 0.9}])
+    node = next(n for n in model.nodes() if n.scope == f"account:{book.accounts[0].id}")
+    assert (node.equity, node.usage) == (1.0, 0.9)
+
+
+def test_distance_and_sign_colours(qtbot) -> None:
+    from PySide6.QtCore import Qt
+
+    from workstation.ui.theme import LIGHT
+
+    model = RecordTableModel(LIQUIDATION_COLUMNS, key_field="key")
+    model.set_records(liquidation_rows({
+        "BTC": {"down_pct": -12.0, "down_price": 1.0, "up_pct": 25.0, "up_price": 2.0},
+        "ETH": {"down_pct": -45.0, "down_price": 1.0, "up_pct": None, "up_price": None},
+        "all": {"down_pct": -10.0, "up_pct": None},
+    }))
+    fg = Qt.ItemDataRole.ForegroundRole
+    assert model.index(0, 1).data(fg).name() == LIGHT.red
+    assert model.index(0, 3).data(fg).name() == LIGHT.amber
+    assert model.index(1, 1).data(fg) is None
+    assert model.index(1, 3).data() == "none"
+    assert model.index(2, 0).data() == "All together"
+    assert model.index(2, 0).data(RECORD_ROLE)["key"] == "all"
+
+
+def test_columns_are_declared_as_data() -> None:
+    keys = [c.key for c in POSITION_COLUMNS]
+    for key in ("instrument", "quantity", "mark_price", "market_value", "unrealized_pnl", "delta",
+                "gamma", "vega", "theta", "standalone_margin", "marginal_margin",
+                "component_margin", "share"):
+        assert key in keys
+    assert all(isinstance(c, Column) and c.header for c in POSITION_COLUMNS)
