@@ -319,3 +319,21 @@ def test_docs_list_every_column_synonym() -> None:
             assert f"`{column}`" in doc
             for name in names:
                 assert f"`{name}`" in doc, name
+
+
+def test_empty_venue_dump_empties_the_account(db, tmp_path: Path) -> None:
+    path = tmp_path / "none.json"
+    path.write_text('[{"symbol": "BTC/USDT:USDT", "contracts": 0, "entryPrice": null}]')
+    result = import_file(db, "ccxt-positions", path, account="main")
+    assert result.rows == 0 and _positions(db, "main") == {}
+    assert repo.load_portfolio(db).account("iso").positions  # other accounts untouched
+
+
+def test_malformed_csv(db, tmp_path: Path) -> None:
+    path = tmp_path / "quotes.csv"
+    path.write_text('asset,total\nBTC,1\nETH,"2"x\n')
+    with pytest.raises(ImportFileError, match=r"quotes.csv:3: \(csv\)"):
+        import_file(db, "balances-csv", path, account="main")
+    path.write_bytes(b"")
+    with pytest.raises(ImportFileError, match="empty"):
+        import_file(db, "balances-csv", path, account="main")

@@ -299,3 +299,13 @@ def test_quote_edit_that_would_break_the_book_is_refused(db) -> None:
     with pytest.raises(InvalidInput, match=r"accounts\[main\].positions\[eth-c\].vol"):
         repo.set_quote(db, "ETH", 3000.0, None)
     assert repo.load_portfolio(db).market["ETH"] == Quote(3018.4, 0.66)
+
+
+def test_history_is_in_time_order(db) -> None:
+    for when in (datetime(2026, 11, 25, 9, 0, 0, 500, tzinfo=UTC),
+                 datetime(2026, 11, 25, 9, tzinfo=UTC),
+                 datetime(2026, 11, 25, 9, 0, 1, tzinfo=UTC)):
+        repo.record_history(db, {"scope": "account:main"}, when)
+    times = [r["recorded_at"] for r in repo.history(db)]
+    assert times == sorted(times)
+    assert [r["recorded_at"] for r in repo.history(db, limit=1)] == [times[-1]]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -16,6 +17,20 @@ from workstation.core.model import Portfolio, Position
 SPOT, PERPETUAL, FUTURE, OPTION = 0, 1, 2, 3
 KIND_CODES = {"spot": SPOT, "perpetual": PERPETUAL, "future": FUTURE, "option": OPTION}
 SECONDS_PER_YEAR = 365.0 * 86400.0
+
+
+@dataclass(frozen=True)
+class KindGroups:
+    """Column indices of each kind of instrument, with the per-column constants valuation uses."""
+
+    spot: np.ndarray
+    linear: np.ndarray  # linear perpetuals and futures
+    linear_growth: np.ndarray  # exp(rT): mark / spot (1 for perpetuals)
+    inverse: np.ndarray  # inverse perpetuals and futures
+    inverse_discount: np.ndarray  # exp(-rT)
+    expired: np.ndarray
+    option: np.ndarray  # live options
+    option_growth: np.ndarray  # exp(rT): forward / spot
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,6 +74,19 @@ class Book:
         """Perpetuals and futures (the instruments with tiered brackets)."""
         return (self.kind == PERPETUAL) | (self.kind == FUTURE)
 
+    @cached_property
+    def groups(self) -> KindGroups:
+        d1 = self.is_delta_one
+        lin = np.flatnonzero(d1 & ~self.inverse)
+        inv = np.flatnonzero(d1 & self.inverse)
+        opt = np.flatnonzero(self.is_option)
+        return KindGroups(
+            spot=np.flatnonzero(self.kind == SPOT), linear=lin,
+            linear_growth=np.exp(self.rate * self.tte[lin]), inverse=inv,
+            inverse_discount=np.exp(-self.rate * self.tte[inv]),
+            expired=np.flatnonzero((self.kind == OPTION) & self.expired), option=opt,
+            option_growth=np.exp(self.rate * self.tte[opt]))
+
     def take(self, idx: np.ndarray | Sequence[int]) -> Book:
         """A sub-book of the rows `idx` (bool mask or integer indices)."""
         idx = np.asarray(idx)
@@ -74,10 +102,13 @@ class Book:
 
     def with_prices(self, prices: np.ndarray) -> Book:
         """The same positions under other asset prices (for what-if and liquidation checks)."""
-        return Book(**{**self.__dict__, "prices": np.asarray(prices, dtype=float)})
+        return Book(**{**self._fields(), "prices": np.asarray(prices, dtype=float)})
 
     def with_qty(self, qty: np.ndarray) -> Book:
-        return Book(**{**self.__dict__, "qty": np.asarray(qty, dtype=float)})
+        return Book(**{**self._fields(), "qty": np.asarray(qty, dtype=float)})
+
+    def _fields(self) -> dict[str, object]:
+        return {k: v for k, v in self.__dict__.items() if k in self.__dataclass_fields__}
 
     @classmethod
     def from_positions(cls, rows: Sequence[tuple[str, Position]], portfolio: Portfolio) -> Book:

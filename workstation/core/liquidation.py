@@ -26,11 +26,9 @@ from workstation.core.valuation import values
 
 DOWN_LIMIT = -0.99
 UP_LIMIT = 5.0
-TOL = 1e-7
-_DOWN = np.array([-0.02, -0.05, -0.1, -0.15, -0.2, -0.25, -0.3, -0.4, -0.5, -0.6, -0.75, -0.9,
-                  DOWN_LIMIT])
-_UP = np.array([0.02, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0,
-                UP_LIMIT])
+TOL = 1e-6
+_DOWN = np.array([-0.03, -0.07, -0.12, -0.18, -0.25, -0.35, -0.5, -0.7, -0.9, DOWN_LIMIT])
+_UP = np.array([0.03, 0.07, 0.12, 0.18, 0.25, 0.35, 0.5, 0.75, 1.0, 1.5, 2.25, 3.25, UP_LIMIT])
 _CHUNK = 4_000_000  # scenario values evaluated per batch (bounds memory)
 
 
@@ -86,7 +84,7 @@ class Liquidation:
         nan = np.full((K, self.A), np.nan)
         if m.mode == "portfolio":
             if m.grid.n:
-                pnl = m.scenario_pnl(book, spot) @ m.onehot  # (K, n_s, A)
+                pnl = m.scenario_pnl(book, spot, pos_values) @ m.onehot  # (K, n_s, A)
                 for a in self.assets:
                     pnl[:, :, a] += m.collateral_scenario_pnl(a, centers[:, a])
                 loss = np.maximum(0.0, -pnl.min(1))

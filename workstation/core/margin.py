@@ -227,14 +227,19 @@ class RiskModel:
         im, mm = self.reqs.at()
         return float(im.sum()), float(mm.sum())
 
-    def scenario_pnl(self, book: Book, spot_center: np.ndarray | None = None) -> np.ndarray:
-        """Damped scenario P&L per position, shape (..., n_s, n) around `spot_center` (..., n)."""
+    def scenario_pnl(self, book: Book, spot_center: np.ndarray | None = None,
+                     v0: np.ndarray | None = None) -> np.ndarray:
+        """Damped scenario P&L per position, shape (..., n_s, n) around `spot_center` (..., n);
+        `v0` are the values at the centre when the caller has them already."""
         g = self.grid
         center = book.spot if spot_center is None else np.asarray(spot_center, dtype=float)
         shocked = center[..., None, :] * (1.0 + g.shock[:, book.und])
         vols = g.shocked_vols(book, self.profile)
-        v0 = values(book, center)[..., None, :]
-        return (values(book, shocked, vols) - v0) * g.damp[:, None]
+        base = values(book, center) if v0 is None else v0
+        out = values(book, shocked, vols)
+        out -= base[..., None, :]
+        out *= g.damp[:, None]
+        return out
 
     def collateral_scenario_pnl(self, a: int, center: np.ndarray) -> np.ndarray:
         """Damped scenario P&L of the collateral held in asset `a`, centred on prices (...,)."""

@@ -31,33 +31,35 @@ def values(book: Book, spot: np.ndarray | None = None, vol: np.ndarray | None = 
     """Base-currency value of every position at per-position `spot` (shape (..., n)) and `vol`.
 
     `spot` defaults to the book's prices; `vol` to each option's own vol. Broadcasting lets a
-    caller pass a (scenarios, n) matrix and get a (scenarios, n) matrix of values back.
+    caller pass a (scenarios, n) matrix and get a (scenarios, n) matrix of values back. Each
+    kind of instrument is valued on its own columns only.
     """
     s = book.spot if spot is None else np.asarray(spot, dtype=float)
-    v_in = book.vol if vol is None else np.asarray(vol, dtype=float)
-    shape = np.broadcast_shapes(s.shape, book.qty.shape, v_in.shape)
+    shape = np.broadcast_shapes(s.shape, book.qty.shape) if vol is None else \
+        np.broadcast_shapes(s.shape, book.qty.shape, np.shape(vol))
     s = np.broadcast_to(s, shape)
-    q, r, T = book.qty, book.rate, book.tte
-    out = np.zeros(shape)
-
-    growth = np.exp(r * T)  # F/S for futures; T = 0 for spot and perpetuals gives 1
-    mark = s * np.where(book.kind == FUTURE, growth, 1.0)
-    lin = ~book.inverse
-    delta_one = (book.kind == PERPETUAL) | (book.kind == FUTURE)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        inv_val = q * (1.0 / book.entry - 1.0 / mark) * s
-    out = np.where(book.kind == SPOT, q * s, out)
-    out = np.where(delta_one & lin, q * (mark - book.entry), out)
-    out = np.where(delta_one & book.inverse, inv_val, out)
-    out = np.where(book.expired, q * _intrinsic(book), out)
-
-    opt = np.flatnonzero(book.is_option)
-    if opt.size:
-        so = s[..., opt]
-        vo = np.broadcast_to(v_in, shape)[..., opt]
-        To = T[opt]
-        price = black76(so * np.exp(r * To), book.strike[opt], To, vo, r, book.is_call[opt])
-        out[..., opt] = q[opt] * price
+    q, r = book.qty, book.rate
+    g = book.groups
+    out = np.empty(shape)
+    if g.spot.size:
+        out[..., g.spot] = q[g.spot] * s[..., g.spot]
+    if g.linear.size:
+        i = g.linear
+        out[..., i] = q[i] * (s[..., i] * g.linear_growth - book.entry[i])
+    if g.inverse.size:
+        i = g.inverse  # q * (1/entry - 1/F) * S = q * (S/entry - exp(-rT))
+        out[..., i] = q[i] * (s[..., i] / book.entry[i] - g.inverse_discount)
+    if g.expired.size:
+        i = g.expired
+        out[..., i] = q[i] * _intrinsic(book)[i]
+    if g.option.size:
+        i = g.option
+        v_in = book.vol if vol is None else np.asarray(vol, dtype=float)
+        vo = np.broadcast_to(v_in, shape)[..., i]
+        To = book.tte[i]
+        price = black76(s[..., i] * g.option_growth, book.strike[i], To, vo, r, book.is_call[i])
+        price *= q[i]
+        out[..., i] = price
     return out
 
 

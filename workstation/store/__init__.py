@@ -1,6 +1,7 @@
 """Local store: the trader's book, market snapshots, history and scenarios in SQLite.
 
-Layers: `db` (connection, migrations, transactions), `repository` (the book and its edits),
-`records` (history, scenarios), `imports` / `exports` (files), `commands` (the `db` CLI).
-The store imports the engine (`workstation.core`), never Qt or the UI.
+`db` (connection, migrations, `transaction`), `repository` (load / save / edit the book),
+`records` (margin history, scenarios), `imports` with its readers `from_ccxt`, `from_csv`,
+`symbols`, `tabular`, `locate`, `staging`; `exports`, `paths` (file location, first-run
+seeding), `commands` (the `db` CLI). See docs/store.md. Never imports Qt or the UI.
 """

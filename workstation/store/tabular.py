@@ -99,7 +99,7 @@ def read_rows(
     text = read_text(path) if text is None else text
     first = text.split("\n", 1)[0]
     delimiter = max(",;\t", key=first.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     lookup = {normal(n): canon for canon, names in synonyms.items() for n in (canon, *names)}
     header: list[str] | None = None
     columns: dict[int, str] = {}

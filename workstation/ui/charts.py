@@ -9,15 +9,15 @@ import os
 
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 
-from typing import Any  # noqa: E402
+from typing import Any
 
-import numpy as np  # noqa: E402
-import pyqtgraph as pg  # noqa: E402
-from PySide6.QtCore import QRectF, Qt  # noqa: E402
-from PySide6.QtGui import QColor, QFont, QFontMetrics  # noqa: E402
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics
 
-from workstation.ui.formatting import NumberFormat  # noqa: E402
-from workstation.ui.theme import LIGHT, Theme  # noqa: E402
+from workstation.ui.formatting import NumberFormat
+from workstation.ui.theme import LIGHT, Theme
 
 pg.setConfigOptions(antialias=True, foreground=LIGHT.text, background=LIGHT.base)
 
@@ -53,7 +53,7 @@ class ThemedPlot(pg.PlotWidget):
         self.fmt = fmt
 
     def set_title(self, text: str) -> None:
-        self.plotItem.setTitle(text or None, color=self.theme.text, size="10pt")
+        self.plotItem.setTitle(text or None, color=self.theme.text, size="9pt")
 
     def restyle(self) -> None:
         """Re-apply theme colours to the chart's own items."""
@@ -190,6 +190,8 @@ class PnlCurveChart(ThemedPlot):
         self.pnl.setPen(pg.mkPen(t.pnl, width=1.5))
         self.spot.setPen(pg.mkPen(t.muted, width=1, style=Qt.PenStyle.DashLine))
         self.spot.label.setColor(t.muted)
+        for line in (self.spot, self.liq_down, self.liq_up):
+            line.label.fill = pg.mkBrush(_color(t.base, 215))
         for line in (self.liq_down, self.liq_up):
             line.setPen(pg.mkPen(t.red, width=1.5))
             line.label.setColor(t.red)
@@ -254,7 +256,7 @@ class ScenarioHeatmap(ThemedPlot):
         self.message.hide()
         worst = np.unravel_index(int(np.nanargmin(pnl)), pnl.shape)
         self.set_title(
-            f"worst {self.fmt.money(float(pnl[worst]), unit=True)}: {underlying} "
+            f"worst {self.fmt.money(float(pnl[worst]), unit=True)}: spot "
             f"{self.fmt.percent(spot_pct[worst[1]], 0, signed=True)}, "
             f"vol {self.fmt.percent(vol_pct[worst[0]], 0, signed=True)}"
         )

@@ -54,7 +54,7 @@ class ChartsPanel(QWidget):
         self.splitter.setChildrenCollapsible(False)
         for chart in (self.components, self.curve, self.heatmap):
             self.splitter.addWidget(chart)
-        self.splitter.setSizes([460, 430, 360])
+        self.splitter.setSizes([430, 430, 400])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)

@@ -16,7 +16,7 @@ COLLATERAL_COLUMNS: tuple[Column, ...] = (
     Column("Amount", "amount", "qty", "Amount held; negative when borrowed"),
     Column("Price", "price", "price", "Price in base currency"),
     Column("Haircut", "haircut", "ratio", "Haircut applied to the value"),
-    Column("Value", "value", "money", "Value after haircut, in base currency", "sign"),
+    Column("Value", "value", "money", "Value after haircut, in base currency", "negative"),
 )
 
 

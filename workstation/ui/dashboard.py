@@ -174,7 +174,7 @@ class Dashboard(QWidget):
         value = f.money(offset, unit=True)
         if pct is not None:
             value += f"  ({f.ratio(pct, 1)})"
-        note = "saved vs each position alone"
+        note = "saved vs each position alone" if (offset or 0) >= 0 else "more than each position alone"
         segregated = r.get("segregated_initial_margin")
         if segregated is not None:
             saving = segregated - (r.get("initial_margin") or 0.0)

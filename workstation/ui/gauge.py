@@ -63,11 +63,11 @@ class UsageGauge(QWidget):
         font = p.font()
         font.setPointSizeF(max(6.5, font.pointSizeF() * 0.75))
         p.setFont(font)
-        room = w >= 170
+        room = w >= 260
         for mark in (USAGE_AMBER, USAGE_RED, 1.0):
             x = track.x() + mark * w
             p.drawLine(int(x), int(track.bottom()), int(x), int(track.bottom()) + 3)
-            if room or mark != USAGE_RED:
+            if room or mark != 1.0:
                 label = f"{mark:.0%}".replace("%", " %")
                 if mark == 1.0:
                     rect, align = QRectF(x - 60, track.bottom() + 3, 60, 14), Qt.AlignmentFlag.AlignRight

@@ -123,10 +123,11 @@ class MainWindow(QMainWindow):
         self._restore_layout()
         self.apply_display(self.display, save=False)
         self._connect(workspace)
-        if lazy_charts:
-            QTimer.singleShot(0, self.load_charts)
+        if lazy_charts:  # after the first figures (or 1.5 s): numbers first, charts next
+            QTimer.singleShot(1500, self.load_charts)
         else:
             self.load_charts()
+        self._lazy_charts = lazy_charts
 
     # -- workspace ------------------------------------------------------------------------
     def set_workspace(self, workspace: Workspace) -> None:
@@ -190,6 +191,8 @@ class MainWindow(QMainWindow):
         self.positions.view.setColumnHidden(self.positions.model.column_index("account"), not pool)
         if self.charts is not None:
             self._show_charts(view)
+        elif self._lazy_charts:
+            QTimer.singleShot(0, self.load_charts)
         self.timing_label.setText(f"recomputed in {view.elapsed_ms:.0f} ms")
 
     def _show_charts(self, view: ScopeView) -> None:
@@ -356,12 +359,16 @@ def scope_info(portfolio: Portfolio, scope: str) -> ScopeInfo:
     if kind == "pool":
         pool = portfolio.pool(ident)
         n = sum(len(portfolio.account(a).positions) for a in pool.accounts)
-        sub = (f"Pool {pool.id} · {len(pool.accounts)} accounts · {n} positions · "
+        sub = (f"Pool {pool.id} · {_count(len(pool.accounts), 'account')} · {_count(n, 'position')} · "
                f"{pool.margin_mode} margin · profile {pool.profile}")
         return ScopeInfo(scope, pool.name or f"Pool {pool.id}", sub, pool.margin_mode,
                          tuple(pool.accounts))
     acc = portfolio.account(ident)
     venue = f" · {acc.venue}" if acc.venue else ""
-    sub = (f"Account {acc.id}{venue} · {len(acc.positions)} positions · "
+    sub = (f"Account {acc.id}{venue} · {_count(len(acc.positions), 'position')} · "
            f"{acc.margin_mode} margin · profile {acc.profile}")
     return ScopeInfo(scope, acc.name or acc.id, sub, acc.margin_mode, (acc.id,))
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")

@@ -20,13 +20,14 @@ from PySide6.QtWidgets import (
 
 from workstation.core.model import KINDS, Portfolio
 from workstation.ui.table_model import RECORD_ROLE, SORT_ROLE, Column, RecordTableModel
+from workstation.ui.theme import TABLE_POINT_SIZE, numeric_font
 
 POSITION_COLUMNS: tuple[Column, ...] = (
     Column("Instrument", "instrument", tip="Instrument, as the venue names it"),
     Column("Account", "account", tip="Account holding the position"),
     Column("Quantity", "quantity", "qty", "Signed quantity; positive is long"),
     Column("Mark", "mark_price", "price", "Mark price (coin per unit for inverse options)"),
-    Column("Value", "market_value", "money", "Market value in base currency", "sign"),
+    Column("Value", "market_value", "money", "Market value in base currency"),
     Column("P&L", "unrealized_pnl", "money", "Unrealized P&L in base currency", "sign"),
     Column("Delta", "delta", "greek", "dV/dS: value change per 1 base-currency move of spot"),
     Column("Gamma", "gamma", "greek", "d²V/dS² per 1 base-currency move squared"),
@@ -35,7 +36,7 @@ POSITION_COLUMNS: tuple[Column, ...] = (
     Column("Standalone", "standalone_margin", "money", "Initial margin of the position alone"),
     Column("Marginal", "marginal_margin", "money", "Margin of the book minus margin without it"),
     Column("Component", "component_margin", "money",
-           "Euler allocation: components add up to the initial margin", "sign"),
+           "Euler allocation: components add up to the initial margin; < 0 is a hedge", "hedge"),
     Column("Share", "share", "ratio", "Component margin as a share of the initial margin"),
 )
 
@@ -119,6 +120,7 @@ class PositionsPanel(QWidget):
 
         self.view = QTableView()
         self.view.setObjectName("positionsTable")
+        self.view.setFont(numeric_font(self.view.font(), TABLE_POINT_SIZE))
         self.view.setModel(self.proxy)
         self.view.setSortingEnabled(True)
         self.view.sortByColumn(self.model.column_index("component_margin"), Qt.SortOrder.DescendingOrder)
@@ -197,7 +199,8 @@ class PositionsPanel(QWidget):
     def _apply_filter(self) -> None:
         self.proxy.set_filter(self.underlying_box.currentData(), self.kind_box.currentData())
         shown, total = self.proxy.rowCount(), self.model.rowCount()
-        self.count_label.setText(f"{shown} of {total}" if shown != total else f"{total} positions")
+        plural = "" if total == 1 else "s"
+        self.count_label.setText(f"{shown} of {total}" if shown != total else f"{total} position{plural}")
 
     def _update_buttons(self) -> None:
         editable = self._editable

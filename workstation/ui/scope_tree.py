@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeView, QWidget
 
 from workstation.core.model import Portfolio
 from workstation.ui.formatting import NumberFormat, usage_level
-from workstation.ui.theme import LIGHT, Theme, numeric_font
+from workstation.ui.theme import LIGHT, TABLE_POINT_SIZE, Theme, numeric_font
 
 SCOPE_ROLE = Qt.ItemDataRole.UserRole
 HEADERS = ("Account / pool", "Equity", "Usage")
@@ -78,7 +78,6 @@ class ScopeTreeModel(QAbstractItemModel):
         self._fmt = NumberFormat(decimals=0)
         self._theme: Theme = LIGHT
         self._icons: dict[str, QIcon] = {}
-        self._font = numeric_font()
 
     # -- structure ------------------------------------------------------------------------
     def index(self, row: int, column: int, parent: Index = QModelIndex()) -> QModelIndex:  # noqa: B008
@@ -129,8 +128,6 @@ class ScopeTreeModel(QAbstractItemModel):
             return QBrush(self._theme.level(level))
         if role == Qt.ItemDataRole.TextAlignmentRole and col > 0:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.FontRole and col > 0:
-            return self._font
         return None
 
     def headerData(
@@ -228,6 +225,7 @@ class ScopeTree(QTreeView):
         self.tree_model = ScopeTreeModel(self)
         self.setModel(self.tree_model)
         self.setObjectName("scopeTree")
+        self.setFont(numeric_font(self.font(), TABLE_POINT_SIZE))
         self.setUniformRowHeights(True)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)

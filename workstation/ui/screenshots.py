@@ -16,7 +16,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 
 
-def wait_for(app, predicate, timeout_s: float = 30.0) -> bool:  # noqa: ANN001
+def wait_for(app, predicate, timeout_s: float = 30.0) -> bool:
     """Process events until `predicate()` holds (or the timeout passes)."""
     import time
 
@@ -29,14 +29,14 @@ def wait_for(app, predicate, timeout_s: float = 30.0) -> bool:  # noqa: ANN001
     return False
 
 
-def settle(app, window, workspace) -> None:  # noqa: ANN001
+def settle(app, window, workspace) -> None:
     """Wait for the recompute to finish and the charts to lay out."""
     wait_for(app, lambda: not workspace.is_busy() and workspace.view is not None)
     for _ in range(5):
         app.processEvents()
 
 
-def save_views(window, app, out: Path) -> list[Path]:  # noqa: ANN001
+def save_views(window, app, out: Path) -> list[Path]:
     """Grab the window for the pool, each account and the dark theme; return the files."""
     from workstation.ui.dialogs import PositionDialog
     from workstation.ui.settings_dialog import SettingsDialog
@@ -45,7 +45,7 @@ def save_views(window, app, out: Path) -> list[Path]:  # noqa: ANN001
     out.mkdir(parents=True, exist_ok=True)
     saved: list[Path] = []
 
-    def grab(widget, name: str) -> None:  # noqa: ANN001
+    def grab(widget, name: str) -> None:
         path = out / name
         widget.grab().save(str(path))
         saved.append(path)

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QColor
 
 from workstation.ui.formatting import NumberFormat, distance_level
-from workstation.ui.theme import LIGHT, Theme, numeric_font
+from workstation.ui.theme import LIGHT, Theme
 
 SORT_ROLE = Qt.ItemDataRole.UserRole
 RECORD_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -29,8 +29,9 @@ class Column:
     """One column: `header`, the record `key`, how to format it, and an explanation.
 
     `fmt` is one of text, money, price, qty, greek, pct (value in percent), ratio (0.42 ->
-    42 %), number. `colour` is None, "sign" (negative red, positive calm) or "distance"
-    (liquidation distance bands, read from `colour_key` or the column's own value).
+    42 %), number. `colour` is None, "sign" (negative red, positive calm), "negative" (red
+    when negative), "hedge" (calm when negative: it lowers margin) or "distance" (liquidation
+    distance bands, read from `colour_key` or the column's own value).
     `blank` is shown instead of a missing value.
     """
 
@@ -77,7 +78,6 @@ class RecordTableModel(QAbstractTableModel):
         self._rows: list[dict[str, Any]] = []
         self._fmt = NumberFormat()
         self._theme: Theme = LIGHT
-        self._font: QFont = numeric_font()
 
     # -- Qt model interface -------------------------------------------------------------
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
@@ -105,8 +105,6 @@ class RecordTableModel(QAbstractTableModel):
             return int(horizontal | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ForegroundRole:
             return self._colour(column, record, value)
-        if role == Qt.ItemDataRole.FontRole and column.numeric:
-            return self._font
         if role == Qt.ItemDataRole.ToolTipRole:
             return record.get("_tip") if index.column() == 0 else None
         return None
@@ -146,6 +144,21 @@ class RecordTableModel(QAbstractTableModel):
             self.endInsertRows()
         if position:
             self._refresh(0, len(position) - 1)
+        self._reorder(list(new))
+
+    def _reorder(self, order: list[Any]) -> None:
+        """Put rows in `order` (the engine's) with a layout change, keeping persistent indexes."""
+        keys = [r[self.key_field] for r in self._rows]
+        if keys == order:
+            return
+        self.layoutAboutToBeChanged.emit()
+        target = {k: i for i, k in enumerate(order)}
+        self._rows.sort(key=lambda r: target[r[self.key_field]])
+        old = self.persistentIndexList()
+        self.changePersistentIndexList(
+            old, [self.index(target[keys[i.row()]], i.column()) for i in old]
+        )
+        self.layoutChanged.emit()
 
     def clear(self) -> None:
         self.set_records([])
@@ -182,8 +195,13 @@ class RecordTableModel(QAbstractTableModel):
         self.dataChanged.emit(self.index(first, 0), self.index(last, len(self.columns) - 1))
 
     def _colour(self, column: Column, record: dict[str, Any], value: Any) -> QColor | None:
-        if column.colour == "sign" and isinstance(value, int | float) and value:
+        number = isinstance(value, int | float) and value
+        if column.colour == "sign" and number:
             return self._theme.level("red" if value < 0 else "calm")
+        if column.colour == "negative" and number and value < 0:
+            return self._theme.level("red")
+        if column.colour == "hedge" and number and value < 0:
+            return self._theme.level("calm")
         if column.colour == "distance":
             if value is None and column.blank is not None:
                 return QColor(self._theme.muted)

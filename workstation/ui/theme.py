@@ -106,8 +106,13 @@ def apply_theme(app: QApplication, theme: Theme) -> None:
     app.setStyleSheet(stylesheet(theme))
 
 
-def numeric_font(base: QFont | None = None) -> QFont:
+def numeric_font(base: QFont | None = None, point_size: float | None = None) -> QFont:
     """The UI font with tabular (equal-width) digits so columns of numbers line up."""
     font = QFont(base) if base is not None else QFont()
     font.setFeature(QFont.Tag("tnum"), 1)
+    if point_size:
+        font.setPointSizeF(point_size)
     return font
+
+
+TABLE_POINT_SIZE = 9.0  # tables and the tree: dense, like a trading screen

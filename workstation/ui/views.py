@@ -5,11 +5,14 @@ from __future__ import annotations
 from PySide6.QtCore import QAbstractItemModel
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
+from workstation.ui.theme import TABLE_POINT_SIZE, numeric_font
+
 
 def make_table_view(model: QAbstractItemModel, name: str) -> QTableView:
     """A read-only, row-selecting table view over `model`."""
     view = QTableView()
     view.setObjectName(name)
+    view.setFont(numeric_font(view.font(), TABLE_POINT_SIZE))
     view.setModel(model)
     view.setAlternatingRowColors(True)
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)

@@ -61,18 +61,22 @@ def start_worker(
     *args: Any,
     on_returned: Callable[[Any], None] | None = None,
     on_errored: Callable[[BaseException], None] | None = None,
+    on_finished: Callable[[], None] | None = None,
     pool: QThreadPool | None = None,
     **kwargs: Any,
 ) -> Worker:
     """Start `fn(*args, **kwargs)` on `pool` (default: the global pool); return the worker.
 
-    The worker is kept alive until its `finished` signal has been delivered.
+    The callbacks are connected before the worker starts, so no signal can be missed; the
+    worker is kept alive until its `finished` signal has been delivered.
     """
     worker = Worker(fn, *args, **kwargs)
     if on_returned is not None:
         worker.signals.returned.connect(on_returned)
     if on_errored is not None:
         worker.signals.errored.connect(on_errored)
+    if on_finished is not None:
+        worker.signals.finished.connect(on_finished)
     _running.add(worker)
     worker.signals.finished.connect(lambda: _running.discard(worker))
     (pool or QThreadPool.globalInstance()).start(worker)

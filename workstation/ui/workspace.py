@@ -111,12 +111,12 @@ class Workspace(QObject):
         self._running = True
         self.busy_changed.emit(True)
         serial = self._serial
-        worker = start_worker(
-            compute_scope, self.portfolio, self.scope, self.underlying, all_reports, self.reports
+        start_worker(
+            compute_scope, self.portfolio, self.scope, self.underlying, all_reports, self.reports,
+            on_returned=lambda view: self._on_result(view, serial, record),
+            on_errored=self.failed.emit,
+            on_finished=self._on_finished,
         )
-        worker.returned.connect(lambda view: self._on_result(view, serial, record))
-        worker.errored.connect(self.failed)
-        worker.finished.connect(self._on_finished)
 
     def is_busy(self) -> bool:
         return self._running

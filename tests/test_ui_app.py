@@ -1,0 +1,55 @@
+"""The window's entry point: arguments, start-up on a database or a file, start-up time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from workstation.ui import app
+
+pytestmark = pytest.mark.qt_log_ignore("does not support propagateSizeHints")
+DEMO = Path(__file__).parents[1] / "resources" / "demo" / "demo-portfolio.json"
+
+
+def test_arguments() -> None:
+    args = app.parse_args(["--db", "x.db"])
+    assert args.db == Path("x.db") and args.portfolio is None
+    assert app.parse_args(["--portfolio", str(DEMO)]).portfolio == DEMO
+    with pytest.raises(SystemExit):
+        app.parse_args(["--db", "x.db", "--portfolio", "y.json"])
+
+
+@pytest.fixture
+def isolated_settings(monkeypatch, ui_settings):
+    import workstation.ui.settings as settings
+
+    monkeypatch.setattr(settings, "app_settings", lambda: ui_settings)
+    return ui_settings
+
+
+@pytest.mark.parametrize("source", ["db", "portfolio"])
+def test_main_opens_the_window_and_shows_figures(qtbot, tmp_path, capsys, isolated_settings, source) -> None:
+    import sys
+
+    hooks = (sys.excepthook, __import__("threading").excepthook)
+    argv = ["--db", str(tmp_path / "app.db")] if source == "db" else ["--portfolio", str(DEMO)]
+    assert app.main([*argv, "--smoke"]) == 0
+    out = capsys.readouterr().out
+    assert "first figures after" in out
+    assert (sys.excepthook, __import__("threading").excepthook) == hooks  # put back on exit
+    if source == "db":
+        assert (tmp_path / "app.db").exists()
+
+
+def test_main_reports_a_bad_file(qtbot, tmp_path, monkeypatch, isolated_settings) -> None:
+    import workstation.ui.errors as errors
+    import workstation.ui.main_window as main_window
+
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "margin-workstation/portfolio@1"}', encoding="utf-8")
+    shown = []
+    monkeypatch.setattr(main_window, "show_error", lambda _p, _t, exc, *a: shown.append(exc))
+    monkeypatch.setattr(errors, "show_error", lambda _p, _t, exc, *a: shown.append(exc))
+    assert app.main(["--portfolio", str(bad), "--smoke"]) == 1
+    assert shown and "as_of" in str(shown[0])
