@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from shared_paths import EXAMPLES as _SHARED_EXAMPLES
 
 from workstation.core import details
 from workstation.core.portfolio_io import portfolio_from_dict, read_portfolio
@@ -18,11 +19,9 @@ from workstation.core.report import build_report
 from workstation.core.whatif import suggest, whatif
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from bench_margin import synthetic_book  # noqa: E402
+from bench_margin import synthetic_book
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "examples"
-if not EXAMPLES.exists():  # CI lays shared/ beside the clone
-    EXAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "examples"
+EXAMPLES = _SHARED_EXAMPLES
 
 FLAT = {"name": "flat", "tiers": {"*": [{"max_notional": 1e30, "initial_rate": 0.01,
                                           "maintenance_rate": 0.004, "maintenance_amount": 0.0}]},

@@ -16,11 +16,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from shared_paths import EXAMPLES as _SHARED_EXAMPLES
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import test_spec_common as C
 
-EXAMPLES = Path("/work/shared/examples")
+EXAMPLES = _SHARED_EXAMPLES
 BAD = EXAMPLES / "bad"
 PAST = "2025-12-01T00:00:00Z"  # before AS_OF (2026-01-01)
 

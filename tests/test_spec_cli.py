@@ -16,12 +16,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from shared_paths import EXAMPLES as _SHARED_EXAMPLES
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import test_spec_common as C
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = Path("/work/shared/examples")
+EXAMPLES = _SHARED_EXAMPLES
 BAD = EXAMPLES / "bad"
 
 

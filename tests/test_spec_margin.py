@@ -16,11 +16,12 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from shared_paths import EXAMPLES as _SHARED_EXAMPLES
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import test_spec_common as C
 
-EXAMPLES = Path("/work/shared/examples")
+EXAMPLES = _SHARED_EXAMPLES
 PROPS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 

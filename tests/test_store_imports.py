@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import sqlite_utils
+from shared_paths import EXAMPLES as _SHARED_EXAMPLES
 
 from workstation.core.model import Quote
 from workstation.core.portfolio_io import dumps_portfolio, loads_portfolio, read_portfolio
@@ -24,7 +25,7 @@ from workstation.store.locate import line_of
 
 DATA = Path(__file__).parent / "data" / "store"
 BAD = DATA / "bad"
-EXAMPLES_BAD = Path("/work/shared/examples/bad")
+EXAMPLES_BAD = _SHARED_EXAMPLES / "bad"
 
 
 @pytest.fixture
@@ -244,7 +245,7 @@ def test_bad_csv_changes_nothing(db_path: Path, tmp_path: Path, name, kind, line
 
 # ---------------------------------------------------------------- portfolio
 def test_portfolio_import_replaces_the_book(db) -> None:
-    path = Path("/work/shared/examples/pooled-three-accounts.json")
+    path = _SHARED_EXAMPLES / "pooled-three-accounts.json"
     result = import_file(db, "portfolio", path)
     assert result.accounts == ["deribit-btc", "binance-usdm", "spot-wallet"]
     assert dumps_portfolio(repo.load_portfolio(db)) == dumps_portfolio(read_portfolio(path))

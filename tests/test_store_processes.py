@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from shared_paths import EXAMPLES as _SHARED_EXAMPLES
 
 from workstation.core.portfolio_io import read_portfolio
 from workstation.store import repository as repo
@@ -96,7 +97,7 @@ def test_killed_import_leaves_none_of_the_rows(db_path: Path, tmp_path: Path) ->
 
 
 def test_killed_portfolio_import_keeps_the_old_book(db_path: Path) -> None:
-    other = "/work/shared/examples/pooled-three-accounts.json"
+    other = str(_SHARED_EXAMPLES / "pooled-three-accounts.json")
     if not Path(other).exists():
         pytest.skip("example missing")
     cmd = [sys.executable, "-m", "workstation.store", "import", "portfolio", other,

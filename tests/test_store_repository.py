@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import sqlite_utils
+from shared_paths import EXAMPLES as _SHARED_EXAMPLES
 
 from workstation.core.model import Account, Pool, Position, Quote
 from workstation.core.portfolio_io import dumps_portfolio, loads_portfolio, read_portfolio
@@ -19,7 +20,7 @@ from workstation.store.paths import demo_portfolio_path
 
 DATA = Path(__file__).parent / "data" / "store"
 BOOK = DATA / "book.json"
-EXAMPLES = sorted(Path("/work/shared/examples").glob("*.json"))
+EXAMPLES = sorted(_SHARED_EXAMPLES.glob("*.json"))
 ROUND_TRIP = [BOOK, *EXAMPLES] + ([demo_portfolio_path()] if demo_portfolio_path().exists() else [])
 T0 = datetime(2026, 11, 25, 8, tzinfo=UTC)
 

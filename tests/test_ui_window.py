@@ -363,3 +363,30 @@ def test_screenshots_are_saved(qtbot, window, tmp_path: Path) -> None:
     assert (image.width(), image.height()) == (window.width(), window.height())
     colours = {image.pixel(x, y) for x in range(0, image.width(), 37) for y in range(0, image.height(), 29)}
     assert len(colours) > 20  # not a blank grab
+
+
+def test_liquidation_prices_are_marked_on_the_curve(qtbot, window) -> None:
+    from workstation.core.report import build_reports
+
+    reports = build_reports(repository.load_portfolio(window.workspace.db))
+    found = [(r["scope"], und, liq) for r in reports for und, liq in r["liquidation"].items()
+             if und != "all" and (liq["down_price"] is not None or liq["up_price"] is not None)]
+    if not found:
+        pytest.skip("the demo book has no liquidation price within the searched range")
+    scope, underlying, liq = found[0]
+    select(qtbot, window, scope)
+    combo = window.charts.underlying
+    combo.setCurrentText(underlying)
+    combo.activated.emit(combo.currentIndex())  # as when the user picks it
+    qtbot.waitUntil(lambda: window.workspace.view.underlying == underlying, timeout=20_000)
+    wait_idle(qtbot, window.workspace)
+    curve = window.charts.curve
+    for line, key in ((curve.liq_down, "down_price"), (curve.liq_up, "up_price")):
+        if liq[key] is None:
+            assert not line.isVisible()
+        else:
+            assert line.isVisible() and line.value() == pytest.approx(liq[key])
+            assert window.number_format().price(liq[key]) in line.label.toPlainText()
+    prices = curve.equity.getData()[0]
+    marked = [liq[k] for k in ("down_price", "up_price") if liq[k] is not None]
+    assert all(prices.min() <= p <= prices.max() for p in marked)  # the curve reaches them

@@ -130,8 +130,8 @@ class PnlCurveChart(ThemedPlot):
         self.margin = self.plot([], [], name="maintenance margin")
         self.pnl = self.plot([], [], name="P&L")
         self.spot = pg.InfiniteLine(angle=90, movable=False, label="", labelOpts={"position": 0.1})
-        self.liq_down = pg.InfiniteLine(angle=90, movable=False, label="", labelOpts={"position": 0.8})
-        self.liq_up = pg.InfiniteLine(angle=90, movable=False, label="", labelOpts={"position": 0.8})
+        self.liq_down = pg.InfiniteLine(angle=90, movable=False, label="", labelOpts={"position": 0.6})
+        self.liq_up = pg.InfiniteLine(angle=90, movable=False, label="", labelOpts={"position": 0.6})
         for line in (self.spot, self.liq_down, self.liq_up):
             self.addItem(line, ignoreBounds=True)
             line.hide()
@@ -179,9 +179,9 @@ class PnlCurveChart(ThemedPlot):
         if x is None:
             line.hide()
             return
+        line.show()  # first: a hidden line's label ignores new values and formats
         line.setValue(float(x))
-        line.label.setFormat(text)
-        line.show()
+        line.label.setFormat(text.replace("{", "{{").replace("}", "}}"))
 
     def restyle(self) -> None:
         t = self.theme

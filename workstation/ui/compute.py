@@ -73,13 +73,14 @@ def main_underlying(report: dict[str, Any], underlyings: list[str], portfolio: P
 
 
 def curve_moves(liquidation: dict[str, Any] | None) -> np.ndarray:
-    """Relative moves to draw: at least +/-50 %, wide enough to show the liquidation prices."""
+    """Relative moves to draw: at least +/-50 %, wide enough to show the liquidation prices
+    (the engine searches -99 % .. +500 %, so the range never needs to go further)."""
     down, up = -0.5, 0.5
     liq = liquidation or {}
     if liq.get("down_pct") is not None:
-        down = max(-0.95, min(down, 1.25 * liq["down_pct"] / 100.0))
+        down = max(-0.99, min(down, 1.25 * liq["down_pct"] / 100.0))
     if liq.get("up_pct") is not None:
-        up = min(3.0, max(up, 1.25 * liq["up_pct"] / 100.0))
+        up = min(5.0, max(up, 1.25 * liq["up_pct"] / 100.0))
     return np.linspace(down, up, CURVE_POINTS)
 
 
