@@ -54,3 +54,24 @@ def window(qtbot, demo_db_path: Path, ui_settings):
     win.save_layout()
     if win.workspace.db is not None:
         win.workspace.db.close()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Stop with a clear message, instead of a crash mid-run, on a PySide6 build that corrupts
+    reference counts under CPython < 3.12 (6.12.0: every `data()` returning None and every
+    signal emit from Python drops a reference to None / True, and the interpreter aborts)."""
+    import sys
+    from importlib.metadata import PackageNotFoundError, version
+
+    if sys.version_info >= (3, 12) or not any(i.path.name.startswith("test_ui_") for i in items):
+        return
+    try:
+        pyside = version("PySide6-Essentials")
+    except PackageNotFoundError:
+        try:
+            pyside = version("PySide6")
+        except PackageNotFoundError:
+            return
+    if pyside.startswith("6.12."):
+        pytest.exit(f"PySide6 {pyside} aborts CPython {sys.version.split()[0]} (refcount bug); "
+                    "install PySide6-Essentials<6.12 (6.11.3 works)", returncode=3)

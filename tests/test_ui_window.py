@@ -148,6 +148,7 @@ def test_editing_a_position_changes_the_numbers(qtbot, window, monkeypatch) -> N
     after = window.dashboard.report()
     assert after["initial_margin"] != pytest.approx(before)
     assert after["initial_margin"] == pytest.approx(engine_report(window, f"account:{acc.id}")["initial_margin"])
+    assert repository.history(window.workspace.db, f"account:{acc.id}")  # figures recorded
     row = window.positions.model.row_of(f"{acc.id}/{pos.id}")
     qty_col = window.positions.model.column_index("quantity")
     assert window.positions.model.index(row, qty_col).data(SORT_ROLE) == pytest.approx(pos.quantity * 3)

@@ -7,6 +7,12 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
+
+    from workstation.ui.main_window import MainWindow
 
 START = time.perf_counter()
 
@@ -47,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")  # before pyqtgraph is imported
     _import_sqlite_utils_without_pandas()
 
-    from PySide6.QtCore import QTimer
+    from PySide6.QtCore import QThreadPool, QTimer
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
@@ -80,11 +86,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.smoke:
         _smoke(app, window)
     code = app.exec()
+    QThreadPool.globalInstance().waitForDone(10_000)  # no engine call outlives the window
+    if window.workspace.db is not None:
+        window.workspace.db.close()
     hooks.uninstall()
     return code
 
 
-def _smoke(app, window) -> None:  # noqa: ANN001
+def _smoke(app: QApplication, window: MainWindow) -> None:
     """Print when the window was shown and when the first figures arrived, then quit."""
     from PySide6.QtCore import QTimer
 

@@ -145,7 +145,10 @@ class Dashboard(QWidget):
                 card.set(DASH)
             self.gauge.set_usage(None)
             return
-        money = lambda v: f.money(v, unit=True)  # noqa: E731
+
+        def money(value: float | None) -> str:
+            return f.money(value, unit=True)
+
         equity, im, mm = r.get("equity"), r.get("initial_margin"), r.get("maintenance_margin")
         self.equity.set(money(equity), f"collateral {money(r.get('collateral_value'))}")
         self.initial.set(money(im), f"standalone sum {money(r.get('standalone_initial_margin'))}")

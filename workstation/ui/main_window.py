@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
@@ -24,6 +25,7 @@ from workstation.ui.compute import ScopeView
 from workstation.ui.dashboard import Dashboard, ScopeInfo
 from workstation.ui.editing import Editor
 from workstation.ui.errors import show_error
+from workstation.ui.formatting import NumberFormat
 from workstation.ui.liquidation import LiquidationPanel
 from workstation.ui.positions import PositionsPanel, position_rows
 from workstation.ui.scope_tree import ScopeTree
@@ -135,6 +137,8 @@ class MainWindow(QMainWindow):
         old = self.workspace
         for signal in (old.loaded, old.computed, old.busy_changed, old.failed):
             signal.disconnect()
+        if old.db is not None:
+            old.db.close()
         old.deleteLater()
         self.workspace = workspace
         self._connect(workspace)
@@ -282,7 +286,8 @@ class MainWindow(QMainWindow):
         QMessageBox.about(self, f"About {TITLE}", ABOUT)
 
     # -- display settings -----------------------------------------------------------------
-    def number_format(self):  # -> NumberFormat
+    def number_format(self) -> NumberFormat:
+        """The number format of the settings, in the book's base currency."""
         base = self.workspace.portfolio.base_currency if self.workspace.portfolio else "USD"
         return self.display.number_format(base)
 
@@ -312,8 +317,7 @@ class MainWindow(QMainWindow):
         for target in (self.positions.model, self.collateral.model, self.liquidation.model,
                        self.dashboard):
             target.set_number_format(fmt)
-        self.tree.tree_model.set_number_format(fmt.__class__(0, fmt.thousands, fmt.currency_display,
-                                                             fmt.base_currency))
+        self.tree.tree_model.set_number_format(replace(fmt, decimals=0))
         if self.charts is not None:
             self.charts.set_number_format(fmt)
             if self.workspace.view is not None:

@@ -10,13 +10,21 @@ import argparse
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication, QWidget
+
+    from workstation.ui.main_window import MainWindow
+    from workstation.ui.workspace import Workspace
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 
 
-def wait_for(app, predicate, timeout_s: float = 30.0) -> bool:
+def wait_for(app: QApplication, predicate: Callable[[], bool], timeout_s: float = 30.0) -> bool:
     """Process events until `predicate()` holds (or the timeout passes)."""
     import time
 
@@ -29,14 +37,14 @@ def wait_for(app, predicate, timeout_s: float = 30.0) -> bool:
     return False
 
 
-def settle(app, window, workspace) -> None:
+def settle(app: QApplication, window: MainWindow, workspace: Workspace) -> None:
     """Wait for the recompute to finish and the charts to lay out."""
     wait_for(app, lambda: not workspace.is_busy() and workspace.view is not None)
     for _ in range(5):
         app.processEvents()
 
 
-def save_views(window, app, out: Path) -> list[Path]:
+def save_views(window: MainWindow, app: QApplication, out: Path) -> list[Path]:
     """Grab the window for the pool, each account and the dark theme; return the files."""
     from workstation.ui.dialogs import PositionDialog
     from workstation.ui.settings_dialog import SettingsDialog
@@ -45,7 +53,7 @@ def save_views(window, app, out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     saved: list[Path] = []
 
-    def grab(widget, name: str) -> None:
+    def grab(widget: QWidget, name: str) -> None:
         path = out / name
         widget.grab().save(str(path))
         saved.append(path)

@@ -93,7 +93,8 @@ class Workspace(QObject):
 
     def select(self, scope: str, underlying: str | None = None) -> None:
         """Show `scope` (and `underlying` in the charts); recompute that scope only."""
-        if scope == self.scope and underlying == self.underlying and self.view is not None:
+        same = scope == self.scope and underlying in (None, self.underlying)
+        if same and (self.view is not None or self._running):
             return
         self.scope, self.underlying = scope, underlying
         self.recompute(all_reports=False)
