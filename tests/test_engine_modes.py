@@ -141,3 +141,99 @@ def test_correlated_euler_components_sum(q, k, rho):
     r_sum = build_report(portfolio_from_dict(doc), "account:a", with_liquidation=False)
     assert r["initial_margin"] <= r_sum["initial_margin"] * (1 + 1e-12)
     assert math.isfinite(r["initial_margin"])
+
+
+def _book(mode: str, positions: list[dict], collateral: dict, *, rate: float = 0.0, profile: str = "default",
+          pools: list | None = None) -> dict:
+    return {"format": "margin-workstation/portfolio@1", "as_of": "2026-11-25T08:00:00Z", "rate": rate,
+            "market": {"BTC": {"price": 60_000.0, "vol": 0.5}, "USD": {"price": 1.0}, "SOL": {"price": 140.0}},
+            "accounts": [{"id": "a", "margin_mode": mode, "profile": profile, "collateral": collateral,
+                          "positions": positions}], "pools": pools or []}
+
+
+@pytest.mark.parametrize("profile", ["default", "deribit-pm", "binance-usdm", "okx-pm", "bybit-pm"])
+def test_base_currency_cash_takes_no_haircut(profile):
+    # 10,000 USD of cash in a USD-based book is worth 10,000 whatever the profile's "*" haircut
+    r = build_report(portfolio_from_dict(_book("cross", [], {"USD": 10_000.0}, profile=profile)), "account:a")
+    assert r["collateral_value"] == 10_000.0
+
+
+def test_default_profile_takes_no_haircut_on_unlisted_coins():
+    # method.md's example lists BTC and USDT only: 100 SOL at 140 count 14,000
+    r = build_report(portfolio_from_dict(_book("cross", [], {"SOL": 100.0})), "account:a")
+    assert r["collateral_value"] == 14_000.0
+
+
+def test_rate_conventions_for_futures():
+    # r = 10 %, one year (365 days from as_of): F = 60,000 e^0.1 = 66,310.25
+    f = 60_000 * math.exp(0.1)
+    fut = {"id": "f", "kind": "future", "underlying": "BTC", "settlement": "linear", "quantity": 0.83,
+           "entry_price": 60_000.0, "expiry": "2027-11-25T08:00:00Z"}
+    r = build_report(portfolio_from_dict(_book("cross", [fut], {"USD": 1e5}, rate=0.1)), "account:a")
+    p = r["positions"][0]
+    assert p["mark_price"] == pytest.approx(f, rel=1e-12)
+    assert p["market_value"] == pytest.approx(0.83 * (f - 60_000), rel=1e-12)
+    # tier notional is |q| * S = 49,800 (method: N = |q| S): tier 1 of default, IM 0.8 %
+    assert r["initial_margin"] == pytest.approx(49_800 * 0.008, rel=1e-12)
+    inv = {"id": "i", "kind": "future", "underlying": "BTC", "settlement": "inverse", "quantity": 60_000.0,
+           "entry_price": 60_000.0, "expiry": "2027-11-25T08:00:00Z"}
+    r = build_report(portfolio_from_dict(_book("cross", [inv], {"USD": 1e5}, rate=0.1)), "account:a")
+    p = r["positions"][0]
+    # coin P&L 60,000 (1/60,000 - 1/F) converted at the mark F: 60,000 (F/60,000 - 1) = F - 60,000
+    assert p["market_value"] == pytest.approx(f - 60_000, rel=1e-12)
+    assert p["delta"] == pytest.approx(math.exp(0.1), rel=1e-12)  # d/dS of q (S e^{rT}/entry - 1)
+
+
+def test_trade_with_isolated_margin_in_a_cross_account_is_refused(tmp_path):
+    import json
+    import subprocess
+
+    book = tmp_path / "book.json"
+    book.write_text(json.dumps(_book("cross", [], {"USD": 10_000.0})))
+    trade = tmp_path / "trade.json"
+    trade.write_text(json.dumps([{"kind": "perpetual", "underlying": "BTC", "settlement": "linear",
+                                  "quantity": -1, "entry_price": 60_000, "isolated_margin": 5_000}]))
+    out = subprocess.run([sys.executable, "-m", "workstation", "whatif", str(book), "--account", "a",
+                          "--trade", str(trade), "--json"], capture_output=True, text=True, check=False)
+    assert out.returncode == 2 and out.stdout == ""
+    assert "isolated_margin" in out.stderr
+
+
+def test_overflowing_book_is_refused_by_name(tmp_path):
+    import json
+    import subprocess
+
+    pos = {"id": "p", "kind": "perpetual", "underlying": "BTC", "settlement": "linear", "quantity": 1e308,
+           "entry_price": 60_000}
+    book = tmp_path / "book.json"
+    book.write_text(json.dumps(_book("cross", [pos], {"USD": 10_000.0})))
+    out = subprocess.run([sys.executable, "-m", "workstation", "margin", str(book), "--json"],
+                         capture_output=True, text=True, check=False)
+    assert out.returncode == 2 and out.stdout == ""
+    assert "non-finite" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_a_pool_may_share_an_account_id():
+    p = portfolio_from_dict(_book("cross", [], {"USD": 1.0}, pools=[{"id": "a", "accounts": ["a"]}]))
+    assert build_report(p, "pool:a", with_liquidation=False)["scope"] == "pool:a"
+
+
+def test_liquidation_suggestion_searches_past_the_delta_hedge():
+    # 2 BTC collateral, short 5 inverse 65k calls, portfolio mode: the best inverse-perp hedge for
+    # liquidation distance lies beyond twice the delta hedge; the search widens until it is inside
+    doc = _book("portfolio", [{"id": "c", "kind": "option", "underlying": "BTC", "right": "call",
+                               "strike": 65_000, "expiry": "2026-12-25T08:00:00Z", "settlement": "inverse",
+                               "quantity": -5, "entry_price": 0.03}], {"BTC": 2.0})
+    p = portfolio_from_dict(doc)
+    from workstation.core.model import Position
+
+    hedge = Position(id="h", kind="perpetual", underlying="BTC", quantity=0.0, entry_price=60_000.0,
+                     settlement="inverse")
+    res = suggest(p, "a", hedge, "liquidation")
+    s = res["suggestion"]
+    assert s["distance_after_pct"] >= s["distance_before_pct"]
+    q = s["quantity"]
+    for nudge in (0.8, 1.25):  # no better quantity nearby
+        other = whatif(p, "a", [replace(hedge, quantity=q * nudge)])["after"]["liquidation"]["BTC"]
+        dist = min(-(other["down_pct"] or -500.0), other["up_pct"] or 500.0)
+        assert dist <= s["distance_after_pct"] + 1e-6

@@ -272,3 +272,74 @@ def test_dead_greeks() -> None:
         ht = 1e-6
         fd = -(value(S[i], K, 1 + ht, 0.0, r, call[i]) - value(S[i], K, 1 - ht, 0.0, r, call[i]))
         assert g.theta[i] == pytest.approx(fd / (2 * ht), rel=1e-7)
+
+
+# ---------------------------------------------------------------- batching (speed paths)
+
+
+def test_results_do_not_depend_on_batch_size() -> None:
+    # Single elements, small mixed arrays (one tiled pass), larger ones (index split) and long
+    # ones (cache-sized pieces) take different routes: every element must come out the same,
+    # bit for bit.
+    rng = np.random.default_rng(11)
+    n = 70_000
+    x = rng.normal(0.0, 3.0, n)
+    x[rng.integers(0, n, 60)] = rng.choice([np.nan, np.inf, -np.inf, 0.0, 40.0, -37.6, 6.0], 60)
+    F = rng.uniform(1.0, 200.0, n)
+    K = rng.uniform(1.0, 200.0, n)
+    T = rng.uniform(-0.05, 2.0, n)
+    vol = rng.uniform(0.0, 1.5, n)
+    call = rng.random(n) < 0.5
+    cdf, pdf = norm_cdf(x), norm_pdf(x)
+    price, greeks = black76(F, K, T, vol, 0.03, call), spot_greeks(F, K, T, vol, 0.03, call)
+    for start, size in ((5, 1), (100, 2), (200, 31), (1000, 300), (3000, 700), (9000, 5000)):
+        s = slice(start, start + size)
+        assert np.array_equal(norm_cdf(x[s]), cdf[s], equal_nan=True)
+        assert np.array_equal(norm_pdf(x[s]), pdf[s], equal_nan=True)
+        assert np.array_equal(black76(F[s], K[s], T[s], vol[s], 0.03, call[s]), price[s])
+        part = spot_greeks(F[s], K[s], T[s], vol[s], 0.03, call[s])
+        for field in greeks._fields:
+            assert np.array_equal(getattr(part, field), getattr(greeks, field)[s])
+    for i in rng.integers(0, n, 10):
+        assert norm_cdf(x[i]) == cdf[i] or math.isnan(cdf[i])
+        assert black76(F[i], K[i], T[i], vol[i], 0.03, call[i]) == price[i]
+
+
+def test_long_broadcast_arrays_by_rows() -> None:
+    # A (scenarios, options) grid with per-option strikes and expiries, long enough to be
+    # processed in pieces, equals row-by-row pricing; the rate may carry its own axis.
+    rng = np.random.default_rng(12)
+    S = rng.uniform(50.0, 150.0, (300, 1)) * rng.uniform(0.9, 1.1, (1, 250))
+    K = rng.uniform(60.0, 140.0, 250)
+    T = rng.uniform(0.0, 1.0, 250)
+    call = rng.random(250) < 0.5
+    grid = black76(S, K, T, 0.6, 0.02, call)
+    greeks = spot_greeks(S, K, T, 0.6, 0.02, call)
+    assert grid.shape == (300, 250)
+    for row in (0, 137, 299):
+        assert np.array_equal(grid[row], black76(S[row], K, T, 0.6, 0.02, call))
+        assert np.array_equal(greeks.gamma[row], spot_greeks(S[row], K, T, 0.6, 0.02, call).gamma)
+    rates = np.array([[0.0], [0.05]])
+    by_rate = black76(S[0], K, T, 0.6, rates, call)
+    assert by_rate.shape == (2, 250)
+    assert np.array_equal(by_rate[1], black76(S[0], K, T, 0.6, 0.05, call))
+
+
+def test_nan_in_nan_out_and_no_warnings() -> None:
+    nan = np.nan
+    with np.errstate(all="raise"):
+        assert math.isnan(norm_cdf(nan)) and math.isnan(norm_pdf(nan))
+        F = np.array([nan, 100.0, 100.0, 100.0])
+        K = np.array([100.0, nan, 100.0, 100.0])
+        T = np.array([1.0, 1.0, nan, 1.0])
+        r = np.array([0.01, 0.01, 0.01, nan])
+        assert np.all(np.isnan(black76(F, K, T, 0.3, r, True)))
+        # NaN spot, strike or rate: every Greek NaN too (index 2 is a plain live option)
+        g = spot_greeks(F, K, 1.0, 0.3, r, False)
+        for got in g:
+            assert np.isnan(got[[0, 1, 3]]).all() and np.isfinite(got[2])
+
+
+def test_norm_pdf_is_exactly_symmetric() -> None:
+    x = np.random.default_rng(13).normal(0.0, 5.0, 5000)
+    assert np.array_equal(norm_pdf(x), norm_pdf(-x))

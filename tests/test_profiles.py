@@ -52,8 +52,10 @@ def test_default_is_the_method_example() -> None:
     assert p.haircut_bands("BTC") == ((100_000_000, 0.0), (200_000_000, 0.025), (1e30, 0.05))
     assert p.haircut_bands("USDT") == ((math.inf, 0.0),)
     assert p.haircut_bands("USDC") == ((math.inf, 0.0),)
-    assert p.haircut_bands("ETH")  # added
-    assert p.haircut_bands("XYZ") == p.haircuts["*"]
+    # the method lists BTC (tiered) and USDT; assets it does not list take no haircut
+    assert p.haircut_bands("ETH") == ((math.inf, 0.0),)
+    assert p.haircut_bands("XYZ") == ((math.inf, 0.0),)
+    assert "*" not in p.haircuts
     assert p.tier_for("BTC")[0] == Tier(50_000, 0.008, 0.004, 0.0)
     assert p.options == OptionParams(0.15, 0.10, 0.075)
     pp = p.portfolio

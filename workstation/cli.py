@@ -171,6 +171,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(err))
     except OSError as err:
         return _fail(str(err))
+    except (ValueError, FloatingPointError, OverflowError) as err:  # numbers beyond float range
+        return _fail(f"cannot compute this book: {err}")
     return _fail(f"unknown command {args.command}")  # pragma: no cover
 
 

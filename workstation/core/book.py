@@ -27,7 +27,7 @@ class KindGroups:
     linear: np.ndarray  # linear perpetuals and futures
     linear_growth: np.ndarray  # exp(rT): mark / spot (1 for perpetuals)
     inverse: np.ndarray  # inverse perpetuals and futures
-    inverse_discount: np.ndarray  # exp(-rT)
+    inverse_growth: np.ndarray  # exp(rT): mark / spot (1 for perpetuals)
     expired: np.ndarray
     option: np.ndarray  # live options
     option_growth: np.ndarray  # exp(rT): forward / spot
@@ -83,7 +83,7 @@ class Book:
         return KindGroups(
             spot=np.flatnonzero(self.kind == SPOT), linear=lin,
             linear_growth=np.exp(self.rate * self.tte[lin]), inverse=inv,
-            inverse_discount=np.exp(-self.rate * self.tte[inv]),
+            inverse_growth=np.exp(self.rate * self.tte[inv]),
             expired=np.flatnonzero((self.kind == OPTION) & self.expired), option=opt,
             option_growth=np.exp(self.rate * self.tte[opt]))
 

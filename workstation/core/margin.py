@@ -2,7 +2,7 @@
 
 Three modes (method.md):
 - isolated / cross: per-position requirements. Perpetuals and futures are tiered by notional
-  N = |q| * mark (inverse: N = |q| USD): MM = N * mmr - maintenance_amount, IM = N * imr.
+  N = |q| * S (inverse: N = |q| USD): MM = N * mmr - maintenance_amount, IM = N * imr.
   Short options take Deribit's standard margin, per unit in base currency (S = spot, m = mark):
       call  IM = max(base*S - OTM, floor*S) + m               MM = mm*S + m
       put   IM = max(max(base*S - OTM, floor*S) + m, MM)      MM = max(mm*S, mm*m) + m
@@ -84,8 +84,7 @@ class PositionRequirements:
         d1 = np.flatnonzero(b.is_delta_one)
         if d1.size:
             u = b.und[d1]
-            mark = s[..., d1] * np.exp(b.rate * b.tte[d1])
-            notional = np.where(b.inverse[d1], np.abs(b.qty[d1]), np.abs(b.qty[d1]) * mark)
+            notional = np.where(b.inverse[d1], np.abs(b.qty[d1]), np.abs(b.qty[d1]) * s[..., d1])
             k = (notional[..., None] > self.bound[u]).sum(-1)
             k = np.minimum(k, self.bound.shape[1] - 1)
             im[..., d1] = notional * self.imr[u, k]
@@ -175,7 +174,7 @@ class RiskModel:
         )
         self.coll_idx = np.array([index[a] for a in scope.collateral], dtype=np.int64)
         self.coll_amt = np.array(list(scope.collateral.values()), dtype=float)
-        self.coll_bands = [self.profile.haircut_bands(a) for a in scope.collateral]
+        self.coll_bands = [self._bands(a) for a in scope.collateral]
         self.onehot = np.zeros((len(book), self.n_assets))
         self.onehot[np.arange(len(book)), book.und] = 1.0
         self.pos_by_und = {a: np.flatnonzero(book.und == a) for a in np.unique(book.und)}
@@ -195,6 +194,14 @@ class RiskModel:
             self.reqs = PositionRequirements(book, self.profile)
 
     # -------------------------------------------------------------- collateral
+    def _bands(self, asset: str) -> tuple[tuple[float, float], ...]:
+        """Haircut bands; the base currency and the profile's stablecoins take none unless the
+        profile lists them by name (a "*" fallback is meant for coins)."""
+        p = self.profile
+        if asset not in p.haircuts and (asset == self.scope.base_currency or p.is_stable(asset)):
+            return ((float("inf"), 0.0),)
+        return p.haircut_bands(asset)
+
     def collateral_value(self, prices: np.ndarray | None = None) -> np.ndarray:
         """Haircut value of the collateral at asset prices of shape (..., assets)."""
         p = self.book.prices if prices is None else np.asarray(prices, dtype=float)
@@ -292,10 +299,10 @@ class RiskModel:
 
     @staticmethod
     def _delta_one_sides(book: Book, spot: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Long and short notional (base) of perpetuals and futures at per-position spot."""
-        mark = spot * np.exp(book.rate * book.tte)
+        """Long and short notional (base) of perpetuals and futures at per-position spot:
+        |q| * S for linear ones, |q| USD for inverse ones (the method's N)."""
         notional = np.where(book.is_delta_one,
-                            np.where(book.inverse, np.abs(book.qty), np.abs(book.qty) * mark), 0.0)
+                            np.where(book.inverse, np.abs(book.qty), np.abs(book.qty) * spot), 0.0)
         return np.where(book.qty > 0, notional, 0.0), np.where(book.qty < 0, notional, 0.0)
 
     def option_groups(self, book: Book) -> tuple[np.ndarray, np.ndarray]:

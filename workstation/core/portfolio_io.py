@@ -279,7 +279,8 @@ def _check_profiles(doc_profiles: dict[str, Any], accounts: list[Account], pools
         path = err.key if err.source in ("", "profiles") else f"{err.source}.{err.key}"
         if not path.startswith("profiles"):
             path = f"profiles.{path}"
-        raise PortfolioError(path, err.problem) from None
+        problem = err.problem.removeprefix("expected ")
+        raise PortfolioError(path, problem) from None
     for i, acc in enumerate(accounts):
         if acc.profile not in known:
             raise PortfolioError(f"accounts[{i}].profile", _known_list(known), acc.profile)
@@ -314,8 +315,8 @@ def portfolio_from_dict(doc: Any) -> Portfolio:
     pool_ids: set[str] = set()
     for k, pd in enumerate(_list(doc.get("pools", []), "pools")):
         pool = _pool(pd, f"pools[{k}]", ids)
-        if pool.id in pool_ids or pool.id in ids:
-            raise PortfolioError(f"pools[{k}].id", "a pool id unique in the file", pool.id)
+        if pool.id in pool_ids:  # scopes are namespaced: a pool may share an account's id
+            raise PortfolioError(f"pools[{k}].id", "a pool id unique among pools", pool.id)
         pool_ids.add(pool.id)
         pools.append(pool)
     profiles = _obj(doc.get("profiles", {}), "profiles")

@@ -4,13 +4,18 @@
 function", Math. Comp. 23 (1969) 631-637, with the coefficients and interval split
 (|x| <= 0.46875, <= 4, > 4) of Cody's CALERF routine (netlib specfun, 1990).
 
-Speed. Large arrays: each interval's approximation runs only on its own elements (an index
-split, skipped when one interval holds everything), polynomials are evaluated in place.
-Small arrays, where the cost is per numpy call rather than per element: fewer calls (the two
-intervals' four polynomials of a mixed array in one Horner pass over a tiled array; d1 and d2
-in one buffer; 0-d array constants, cheaper per call than Python floats). Every element goes
-through the same arithmetic whichever route it takes, so results do not depend on the size
-or mix of the array (a scalar call equals the matching element of a batch, bit for bit).
+Speed (the margin engine prices arrays of 1e3..1e7 options, and small ones many times):
+- each interval's approximation runs on its own elements only (an index split, skipped
+  when one interval holds them all), with in-place Horner steps;
+- long arrays go by cache-sized pieces, which more than halves the time per element;
+- on small arrays the cost is per numpy call, not per element, so: the polynomials of a
+  mixed array in one Horner pass over a tiled array, d1 and d2 in one array, 0-d array
+  constants (cheaper per call than Python floats), no copies for broadcasting.
+Each element goes through the same arithmetic whichever route it takes: results do not
+depend on the size or the mix of the array (a scalar call equals the matching element of a
+batch, bit for bit). Cody's exact-square device for exp(-y^2) is kept for the density and
+for erfc beyond 4 (relative accuracy in the far tail); for 0.46875 < y <= 4 rounding y*y
+costs at most 16 ulp of relative error and it is left out.
 """
 
 from __future__ import annotations
@@ -111,13 +116,22 @@ _HC = tuple(_k(0.5 * v) for v in _C)
 _HP = tuple(_k(0.5 * v) for v in _P)
 _KB, _KD, _KQ = (tuple(_k(v) for v in p[1:]) for p in (_B, _D, _Q))  # monic: leading 1 implied
 _HALF, _ONE, _ZERO = _k(0.5), _k(1.0), _k(0.0)
+_SIGNS = np.array([-1.0, 1.0])
+_SIGNS.flags.writeable = False
 _NEG_HALF, _NEG_ONE, _NEG_TWO = _k(-0.5), _k(-1.0), _k(-2.0)
 _K_SQRT2, _HALF_INV_SQRT_PI, _K_INV_SQRT_2PI = _k(_SQRT2), _k(0.5 * _INV_SQRT_PI), _k(_INV_SQRT_2PI)
 _K_SMALL, _K_MID, _K_BIG, _K_PDF_ZERO = _k(_ERF_SMALL), _k(_ERFC_MID), _k(_ERFC_BIG), _k(_PDF_ZERO)
 _K_ROUND16 = _k(_ROUND16)
-_PLUS_MINUS = tuple(  # [+1, -1] shaped (2, 1, ..., 1) for 0..7 trailing dimensions
-    np.array([1.0, -1.0]).reshape((2,) + (1,) * nd) for nd in range(8)
-)
+
+
+def _half_pm(ndim: int) -> FloatArray:
+    """[1/2, -1/2] shaped (2, 1, ..., 1) with ndim trailing dimensions."""
+    a = np.array([0.5, -0.5]).reshape((2,) + (1,) * ndim)
+    a.flags.writeable = False
+    return a
+
+
+_HALF_PLUS_MINUS = tuple(_half_pm(nd) for nd in range(8))
 
 
 def _poly(coeffs: tuple[FloatArray, ...], t: FloatArray) -> FloatArray:
@@ -140,8 +154,9 @@ def _monic(coeffs: tuple[FloatArray, ...], t: FloatArray) -> FloatArray:
 
 
 def _exp_neg_sq(y: FloatArray, neg_scale: FloatArray) -> FloatArray:
-    """exp(-scale*y*y) for 0 <= y < 64 without the rounding error of y*y: with h = y rounded
-    to a multiple of 1/16 (Cody's device), h*h is exact and y*y = h*h + (y - h)*(y + h)."""
+    """exp(-scale*y*y) for 0 <= y < 64 (beyond: any value) without the rounding error of y*y:
+    with h = y rounded to a multiple of 1/16 (Cody's device), h*h and y - h are exact and
+    y*y = h*h + (y - h)*(y + h)."""
     h = np.add(y, _K_ROUND16)
     h -= _K_ROUND16
     d = np.add(y, h)
@@ -233,53 +248,59 @@ def _cdf_one(kind: int, z: FloatArray, y: FloatArray) -> FloatArray:
 
 
 @lru_cache(maxsize=32)
-def _dense_coeffs(n: int, kinds: tuple[int, ...]) -> tuple[FloatArray, ...]:
-    """Horner coefficients of the numerators then the denominators of the intervals `kinds`,
-    each repeated n times: row k holds the k-th coefficients, degree 8 throughout by leading
-    zeros (0*t + 0 = 0, then 0*t + c0 = c0: nothing is rounded differently); the large
-    numerator t (P/2)(t) is (P/2)(t)*t + 0."""
+def _dense_coeffs(n: int, kinds: tuple[bool, bool, bool]) -> tuple[FloatArray, ...]:
+    """Horner coefficients of the numerators then the denominators of the intervals present
+    (kinds: small, mid, large), each repeated n times: row k holds the k-th coefficients,
+    degree 8 throughout by leading zeros (0*t + 0 = 0, then 0*t + c0 = c0: nothing is rounded
+    differently); the large numerator t (P/2)(t) is (P/2)(t)*t + 0."""
     nums = (
         (0.0,) * 4 + tuple(0.5 * v for v in _A),
         tuple(0.5 * v for v in _C),
         (0.0,) * 2 + tuple(0.5 * v for v in _P) + (0.0,),
     )
     dens = ((0.0,) * 4 + _B, _D, (0.0,) * 3 + _Q)
-    table = np.array([nums[k] for k in kinds] + [dens[k] for k in kinds])
+    table = np.array([p for p, k in zip(nums + dens, kinds * 2, strict=True) if k])
     rows = np.repeat(table.T, n, axis=1)
     rows.flags.writeable = False
     return tuple(rows)
 
 
 def _cdf_dense(
-    z: FloatArray, y: FloatArray, small: BoolArray, le4: BoolArray, kinds: tuple[int, ...]
+    z: FloatArray, y: FloatArray, small: BoolArray, le4: BoolArray, kinds: tuple[bool, bool, bool]
 ) -> FloatArray:
     """N(sqrt(2) z) for a small array that mixes intervals: the polynomials of every interval
     present over the whole array in one tiled Horner pass (few numpy calls; the per-element
     work is cheap at this size), then each element takes its own interval's result."""
+    has_small, has_mid, has_large = kinds
     n = z.size
     yy = np.multiply(y, y)
-    ts = {_SMALL: yy, _MID: y}
-    if _LARGE in kinds:
-        ts[_LARGE] = np.divide(_ONE, yy)
-    t = np.concatenate([ts[k] for k in kinds] * 2)
+    w = np.divide(_ONE, yy) if has_large else yy
+    if not has_small:
+        t = np.concatenate((y, w, y, w))
+    elif not has_mid:
+        t = np.concatenate((yy, w, yy, w))
+    elif not has_large:
+        t = np.concatenate((yy, y, yy, y))
+    else:
+        t = np.concatenate((yy, y, w, yy, y, w))
     coeffs = _dense_coeffs(n, kinds)
     acc = np.multiply(t, coeffs[0])
     acc += coeffs[1]
     for c in coeffs[2:]:
         acc *= t
         acc += c
-    m = len(kinds) * n
-    ratio = np.divide(acc[:m], acc[m:])
-    part = dict(zip(kinds, (ratio[i * n : (i + 1) * n] for i in range(len(kinds))), strict=True))
-    if _MID in kinds:
-        half = _finish_mid(part[_MID], yy)  # yy is spent: copied into t, and into 1/yy
-        if _LARGE in kinds:
-            half = np.where(le4, half, _finish_large(part[_LARGE], y))
+    m = t.size // 2
+    ratio = np.divide(acc[:m], acc[m:])  # the intervals' ratios one after the other
+    if has_mid:
+        j = n if has_small else 0
+        half = _finish_mid(ratio[j : j + n], yy)  # yy is spent: copied into t, and into w
+        if has_large:
+            half = np.where(le4, half, _finish_large(ratio[j + n :], y))
     else:
-        half = _finish_large(part[_LARGE], y)
+        half = _finish_large(ratio[n:], y)
     half = _signed(half, z)
-    if _SMALL in kinds:
-        return np.where(small, _finish_small(part[_SMALL], z), half)
+    if has_small:
+        return np.where(small, _finish_small(ratio[:n], z), half)
     return half
 
 
@@ -292,23 +313,18 @@ def _cdf_flat(x: FloatArray) -> FloatArray:
     le4 = np.less_equal(y, _K_MID)
     n_small = np.count_nonzero(small)
     n_le4 = np.count_nonzero(le4)  # NaN: neither small nor <= 4, so large (and NaN out)
-    kinds = tuple(
-        k for k, present in ((_SMALL, n_small), (_MID, n_le4 - n_small), (_LARGE, n - n_le4))
-        if present
-    )
-    if len(kinds) <= 1:
-        return _cdf_one(kinds[0] if kinds else _SMALL, z, y)
+    if n_small == n:
+        return _cdf_one(_SMALL, z, y)
+    kinds = (n_small > 0, n_le4 > n_small, n_le4 < n)
+    if not kinds[0] and not (kinds[1] and kinds[2]):
+        return _cdf_one(_MID if kinds[1] else _LARGE, z, y)
     if n <= _DENSE_MAX:
         return _cdf_dense(z, y, small, le4, kinds)
     out = np.empty_like(z)
-    masks = {_SMALL: small}
-    if _MID in kinds:
-        masks[_MID] = np.greater(le4, small)  # le4 and not small
-    if _LARGE in kinds:
-        masks[_LARGE] = np.logical_not(le4)
-    for k in kinds:
-        i = masks[k].nonzero()[0]
-        out[i] = _cdf_one(k, z[i], y[i])
+    for kind, mask in enumerate((small, np.greater(le4, small), np.logical_not(le4))):
+        if kinds[kind]:
+            i = mask.nonzero()[0]
+            out[i] = _cdf_one(kind, z[i], y[i])
     return out
 
 
@@ -329,11 +345,11 @@ def _in_row_chunks(
 ) -> tuple[FloatArray, ...]:
     """fn over broadcasting arguments by cache-sized slabs of the leading axis of the
     broadcast shape (arguments without that axis are passed whole and broadcast)."""
-    shape = np.broadcast(*args).shape
-    size = math.prod(shape)
-    if size <= 2 * _CHUNK:
+    b = np.broadcast(*args)
+    if b.size <= 2 * _CHUNK:
         return fn(*args)
-    step = max(1, _CHUNK // (size // shape[0]))
+    shape = b.shape
+    step = max(1, _CHUNK // (b.size // shape[0]))
     nd, rows = len(shape), shape[0]
     outs: list[FloatArray] = []
     for s in range(0, rows, step):
@@ -401,42 +417,47 @@ def _black76_core(
     vol: FloatArray,
     r: FloatArray,
     call: BoolArray,
+    r_t: FloatArray | None = None,
 ) -> _Core:
     """Discounted Black-76 price s (F N(s d1) - K N(s d2)) where live, max(0, s (F - K))
-    where not, times exp(-r max(T, 0)).
+    where not, times exp(-r max(T, 0)) (r_t: r max(T, 0) if the caller has it).
 
     Not live: T <= 0, vol <= 0, F <= 0, K <= 0 or vol*sqrt(T) == 0 (then the forward is
     certain relative to the strike and the price is the discounted intrinsic value, exactly).
     NaN arguments propagate through d1/d2 or through the intrinsic value. Intermediate arrays
     may have fewer dimensions than the result (broadcasting), hence few in-place operations.
     """
-    sgn = np.where(call, _ONE, _NEG_ONE)
+    sgn = _SIGNS.take(call.view(np.uint8), mode="clip")  # +1 call, -1 put
     sqrt_t = np.sqrt(T)
     sd = np.multiply(vol, sqrt_t)
-    # min(F, K, sd) > 0: F > 0, K > 0 and vol*sqrt(T) > 0 (False for T <= 0: sqrt is NaN or
-    # 0; for vol <= 0; for any NaN)
+    # Dead: F <= 0, K <= 0 or not vol*sqrt(T) > 0 (T <= 0: sqrt is NaN or 0; vol <= 0; T or
+    # vol NaN). NaN F or K alone leaves the option live (NaN out). One reduction tells the
+    # common case, every option live.
     low = np.minimum(np.minimum(F, K), sd)
-    all_live = np.minimum.reduce(low, axis=None, initial=np.inf) > 0.0
-    dead = None if all_live else np.logical_not(np.greater(low, _ZERO))
+    if np.count_nonzero(np.greater(low, _ZERO)) == low.size:
+        dead = None
+    else:
+        dead = np.logical_or(
+            np.less_equal(np.fmin(F, K), _ZERO), np.logical_not(np.greater(sd, _ZERO))
+        )
     # s d1 = s m/sd + s sd/2, s d2 = s m/sd - s sd/2, m = log(F/K), into one (2, ...) array
-    # so that N() runs once: s m/sd = m/(s sd) and s d2 = s m/sd + (-(s sd/2)) exactly
+    # so that N() runs once: s m/sd = m/(s sd) and s d2 = s m/sd + (-(s sd)/2) exactly
     s_sd = np.multiply(sd, sgn)
     s_m_sd = np.divide(np.log(np.divide(F, K)), s_sd)
-    half_sd = np.multiply(s_sd, _HALF)
-    nd = max(s_m_sd.ndim, half_sd.ndim)
-    plus_minus = _PLUS_MINUS[nd] if nd < len(_PLUS_MINUS) else _PLUS_MINUS[0].reshape(
-        (2,) + (1,) * nd
-    )
-    d = np.add(s_m_sd, np.multiply(half_sd, plus_minus))
+    nd = s_m_sd.ndim if s_m_sd.ndim > s_sd.ndim else s_sd.ndim
+    d = np.add(s_m_sd, np.multiply(s_sd, _HALF_PLUS_MINUS[nd] if nd < 8 else _half_pm(nd)))
     n = _cdf_flat(d.reshape(-1)).reshape(d.shape)
-    # n[0, ...]: a 0-d array, not a scalar, for scalar arguments; so is price
-    price = np.multiply(F, n[0, ...], out=np.empty(d.shape[1:]))
-    price -= np.multiply(K, n[1, ...])
+    price = np.multiply(F, n[0])
+    if d.ndim == 1:  # scalar arguments: ufuncs return scalars, keep a 0-d array
+        price = np.asarray(price)
+    price -= np.multiply(K, n[1])
     price *= sgn
     if dead is not None:
         intrinsic = np.maximum(np.multiply(np.subtract(F, K), sgn), _ZERO)
         np.copyto(price, intrinsic, where=dead)
-    disc = np.exp(np.negative(np.multiply(r, np.maximum(T, _ZERO))))
+    if r_t is None:
+        r_t = np.multiply(r, np.maximum(T, _ZERO))
+    disc = np.exp(np.negative(r_t))
     try:
         price *= disc
     except ValueError:  # r has dimensions of its own
@@ -488,8 +509,9 @@ def spot_greeks(
 def _spot_greeks(
     S: FloatArray, K: FloatArray, T: FloatArray, vol: FloatArray, r: FloatArray, call: BoolArray
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
-    F = np.multiply(S, np.exp(np.multiply(r, np.maximum(T, _ZERO))))
-    c = _black76_core(F, K, T, vol, r, call)
+    r_t = np.multiply(r, np.maximum(T, _ZERO))
+    F = np.multiply(S, np.exp(r_t))
+    c = _black76_core(F, K, T, vol, r, call, r_t)
     s = c.sgn
     d1 = c.d[0, ...]
     nd1 = _pdf_flat(d1.reshape(-1)).reshape(d1.shape)  # n(s d1) = n(d1)

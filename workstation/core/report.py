@@ -12,7 +12,7 @@ import numpy as np
 
 from workstation.core.attribution import attribute
 from workstation.core.book import Book
-from workstation.core.errors import ScopeError
+from workstation.core.errors import ScopeError, WorkstationError
 from workstation.core.liquidation import liquidation
 from workstation.core.margin import RiskModel, Scope
 from workstation.core.model import Account, Portfolio
@@ -136,7 +136,27 @@ def _usage(mm: float, equity: float) -> float | None:
     return _f(mm / equity)
 
 
+def check_finite(doc: Any, path: str = "") -> None:
+    """Refuse a report with NaN or infinite figures (overflowing inputs), naming the field."""
+    if isinstance(doc, dict):
+        for k, v in doc.items():
+            check_finite(v, f"{path}.{k}" if path else str(k))
+    elif isinstance(doc, list):
+        for i, v in enumerate(doc):
+            check_finite(v, f"{path}[{i}]")
+    elif isinstance(doc, float) and not np.isfinite(doc):
+        raise WorkstationError(f"{path}: the book gives a non-finite figure ({doc}); "
+                               "check quantities, prices and the rate for overflow")
+
+
 def build_report(portfolio: Portfolio, scope: str, *, with_liquidation: bool = True) -> dict[str, Any]:
+    """The contract report of `scope`. Floating-point overflow is not warned about on the way:
+    the finished report is checked instead, and a non-finite figure is refused by name."""
+    with np.errstate(all="ignore"):
+        return _build_report(portfolio, scope, with_liquidation=with_liquidation)
+
+
+def _build_report(portfolio: Portfolio, scope: str, *, with_liquidation: bool) -> dict[str, Any]:
     profiles = _profiles(portfolio)
     sc = make_scope(portfolio, scope, profiles)
     report = report_for_scope(sc, with_liquidation=with_liquidation)
@@ -146,6 +166,7 @@ def build_report(portfolio: Portfolio, scope: str, *, with_liquidation: bool = T
             member = _account_scope(portfolio, portfolio.account(acc_id), profiles)
             seg += RiskModel(member).requirement()[0]
         report["segregated_initial_margin"] = _f(seg)
+    check_finite(report)
     return report
 
 

@@ -4,8 +4,8 @@ Position value V (what enters equity; a scenario's P&L is V(shocked) - V(now)):
     spot                q * S
     linear perpetual    q * (S - entry)
     linear future       q * (F - entry),                 F = S * exp(r T)
-    inverse perpetual   q * (1/entry - 1/S) * S          (q in USD; = q * (S/entry - 1))
-    inverse future      q * (1/entry - 1/F) * S          (coin P&L converted at spot)
+    inverse perpetual   q * (S/entry - 1)                (q in USD; coin P&L q*(1/entry - 1/S) at S)
+    inverse future      q * (F/entry - 1)                (coin P&L q*(1/entry - 1/F) at the mark F)
     option              q * Black76(F, K, T, vol) * 1    (inverse options hold the same base value)
     expired option      q * intrinsic(settlement_price)  (constant)
 """
@@ -47,8 +47,8 @@ def values(book: Book, spot: np.ndarray | None = None, vol: np.ndarray | None = 
         i = g.linear
         out[..., i] = q[i] * (s[..., i] * g.linear_growth - book.entry[i])
     if g.inverse.size:
-        i = g.inverse  # q * (1/entry - 1/F) * S = q * (S/entry - exp(-rT))
-        out[..., i] = q[i] * (s[..., i] / book.entry[i] - g.inverse_discount)
+        i = g.inverse  # q * (mark/entry - 1), mark = F for futures, S for perpetuals
+        out[..., i] = q[i] * (s[..., i] * g.inverse_growth / book.entry[i] - 1.0)
     if g.expired.size:
         i = g.expired
         out[..., i] = q[i] * _intrinsic(book)[i]
@@ -88,9 +88,10 @@ def greeks(book: Book) -> Greeks:
     delta = np.where((book.kind == PERPETUAL) & lin, q, delta)
     delta = np.where((book.kind == FUTURE) & lin, q * growth, delta)
     theta = np.where((book.kind == FUTURE) & lin, -q * s * r * growth / 365.0, theta)
-    delta = np.where(((book.kind == PERPETUAL) | (book.kind == FUTURE)) & book.inverse,
-                     q / book.entry, delta)
-    theta = np.where((book.kind == FUTURE) & book.inverse, -q * r / growth / 365.0, theta)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        inv = ((book.kind == PERPETUAL) | (book.kind == FUTURE)) & book.inverse
+        delta = np.where(inv, q * growth / book.entry, delta)  # V = q (S e^{rT} / entry - 1)
+        theta = np.where((book.kind == FUTURE) & book.inverse, -q * s * r * growth / book.entry / 365.0, theta)
     coin_delta = delta.copy()
     opt = np.flatnonzero(book.is_option)
     if opt.size:

@@ -44,6 +44,9 @@ def with_trades(portfolio: Portfolio, account_id: str, trades: Sequence[Position
         taken.add(pid)
         if acc.margin_mode == "isolated" and trade.isolated_margin is None:
             raise WorkstationError(f"trade {pid}: an isolated account needs isolated_margin")
+        if acc.margin_mode != "isolated" and trade.isolated_margin is not None:
+            raise WorkstationError(f"trade {pid}: no isolated_margin outside an isolated account "
+                                   f"({account_id} is {acc.margin_mode})")
         acc.positions.append(replace(trade, id=pid))
     return new
 
@@ -131,13 +134,18 @@ def suggest(portfolio: Portfolio, account_id: str, hedge: Position, objective: s
         span = max(abs(q_delta), 1e-9) * 2.0
         if abs(q_delta) < 1e-12:
             span = 1.0 / abs(unit)
-        qs = np.linspace(-span, span, 41)
         if objective == "margin":
             f = lambda q: _im(portfolio, account_id, hedge, float(q))  # noqa: E731
         else:
             f = lambda q: -_liq_distance(portfolio, account_id, hedge, float(q))  # noqa: E731
-        vals = np.array([f(q) for q in qs])
-        k = int(np.argmin(vals))
+        # widen the search while the best quantity sits on its edge (at most 2^6 times)
+        for _ in range(7):
+            qs = np.linspace(-span, span, 41)
+            vals = np.array([f(q) for q in qs])
+            k = int(np.argmin(vals))
+            if 0 < k < qs.size - 1:
+                break
+            span *= 2.0
         lo, hi = qs[max(k - 1, 0)], qs[min(k + 1, qs.size - 1)]
         q = _golden_min(f, float(lo), float(hi), iters=30 if objective == "margin" else 20)
         if f(q) > vals[k]:
