@@ -21,7 +21,7 @@ costs at most 16 ulp of relative error and it is left out.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -349,12 +349,16 @@ def _in_row_chunks(
     if b.size <= 2 * _CHUNK:
         return fn(*args)
     shape = b.shape
-    step = max(1, _CHUNK // (b.size // shape[0]))
-    nd, rows = len(shape), shape[0]
+    nd, rows, row_size = len(shape), shape[0], b.size // shape[0]
+    step = max(1, _CHUNK // row_size)
     outs: list[FloatArray] = []
     for s in range(0, rows, step):
-        part = tuple(a[s : s + step] if a.ndim == nd and a.shape[0] == rows else a for a in args)
-        res = fn(*part)
+        if row_size > 2 * _CHUNK:  # one row at a time, itself by pieces
+            part = tuple(a[s if a.shape[0] == rows else 0] if a.ndim == nd else a for a in args)
+            res = tuple(v[np.newaxis] for v in _in_row_chunks(fn, part))
+        else:
+            part = tuple(a[s : s + step] if a.ndim == nd and a.shape[0] == rows else a for a in args)
+            res = fn(*part)
         if not outs:
             outs = [np.empty(shape) for _ in res]
         for o, v in zip(outs, res, strict=True):
@@ -406,7 +410,7 @@ class _Core(NamedTuple):
     sd: FloatArray  # vol * sqrt(T)
     sqrt_t: FloatArray
     d: FloatArray  # [s d1, s d2], shape (2, *broadcast shape)
-    n: FloatArray  # [N(s d1), N(s d2)]
+    n: Sequence[FloatArray]  # N(s d1), N(s d2)
     disc: FloatArray  # exp(-r max(T, 0))
 
 
@@ -446,7 +450,12 @@ def _black76_core(
     s_m_sd = np.divide(np.log(np.divide(F, K)), s_sd)
     nd = s_m_sd.ndim if s_m_sd.ndim > s_sd.ndim else s_sd.ndim
     d = np.add(s_m_sd, np.multiply(s_sd, _HALF_PLUS_MINUS[nd] if nd < 8 else _half_pm(nd)))
-    n = _cdf_flat(d.reshape(-1)).reshape(d.shape)
+    n_flat = _cdf_flat(d.ravel())
+    if d.ndim == 2:  # the common case: slices are cheaper than a reshape
+        half_size = n_flat.size // 2
+        n = (n_flat[:half_size], n_flat[half_size:])
+    else:
+        n = n_flat.reshape(d.shape)
     price = np.multiply(F, n[0])
     if d.ndim == 1:  # scalar arguments: ufuncs return scalars, keep a 0-d array
         price = np.asarray(price)
@@ -515,7 +524,7 @@ def _spot_greeks(
     s = c.sgn
     d1 = c.d[0, ...]
     nd1 = _pdf_flat(d1.reshape(-1)).reshape(d1.shape)  # n(s d1) = n(d1)
-    delta = np.multiply(s, c.n[0, ...])  # calls N(d1), puts -N(-d1)
+    delta = np.multiply(s, c.n[0])  # calls N(d1), puts -N(-d1)
     gamma = np.divide(nd1, np.multiply(S, c.sd))
     vega = np.multiply(S, nd1)
     # theta: -S n(d1) vol / (2 sqrt(T)) - s r K e^{-rT} N(s d2)
@@ -523,7 +532,7 @@ def _spot_greeks(
     theta /= np.multiply(c.sqrt_t, _NEG_TWO)
     vega *= c.sqrt_t
     r_disc_k = np.multiply(r, np.multiply(K, c.disc))
-    carry = np.multiply(r_disc_k, c.n[1, ...])
+    carry = np.multiply(r_disc_k, c.n[1])
     carry *= s
     theta -= carry
     if c.price.ndim == 0:  # ufuncs return scalars for 0-d operands: keep 0-d arrays

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -99,17 +100,18 @@ def report_for_scope(scope: Scope, *, with_liquidation: bool = True) -> dict[str
     equity = model.equity()
     mk = marks(book)
     g = greeks(book)
-    positions = []
-    for i in range(len(book)):
-        positions.append({
-            "id": book.ids[i], "account": book.account[i],
-            "mark_price": _f(mk.mark_price[i]), "market_value": _f(mk.market_value[i]),
-            "unrealized_pnl": _f(mk.unrealized_pnl[i]),
-            "delta": _f(g.delta[i]), "gamma": _f(g.gamma[i]), "vega": _f(g.vega[i]),
-            "theta": _f(g.theta[i]),
-            "standalone_margin": _f(attr.standalone[i]), "marginal_margin": _f(attr.marginal[i]),
-            "component_margin": _f(attr.component[i]),
-        })
+    cols = {
+        "mark_price": mk.mark_price, "market_value": mk.market_value, "unrealized_pnl": mk.unrealized_pnl,
+        "delta": g.delta, "gamma": g.gamma, "vega": g.vega, "theta": g.theta,
+        "standalone_margin": attr.standalone, "marginal_margin": attr.marginal,
+        "component_margin": attr.component,
+    }
+    # + 0.0 turns -0.0 into 0.0; tolist() gives plain Python floats in one pass per column
+    lists = {k: (np.asarray(v, dtype=float) + 0.0).tolist() for k, v in cols.items()}
+    positions = [
+        {"id": pid, "account": acc, **{k: lists[k][i] for k in cols}}
+        for i, (pid, acc) in enumerate(zip(book.ids.tolist(), book.account.tolist(), strict=True))
+    ]
     standalone = float(np.sum(attr.standalone))
     report: dict[str, Any] = {
         "scope": scope.name,
@@ -136,17 +138,27 @@ def _usage(mm: float, equity: float) -> float | None:
     return _f(mm / equity)
 
 
-def check_finite(doc: Any, path: str = "") -> None:
+def check_finite(doc: Any) -> None:
     """Refuse a report with NaN or infinite figures (overflowing inputs), naming the field."""
+    try:
+        json.dumps(doc, allow_nan=False)
+    except ValueError:
+        raise WorkstationError(f"{_first_non_finite(doc)}: the book gives a non-finite figure; "
+                               "check quantities, prices and the rate for overflow") from None
+
+
+def _first_non_finite(doc: Any, path: str = "") -> str | None:
     if isinstance(doc, dict):
-        for k, v in doc.items():
-            check_finite(v, f"{path}.{k}" if path else str(k))
+        items = ((f"{path}.{k}" if path else str(k), v) for k, v in doc.items())
     elif isinstance(doc, list):
-        for i, v in enumerate(doc):
-            check_finite(v, f"{path}[{i}]")
-    elif isinstance(doc, float) and not np.isfinite(doc):
-        raise WorkstationError(f"{path}: the book gives a non-finite figure ({doc}); "
-                               "check quantities, prices and the rate for overflow")
+        items = ((f"{path}[{i}]", v) for i, v in enumerate(doc))
+    else:
+        return path if isinstance(doc, float) and not np.isfinite(doc) else None
+    for p, v in items:
+        found = _first_non_finite(v, p)
+        if found is not None:
+            return found
+    return None
 
 
 def build_report(portfolio: Portfolio, scope: str, *, with_liquidation: bool = True) -> dict[str, Any]:

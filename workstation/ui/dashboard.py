@@ -88,7 +88,7 @@ class Dashboard(QWidget):
         self.gauge = UsageGauge()
         self.usage.body.insertWidget(3, self.gauge)
         self.offset = KpiCard(
-            "Pooling offset", "What margining together saves against margining each position alone"
+            "Cross-margin offset", "What margining together saves against margining each position alone"
         )
         self.cards = (self.equity, self.initial, self.maintenance, self.free, self.usage, self.offset)
 
@@ -177,7 +177,8 @@ class Dashboard(QWidget):
         value = f.money(offset, unit=True)
         if pct is not None:
             value += f"  ({f.ratio(pct, 1)})"
-        note = "saved vs each position alone" if (offset or 0) >= 0 else "more than each position alone"
+        note = ("saved vs each position alone" if (offset or 0) >= 0
+                else "more than positions alone: collateral in the scenarios adds risk")
         segregated = r.get("segregated_initial_margin")
         if segregated is not None:
             saving = segregated - (r.get("initial_margin") or 0.0)
