@@ -16,12 +16,13 @@ isolated_margin + value - MM.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
 from workstation.core.collateral import haircut_value
-from workstation.core.margin import RiskModel
+from workstation.core.margin import PositionRequirements, RiskModel
 from workstation.core.valuation import values
 
 DOWN_LIMIT = -0.99
@@ -30,6 +31,15 @@ TOL = 1e-6
 _DOWN = np.array([-0.03, -0.07, -0.12, -0.18, -0.25, -0.35, -0.5, -0.7, -0.9, DOWN_LIMIT])
 _UP = np.array([0.03, 0.07, 0.12, 0.18, 0.25, 0.35, 0.5, 0.75, 1.0, 1.5, 2.25, 3.25, UP_LIMIT])
 _CHUNK = 4_000_000  # scenario values evaluated per batch (bounds memory)
+_PARALLEL = 200_000  # batches at least this large are split over two threads
+_EXECUTOR: ThreadPoolExecutor | None = None
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _EXECUTOR
+    if _EXECUTOR is None:
+        _EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="liquidation")
+    return _EXECUTOR
 
 
 @dataclass
@@ -48,6 +58,7 @@ class Liquidation:
         self.m = model
         self.A = model.n_assets
         self.assets = [int(a) for a in np.flatnonzero(model.moving & ~model.stable)]
+        self._subsets: dict[tuple[int, ...], tuple] = {}
         self.p0 = self.parts(np.zeros((1, self.A)))
         self.equity0 = model.equity()
         self.corr_l0 = None
@@ -59,47 +70,79 @@ class Liquidation:
         self.mm0 = float(self.eq_mm_all(self.p0)[1][0])
 
     # ---------------------------------------------------------------- evaluation
-    def parts(self, X: np.ndarray) -> Parts:
-        """Evaluate every asset's pieces at moves X (K, assets); chunked to bound memory."""
+    def parts(self, X: np.ndarray, only: tuple[int, ...] | None = None) -> Parts:
+        """Every asset's pieces at moves X (K, assets). With `only`, just those assets' positions
+        and collateral are revalued (other columns keep the snapshot's figures). Large batches are
+        chunked to bound memory and spread over two threads (numpy releases the GIL)."""
         m = self.m
         n = len(m.book)
         n_s = m.grid.n if m.mode == "portfolio" else 1
+        K = X.shape[0]
         step = max(1, _CHUNK // max(1, n_s * n))
-        if X.shape[0] <= step:
-            return self._parts(X)
-        chunks = [self._parts(X[i:i + step]) for i in range(0, X.shape[0], step)]
-        return Parts(*(np.concatenate([getattr(c, f) for c in chunks])
+        if K * n_s * n >= _PARALLEL and K >= 2:
+            step = min(step, -(-K // 2))
+        if step >= K:
+            return self._parts(X, only)
+        chunks = [X[i:i + step] for i in range(0, K, step)]
+        results = list(_pool().map(lambda c: self._parts(c, only), chunks))
+        return Parts(*(np.concatenate([getattr(r, f) for r in results])
                        for f in ("equity", "mm", "loss", "cont", "iso")))
 
-    def _parts(self, X: np.ndarray) -> Parts:
+    def _subset(self, only: tuple[int, ...] | None):
+        """(book, onehot, requirements, positions by asset) of the positions on `only`."""
         m = self.m
-        book = m.book
+        if only is None:
+            return m.book, m.onehot, getattr(m, "reqs", None), m.pos_by_und
+        if only not in self._subsets:
+            idx = np.flatnonzero(np.isin(m.book.und, only))
+            sub = m.book.take(idx)
+            onehot = m.onehot[idx]
+            reqs = PositionRequirements(sub, m.profile) if m.mode != "portfolio" else None
+            by_und = {a: np.flatnonzero(sub.und == a) for a in np.unique(sub.und)}
+            self._subsets[only] = (sub, onehot, reqs, by_und)
+        return self._subsets[only]
+
+    def _parts(self, X: np.ndarray, only: tuple[int, ...] | None = None) -> Parts:
+        m = self.m
+        book, onehot, reqs, by_und = self._subset(only)
         K = X.shape[0]
+        cols = list(range(self.A)) if only is None else list(only)
         centers = m.book.prices * (1.0 + X)  # (K, A)
         spot = centers[:, book.und]  # (K, n)
         pos_values = values(book, spot)
-        equity = pos_values @ m.onehot
+        equity = pos_values @ onehot
         for a, amt, bands in zip(m.coll_idx, m.coll_amt, m.coll_bands, strict=True):
-            equity[:, a] += haircut_value(float(amt), centers[:, a], bands)
+            if only is None or a in only:
+                equity[:, a] += haircut_value(float(amt), centers[:, a], bands)
         nan = np.full((K, self.A), np.nan)
         if m.mode == "portfolio":
+            if m.grid.n and len(book):
+                pnl = m.scenario_pnl(book, spot, pos_values) @ onehot  # (K, n_s, A)
+            else:
+                pnl = np.zeros((K, m.grid.n, self.A))
             if m.grid.n:
-                pnl = m.scenario_pnl(book, spot, pos_values) @ m.onehot  # (K, n_s, A)
                 for a in self.assets:
-                    pnl[:, :, a] += m.collateral_scenario_pnl(a, centers[:, a])
+                    if only is None or a in only:
+                        pnl[:, :, a] += m.collateral_scenario_pnl(a, centers[:, a])
                 loss = np.maximum(0.0, -pnl.min(1))
             else:
                 loss = np.zeros((K, self.A))
-            cont = m.contingency(book, spot) @ m.onehot
-            return Parts(equity, nan, loss, cont, nan)
-        _, mm_pos = m.reqs.at(spot)
-        iso = nan
-        if m.mode == "isolated":
-            bal = np.nan_to_num(book.isolated) + pos_values - mm_pos
-            iso = np.full((K, self.A), np.inf)
-            for a, idx in m.pos_by_und.items():
-                iso[:, a] = bal[:, idx].min(-1)
-        return Parts(equity, mm_pos @ m.onehot, nan, nan, iso)
+            cont = m.contingency(book, spot) @ onehot
+            out = Parts(equity, nan, loss, cont, nan)
+        else:
+            _, mm_pos = reqs.at(spot)
+            iso = nan
+            if m.mode == "isolated":
+                bal = np.nan_to_num(book.isolated) + pos_values - mm_pos
+                iso = np.full((K, self.A), np.inf)
+                for a, idx in by_und.items():
+                    iso[:, a] = bal[:, idx].min(-1)
+            out = Parts(equity, mm_pos @ onehot, nan, nan, iso)
+        if only is not None:  # columns not revalued keep the snapshot's figures
+            rest = np.setdiff1d(np.arange(self.A), cols)
+            for f in ("equity", "mm", "loss", "cont", "iso"):
+                getattr(out, f)[:, rest] = getattr(self.p0, f)[0, rest]
+        return out
 
     def eq_mm_single(self, P: Parts) -> tuple[np.ndarray, np.ndarray]:
         """(equity, MM) of shape (K, A): row k, column a = only asset a moved as in X[k, a]."""
@@ -192,16 +235,22 @@ class Liquidation:
             inside = (c - lo) * (c - hi) < 0
             c = np.where(inside & (np.abs(side) < 3), c, 0.5 * (lo + hi))
             c = np.where(todo, c, np.nan_to_num(hi))
-            # rows: single-asset trials down, up; then all-asset trials down, up
-            X = np.zeros((4, self.A))
-            X[0, assets] = c[0, :n_a]
-            X[1, assets] = c[1, :n_a]
-            X[2, assets] = c[0, n_a]
-            X[3, assets] = c[1, n_a]
-            P = self.parts(X)
-            fs = self.f_single(P)[:, assets]
-            fa = self.f_all(P)
-            fc = np.stack([np.append(fs[0], fa[2]), np.append(fs[1], fa[3])])
+            # single-asset trials (down, up) revalue only the assets still searching;
+            # all-asset trials (down, up) revalue everything
+            fc = np.zeros_like(c)
+            single = [j for j in range(n_a) if todo[0, j] or todo[1, j]]
+            rows = [k for k in (0, 1) if todo[k, :n_a].any()]
+            if single:
+                X = np.zeros((len(rows), self.A))
+                for r, k in enumerate(rows):
+                    X[r, assets] = c[k, :n_a]
+                fc[rows, :n_a] = self.f_single(self.parts(X, tuple(assets[j] for j in single)))[:, assets]
+            rows = [k for k in (0, 1) if todo[k, n_a]]
+            if rows:
+                X = np.zeros((len(rows), self.A))
+                for r, k in enumerate(rows):
+                    X[r, assets] = c[k, n_a]
+                fc[rows, n_a] = self.f_all(self.parts(X))
             neg = fc <= 0
             upd = todo & neg
             hi = np.where(upd, c, hi)
