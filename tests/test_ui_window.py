@@ -391,3 +391,15 @@ def test_liquidation_prices_are_marked_on_the_curve(qtbot, window) -> None:
     prices = curve.equity.getData()[0]
     marked = [liq[k] for k in ("down_price", "up_price") if liq[k] is not None]
     assert all(prices.min() <= p <= prices.max() for p in marked)  # the curve reaches them
+
+
+def test_opening_the_window_records_every_report_in_history(window):
+    # every report the app computes is appended to the margin history, one row per scope
+    db = window.workspace.db
+    scopes = {r["scope"] for r in window.workspace.reports}
+    assert scopes == {"account:deribit-pm", "account:binance-usdm", "account:bybit-uta", "pool:all"}
+    rows = repository.history(db)
+    assert {row["scope"] for row in rows} == scopes
+    pool = [row for row in rows if row["scope"] == "pool:all"][-1]
+    expected = next(r for r in window.workspace.reports if r["scope"] == "pool:all")
+    assert pool["initial_margin"] == pytest.approx(expected["initial_margin"], rel=1e-12)

@@ -28,8 +28,8 @@ from workstation.core.valuation import values
 DOWN_LIMIT = -0.99
 UP_LIMIT = 5.0
 TOL = 1e-6
-_DOWN = np.array([-0.03, -0.07, -0.12, -0.18, -0.25, -0.35, -0.5, -0.7, -0.9, DOWN_LIMIT])
-_UP = np.array([0.03, 0.07, 0.12, 0.18, 0.25, 0.35, 0.5, 0.75, 1.0, 1.5, 2.25, 3.25, UP_LIMIT])
+_DOWN = np.array([-0.04, -0.1, -0.18, -0.27, -0.4, -0.55, -0.75, -0.9, DOWN_LIMIT])
+_UP = np.array([0.04, 0.1, 0.18, 0.27, 0.4, 0.6, 0.9, 1.35, 2.0, 3.0, UP_LIMIT])
 _CHUNK = 4_000_000  # scenario values evaluated per batch (bounds memory)
 _PARALLEL = 200_000  # batches at least this large are split over two threads
 _EXECUTOR: ThreadPoolExecutor | None = None
@@ -196,7 +196,9 @@ class Liquidation:
         assets = self.assets
         n_a = len(assets)
         grid = np.concatenate([[0.0], _DOWN, _UP])
-        P = self.parts(self._rows(grid))
+        P = self.parts(self._rows(grid[1:]))
+        P = Parts(*(np.concatenate([getattr(self.p0, f), getattr(P, f)])  # row 0: the snapshot
+                    for f in ("equity", "mm", "loss", "cont", "iso")))
         F = np.concatenate([self.f_single(P)[:, assets], self.f_all(P)[:, None]], axis=1)  # (G, n_a+1)
         sides = (np.arange(1, 1 + _DOWN.size), np.arange(1 + _DOWN.size, grid.size))
         lo = np.zeros((2, n_a + 1))

@@ -142,7 +142,7 @@ class MainWindow(QMainWindow):
         old.deleteLater()
         self.workspace = workspace
         self._connect(workspace)
-        workspace.load()
+        workspace.load(record=True)
 
     def _connect(self, ws: Workspace) -> None:
         ws.setParent(self)
@@ -277,7 +277,7 @@ class MainWindow(QMainWindow):
             self.theme_actions[name] = action
         view.addAction(self.tree_dock.toggleViewAction())
         view.addSeparator()
-        view.addAction("&Recompute", QKeySequence.StandardKey.Refresh, lambda: self.workspace.load())
+        view.addAction("&Recompute", QKeySequence.StandardKey.Refresh, lambda: self.workspace.load(record=True))
 
         help_menu = bar.addMenu("&Help")
         help_menu.addAction("&About", self.about)

@@ -69,8 +69,9 @@ class Workspace(QObject):
         return str(self.db_path) if self.db_path else "in-memory database"
 
     # -- loading and editing --------------------------------------------------------------
-    def load(self, record: bool = False) -> bool:
-        """Read the book from the source, announce it and recompute everything."""
+    def load(self, record: bool = True) -> bool:
+        """Read the book from the source, announce it and recompute everything; the reports are
+        appended to the margin history (every report the app computes is kept)."""
         try:
             if self.db is not None:
                 from workstation.store.repository import load_portfolio
