@@ -119,3 +119,21 @@ def test_columns_are_declared_as_data() -> None:
                 "component_margin", "share"):
         assert key in keys
     assert all(isinstance(c, Column) and c.header for c in POSITION_COLUMNS)
+
+
+def test_instrument_names_and_coin_delta_per_account(book, pool_report) -> None:
+    scope = pool_report["scope"]
+    labels = details.position_labels(book, scope)
+    coin = details.coin_deltas(book, scope)
+    rows = {r["key"]: r for r in position_rows(pool_report, book, labels, coin)}
+    assert set(rows) == {f"{p['account']}/{p['id']}" for p in pool_report["positions"]}
+    for acc in book.accounts:
+        for pos in acc.positions:
+            row = rows[f"{acc.id}/{pos.id}"]
+            if pos.kind == "option" and pos.settlement == "inverse":
+                # venues' coin delta: q * (N(d1) - price in coin) = base delta - q * mark(coin)
+                expected = row["delta"] - pos.quantity * row["mark_price"]
+                assert row["coin_delta"] == pytest.approx(expected, rel=1e-9, abs=1e-12)
+                assert row["instrument"].endswith(("C (inv)", "P (inv)"))
+            else:
+                assert row["coin_delta"] == pytest.approx(row["delta"], rel=1e-12)

@@ -77,8 +77,13 @@ def scenario_heatmap(portfolio: Portfolio, scope: str, underlying: str,
     return {"spot_moves": xs, "vol_moves": vs, "prices": s0 * (1.0 + xs), "pnl": pnl}
 
 
+def position_key(account: str, position_id: str) -> str:
+    """Key of a position in a scope: ids are unique within an account, not across a pool."""
+    return f"{account}/{position_id}"
+
+
 def position_labels(portfolio: Portfolio, scope: str) -> dict[str, str]:
-    """Readable instrument names: 'BTC 26DEC25 100000 C (inv)', 'ETH PERP', 'BTC 27MAR26 FUT'."""
+    """Readable instrument names by position key: 'BTC 26DEC25 100000 C (inv)', 'ETH PERP'."""
     sc = make_scope(portfolio, scope)
     out: dict[str, str] = {}
     for acc_id, pos in ((a.id, p) for a in portfolio.accounts for p in a.positions):
@@ -95,16 +100,18 @@ def position_labels(portfolio: Portfolio, scope: str) -> dict[str, str]:
             text = f"{pos.underlying} SPOT"
         if pos.settlement == "inverse":
             text += " (inv)"
-        out[pos.id] = text
+        out[position_key(acc_id, pos.id)] = text
     return out
 
 
 def coin_deltas(portfolio: Portfolio, scope: str) -> dict[str, float]:
-    """Delta as coin-settled venues show it (inverse options: q * (N(d1) - price in coin))."""
+    """Delta as coin-settled venues show it, by position key (inverse options:
+    q * (N(d1) - price in coin); other instruments: their delta)."""
     sc = make_scope(portfolio, scope)
     g = greeks(sc.book)
-    return {str(i): float(d) for i, d in zip(sc.book.ids, g.coin_delta, strict=True)}
+    return {position_key(a, i): float(d)
+            for a, i, d in zip(sc.book.account, sc.book.ids, g.coin_delta, strict=True)}
 
 
 __all__ = ["FUTURE", "OPTION", "PERPETUAL", "coin_deltas", "collateral_lines", "pnl_curve",
-           "position_labels", "scenario_heatmap"]
+           "position_key", "position_labels", "scenario_heatmap"]

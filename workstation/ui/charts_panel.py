@@ -16,7 +16,7 @@ from workstation.ui.theme import Theme
 def component_items(view: ScopeView) -> list[tuple[str, float, bool]]:
     """(label, component margin, is_collateral) for every position and collateral asset."""
     items = [
-        (view.labels.get(p["id"], p["id"]), float(p.get("component_margin") or 0.0), False)
+        (view.labels.get(f"{p['account']}/{p['id']}", p["id"]), float(p.get("component_margin") or 0.0), False)
         for p in view.report.get("positions", [])
     ]
     items += [

@@ -24,12 +24,13 @@ class ScopeView:
     scope: str
     report: dict[str, Any]
     collateral: list[dict[str, Any]]
-    labels: dict[str, str]
+    labels: dict[str, str]  # by position key "account/id"
     underlyings: list[str]
     underlying: str | None
     curve: dict[str, Any] | None
     heatmap: dict[str, Any] | None
     margin_mode: str
+    coin_deltas: dict[str, float] = field(default_factory=dict)  # by position key
     reports: list[dict[str, Any]] | None = None
     elapsed_ms: float = 0.0
     serial: int = 0
@@ -113,6 +114,7 @@ def compute_scope(
         report=rep,
         collateral=details.collateral_lines(portfolio, scope),
         labels=details.position_labels(portfolio, scope),
+        coin_deltas=details.coin_deltas(portfolio, scope),
         underlyings=underlyings,
         underlying=underlying,
         curve=curve,

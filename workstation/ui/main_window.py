@@ -191,7 +191,7 @@ class MainWindow(QMainWindow):
         pool = view.scope.startswith("pool:")
         self.collateral.set_lines(view.collateral, show_account=False, total=self._collateral_total(report))
         self.liquidation.set_liquidation(report.get("liquidation"))
-        self.positions.set_rows(position_rows(report, portfolio, view.labels))
+        self.positions.set_rows(position_rows(report, portfolio, view.labels, view.coin_deltas))
         self.positions.view.setColumnHidden(self.positions.model.column_index("account"), not pool)
         if self.charts is not None:
             self._show_charts(view)

@@ -30,6 +30,9 @@ POSITION_COLUMNS: tuple[Column, ...] = (
     Column("Value", "market_value", "money", "Market value in base currency"),
     Column("P&L", "unrealized_pnl", "money", "Unrealized P&L in base currency", "sign"),
     Column("Delta", "delta", "greek", "dV/dS: value change per 1 base-currency move of spot"),
+    Column("Coin Δ", "coin_delta", "greek",
+           "Delta as coin-settled venues show it: q·(N(d1) − price in coin) for inverse options, "
+           "the delta for everything else"),
     Column("Gamma", "gamma", "greek", "d²V/dS² per 1 base-currency move squared"),
     Column("Vega", "vega", "greek", "Value change per 1 vol point (0.01)"),
     Column("Theta", "theta", "greek", "Value change per calendar day"),
@@ -42,7 +45,8 @@ POSITION_COLUMNS: tuple[Column, ...] = (
 
 
 def position_rows(
-    report: dict[str, Any], portfolio: Portfolio, labels: dict[str, str]
+    report: dict[str, Any], portfolio: Portfolio, labels: dict[str, str],
+    coin_deltas: dict[str, float] | None = None,
 ) -> list[dict[str, Any]]:
     """Table rows: the report's per-position figures plus instrument, kind, underlying, share."""
     positions = {(a.id, p.id): p for a in portfolio.accounts for p in a.positions}
@@ -52,7 +56,8 @@ def position_rows(
         pos = positions.get((figures.get("account"), figures["id"]))
         row = dict(figures)
         row["key"] = f"{figures.get('account')}/{figures['id']}"
-        row["instrument"] = labels.get(figures["id"], figures["id"])
+        row["instrument"] = labels.get(row["key"], figures["id"])
+        row["coin_delta"] = (coin_deltas or {}).get(row["key"], figures.get("delta"))
         row["kind"] = pos.kind if pos else ""
         row["underlying"] = pos.underlying if pos else ""
         row["quantity"] = pos.quantity if pos else None
