@@ -137,6 +137,34 @@ class Editor:
         if record is not None:
             self.delete_position(record)
 
+    def apply_trades(self, account_id: str, trades: list[Position]) -> bool:
+        """Save drafted what-if trades to the account (one transaction), after asking; reload."""
+        if not self._writable() or not trades:
+            return False
+        fmt = self.window.number_format()
+        lines = "\n".join(
+            f"• {t.id}: {t.kind} {t.underlying} {fmt.quantity(t.quantity)} at {fmt.price(t.entry_price)}"
+            for t in trades
+        )
+        plural = "" if len(trades) == 1 else "s"
+        if not self.confirm(f"Save {len(trades)} drafted trade{plural} to account {account_id} "
+                            f"in the database?\n\n{lines}"):
+            return False
+        from workstation.store.db import transaction
+        from workstation.store.repository import upsert_position
+
+        ws = self.window.workspace
+        try:
+            with transaction(ws.db):
+                for trade in trades:
+                    upsert_position(ws.db, account_id, trade)
+        except Exception as exc:
+            show_error(self.window, "Apply to book", exc)
+            return False
+        ws.load(record=True)
+        self.window.statusBar().showMessage(f"Saved {len(trades)} trade{plural} to {account_id}", 8000)
+        return True
+
     # -- collateral -----------------------------------------------------------------------
     def add_collateral(self) -> None:
         account = self._account_for_new()

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -31,6 +32,7 @@ from workstation.ui.positions import PositionsPanel, position_rows
 from workstation.ui.scope_tree import ScopeTree
 from workstation.ui.settings import DisplaySettings
 from workstation.ui.theme import apply_theme, theme_named
+from workstation.ui.whatif_panel import WhatIfPanel
 from workstation.ui.workspace import Workspace
 
 TITLE = "Margin Workstation"
@@ -95,13 +97,21 @@ class MainWindow(QMainWindow):
             self.main_split.addWidget(w)
         self.main_split.setChildrenCollapsible(False)
         self.main_split.setSizes([190, 300, 330])
+        self.whatif = WhatIfPanel()
+        self.whatif.apply_requested.connect(self._apply_whatif)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("centralTabs")
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.main_split, "Book")
+        self.tabs.addTab(self.whatif, "What-if")
+        self.tabs.setTabToolTip(1, "Draft hypothetical trades or a hedge and see the figures before trading")
         central = QWidget()
         central.setObjectName("central")
         layout = QVBoxLayout(central)
         layout.setContentsMargins(12, 10, 12, 8)
         layout.setSpacing(10)
         layout.addWidget(self.dashboard)
-        layout.addWidget(self.main_split, 1)
+        layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
 
         self.source_label = QLabel()
@@ -154,6 +164,7 @@ class MainWindow(QMainWindow):
         editable = not ws.read_only
         self.positions.set_editable(editable)
         self.collateral.set_editable(editable)
+        self.whatif.set_context(ws.portfolio, ws.scope, ws.read_only)
         for action in self.edit_actions:
             action.setEnabled(editable)
         self.import_action.setEnabled(editable)
@@ -209,10 +220,22 @@ class MainWindow(QMainWindow):
 
     def _show_scope_info(self) -> None:
         ws = self.workspace
+        self.whatif.set_context(ws.portfolio, ws.scope, ws.read_only)
+        self.tabs.setTabEnabled(1, ws.portfolio is not None and ws.scope is not None)
         if ws.portfolio is None or ws.scope is None:
             self.dashboard.set_scope(None)
             return
         self.dashboard.set_scope(scope_info(ws.portfolio, ws.scope))
+
+    # -- what-if --------------------------------------------------------------------------
+    def show_whatif(self) -> None:
+        """Switch to the What-if tab."""
+        if self.tabs.isTabEnabled(1):
+            self.tabs.setCurrentWidget(self.whatif)
+
+    def _apply_whatif(self, account_id: str, trades: list) -> None:
+        if self.editor.apply_trades(account_id, trades):
+            self.whatif.clear_drafts(account_id)
 
     # -- charts ---------------------------------------------------------------------------
     def load_charts(self) -> None:
@@ -276,6 +299,8 @@ class MainWindow(QMainWindow):
             group.addAction(action)
             self.theme_actions[name] = action
         view.addAction(self.tree_dock.toggleViewAction())
+        view.addAction("&What-if / hedge", QKeySequence("Ctrl+Shift+W"), self.show_whatif)
+        view.addAction("&Book", QKeySequence("Ctrl+Shift+B"), lambda: self.tabs.setCurrentIndex(0))
         view.addSeparator()
         view.addAction("&Recompute", QKeySequence.StandardKey.Refresh, lambda: self.workspace.load(record=True))
 
@@ -306,7 +331,7 @@ class MainWindow(QMainWindow):
             apply_theme(app, theme)
         self.theme_actions[display.theme].setChecked(True)
         for target in (self.tree.tree_model, self.positions.model, self.collateral.model,
-                       self.liquidation.model, self.dashboard):
+                       self.liquidation.model, self.dashboard, self.whatif):
             target.set_theme(theme)
         if self.charts is not None:
             self.charts.set_theme(theme)
@@ -315,7 +340,7 @@ class MainWindow(QMainWindow):
     def _apply_number_format(self) -> None:
         fmt = self.number_format()
         for target in (self.positions.model, self.collateral.model, self.liquidation.model,
-                       self.dashboard):
+                       self.dashboard, self.whatif):
             target.set_number_format(fmt)
         self.tree.tree_model.set_number_format(replace(fmt, decimals=0))
         if self.charts is not None:
@@ -333,6 +358,7 @@ class MainWindow(QMainWindow):
             ("layout/state", self.restoreState),
             ("layout/main", self.main_split.restoreState),
             ("layout/top", self.top_split.restoreState),
+            ("layout/whatif", self.whatif.splitter.restoreState),
             ("layout/positions", self.positions.view.horizontalHeader().restoreState),
         ):
             value = s.value(key)
@@ -347,6 +373,7 @@ class MainWindow(QMainWindow):
         s.setValue("layout/state", self.saveState())
         s.setValue("layout/main", self.main_split.saveState())
         s.setValue("layout/top", self.top_split.saveState())
+        s.setValue("layout/whatif", self.whatif.splitter.saveState())
         s.setValue("layout/positions", self.positions.view.horizontalHeader().saveState())
         if self.charts is not None:
             s.setValue("layout/charts", self.charts.splitter.saveState())

@@ -74,6 +74,7 @@ def save_views(window: MainWindow, app: QApplication, out: Path) -> list[Path]:
     settle(app, window, ws)
     grab(window, "main-dark.png")
     window.set_theme("light")
+    save_whatif(window, app, grab)
     account = portfolio.accounts[0]
     if account.positions:
         dialog = PositionDialog(portfolio, account.id, account.positions[0], parent=window)
@@ -87,6 +88,34 @@ def save_views(window: MainWindow, app: QApplication, out: Path) -> list[Path]:
     grab(dialog, "dialog-settings.png")
     dialog.close()
     return saved
+
+
+def save_whatif(window: MainWindow, app: QApplication, grab: Callable[[QWidget, str], None]) -> None:
+    """The What-if tab on the Deribit account (else the first), with a suggested delta hedge
+    (the account's perpetual on its main underlying) drafted: `whatif.png`."""
+    ws, panel = window.workspace, window.whatif
+    portfolio = ws.portfolio
+    account = next((a for a in portfolio.accounts if a.venue == "deribit"), portfolio.accounts[0])
+    scope = f"account:{account.id}"
+    window.tree.select_scope(scope)
+    wait_for(app, lambda: ws.view is not None and ws.view.scope == scope and not ws.is_busy())
+    settle(app, window, ws)
+    window.show_whatif()
+    wait_for(app, lambda: not panel.is_busy() and panel.is_current())
+    panel.clear_drafts()
+    panel.hedge.kind.setCurrentText("perpetual")
+    panel.hedge.objective.setCurrentIndex(panel.hedge.objective.findData("delta"))
+    panel.suggest()
+    wait_for(app, lambda: not panel.is_busy() and panel.suggestion is not None)
+    panel.add_suggestion()
+    wait_for(app, lambda: not panel.is_busy() and panel.is_current())
+    for _ in range(5):
+        app.processEvents()
+    grab(window, "whatif.png")
+    panel.clear_drafts()
+    wait_for(app, lambda: not panel.is_busy())
+    window.tabs.setCurrentIndex(0)
+    settle(app, window, ws)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -81,3 +81,78 @@ def start_worker(
     worker.signals.finished.connect(lambda: _running.discard(worker))
     (pool or QThreadPool.globalInstance()).start(worker)
     return worker
+
+
+class LatestJob(QObject):
+    """One job at a time, newest request wins.
+
+    `submit()` while a job runs replaces any request still waiting (it never starts); a
+    result is delivered only if no newer request was made since it was asked for.
+    """
+
+    busy_changed = Signal(bool)
+
+    def __init__(
+        self,
+        on_returned: Callable[[Any], None],
+        on_errored: Callable[[BaseException], None],
+        pool: QThreadPool | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._on_returned = on_returned
+        self._on_errored = on_errored
+        self._pool = pool
+        self._serial = 0
+        self._running = False
+        self._pending: tuple[int, Callable[..., Any], tuple[Any, ...]] | None = None
+
+    @property
+    def serial(self) -> int:
+        """Number of the newest request."""
+        return self._serial
+
+    def is_busy(self) -> bool:
+        return self._running or self._pending is not None
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> int:
+        """Ask for `fn(*args)`; returns the request's number."""
+        self._serial += 1
+        request = (self._serial, fn, args)
+        if self._running:
+            self._pending = request
+        else:
+            self.busy_changed.emit(True)
+            self._start(*request)
+        return self._serial
+
+    def _start(self, serial: int, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        self._running = True
+        start_worker(
+            fn, *args,
+            on_returned=lambda result: self._deliver(serial, self._on_returned, result),
+            on_errored=lambda exc: self._deliver(serial, self._on_errored, exc),
+            on_finished=self._finished,
+            pool=self._pool,
+        )
+
+    def _deliver(self, serial: int, slot: Callable[[Any], None], value: Any) -> None:
+        if serial == self._serial and _alive(self):
+            slot(value)
+
+    def _finished(self) -> None:
+        if not _alive(self):
+            return
+        self._running = False
+        if self._pending is not None:
+            request, self._pending = self._pending, None
+            self._start(*request)
+        else:
+            self.busy_changed.emit(False)
+
+
+def _alive(obj: QObject) -> bool:
+    """False once the C++ object is gone (a job may outlive the widget that asked for it)."""
+    import shiboken6
+
+    return shiboken6.isValid(obj)

@@ -1,0 +1,193 @@
+"""The What-if panel: drafts in memory, figures from `whatif()` / `suggest()`, Apply saves."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from conftest import wait_idle
+
+from workstation.core.whatif import suggest, whatif
+from workstation.store import repository
+from workstation.ui.whatif_compute import resolve_trades
+
+# The offscreen platform warns whenever a shown window gets size constraints; not ours to fix.
+pytestmark = pytest.mark.qt_log_ignore("does not support propagateSizeHints")
+
+ACCOUNT = "deribit-pm"
+KEYS = ("equity", "initial_margin", "maintenance_margin", "margin_usage", "offset")
+
+
+def open_whatif(qtbot, win, scope: str = f"account:{ACCOUNT}"):
+    assert win.tree.select_scope(scope)
+    qtbot.waitUntil(lambda: win.workspace.view is not None and win.workspace.view.scope == scope,
+                    timeout=20_000)
+    wait_idle(qtbot, win.workspace)
+    win.show_whatif()
+    assert win.tabs.currentWidget() is win.whatif
+    panel = win.whatif
+    settle(qtbot, panel)
+    return panel
+
+
+def settle(qtbot, panel) -> None:
+    qtbot.waitUntil(lambda: not panel.is_busy() and panel.is_current(), timeout=20_000)
+
+
+def draft_perp(qtbot, panel, monkeypatch, quantity: str = "-100000", entry: str = "") -> None:
+    def fill_and_ok(dialog) -> bool:
+        assert not dialog.account.isEnabled() and dialog.account_id() == panel.account_id()
+        dialog.kind.setCurrentText("perpetual")
+        dialog.underlying.setCurrentText("BTC")
+        dialog.settlement.setCurrentText("inverse")
+        dialog.quantity.setText(quantity)
+        dialog.entry.setText(entry)
+        dialog._on_ok()
+        assert dialog.error.isHidden(), dialog.error.text()
+        return True
+
+    monkeypatch.setattr(panel, "run_dialog", fill_and_ok)
+    panel.add_button.click()
+    settle(qtbot, panel)
+
+
+def row(panel, key: str) -> dict:
+    return next(r for r in panel.compare_model.records() if r["key"] == key)
+
+
+def test_drafting_updates_after_figures_as_whatif_and_leaves_the_db(qtbot, window, monkeypatch) -> None:
+    db = window.workspace.db
+    saved = repository.load_portfolio(db)
+    panel = open_whatif(qtbot, window)
+    assert panel.account_id() == ACCOUNT and panel.result.trades == []
+    before_im = row(panel, "initial_margin")["after"]
+    draft_perp(qtbot, panel, monkeypatch)
+    assert panel.drafts_model.rowCount() == 1
+    trades = panel.result.trades
+    assert len(trades) == 1 and trades[0].quantity == -100000 and trades[0].id == "trade-1"
+    expected = whatif(repository.load_portfolio(db), ACCOUNT, trades)
+    for key in KEYS:
+        assert panel.result.after[key] == pytest.approx(expected["after"][key], rel=1e-12), key
+        assert row(panel, key)["after"] == pytest.approx(expected["after"][key], rel=1e-12), key
+        assert row(panel, key)["before"] == pytest.approx(expected["before"][key], rel=1e-12), key
+    free = expected["after"]["equity"] - expected["after"]["initial_margin"]
+    assert row(panel, "free_margin")["after"] == pytest.approx(free, rel=1e-12)
+    for und, greeks in expected["after"]["greeks"].items():
+        assert row(panel, f"delta:{und}")["after"] == pytest.approx(greeks["delta"], rel=1e-12)
+    for und, liq in expected["after"]["liquidation"].items():
+        assert row(panel, f"liq_down:{und}")["after"] == liq["down_pct"]
+    assert row(panel, "initial_margin")["after"] != pytest.approx(before_im)
+    # the change column is written and coloured from the engine's figures
+    im = row(panel, "initial_margin")
+    assert im["change"] == pytest.approx(im["after"] - im["before"])
+    assert im["level"] == ("calm" if im["change"] < 0 else "amber")  # usage stays low: not red
+    # nothing was written: the book in the database is the same, and so are the tables
+    assert repository.load_portfolio(db) == saved
+    assert window.positions.model.rowCount() == len(window.workspace.view.report["positions"])
+    # remove and clear
+    panel.drafts_view.selectRow(0)
+    panel.remove_button.click()
+    settle(qtbot, panel)
+    assert panel.drafts_model.rowCount() == 0 and panel.result.trades == []
+    assert repository.load_portfolio(db) == saved
+
+
+def test_suggest_delta_matches_the_engine_and_hedges(qtbot, window) -> None:
+    panel = open_whatif(qtbot, window)
+    form = panel.hedge
+    form.kind.setCurrentText("perpetual")
+    form.underlying.setCurrentText("BTC")
+    form.settlement.setCurrentText("inverse")
+    form.objective.setCurrentIndex(form.objective.findData("delta"))
+    form.suggest_button.click()
+    qtbot.waitUntil(lambda: not panel.is_busy() and panel.suggestion is not None, timeout=20_000)
+    book = repository.load_portfolio(window.workspace.db)
+    hedge = resolve_trades(book, ACCOUNT, [form.instrument()])[0]
+    expected = suggest(book, ACCOUNT, hedge, "delta")["suggestion"]
+    got = panel.suggestion.suggestion
+    assert got["quantity"] == pytest.approx(expected["quantity"], rel=1e-12)
+    assert got["objective"] == "delta" and got["underlying"] == "BTC"
+    assert form.add_button.isEnabled()
+    form.add_button.click()
+    settle(qtbot, panel)
+    assert [t.quantity for t in panel.result.trades] == pytest.approx([expected["quantity"]])
+    before = abs(row(panel, "delta:BTC")["before"])
+    assert before > 1.0
+    assert row(panel, "delta:BTC")["after"] == pytest.approx(0.0, abs=1e-6 * before)
+    assert row(panel, "delta:BTC")["level"] == "calm"
+
+
+def test_models_pass_modeltester(qtbot, window, monkeypatch, qtmodeltester) -> None:
+    panel = open_whatif(qtbot, window)
+    draft_perp(qtbot, panel, monkeypatch)
+    draft_perp(qtbot, panel, monkeypatch, quantity="50000", entry="90000")
+    assert panel.drafts_model.rowCount() == 2
+    qtmodeltester.check(panel.drafts_model, force_py=True)
+    qtmodeltester.check(panel.compare_model, force_py=True)
+    entries = [r["entry_price"] for r in panel.drafts_model.records()]
+    assert entries == [None, 90000.0]  # empty entry means the mark
+    col = panel.drafts_model.column_index("entry_price")
+    assert panel.drafts_model.index(0, col).data() == "mark"
+
+
+def test_apply_saves_the_drafts_after_asking(qtbot, window, monkeypatch) -> None:
+    db = window.workspace.db
+    panel = open_whatif(qtbot, window)
+    draft_perp(qtbot, panel, monkeypatch, quantity="-20000", entry="91000")
+    asked = []
+    monkeypatch.setattr(window.editor, "confirm", lambda text: asked.append(text) or False)
+    panel.apply_button.click()
+    assert asked and ACCOUNT in asked[0]
+    assert "trade-1" not in [p.id for p in repository.load_portfolio(db).account(ACCOUNT).positions]
+    monkeypatch.setattr(window.editor, "confirm", lambda text: True)
+    assert panel.apply_button.isEnabled()
+    panel.apply_button.click()
+    wait_idle(qtbot, window.workspace)
+    saved = {p.id: p for p in repository.load_portfolio(db).account(ACCOUNT).positions}
+    assert saved["trade-1"].quantity == -20000 and saved["trade-1"].entry_price == 91000
+    assert saved["trade-1"].kind == "perpetual" and saved["trade-1"].settlement == "inverse"
+    settle(qtbot, panel)
+    assert panel.drafts() == [] and panel.result.trades == []
+    assert any(r["id"] == "trade-1" for r in window.positions.model.records())
+
+
+def test_pool_offers_its_member_accounts(qtbot, window, monkeypatch) -> None:
+    book = repository.load_portfolio(window.workspace.db)
+    pool = book.pools[0]
+    panel = open_whatif(qtbot, window, f"pool:{pool.id}")
+    assert panel.account_box.isVisibleTo(panel)
+    assert [panel.account_box.itemData(i) for i in range(panel.account_box.count())] == pool.accounts
+    assert "into one account" in panel.target.text()
+    panel.account_box.setCurrentIndex(pool.accounts.index(ACCOUNT))
+    settle(qtbot, panel)
+    draft_perp(qtbot, panel, monkeypatch)
+    assert panel.result.account == ACCOUNT and len(panel.result.trades) == 1
+    # drafts belong to that account: another member starts empty, coming back finds them
+    other = next(i for i, a in enumerate(pool.accounts) if a != ACCOUNT)
+    panel.account_box.setCurrentIndex(other)
+    settle(qtbot, panel)
+    assert panel.drafts() == [] and panel.result.account == pool.accounts[other]
+    panel.account_box.setCurrentIndex(pool.accounts.index(ACCOUNT))
+    settle(qtbot, panel)
+    assert len(panel.drafts()) == 1
+
+
+def test_engine_runs_off_the_gui_thread_and_newest_request_wins(qtbot) -> None:
+    from workstation.ui.worker import LatestJob
+
+    gate = threading.Event()
+    seen: list = []
+    threads: list = []
+
+    def job(n: int) -> int:
+        threads.append(threading.current_thread())
+        gate.wait(5)
+        return n
+
+    runner = LatestJob(seen.append, lambda exc: seen.append(exc))
+    for n in range(4):
+        runner.submit(job, n)
+    gate.set()
+    qtbot.waitUntil(lambda: not runner.is_busy(), timeout=10_000)
+    assert seen == [3]  # 0 ran but was superseded; 1 and 2 never started
+    assert len(threads) == 2 and threading.main_thread() not in threads
