@@ -211,6 +211,7 @@ class ScenarioHeatmap(ThemedPlot):
         self.addItem(self.image)
         self.bar = pg.ColorBarItem(values=(-1, 1), interactive=False, width=14)
         self.bar.setImageItem(self.image, insert_in=self.plotItem)
+        self.bar.axis.setWidth(58)  # room for signed labels such as -30000
         self.message = pg.TextItem("", anchor=(0.5, 0.5))
         self.addItem(self.message, ignoreBounds=True)
         self.setMouseEnabled(x=False, y=False)
@@ -271,6 +272,9 @@ class ScenarioHeatmap(ThemedPlot):
         t = self.theme
         cmap = pg.ColorMap([0.0, 0.5, 1.0], [_color(t.red), _color(t.base), _color(t.calm)])
         self.bar.setColorMap(cmap)
+        bar_axis = self.bar.axis  # the colour bar's scale follows the theme like the plot's axes
+        bar_axis.setPen(pg.mkPen(t.border))
+        bar_axis.setTextPen(pg.mkPen(t.muted))
         self.message.setColor(t.muted)
 
 
