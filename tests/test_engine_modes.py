@@ -237,3 +237,15 @@ def test_liquidation_suggestion_searches_past_the_delta_hedge():
         other = whatif(p, "a", [replace(hedge, quantity=q * nudge)])["after"]["liquidation"]["BTC"]
         dist = min(-(other["down_pct"] or -500.0), other["up_pct"] or 500.0)
         assert dist <= s["distance_after_pct"] + 1e-6
+
+
+def test_liquidation_snapshot_from_risk_equals_revalued_snapshot():
+    from workstation.core.liquidation import Liquidation
+    from workstation.core.margin import RiskModel
+    from workstation.core.report import make_scope
+
+    m = RiskModel(make_scope(synthetic_book(200), "account:book"))
+    revalued = Liquidation(m).p0
+    shortcut = Liquidation(m, m.portfolio_risk()).p0
+    for field in ("equity", "loss", "cont"):
+        np.testing.assert_allclose(getattr(shortcut, field), getattr(revalued, field), rtol=1e-12, atol=1e-9)

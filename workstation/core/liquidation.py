@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from workstation.core.collateral import haircut_value
-from workstation.core.margin import PositionRequirements, RiskModel
+from workstation.core.margin import PortfolioRisk, PositionRequirements, RiskModel
 from workstation.core.valuation import values
 
 DOWN_LIMIT = -0.99
@@ -54,12 +54,12 @@ class Parts:
 
 
 class Liquidation:
-    def __init__(self, model: RiskModel):
+    def __init__(self, model: RiskModel, risk: PortfolioRisk | None = None):
         self.m = model
         self.A = model.n_assets
         self.assets = [int(a) for a in np.flatnonzero(model.moving & ~model.stable)]
         self._subsets: dict[tuple[int, ...], tuple] = {}
-        self.p0 = self.parts(np.zeros((1, self.A)))
+        self.p0 = self._snapshot(risk) if risk is not None else self.parts(np.zeros((1, self.A)))
         self.equity0 = model.equity()
         self.corr_l0 = None
         if model.mode == "portfolio":
@@ -70,6 +70,16 @@ class Liquidation:
         self.mm0 = float(self.eq_mm_all(self.p0)[1][0])
 
     # ---------------------------------------------------------------- evaluation
+    def _snapshot(self, risk: PortfolioRisk) -> Parts:
+        """The pieces at the snapshot from an already computed portfolio risk (same figures as
+        parts(zeros), without revaluing the scenario grid again)."""
+        m = self.m
+        equity = (values(m.book) @ m.onehot)[None, :]
+        for a, amt, bands in zip(m.coll_idx, m.coll_amt, m.coll_bands, strict=True):
+            equity[0, a] += haircut_value(float(amt), m.book.prices[a], bands)
+        nan = np.full((1, self.A), np.nan)
+        return Parts(equity, nan, risk.loss[None, :].copy(), (risk.cont @ m.onehot)[None, :], nan)
+
     def parts(self, X: np.ndarray, only: tuple[int, ...] | None = None) -> Parts:
         """Every asset's pieces at moves X (K, assets). With `only`, just those assets' positions
         and collateral are revalued (other columns keep the snapshot's figures). Large batches are
@@ -296,5 +306,5 @@ def _pct(x: float) -> float | None:
     return None if np.isnan(x) else 100.0 * float(x)
 
 
-def liquidation(model: RiskModel) -> dict[str, dict[str, float | None]]:
-    return Liquidation(model).report()
+def liquidation(model: RiskModel, risk: PortfolioRisk | None = None) -> dict[str, dict[str, float | None]]:
+    return Liquidation(model, risk).report()

@@ -125,7 +125,7 @@ def report_for_scope(scope: Scope, *, with_liquidation: bool = True) -> dict[str
         "positions": positions,
         "collateral_components": {k: _f(v) for k, v in attr.collateral.items()},
         "greeks": _greeks_by_underlying(model, g),
-        "liquidation": liquidation(model) if with_liquidation else {},
+        "liquidation": liquidation(model, risk) if with_liquidation else {},
     }
     return report
 

@@ -55,7 +55,7 @@ def values(book: Book, spot: np.ndarray | None = None, vol: np.ndarray | None = 
     if g.option.size:
         i = g.option
         v_in = book.vol if vol is None else np.asarray(vol, dtype=float)
-        vo = np.broadcast_to(v_in, shape)[..., i]
+        vo = v_in[..., i] if v_in.ndim else v_in  # black76 broadcasts it: no full-size copy
         To = book.tte[i]
         price = black76(s[..., i] * g.option_growth, book.strike[i], To, vo, r, book.is_call[i])
         price *= q[i]
