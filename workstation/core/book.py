@@ -87,6 +87,18 @@ class Book:
             expired=np.flatnonzero((self.kind == OPTION) & self.expired), option=opt,
             option_growth=np.exp(self.rate * self.tte[opt]))
 
+    @cached_property
+    def option_groups(self) -> tuple[np.ndarray, np.ndarray]:
+        """Group of each row by (underlying, expiry, strike) for live options (one group for all
+        other rows), and each group's net option quantity: calls and puts at a strike net."""
+        opt = self.is_option
+        key = np.stack([self.und, self.expiry_key, np.nan_to_num(self.strike).view(np.int64)], 1)
+        key = np.where(opt[:, None], key, -1)
+        _, grp = np.unique(key, axis=0, return_inverse=True)
+        grp = grp.ravel()
+        net = np.bincount(grp, weights=np.where(opt, self.qty, 0.0))
+        return grp, net
+
     def take(self, idx: np.ndarray | Sequence[int]) -> Book:
         """A sub-book of the rows `idx` (bool mask or integer indices)."""
         idx = np.asarray(idx)

@@ -305,15 +305,11 @@ class RiskModel:
                             np.where(book.inverse, np.abs(book.qty), np.abs(book.qty) * spot), 0.0)
         return np.where(book.qty > 0, notional, 0.0), np.where(book.qty < 0, notional, 0.0)
 
-    def option_groups(self, book: Book) -> tuple[np.ndarray, np.ndarray]:
-        """Group index of each option by (underlying, expiry, strike) and each group's net qty."""
-        opt = book.is_option
-        key = np.stack([book.und, book.expiry_key, np.nan_to_num(book.strike).view(np.int64)], 1)
-        key = np.where(opt[:, None], key, -1)
-        _, grp = np.unique(key, axis=0, return_inverse=True)
-        grp = grp.ravel()
-        net = np.bincount(grp, weights=np.where(opt, book.qty, 0.0))
-        return grp, net
+    @staticmethod
+    def option_groups(book: Book) -> tuple[np.ndarray, np.ndarray]:
+        """Group index of each option by (underlying, expiry, strike) and each group's net qty
+        (cached on the book: it depends on the positions only, not on prices)."""
+        return book.option_groups
 
     def aggregate(self, loss: np.ndarray) -> np.ndarray:
         """Aggregate losses (..., assets): sum, or sqrt(L' C L) (ISDA SIMM style)."""
