@@ -137,3 +137,22 @@ def test_instrument_names_and_coin_delta_per_account(book, pool_report) -> None:
                 assert row["instrument"].endswith(("C (inv)", "P (inv)"))
             else:
                 assert row["coin_delta"] == pytest.approx(row["delta"], rel=1e-12)
+
+
+def test_record_panels_refuse_edits_when_read_only(qtbot, book) -> None:
+    from workstation.ui.collateral import CollateralPanel
+
+    panel = CollateralPanel()
+    qtbot.addWidget(panel)
+    lines = details.collateral_lines(book, f"account:{book.accounts[0].id}")
+    panel.set_lines(lines, show_account=False)
+    panel.view.selectRow(0)
+    assert panel.current_record()["asset"] == lines[0]["asset"]
+    assert panel.edit_button.isEnabled() and panel.delete_button.isEnabled()
+    with qtbot.waitSignal(panel.delete_requested):
+        panel.delete_button.click()
+    panel.set_editable(False)  # a portfolio file opened read-only
+    assert not (panel.add_button.isEnabled() or panel.edit_button.isEnabled() or panel.delete_button.isEnabled())
+    with qtbot.assertNotEmitted(panel.delete_requested), qtbot.assertNotEmitted(panel.edit_requested):
+        panel._delete()
+        panel._edit()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -12,13 +12,13 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QMenu,
-    QPushButton,
     QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from workstation.core.model import KINDS, Portfolio
+from workstation.ui.record_panel import RecordPanel
 from workstation.ui.table_model import RECORD_ROLE, SORT_ROLE, Column, RecordTableModel
 from workstation.ui.theme import TABLE_POINT_SIZE, numeric_font
 
@@ -92,12 +92,8 @@ class PositionFilter(QSortFilterProxyModel):
         return not (self._kind and record.get("kind") != self._kind)
 
 
-class PositionsPanel(QWidget):
+class PositionsPanel(RecordPanel):
     """Filters, the positions table and the add / edit / delete buttons."""
-
-    add_requested = Signal()
-    edit_requested = Signal(dict)
-    delete_requested = Signal(dict)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -115,13 +111,6 @@ class PositionsPanel(QWidget):
         self.kind_box.currentIndexChanged.connect(self._apply_filter)
         self.count_label = QLabel()
         self.count_label.setObjectName("muted")
-
-        self.add_button = QPushButton("Add…")
-        self.edit_button = QPushButton("Edit…")
-        self.delete_button = QPushButton("Delete")
-        self.add_button.clicked.connect(self.add_requested)
-        self.edit_button.clicked.connect(self._edit_current)
-        self.delete_button.clicked.connect(self._delete_current)
 
         self.view = QTableView()
         self.view.setObjectName("positionsTable")
@@ -142,8 +131,7 @@ class PositionsPanel(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         header.customContextMenuRequested.connect(self._header_menu)
-        self.view.doubleClicked.connect(lambda _i: self._edit_current())
-        self.view.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
+        self._init_buttons(self.view)
 
         bar = QHBoxLayout()
         bar.setSpacing(8)
@@ -155,7 +143,7 @@ class PositionsPanel(QWidget):
         bar.addWidget(self.kind_box)
         bar.addWidget(self.count_label)
         bar.addStretch(1)
-        for button in (self.add_button, self.edit_button, self.delete_button):
+        for button in self.buttons():
             bar.addWidget(button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -163,7 +151,6 @@ class PositionsPanel(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.view, 1)
         self._sized = False
-        self._editable = True
         self._update_buttons()
 
     def set_rows(self, rows: list[dict[str, Any]]) -> None:
@@ -188,14 +175,6 @@ class PositionsPanel(QWidget):
         """Column widths were restored: do not fit them to the first data."""
         self._sized = True
 
-    def set_editable(self, editable: bool) -> None:
-        self._editable = editable
-        self._update_buttons()
-
-    def current_record(self) -> dict[str, Any] | None:
-        rows = self.view.selectionModel().selectedRows()
-        return rows[0].data(RECORD_ROLE) if rows else None
-
     def select_key(self, key: str) -> None:
         row = self.model.row_of(key)
         if row >= 0:
@@ -207,22 +186,6 @@ class PositionsPanel(QWidget):
         plural = "" if total == 1 else "s"
         self.count_label.setText(f"{shown} of {total}" if shown != total else f"{total} position{plural}")
 
-    def _update_buttons(self) -> None:
-        editable = self._editable
-        has = self.current_record() is not None
-        self.add_button.setEnabled(editable)
-        self.edit_button.setEnabled(editable and has)
-        self.delete_button.setEnabled(editable and has)
-
-    def _edit_current(self) -> None:
-        record = self.current_record()
-        if record is not None and self._editable:
-            self.edit_requested.emit(record)
-
-    def _delete_current(self) -> None:
-        record = self.current_record()
-        if record is not None:
-            self.delete_requested.emit(record)
 
     def _header_menu(self, pos: Any) -> None:
         header = self.view.horizontalHeader()
