@@ -80,6 +80,14 @@ def format_report(r: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _ratio(x: float | None) -> str:
+    return "-" if x is None else f"{100 * x:.2f} %"
+
+
+def _points(x: float | None) -> str:
+    return "-" if x is None else f"{100 * x:+.2f} pp"
+
+
 def _pct(x: float | None) -> str:
     return "none" if x is None else f"{x:+.2f} %"
 
@@ -87,9 +95,11 @@ def _pct(x: float | None) -> str:
 def format_whatif(result: dict[str, Any]) -> str:
     before, after, delta = result["before"], result["after"], result["delta"]
     rows = []
-    for label, key in (*_SUMMARY, ("Margin usage", "margin_usage")):
+    for label, key in _SUMMARY:
         if key in before or key in after:
             rows.append([label, money(before.get(key)), money(after.get(key)), money(delta.get(key))])
+    rows.append(["Margin usage (MM/equity)", _ratio(before.get("margin_usage")), _ratio(after.get("margin_usage")),
+                 _points(delta.get("margin_usage"))])
     out = [f"== what-if on {before['scope']}", table(["Figure", "Before", "After", "Change"], rows)]
     if "suggestion" in result:
         s = result["suggestion"]
