@@ -211,7 +211,12 @@ class ScenarioHeatmap(ThemedPlot):
         self.addItem(self.image)
         self.bar = pg.ColorBarItem(values=(-1, 1), interactive=False, width=14)
         self.bar.setImageItem(self.image, insert_in=self.plotItem)
-        self.bar.axis.setWidth(58)  # room for signed labels such as -30000
+        self._bar_suffix = ""
+        plain_ticks = self.bar.axis.tickStrings
+        self.bar.axis.tickStrings = lambda values, scale, spacing: [  # "-20k": short enough to fit
+            f"{text}{self._bar_suffix}" if text.strip("0.-−") else text
+            for text in plain_ticks(values, scale, spacing)
+        ]
         self.message = pg.TextItem("", anchor=(0.5, 0.5))
         self.addItem(self.message, ignoreBounds=True)
         self.setMouseEnabled(x=False, y=False)
@@ -226,7 +231,7 @@ class ScenarioHeatmap(ThemedPlot):
             self._pnl = None
             self.image.clear()
             self.image.hide()
-            self.bar.hide()
+            self.bar.setOpacity(0.0)  # hide() would drop it from the plot layout for good
             for axis in ("left", "bottom"):
                 self.plotItem.hideAxis(axis)
             self.message.setText(note or "No scenario grid for this selection")
@@ -243,15 +248,17 @@ class ScenarioHeatmap(ThemedPlot):
         vol_pct = vol * 100.0 if np.nanmax(np.abs(vol)) <= 5 else vol
         dx = _step(spot_pct)
         dy = _step(vol_pct)
-        self.image.setImage(pnl.T, autoLevels=False)  # image[x, y]: x = spot, y = vol
+        m = float(np.nanmax(np.abs(pnl))) or 1.0
+        scale = 1000.0 if m >= 10_000 else 1.0  # colour-bar labels in thousands when large
+        self._bar_suffix = "k" if scale > 1 else ""
+        self.image.setImage(pnl.T / scale, autoLevels=False)  # image[x, y]: x = spot, y = vol
         self.image.setRect(QRectF(
             spot_pct[0] - dx / 2, vol_pct[0] - dy / 2, spot_pct[-1] - spot_pct[0] + dx,
             vol_pct[-1] - vol_pct[0] + dy,
         ))
-        m = float(np.nanmax(np.abs(pnl))) or 1.0
-        self.bar.setLevels((-m, m))
+        self.bar.setLevels((-m / scale, m / scale))
         self.image.show()
-        self.bar.show()
+        self.bar.setOpacity(1.0)
         for axis in ("left", "bottom"):
             self.plotItem.showAxis(axis)
         self.message.hide()
