@@ -403,3 +403,16 @@ def test_opening_the_window_records_every_report_in_history(window):
     pool = [row for row in rows if row["scope"] == "pool:all"][-1]
     expected = next(r for r in window.workspace.reports if r["scope"] == "pool:all")
     assert pool["initial_margin"] == pytest.approx(expected["initial_margin"], rel=1e-12)
+
+
+def test_heatmap_colour_bar_returns_after_a_cross_scope(qtbot, window) -> None:
+    heat = window.charts.heatmap
+    select(qtbot, window, "account:binance-usdm")  # cross margin: no scenario grid
+    assert heat.pnl() is None and heat.bar.opacity() == 0.0
+    select(qtbot, window, "account:bybit-uta")  # portfolio margin again
+    assert heat.pnl() is not None and heat.bar.opacity() == 1.0
+    qtbot.wait(50)
+    bar_rect = heat.bar.sceneBoundingRect()  # laid out inside the chart, not pushed off its edge
+    assert bar_rect.width() > 0 and bar_rect.right() <= heat.sceneRect().right() + 1
+    # the worst loss is about 29k USD: the bar is scaled in thousands and says so
+    assert heat.bar.axis.tickStrings([-20.0, 0.0, 20.0], 1.0, 10.0) == ["-20k", "0", "20k"]
