@@ -124,3 +124,12 @@ def test_trade_file_errors_name_the_file_and_path(tmp_path):
                           "--trade", str(trade)], capture_output=True, text=True, check=False)
     assert out.returncode == 2 and out.stdout == ""
     assert f"{trade}: [0].quantity: expected a number" in out.stderr
+
+
+def test_record_without_a_database_is_refused(tmp_path):
+    book = tmp_path / "book.json"
+    book.write_text(json.dumps(BASE))
+    out = subprocess.run([sys.executable, "-m", "workstation", "margin", str(book), "--record"],
+                         capture_output=True, text=True, check=False)
+    assert out.returncode == 2 and out.stdout == ""
+    assert "--record needs --db" in out.stderr

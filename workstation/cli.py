@@ -113,6 +113,8 @@ def _cmd_margin(args: argparse.Namespace) -> int:
     from workstation.core.report import build_report, build_reports
     from workstation.format import format_report
 
+    if args.record and not args.db:
+        raise WorkstationError("--record needs --db PATH: history lives in the database")
     portfolio = _load(args)
     if args.account:
         reports = [build_report(portfolio, f"account:{args.account}")]

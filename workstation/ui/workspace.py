@@ -146,10 +146,12 @@ class Workspace(QObject):
 
     def _record(self, reports: list[dict[str, Any]]) -> None:
         try:
+            from workstation.store.db import transaction
             from workstation.store.repository import record_history
 
-            for report in reports:
-                record_history(self.db, report)
+            with transaction(self.db):  # one set of scopes, all or none
+                for report in reports:
+                    record_history(self.db, report)
         except Exception as exc:
             self.failed.emit(exc)
 
