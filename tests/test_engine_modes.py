@@ -249,3 +249,18 @@ def test_liquidation_snapshot_from_risk_equals_revalued_snapshot():
     shortcut = Liquidation(m, m.portfolio_risk()).p0
     for field in ("equity", "loss", "cont"):
         np.testing.assert_allclose(getattr(shortcut, field), getattr(revalued, field), rtol=1e-12, atol=1e-9)
+
+
+def test_stablecoin_underlyings_are_held_at_par_in_scenarios():
+    # a long perpetual on USDC itself (quoted in USD) against USDC collateral:
+    # the profile holds stablecoins at par, so neither side is shocked and no scenario loss arises
+    doc = {"format": "margin-workstation/portfolio@1", "as_of": "2026-11-25T08:00:00Z",
+           "market": {"USDC": {"price": 1.0}, "BTC": {"price": 60_000.0, "vol": 0.5}},
+           "accounts": [{"id": "a", "margin_mode": "portfolio", "collateral": {"USDC": 5_000.0},
+                         "positions": [{"id": "p", "kind": "perpetual", "underlying": "USDC",
+                                        "settlement": "linear", "quantity": 1_000.0, "entry_price": 1.0}]}]}
+    profile = {"portfolio": {"futures_contingency": 0.0, "short_option_contingency": 0.0}}
+    doc["profiles"] = {"default": profile}
+    r = build_report(portfolio_from_dict(doc), "account:a")
+    assert r["initial_margin"] == 0.0
+    assert "USDC" not in r["liquidation"]

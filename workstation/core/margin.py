@@ -179,10 +179,13 @@ class RiskModel:
         self.onehot[np.arange(len(book)), book.und] = 1.0
         self.pos_by_und = {a: np.flatnonzero(book.und == a) for a in np.unique(book.und)}
         # underlyings that carry risk: any with positions, and non-stable collateral
+        # underlyings that carry price risk: those of positions and collateral, except the base
+        # currency and the profile's stablecoins (held at par: a USDC perpetual against USDC
+        # collateral is not shocked on one side only)
         moving = np.zeros(self.n_assets, dtype=bool)
         moving[book.und] = True
         moving[self.coll_idx] = True
-        moving &= ~self.stable | np.isin(np.arange(self.n_assets), book.und)
+        moving &= ~self.stable
         self.moving = moving
         if self.mode == "portfolio":
             self.grid = ScenarioGrid(self.profile, assets, moving)
