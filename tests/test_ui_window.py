@@ -403,6 +403,7 @@ def test_opening_the_window_records_every_report_in_history(window):
     pool = [row for row in rows if row["scope"] == "pool:all"][-1]
     expected = next(r for r in window.workspace.reports if r["scope"] == "pool:all")
     assert pool["initial_margin"] == pytest.approx(expected["initial_margin"], rel=1e-12)
+    assert pool["snapshot_as_of"] == window.workspace.portfolio.as_of  # the book the figures came from
 
 
 def test_heatmap_colour_bar_returns_after_a_cross_scope(qtbot, window) -> None:

@@ -125,7 +125,7 @@ def _cmd_margin(args: argparse.Namespace) -> int:
     if args.db and args.record:
         from workstation.store.commands import record_reports
 
-        record_reports(args.db, reports)
+        record_reports(args.db, reports, as_of=portfolio.as_of)
     if args.json:
         doc = reports[0] if (args.account or args.pool) else {"reports": reports}
         print(json.dumps(doc, indent=2, allow_nan=False))

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -45,15 +46,23 @@ def load_portfolio_from_db(path: str | Path | None = None) -> Portfolio:
         db.close()
 
 
-def record_reports(path: str | Path | None, reports: Sequence[dict[str, Any]]) -> int:
-    """Append one history row per report, all in one transaction; return how many."""
+def record_reports(
+    path: str | Path | None,
+    reports: Sequence[dict[str, Any]],
+    as_of: datetime | None = None,
+) -> int:
+    """Append one history row per report, all in one transaction; return how many.
+
+    `as_of`: the `as_of` of the book the reports were computed from (each row's
+    `snapshot_as_of`); without it, the database's current snapshot's.
+    """
     from workstation.store.db import transaction
 
     db = _open_existing(path)
     try:
         with transaction(db):
             for report in reports:
-                records.record_history(db, report)
+                records.record_history(db, report, as_of=as_of)
         return len(reports)
     finally:
         db.close()
@@ -136,7 +145,7 @@ def _scope(args: argparse.Namespace) -> str | None:
 
 
 def _init(args: argparse.Namespace) -> int:
-    db = ensure_database(_path(args), demo=not args.empty)
+    db = ensure_database(_path(args), demo=not args.empty, empty=args.empty)
     try:
         accounts = db.conn.execute("SELECT count(*) FROM accounts").fetchone()[0]
         snap = repository.current_snapshot(db)
@@ -154,16 +163,30 @@ def _import(args: argparse.Namespace) -> int:
             as_of = parse_time(args.as_of, "--as-of")
         except PortfolioError as err:
             raise StoreError(f"--as-of: expected {err.expected} (got {args.as_of!r})") from None
-    db = ensure_database(_path(args), demo=False)
+    path = _path(args)
+    created = not path.exists()
     try:
-        result = import_file(
-            db, args.kind, args.file, account=args.account, merge=args.merge,
-            venue=args.venue, as_of=as_of, rate=args.rate,
-        )
-    finally:
-        db.close()
+        db = ensure_database(path, demo=False)
+        try:
+            result = import_file(
+                db, args.kind, args.file, account=args.account, merge=args.merge,
+                venue=args.venue, as_of=as_of, rate=args.rate,
+            )
+        finally:
+            db.close()
+    except BaseException:
+        if created:
+            _remove_database(path)  # a refused import leaves no new, empty database behind
+        raise
     print(result)
     return 0
+
+
+def _remove_database(path: Path) -> None:
+    """Delete a database file this command created, with its WAL and shared-memory files."""
+    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
+        with contextlib.suppress(OSError):
+            name.unlink(missing_ok=True)
 
 
 def _export(args: argparse.Namespace) -> int:

@@ -152,7 +152,9 @@ def connect(path: str | Path) -> sqlite_utils.Database:
         mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
         if str(mode).lower() != "wal":
             conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = NORMAL")
+        # FULL: the WAL is synced at every commit, so a book kept for months keeps its last
+        # commits through a power loss (NORMAL may lose them; it only guarantees consistency)
+        conn.execute("PRAGMA synchronous = FULL")
         return sqlite_utils.Database(conn, execute_plugins=False)
     except BaseException:
         conn.close()

@@ -4,7 +4,12 @@ Positions: a list of ccxt position structures. `symbol` gives the instrument (se
 `workstation.store.symbols`), `contracts * contractSize` the size (USD notional for inverse
 perpetuals and futures, coins otherwise), `side` its sign (`short` is negative), `entryPrice`
 the entry. `marginMode: isolated` positions bring their `collateral` (else `initialMargin`),
-used when the account is isolated. Entries with zero or no contracts are closed: skipped.
+used when the account is isolated. Entries with zero or no contracts are closed: left out
+(with `--merge` they delete the matching position).
+
+Position ids: the symbol; every entry of a symbol listed with both sides, and every entry of a
+hedge-mode file (an entry with `hedged: true`), gets a side suffix (`SYMBOL long` /
+`SYMBOL short`), so the ids do not depend on the order of the entries.
 
 Balances: `{CODE: {free, used, total}, ...}`; the aggregate `free` / `used` / `total` maps and
 `info`, `timestamp`, `datetime`, `debt` are skipped. `total` (else `free + used`) is the amount.
@@ -88,42 +93,84 @@ def ccxt_positions(
         raise ImportFileError(file, 1, "(json)", "expected a list of ccxt positions")
     staged: list[StagedPosition] = []
     ids: set[str] = set()
+    hedged = _hedged_symbols(doc)
     for i, raw in enumerate(doc):
         path_i = f"{prefix}[{i}]"
         if not isinstance(raw, dict):
             raise ImportFileError(file, lines.get(path_i), path_i, "expected a position object")
         entry = _Entry(file, path_i, raw, lines)
-        item = _position(entry, venue, ids)
+        item = _position(entry, venue, ids, hedged)
         if item is not None:
             item.account = account
             staged.append(item)
     return staged
 
 
-def _position(entry: _Entry, venue: str | None, ids: set[str]) -> StagedPosition | None:
+def _side_of(raw: dict[str, Any]) -> str | None:
+    """`long` / `short` from `side` (else the sign of `contracts`); None if it says neither."""
+    side = raw.get("side")
+    if side in ("long", "buy"):
+        return "long"
+    if side in ("short", "sell"):
+        return "short"
+    if side is None:
+        contracts = _number(raw.get("contracts"))
+        if contracts is not None and math.isfinite(contracts) and contracts != 0:
+            return "short" if contracts < 0 else "long"
+    return None
+
+
+def _hedged_symbols(doc: list[Any]) -> set[str] | None:
+    """Symbols whose ids get a side suffix; None means all of them (a hedge-mode file).
+
+    A symbol listed with both sides (open or closed entries alike) is hedged, and so is every
+    symbol of a file where an entry says `hedged: true`. Counting first keeps the ids
+    independent of the entries' order.
+    """
+    sides: dict[str, set[str]] = {}
+    for raw in doc:
+        if not isinstance(raw, dict):
+            continue
+        if raw.get("hedged") is True:
+            return None
+        symbol, side = raw.get("symbol"), _side_of(raw)
+        if isinstance(symbol, str) and symbol.strip() and side is not None:
+            sides.setdefault(symbol.strip(), set()).add(side)
+    return {symbol for symbol, both in sides.items() if len(both) > 1}
+
+
+def _position(
+    entry: _Entry, venue: str | None, ids: set[str], hedged: set[str] | None
+) -> StagedPosition | None:
     raw = entry.doc
     symbol = raw.get("symbol")
     if not isinstance(symbol, str) or not symbol.strip():
         raise entry.error("symbol", f"expected a symbol such as BTC/USDT:USDT (got {symbol!r})")
+    side_word = _side_of(raw)
+    pid = symbol.strip()
+    if hedged is None or pid in hedged:
+        pid = f"{pid} {side_word}" if side_word else pid
     contracts = entry.number("contracts")
     if not contracts:
-        return None
+        # closed: nothing to hold; a merge deletes the position it closes (when the id is
+        # known: a hedged symbol's closed entry without a side names no position)
+        if (hedged is None or symbol.strip() in hedged) and side_word is None:
+            return None
+        return StagedPosition(file=entry.file, line=entry.where("symbol")[1],
+                              fields={"id": entry.where("symbol")[0]}, closed_id=pid)
+    side = raw.get("side")
+    if side not in (None, "long", "short", "buy", "sell"):
+        raise entry.error("side", f"expected long or short (got {side!r})")
     size = entry.number("contractSize")
     size = 1.0 if size is None else size
     if size <= 0:
         raise entry.error("contractSize", f"expected a positive number (got {size!r})")
-    side = raw.get("side")
-    if side not in (None, "long", "short", "buy", "sell"):
-        raise entry.error("side", f"expected long or short (got {side!r})")
-    sign = -1.0 if side in ("short", "sell") or (side is None and contracts < 0) else 1.0
+    sign = -1.0 if side_word == "short" else 1.0
     entry_price = entry.number("entryPrice", required=True)
     try:
         inst = parse_symbol(symbol, venue)
     except ValueError as err:
         raise entry.error("symbol", str(err)) from None
-    pid = symbol.strip()
-    if pid in ids:
-        pid = f"{pid} {'short' if sign < 0 else 'long'}"
     if pid in ids:
         raise entry.error("symbol", f"a second {symbol} position on the same side")
     ids.add(pid)

@@ -30,12 +30,14 @@ POSITION_COLUMNS: dict[str, tuple[str, ...]] = {
     "strike": ("strike_price",),
     "quantity": ("qty", "size", "contracts", "amount", "position", "position_amt", "pos",
                  "net_quantity"),
-    "side": ("direction", "position_side"),
+    "side": ("direction", "position_side", "posSide", "holdSide"),
     "contract_size": ("contractSize", "multiplier", "contract_multiplier", "ct_val", "lot_size"),
     "entry_price": ("entry", "entryPrice", "avg_price", "avgPrice", "average_price",
                     "avg_entry_price", "average_entry_price", "avgPx", "open_price", "cost_price"),
     "vol": ("iv", "implied_vol", "implied_volatility", "volatility", "mark_iv"),
-    "isolated_margin": ("isolatedMargin", "position_margin", "isolated_wallet"),
+    # Binance positionRisk also has isolatedWallet (the margin without the unrealised PnL):
+    # not a synonym, so that the two columns do not both claim isolated_margin
+    "isolated_margin": ("isolatedMargin", "position_margin"),
     "expired": ("is_expired",),
     "settlement_price": ("settle_price", "delivery_price", "settlementPrice"),
 }
@@ -61,6 +63,13 @@ RIGHT_WORDS = {"call": "call", "c": "call", "put": "put", "p": "put"}
 LONG_WORDS = {"long", "buy", "b", "+", "bid"}
 SHORT_WORDS = {"short", "sell", "s", "-", "ask"}
 NET_WORDS = {"both", "net", ""}
+# A vol above this is a percentage (Deribit's mark_iv 52.3), not a fraction (0.523).
+MAX_VOL = 5.0
+# Kinds a symbol's kind may be reported as (Deribit says `future` for BTC-PERPETUAL).
+COMPATIBLE_KINDS = {
+    "spot": {"spot"}, "perpetual": {"perpetual", "future"}, "future": {"future", "perpetual"},
+    "option": {"option"},
+}
 TRUE_WORDS = {"true", "yes", "y", "1"}
 FALSE_WORDS = {"false", "no", "n", "0", ""}
 
@@ -76,6 +85,15 @@ def parse_time(text: str) -> datetime:
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
         dt = dt.replace(hour=EXPIRY_HOUR_UTC)
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+
+
+def _vol(row: Row) -> float | None:
+    """The `vol` cell as a fraction; a value above MAX_VOL is refused as a percentage."""
+    value = row.number("vol")
+    if value is not None and value > MAX_VOL:
+        raise row.error("vol", f"{value:g} looks like a percentage: give {value / 100:g} for "
+                               f"{value:g} %")
+    return value
 
 
 def _word(row: Row, column: str, words: dict[str, str]) -> str | None:
@@ -98,6 +116,10 @@ def positions_csv(
         acc = row.text("account") or account
         if not acc:
             raise row.error("account", "no account column or value, and no --account given")
+        closed = _closed(row, acc)
+        if closed is not None:
+            staged.append(closed)
+            continue
         item = _position(row, acc, venue_of(acc))
         assert item.position is not None
         if (acc, item.position.id) in ids:
@@ -108,7 +130,27 @@ def positions_csv(
     return staged
 
 
-def _position(row: Row, account: str, venue: str | None) -> StagedPosition:
+def _closed(row: Row, account: str) -> StagedPosition | None:
+    """A row of quantity 0 (a closed position, as venue exports list them): the id it closes.
+
+    Its other cells are not read (a venue lists every contract it has); with `--merge` the
+    matching position is deleted, a replacing import just leaves it out.
+    """
+    if row.number("quantity", required=True) != 0:
+        return None
+    pid = row.text("id") or row.text("symbol")
+    if pid is None:
+        item = _position(row, account, None, closed=True)
+        assert item.position is not None
+        pid = item.position.id
+    return StagedPosition(file=row.file, line=row.line,
+                          fields={"id": row.name("id") if row.get("id") else row.name("symbol")},
+                          account=account, closed_id=pid)
+
+
+def _position(
+    row: Row, account: str, venue: str | None, *, closed: bool = False
+) -> StagedPosition:
     symbol = row.text("symbol")
     inst = Instrument("spot", "", "linear")
     if symbol is not None:
@@ -116,7 +158,13 @@ def _position(row: Row, account: str, venue: str | None) -> StagedPosition:
             inst = parse_symbol(symbol, venue)
         except ValueError as err:
             raise row.error("symbol", str(err)) from None
-    kind = _word(row, "kind", KIND_WORDS) or (inst.kind if symbol else None)
+    kind = _word(row, "kind", KIND_WORDS)
+    if symbol is not None:
+        # the symbol names the instrument; a kind column only has to agree with it
+        if kind is not None and kind not in COMPATIBLE_KINDS[inst.kind]:
+            raise row.error("kind", f"{kind} contradicts the symbol {symbol!r}, "
+                                    f"which is a {inst.kind}")
+        kind = inst.kind
     underlying = row.text("underlying") or inst.underlying
     if kind is None:
         raise row.error("symbol", "a symbol, or kind and underlying columns, are required")
@@ -155,7 +203,7 @@ def _position(row: Row, account: str, venue: str | None) -> StagedPosition:
         id=pid, kind=kind, underlying=underlying, quantity=quantity,
         entry_price=row.number("entry_price", required=True),  # type: ignore[arg-type]
         settlement=settlement, expiry=expiry, right=right, strike=strike,
-        vol=row.number("vol"), isolated_margin=row.number("isolated_margin"),
+        vol=None if closed else _vol(row), isolated_margin=row.number("isolated_margin"),
         expired=expired_text in TRUE_WORDS, settlement_price=row.number("settlement_price"),
     )
     from_symbol = ("kind", "underlying", "settlement", "expiry", "right", "strike")
@@ -163,6 +211,8 @@ def _position(row: Row, account: str, venue: str | None) -> StagedPosition:
     for attr in from_symbol:
         if attr not in fields or row.get(attr) is None:
             fields[attr] = row.name("symbol") if symbol else attr
+    if symbol:
+        fields["kind"] = row.name("symbol")  # the symbol's kind wins over a kind column
     fields["id"] = row.name("id") if row.get("id") else fields["kind"]
     return StagedPosition(file=row.file, line=row.line, fields=fields, account=account,
                           position=position)
@@ -202,6 +252,27 @@ def balances_csv(path: str | Path, account: str | None) -> list[StagedBalance]:
     return staged
 
 
+def _asset_code(row: Row, asset: str) -> None:
+    """Refuse a venue symbol (`BTC/USDT:USDT`, `BTC-PERPETUAL`) where an asset code belongs.
+
+    The quote of a symbol is not its underlying's price (an option's premium, a future's
+    basis, a price in another coin), so it is not mapped: the file must name the asset.
+    """
+    looks_like_symbol = any(c in asset for c in "/:")
+    hint = ""
+    if any(c in asset for c in "/:-_"):
+        try:
+            inst = parse_symbol(asset)
+        except ValueError:
+            pass
+        else:
+            looks_like_symbol = True
+            hint = f" ({inst.underlying})"
+    if looks_like_symbol:
+        raise row.error("asset", f"{asset!r} is a venue symbol, not an asset code: "
+                                 f"give the asset{hint} and its price")
+
+
 def market_csv(path: str | Path) -> list[StagedQuote]:
     staged: list[StagedQuote] = []
     seen: set[str] = set()
@@ -209,6 +280,7 @@ def market_csv(path: str | Path) -> list[StagedQuote]:
         asset = row.text("asset", required=True)
         price = row.number("price", required=True)
         assert asset is not None and price is not None
+        _asset_code(row, asset)
         if asset in seen:
             raise row.error("asset", f"{asset} listed twice")
         seen.add(asset)
@@ -216,6 +288,6 @@ def market_csv(path: str | Path) -> list[StagedQuote]:
             file=row.file, line=row.line,
             fields={"asset": row.name("asset"), "price": row.name("price"),
                     "vol": row.name("vol")},
-            asset=asset, price=price, vol=row.number("vol"),
+            asset=asset, price=price, vol=_vol(row),
         ))
     return staged

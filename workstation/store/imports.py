@@ -7,7 +7,8 @@ Any error raises `ImportFileError` (`FILE:LINE: FIELD: message`) and rolls every
 
 Positions and balances imports *replace* the positions / collateral of each account named in
 the file (a venue dump is the account's whole state) unless `merge=True`, which adds to and
-updates them. Accounts named in the file that do not exist are created (cross margin).
+updates them (and deletes the positions that closed entries, of zero size, name). Accounts
+named in the file that do not exist are created (cross margin).
 """
 
 from __future__ import annotations
@@ -178,6 +179,10 @@ def _import_positions(
 ) -> ImportResult:
     file = str(path)
     accounts = list(dict.fromkeys(s.account for s in staged)) or _given(account)
+    # closed entries (zero size): a merge deletes the positions they close; a replacing
+    # import already drops every position of the account
+    closed = [(s.account, s.closed_id) for s in staged if s.position is None and s.closed_id]
+    staged = [s for s in staged if s.position is not None]
     with transaction(db):
         snap = repository.current_snapshot(db)
         if snap is None and staged:
@@ -190,6 +195,8 @@ def _import_positions(
             pos = item.position
             assert pos is not None
             mode = modes[item.account]
+            if mode != "isolated" and pos.isolated_margin == 0:
+                pos = replace(pos, isolated_margin=None)  # a venue's 0 outside isolated margin
             if mode == "isolated" and pos.isolated_margin is None and item.isolated_amount:
                 price = 1.0 if item.isolated_currency == _base(db) else None
                 quote = quotes.get(item.isolated_currency or "")
@@ -202,10 +209,16 @@ def _import_positions(
             )
             checked.append((item.account, pos))
         _create_accounts(db, missing)
+        deleted = 0
         if not merge:
             db.conn.executemany(
                 "DELETE FROM positions WHERE account_id = ?", [(a,) for a in accounts]
             )
+        else:
+            for acc, pid in dict.fromkeys(closed):
+                deleted += db.conn.execute(
+                    "DELETE FROM positions WHERE account_id = ? AND id = ?", (acc, pid)
+                ).rowcount
         for done, (acc, pos) in enumerate(checked, start=1):
             row = db.conn.execute(
                 "SELECT seq FROM positions WHERE account_id = ? AND id = ?", (acc, pos.id)
@@ -216,7 +229,7 @@ def _import_positions(
             repository._insert_position(db, acc, pos, seq)
             _pause(done, len(checked))
         _check_book(db, file)
-    return ImportResult(kind, file, len(checked), accounts)
+    return ImportResult(kind, file, len(checked) + deleted, accounts)
 
 
 def _base(db: Database) -> str:

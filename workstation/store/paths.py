@@ -29,20 +29,32 @@ def demo_portfolio_path() -> Path:
     return Path(__file__).resolve().parents[2] / "resources" / "demo" / "demo-portfolio.json"
 
 
-def ensure_database(path: str | Path | None = None, *, demo: bool = True) -> sqlite_utils.Database:
+def ensure_database(
+    path: str | Path | None = None, *, demo: bool = True, empty: bool = False
+) -> sqlite_utils.Database:
     """Open (creating and migrating) the database; on first creation import the demo book.
 
     "First creation" is recorded in `meta.seeded`, so the demo comes in once, even if two
-    processes start together, and never again after the trader empties the book.
+    processes start together, and never again after the trader empties the book. `empty`
+    (`db init --empty`) records the database as seeded without the demo, so it never comes in
+    later; `demo=False` alone just skips seeding this time.
     """
     db = open_db(path if path is not None else default_db_path())
     try:
-        if demo:
+        if empty:
+            mark_seeded(db)
+        elif demo:
             _seed(db)
     except BaseException:
         db.close()
         raise
     return db
+
+
+def mark_seeded(db: sqlite_utils.Database, value: str = "empty") -> None:
+    """Record the database as seeded (keeping an earlier record): the demo never comes in."""
+    with transaction(db):
+        db.conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('seeded', ?)", (value,))
 
 
 def _seed(db: sqlite_utils.Database) -> None:

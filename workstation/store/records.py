@@ -50,17 +50,30 @@ def json_safe(value: Any) -> Any:
 
 
 def record_history(
-    db: Database, report: dict[str, Any], recorded_at: datetime | None = None
+    db: Database,
+    report: dict[str, Any],
+    recorded_at: datetime | None = None,
+    as_of: datetime | None = None,
 ) -> int:
-    """Append the figures of one margin report (a `build_report` dict); return the row id."""
+    """Append the figures of one margin report (a `build_report` dict); return the row id.
+
+    `as_of` is the `as_of` of the book the report was computed from, kept as the row's
+    `snapshot_as_of`; without it, the current snapshot's `as_of` at the time of recording.
+    """
     if not isinstance(report, dict):
         raise InvalidInput("report", "expected a report dict")
     scope = validate.text(report.get("scope"), "report.scope")
     when = validate.utc(recorded_at, "recorded_at") or now_utc()
+    book_as_of = validate.utc(as_of, "as_of")
     figures = {k: _finite_or_none(report.get(k), f"report.{k}") for k in HISTORY_FIGURES}
     liquidation = validate.json_dumps(json_safe(report.get("liquidation") or {}), "liquidation")
     with transaction(db):
-        snap = db.conn.execute("SELECT as_of FROM snapshots ORDER BY id DESC LIMIT 1").fetchone()
+        if book_as_of is not None:
+            snap = (iso(book_as_of),)
+        else:
+            snap = db.conn.execute(
+                "SELECT as_of FROM snapshots ORDER BY id DESC LIMIT 1"
+            ).fetchone()
         cur = db.conn.execute(
             'INSERT INTO margin_history(recorded_at, scope, snapshot_as_of, base_currency, '
             'collateral_value, equity, initial_margin, maintenance_margin, margin_usage, '

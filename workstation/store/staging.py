@@ -35,6 +35,9 @@ class StagedPosition(Staged):
     # collateral set aside for the position (isolated mode), in `isolated_currency` (ccxt)
     isolated_amount: float | None = None
     isolated_currency: str | None = None
+    # a closed entry (zero size): `position` is None and this is the id it closes (with
+    # `--merge` the matching position is deleted; a replacing import just leaves it out)
+    closed_id: str | None = None
 
 
 @dataclass

@@ -113,9 +113,10 @@ class Workspace(QObject):
         self._running = True
         self.busy_changed.emit(True)
         serial = self._serial
+        as_of = self.portfolio.as_of  # the snapshot these reports are computed from
         start_worker(
             compute_scope, self.portfolio, self.scope, self.underlying, all_reports, self.reports,
-            on_returned=lambda view: self._on_result(view, serial, record),
+            on_returned=lambda view: self._on_result(view, serial, record, as_of),
             on_errored=self.failed.emit,
             on_finished=self._on_finished,
         )
@@ -123,12 +124,12 @@ class Workspace(QObject):
     def is_busy(self) -> bool:
         return self._running
 
-    def _on_result(self, view: ScopeView, serial: int, record: bool) -> None:
+    def _on_result(self, view: ScopeView, serial: int, record: bool, as_of: Any = None) -> None:
         view.serial = serial
         if view.reports is not None:
             self.reports = view.reports
             if record and self.db is not None:
-                self._record(view.reports)
+                self._record(view.reports, as_of)
         if view.scope != self.scope:
             return  # the user moved on; the pending request will show the new scope
         self.underlying = view.underlying
@@ -144,14 +145,14 @@ class Workspace(QObject):
         else:
             self.busy_changed.emit(False)
 
-    def _record(self, reports: list[dict[str, Any]]) -> None:
+    def _record(self, reports: list[dict[str, Any]], as_of: Any = None) -> None:
         try:
             from workstation.store.db import transaction
             from workstation.store.repository import record_history
 
             with transaction(self.db):  # one set of scopes, all or none
                 for report in reports:
-                    record_history(self.db, report)
+                    record_history(self.db, report, as_of=as_of)
         except Exception as exc:
             self.failed.emit(exc)
 
