@@ -247,3 +247,19 @@ def test_init_empty_is_never_seeded_later(tmp_path: Path, capsys) -> None:
     finally:
         conn.close()
     assert "0 account(s)" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- hedge-mode positions CSV
+def test_hedge_mode_positions_csv_keeps_both_legs(db, tmp_path: Path) -> None:
+    # Binance hedge mode lists a LONG and a SHORT leg of one symbol: two positions, the ids the
+    # ccxt import gives them; a one-sided symbol keeps its bare id
+    path = _write(tmp_path, "hedge.csv", "symbol,positionSide,positionAmt,entryPrice\n"
+                  "BTCUSDT,LONG,0.5,90000\nBTCUSDT,SHORT,-0.2,92000\nETHUSDT,LONG,3,3000\n")
+    import_file(db, "positions-csv", path, account="hedge")
+    got = {pid: p.quantity for pid, p in _positions(db, "hedge").items()}
+    assert got == {"BTCUSDT long": 0.5, "BTCUSDT short": -0.2, "ETHUSDT": 3.0}
+    # a merge that closes the short leg deletes it and keeps the long one
+    closed = _write(tmp_path, "close.csv", "symbol,positionSide,positionAmt,entryPrice\n"
+                    "BTCUSDT,LONG,0.5,90000\nBTCUSDT,SHORT,0,0\n")
+    import_file(db, "positions-csv", closed, account="hedge", merge=True)
+    assert set(_positions(db, "hedge")) == {"BTCUSDT long", "ETHUSDT"}

@@ -112,15 +112,18 @@ def positions_csv(
     """Staged positions of a positions CSV; `account` fills rows without an account column."""
     staged: list[StagedPosition] = []
     ids: set[tuple[str, str]] = set()
-    for row in read_rows(path, POSITION_COLUMNS, ("quantity", "entry_price")):
+    rows = list(read_rows(path, POSITION_COLUMNS, ("quantity", "entry_price")))
+    hedged = _hedged(rows, account)
+    for row in rows:
         acc = row.text("account") or account
         if not acc:
             raise row.error("account", "no account column or value, and no --account given")
-        closed = _closed(row, acc)
+        suffix = _side_suffix(row, acc, hedged)
+        closed = _closed(row, acc, suffix)
         if closed is not None:
             staged.append(closed)
             continue
-        item = _position(row, acc, venue_of(acc))
+        item = _position(row, acc, venue_of(acc), suffix=suffix)
         assert item.position is not None
         if (acc, item.position.id) in ids:
             raise row.error("id" if row.get("id") else "symbol",
@@ -130,7 +133,31 @@ def positions_csv(
     return staged
 
 
-def _closed(row: Row, account: str) -> StagedPosition | None:
+def _side_word(row: Row) -> str | None:
+    side = (row.text("side") or "").lower()
+    return "long" if side in LONG_WORDS else "short" if side in SHORT_WORDS else None
+
+
+def _hedged(rows: list[Row], account: str | None) -> set[tuple[str, str]]:
+    """(account, symbol) pairs listed with both a long and a short row and no id column:
+    a hedge-mode export (Binance positionSide, OKX posSide), whose two legs are two positions."""
+    sides: dict[tuple[str, str], set[str]] = {}
+    for row in rows:
+        acc, symbol, word = row.text("account") or account, row.text("symbol"), _side_word(row)
+        if acc and symbol and word and not row.text("id"):
+            sides.setdefault((acc, symbol), set()).add(word)
+    return {key for key, found in sides.items() if len(found) == 2}
+
+
+def _side_suffix(row: Row, account: str, hedged: set[tuple[str, str]]) -> str:
+    """" long" / " short" for a leg of a hedged symbol (the same ids as the ccxt import)."""
+    symbol = row.text("symbol")
+    if symbol and not row.text("id") and (account, symbol) in hedged:
+        return f" {_side_word(row)}"
+    return ""
+
+
+def _closed(row: Row, account: str, suffix: str = "") -> StagedPosition | None:
     """A row of quantity 0 (a closed position, as venue exports list them): the id it closes.
 
     Its other cells are not read (a venue lists every contract it has); with `--merge` the
@@ -138,7 +165,7 @@ def _closed(row: Row, account: str) -> StagedPosition | None:
     """
     if row.number("quantity", required=True) != 0:
         return None
-    pid = row.text("id") or row.text("symbol")
+    pid = row.text("id") or (row.text("symbol") or "") + suffix or None
     if pid is None:
         item = _position(row, account, None, closed=True)
         assert item.position is not None
@@ -149,7 +176,7 @@ def _closed(row: Row, account: str) -> StagedPosition | None:
 
 
 def _position(
-    row: Row, account: str, venue: str | None, *, closed: bool = False
+    row: Row, account: str, venue: str | None, *, closed: bool = False, suffix: str = ""
 ) -> StagedPosition:
     symbol = row.text("symbol")
     inst = Instrument("spot", "", "linear")
@@ -198,7 +225,8 @@ def _position(
     expired_text = (row.text("expired") or "").lower()
     if expired_text not in TRUE_WORDS | FALSE_WORDS:
         raise row.error("expired", f"expected true or false (got {row.text('expired')!r})")
-    pid = row.text("id") or symbol or _made_id(kind, underlying, expiry, strike, right)
+    pid = row.text("id") or (symbol + suffix if symbol else None) or _made_id(kind, underlying, expiry, strike,
+                                                                              right)
     position = Position(
         id=pid, kind=kind, underlying=underlying, quantity=quantity,
         entry_price=row.number("entry_price", required=True),  # type: ignore[arg-type]
