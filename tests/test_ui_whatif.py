@@ -191,3 +191,92 @@ def test_engine_runs_off_the_gui_thread_and_newest_request_wins(qtbot) -> None:
     qtbot.waitUntil(lambda: not runner.is_busy(), timeout=10_000)
     assert seen == [3]  # 0 ran but was superseded; 1 and 2 never started
     assert len(threads) == 2 and threading.main_thread() not in threads
+
+
+def scenario_positions(db) -> list:
+    return [(r["account_id"], r["id"], r["quantity"])
+            for r in db.query("SELECT account_id, id, quantity FROM positions ORDER BY account_id, id")]
+
+
+def test_save_load_and_delete_scenarios(qtbot, window, monkeypatch) -> None:
+    from PySide6.QtWidgets import QInputDialog
+
+    db = window.workspace.db
+    saved_book = repository.load_portfolio(db)
+    saved_rows = scenario_positions(db)
+    panel = open_whatif(qtbot, window)
+    assert not panel.save_button.isEnabled() and panel.load_button.isEnabled()  # nothing drafted yet
+    draft_perp(qtbot, panel, monkeypatch, quantity="-20000", entry="91000")
+    draft_perp(qtbot, panel, monkeypatch, quantity="5000")  # entry at the mark
+    drafted = [(d.position.id, d.position.underlying, d.position.kind, d.position.quantity) for d in panel.drafts()]
+    assert panel.save_button.isEnabled()
+
+    # Save…: cancelled, then named; only the scenarios table is written
+    asked: list = []
+    monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: asked.append(a) or ("", False)))
+    panel.save_button.click()
+    assert asked and repository.list_scenarios(db, ACCOUNT) == []
+    monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: ("  short BTC  ", True)))
+    panel.save_button.click()
+    listed = repository.list_scenarios(db, ACCOUNT)
+    assert [(s["name"], s["trade_count"]) for s in listed] == [("short BTC", 2)]
+    assert repository.load_portfolio(db) == saved_book and scenario_positions(db) == saved_rows
+    assert "short BTC" in panel.status.text()
+    stored = repository.load_scenario(db, listed[0]["id"])["trades"]
+    assert stored[0].entry_price == 91000 and stored[1].entry_price > 0  # the mark, at saving
+
+    # Load…: the dialog lists it; choosing it replaces the drafts and recomputes
+    panel.clear_drafts()
+    settle(qtbot, panel)
+    draft_perp(qtbot, panel, monkeypatch, quantity="777")
+    shown: list = []
+
+    def choose(dialog) -> bool:
+        shown.append([dialog.list.item(i).text() for i in range(dialog.list.count())])
+        assert dialog.select_id(listed[0]["id"])
+        return True
+
+    monkeypatch.setattr(panel, "run_dialog", choose)
+    panel.load_button.click()
+    settle(qtbot, panel)
+    assert len(shown[0]) == 1 and shown[0][0].startswith("short BTC") and "2 trades" in shown[0][0]
+    got = [(d.position.id, d.position.underlying, d.position.kind, d.position.quantity) for d in panel.drafts()]
+    assert got == drafted
+    assert [t.quantity for t in panel.result.trades] == [-20000, 5000]
+    assert panel.drafts_model.rowCount() == 2
+    assert repository.load_portfolio(db) == saved_book
+
+    # Delete… in the dialog: asks first, then removes the scenario (and its row)
+    monkeypatch.setattr(panel, "confirm", lambda text: False)
+    rows: list = []
+
+    def delete(dialog) -> bool:
+        dialog.select_id(listed[0]["id"])
+        dialog.delete_button.click()
+        rows.append(dialog.list.count())
+        monkeypatch.setattr(panel, "confirm", lambda text: True)
+        dialog.delete_button.click()
+        rows.append(dialog.list.count())
+        assert not dialog.load_button.isEnabled() and not dialog.empty.isHidden()
+        return False
+
+    monkeypatch.setattr(panel, "run_dialog", delete)
+    panel.load_button.click()
+    assert rows == [1, 0]
+    assert repository.list_scenarios(db, ACCOUNT) == []
+    assert len(panel.drafts()) == 2  # closing the dialog leaves the drafts alone
+    assert repository.load_portfolio(db) == saved_book and scenario_positions(db) == saved_rows
+
+
+def test_scenarios_need_the_database(qtbot, window, monkeypatch) -> None:
+    panel = open_whatif(qtbot, window)
+    draft_perp(qtbot, panel, monkeypatch)
+    assert panel.save_button.isEnabled()
+    ws = window.workspace
+    panel.set_context(ws.portfolio, ws.scope, True, None)  # as for a read-only portfolio file
+    assert not panel.save_button.isEnabled() and not panel.load_button.isEnabled()
+    assert panel.save_scenario() is None
+    assert "read-only" in panel.save_button.toolTip()
+    panel.set_context(ws.portfolio, ws.scope, False, ws.db)
+    settle(qtbot, panel)
+    assert panel.save_button.isEnabled() and panel.load_button.isEnabled()

@@ -164,7 +164,7 @@ class MainWindow(QMainWindow):
         editable = not ws.read_only
         self.positions.set_editable(editable)
         self.collateral.set_editable(editable)
-        self.whatif.set_context(ws.portfolio, ws.scope, ws.read_only)
+        self.whatif.set_context(ws.portfolio, ws.scope, ws.read_only, ws.db)
         for action in self.edit_actions:
             action.setEnabled(editable)
         self.import_action.setEnabled(editable)
@@ -220,7 +220,7 @@ class MainWindow(QMainWindow):
 
     def _show_scope_info(self) -> None:
         ws = self.workspace
-        self.whatif.set_context(ws.portfolio, ws.scope, ws.read_only)
+        self.whatif.set_context(ws.portfolio, ws.scope, ws.read_only, ws.db)
         self.tabs.setTabEnabled(1, ws.portfolio is not None and ws.scope is not None)
         if ws.portfolio is None or ws.scope is None:
             self.dashboard.set_scope(None)

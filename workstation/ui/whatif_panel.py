@@ -1,12 +1,14 @@
 """What-if / hedge panel: draft hypothetical trades for one account and compare its figures
 before and after, or let the engine suggest a hedge quantity.
 
-Drafts live in memory only (one list per account); the engine runs in a worker (the newest
-request wins). Nothing here writes to the database: "Apply to book…" asks the window to.
+Drafts live in memory (one list per account); the engine runs in a worker (the newest
+request wins). "Save…" / "Load…" keep drafts as named scenarios (the store's `scenarios` table
+only); the book itself is never written here: "Apply to book…" asks the window to.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,12 +16,20 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, QTimeZone, Signal
 from PySide6.QtGui import QColor, QShowEvent
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QComboBox,
     QDateTimeEdit,
+    QDialog,
+    QDialogButtonBox,
     QFormLayout,
     QFrame,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
     QPushButton,
     QSizePolicy,
     QSplitter,
@@ -28,7 +38,9 @@ from PySide6.QtWidgets import (
 )
 
 from workstation.core.model import KINDS, RIGHTS, SETTLEMENTS, Portfolio, Position
+from workstation.store.errors import StoreError
 from workstation.ui.dialogs import PositionDialog, _combo, _qdatetime
+from workstation.ui.errors import show_error
 from workstation.ui.fields import NumberField
 from workstation.ui.formatting import DASH, MINUS, NumberFormat, distance_level, usage_level
 from workstation.ui.table_model import RECORD_ROLE, Column, RecordTableModel
@@ -39,6 +51,7 @@ from workstation.ui.whatif_compute import (
     WhatIfResult,
     comparison_rows,
     draft_rows,
+    mark_price,
     run_suggest,
     run_whatif,
 )
@@ -285,6 +298,72 @@ class HedgeForm(QFrame):
         return Draft("", pos, at_mark=entry is None)
 
 
+class ScenarioDialog(QDialog):
+    """The account's saved scenarios (name, date, trade count). "Load" accepts with the chosen
+    one; "Delete…" calls `on_delete(id)` and drops the row when it returns True."""
+
+    def __init__(self, account_id: str, scenarios: list[dict[str, Any]], on_delete: Callable[[int], bool],
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Saved scenarios · {account_id}")
+        self.on_delete = on_delete
+        self.list = QListWidget()
+        self.list.setObjectName("scenarioList")
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        for sc in reversed(scenarios):  # newest first
+            n = sc.get("trade_count") or 0
+            when = sc["created_at"].astimezone(UTC)
+            item = QListWidgetItem(f"{sc['name']}  ·  {when:%Y-%m-%d %H:%M} UTC  ·  {n} trade{'' if n == 1 else 's'}")
+            item.setData(Qt.ItemDataRole.UserRole, sc["id"])
+            self.list.addItem(item)
+        self.empty = QLabel(f"No saved scenarios for account {account_id}.")
+        self.empty.setObjectName("muted")
+        note = QLabel("Loading replaces the current drafts of the account.")
+        note.setObjectName("muted")
+        self.buttons = QDialogButtonBox()
+        self.load_button = self.buttons.addButton("Load", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.delete_button = self.buttons.addButton("Delete…", QDialogButtonBox.ButtonRole.ActionRole)
+        self.buttons.addButton(QDialogButtonBox.StandardButton.Close)
+        self.load_button.clicked.connect(self.accept)
+        self.delete_button.clicked.connect(self.delete_selected)
+        self.buttons.rejected.connect(self.reject)
+        self.list.itemDoubleClicked.connect(lambda _item: self.accept())
+        self.list.currentRowChanged.connect(lambda _row: self._update())
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.list, 1)
+        layout.addWidget(self.empty)
+        layout.addWidget(note)
+        layout.addWidget(self.buttons)
+        self.resize(460, 300)
+        if self.list.count():
+            self.list.setCurrentRow(0)
+        self._update()
+
+    def chosen(self) -> int | None:
+        """The id of the selected scenario, if any."""
+        item = self.list.currentItem()
+        return None if item is None else int(item.data(Qt.ItemDataRole.UserRole))
+
+    def select_id(self, scenario_id: int) -> bool:
+        for row in range(self.list.count()):
+            if self.list.item(row).data(Qt.ItemDataRole.UserRole) == scenario_id:
+                self.list.setCurrentRow(row)
+                return True
+        return False
+
+    def delete_selected(self) -> None:
+        chosen = self.chosen()
+        if chosen is not None and self.on_delete(chosen):
+            self.list.takeItem(self.list.currentRow())
+        self._update()
+
+    def _update(self) -> None:
+        has = self.chosen() is not None
+        self.load_button.setEnabled(has)
+        self.delete_button.setEnabled(has)
+        self.empty.setVisible(self.list.count() == 0)
+
+
 class WhatIfPanel(QWidget):
     """Drafts, hedge suggestion and the before / after / change table of one account."""
 
@@ -296,6 +375,7 @@ class WhatIfPanel(QWidget):
         self.portfolio: Portfolio | None = None
         self.scope: str | None = None
         self.read_only = True
+        self.db: Any = None  # the store's database (None for a portfolio file): scenarios live there
         self.result: WhatIfResult | None = None  # of the newest request, once delivered
         self.suggestion: WhatIfResult | None = None
         self._drafts: dict[str, list[Draft]] = {}
@@ -314,7 +394,7 @@ class WhatIfPanel(QWidget):
         self.account_box.setToolTip("Trades go into one account: pick a member account of the pool")
         self.account_box.hide()
         self.account_box.currentIndexChanged.connect(lambda _i: self._account_changed())
-        note = QLabel("Drafts stay in memory; nothing is saved until “Apply to book…”.")
+        note = QLabel("Drafts stay in memory; only “Apply to book…” changes the book.")
         note.setObjectName("muted")
         head = QHBoxLayout()
         head.setSpacing(10)
@@ -331,11 +411,16 @@ class WhatIfPanel(QWidget):
         self.add_button = QPushButton("Add…")
         self.remove_button = QPushButton("Remove")
         self.clear_button = QPushButton("Clear")
+        self.save_button = QPushButton("Save…")
+        self.load_button = QPushButton("Load…")
+        self.load_button.setToolTip("Replace the drafts with a saved scenario of this account (or delete one)")
         self.apply_button = QPushButton("Apply to book…")
         self.apply_button.setToolTip("Save the drafted trades to the account in the database (asks first)")
         self.add_button.clicked.connect(self.add_trade)
         self.remove_button.clicked.connect(self.remove_selected)
         self.clear_button.clicked.connect(lambda: self.clear_drafts())
+        self.save_button.clicked.connect(lambda: self.save_scenario())
+        self.load_button.clicked.connect(self.open_scenarios)
         self.apply_button.clicked.connect(self.apply)
         drafts_bar = QHBoxLayout()
         drafts_bar.setSpacing(8)
@@ -343,7 +428,8 @@ class WhatIfPanel(QWidget):
         drafts_title.setObjectName("sectionTitle")
         drafts_bar.addWidget(drafts_title)
         drafts_bar.addStretch(1)
-        for button in (self.add_button, self.remove_button, self.clear_button, self.apply_button):
+        for button in (self.add_button, self.remove_button, self.clear_button, self.save_button,
+                       self.load_button, self.apply_button):
             drafts_bar.addWidget(button)
 
         self.hedge = HedgeForm()
@@ -393,8 +479,12 @@ class WhatIfPanel(QWidget):
         self._update_buttons()
 
     # -- context ----------------------------------------------------------------------------
-    def set_context(self, portfolio: Portfolio | None, scope: str | None, read_only: bool) -> None:
-        """The book, the selected scope and whether the book can be written; recompute if needed."""
+    def set_context(self, portfolio: Portfolio | None, scope: str | None, read_only: bool, db: Any = None) -> None:
+        """The book, the selected scope, whether the book can be written and the database (for
+        saved scenarios; None for a portfolio file); recompute if needed."""
+        if db is not self.db:
+            self.db = db
+            self._update_buttons()
         if portfolio is self.portfolio and scope == self.scope and read_only == self.read_only:
             return
         new_book = portfolio is not self.portfolio
@@ -601,6 +691,102 @@ class WhatIfPanel(QWidget):
         self.hedge.result.setText(f"{shown}<br><i>added to the drafts as {draft.position.id}</i>")
         return draft
 
+    # -- scenarios --------------------------------------------------------------------------
+    def confirm(self, text: str) -> bool:
+        """Ask before a destructive step (tests replace this)."""
+        answer = QMessageBox.question(self, "Margin Workstation", text)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def scenario_trades(self) -> list[Position]:
+        """The drafts as the trades of a scenario: an entry left at the mark is saved at the
+        current mark (a scenario holds plain positions)."""
+        if self.portfolio is None:
+            return []
+        return [replace(d.position, entry_price=mark_price(self.portfolio, d.position)) if d.at_mark
+                else d.position for d in self.drafts()]
+
+    def save_scenario(self) -> int | None:
+        """Save… : ask a name, save the account's drafts as a scenario; its id (None if not saved).
+        Writes the scenarios table only, never the book."""
+        from workstation.store.repository import save_scenario
+
+        account = self.account_id()
+        if self.db is None or account is None or not self.drafts():
+            return None
+        default = f"{account} {datetime.now(UTC):%Y-%m-%d %H:%M}"
+        name, ok = QInputDialog.getText(self, "Save scenario", f"Name of the scenario (account {account}):",
+                                        QLineEdit.EchoMode.Normal, default)
+        name = name.strip()
+        if not ok or not name:
+            return None
+        try:
+            trades = self.scenario_trades()
+            scenario_id = save_scenario(self.db, name, account, trades)
+        except (ValueError, StoreError) as exc:
+            show_error(self, "Save scenario", exc)
+            return None
+        n = len(trades)
+        self.status.setText(f"Saved scenario “{name}” ({n} trade{'' if n == 1 else 's'}) for account {account}.")
+        return scenario_id
+
+    def scenarios(self) -> list[dict[str, Any]]:
+        """The current account's saved scenarios, oldest first (empty without a database)."""
+        from workstation.store.repository import list_scenarios
+
+        account = self.account_id()
+        if self.db is None or account is None:
+            return []
+        return list_scenarios(self.db, account)
+
+    def open_scenarios(self) -> None:
+        """Load… : the account's saved scenarios; the one chosen replaces the drafts."""
+        account = self.account_id()
+        if self.db is None or account is None:
+            return
+        dialog = ScenarioDialog(account, self.scenarios(), self.delete_scenario, parent=self)
+        if self.run_dialog(dialog) and dialog.chosen() is not None:
+            self.load_scenario(dialog.chosen())
+
+    def load_scenario(self, scenario_id: int) -> None:
+        """Replace the current account's drafts with the scenario's trades, and recompute."""
+        from workstation.store.repository import load_scenario
+
+        account = self.account_id()
+        if self.db is None or account is None:
+            return
+        try:
+            scenario = load_scenario(self.db, scenario_id)
+        except StoreError as exc:
+            show_error(self, "Load scenario", exc)
+            return
+        drafts: list[Draft] = []
+        taken = {p.id for p in scenario["trades"] if p.id}
+        n = 0
+        for pos in scenario["trades"]:
+            if not pos.id:  # scenarios may hold trades without ids
+                n += 1
+                while f"trade-{n}" in taken:
+                    n += 1
+                taken.add(f"trade-{n}")
+                pos = replace(pos, id=f"trade-{n}")
+            self._counter += 1
+            drafts.append(Draft(f"draft-{self._counter}", pos))
+        self._drafts[account] = drafts
+        self._drafts_changed()
+
+    def delete_scenario(self, scenario_id: int) -> bool:
+        """Delete a saved scenario after asking; True when deleted."""
+        from workstation.store.repository import delete_scenario
+
+        if self.db is None or not self.confirm("Delete this saved scenario? The book is not affected."):
+            return False
+        try:
+            delete_scenario(self.db, scenario_id)
+        except StoreError as exc:
+            show_error(self, "Delete scenario", exc)
+            return False
+        return True
+
     # -- apply ------------------------------------------------------------------------------
     def apply(self) -> None:
         """Ask the window to save the drafted trades (as last computed) to the account."""
@@ -615,6 +801,12 @@ class WhatIfPanel(QWidget):
         self.add_button.setEnabled(has_account)
         self.remove_button.setEnabled(has_drafts and selected)
         self.clear_button.setEnabled(has_drafts)
+        store = self.db is not None
+        self.save_button.setEnabled(has_drafts and store)
+        self.load_button.setEnabled(has_account and store)
+        self.save_button.setToolTip(
+            "Saved scenarios need the database (the source is a read-only portfolio file)" if not store
+            else "Save the drafts as a named scenario of this account (the book is not changed)")
         self.apply_button.setEnabled(has_drafts and not self.read_only and self.is_current())
         self.apply_button.setToolTip(
             "The book is read-only (a portfolio file)" if self.read_only
