@@ -263,3 +263,16 @@ def test_hedge_mode_positions_csv_keeps_both_legs(db, tmp_path: Path) -> None:
                     "BTCUSDT,LONG,0.5,90000\nBTCUSDT,SHORT,0,0\n")
     import_file(db, "positions-csv", closed, account="hedge", merge=True)
     assert set(_positions(db, "hedge")) == {"BTCUSDT long", "ETHUSDT"}
+
+
+# ---------------------------------------------------------------- namespaced scope ids
+def test_a_pool_may_share_an_account_id_in_the_store(db) -> None:
+    # as in the portfolio file: scopes are account:ID and pool:ID
+    from workstation.core.model import Pool
+
+    book = repo.load_portfolio(db)
+    acc = book.accounts[0].id
+    repo.add_pool(db, Pool(id=acc, accounts=[acc]))
+    assert any(p.id == acc for p in repo.load_portfolio(db).pools)
+    with pytest.raises(Exception, match="already a pool"):
+        repo.add_pool(db, Pool(id=acc, accounts=[acc]))

@@ -478,12 +478,11 @@ def add_account(db: Database, account: Account) -> None:
     validate.text(account.id, f"{field}.id")
     mode = validate.margin_mode(account.margin_mode, f"{field}.margin_mode")
     with transaction(db):
-        taken = db.conn.execute(
-            "SELECT 1 FROM accounts WHERE id = ? UNION SELECT 1 FROM pools WHERE id = ?",
-            (account.id, account.id),
-        ).fetchone()
+        # scopes are namespaced (account:ID, pool:ID), as in the portfolio file: a pool may
+        # share an account's id
+        taken = db.conn.execute("SELECT 1 FROM accounts WHERE id = ?", (account.id,)).fetchone()
         if taken:
-            raise InvalidInput(f"{field}.id", f"{account.id!r} is already an account or pool")
+            raise InvalidInput(f"{field}.id", f"{account.id!r} is already an account")
         snap = current_snapshot(db)
         quotes = market(db)
         if (account.collateral or account.positions) and snap is None:
@@ -534,12 +533,9 @@ def add_pool(db: Database, pool: Pool) -> None:
     validate.text(pool.id, f"{field}.id")
     validate.margin_mode(pool.margin_mode, f"{field}.margin_mode")
     with transaction(db):
-        taken = db.conn.execute(
-            "SELECT 1 FROM accounts WHERE id = ? UNION SELECT 1 FROM pools WHERE id = ?",
-            (pool.id, pool.id),
-        ).fetchone()
+        taken = db.conn.execute("SELECT 1 FROM pools WHERE id = ?", (pool.id,)).fetchone()
         if taken:
-            raise InvalidInput(f"{field}.id", f"{pool.id!r} is already an account or pool")
+            raise InvalidInput(f"{field}.id", f"{pool.id!r} is already a pool")
         for i, aid in enumerate(pool.accounts):
             if not isinstance(aid, str) or not db.conn.execute(
                 "SELECT 1 FROM accounts WHERE id = ?", (aid,)
