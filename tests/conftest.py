@@ -24,6 +24,22 @@ def demo_db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def book_db_path(tmp_path: Path) -> Path:
+    """A fresh database holding the store tests' sample book (tests/data/store/book.json)."""
+    from workstation.core.portfolio_io import read_portfolio
+    from workstation.store import repository
+    from workstation.store.db import open_db
+
+    path = tmp_path / "w.db"
+    db = open_db(path)
+    try:
+        repository.save_portfolio(db, read_portfolio(Path(__file__).parent / "data" / "store" / "book.json"))
+    finally:
+        db.close()
+    return path
+
+
+@pytest.fixture
 def ui_settings(tmp_path: Path):
     """Window settings in the test's own INI file (never the user's)."""
     from PySide6.QtCore import QSettings

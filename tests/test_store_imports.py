@@ -29,19 +29,8 @@ EXAMPLES_BAD = _SHARED_EXAMPLES / "bad"
 
 
 @pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    path = tmp_path / "w.db"
-    db = open_db(path)
-    try:
-        repo.save_portfolio(db, read_portfolio(DATA / "book.json"))
-    finally:
-        db.close()
-    return path
-
-
-@pytest.fixture
-def db(db_path: Path) -> Iterator[sqlite_utils.Database]:
-    database = open_db(db_path)
+def db(book_db_path: Path) -> Iterator[sqlite_utils.Database]:
+    database = open_db(book_db_path)
     yield database
     database.close()
 
@@ -121,12 +110,12 @@ def test_ccxt_isolated_positions(db, tmp_path: Path) -> None:
          "[1].side", "long or short"),
     ],
 )
-def test_ccxt_positions_errors(db_path: Path, tmp_path: Path, entry, field, message) -> None:
+def test_ccxt_positions_errors(book_db_path: Path, tmp_path: Path, entry, field, message) -> None:
     good = {"symbol": "ETH/USDT:USDT", "contracts": 2, "side": "long", "entryPrice": 3000.0}
     path = tmp_path / "pos.json"
     path.write_text(json.dumps([good, entry], indent=2))
-    before = _file_bytes(db_path)
-    db = open_db(db_path)
+    before = _file_bytes(book_db_path)
+    db = open_db(book_db_path)
     try:
         with pytest.raises(ImportFileError) as err:
             import_file(db, "ccxt-positions", path, account="main")
@@ -138,7 +127,7 @@ def test_ccxt_positions_errors(db_path: Path, tmp_path: Path, entry, field, mess
     assert err.value.line == line_of(text, field)
     assert f'"{key}"' in text.splitlines()[err.value.line - 1]
     assert str(err.value).startswith(f"{path}:{err.value.line}: {field}: ")
-    assert _file_bytes(db_path) == before
+    assert _file_bytes(book_db_path) == before
 
 
 def test_ccxt_balance(db) -> None:
@@ -225,12 +214,12 @@ BAD_CSV = [
 
 @pytest.mark.parametrize(("name", "kind", "line", "field", "message"), BAD_CSV,
                          ids=[c[0] for c in BAD_CSV])
-def test_bad_csv_changes_nothing(db_path: Path, tmp_path: Path, name, kind, line, field,
+def test_bad_csv_changes_nothing(book_db_path: Path, tmp_path: Path, name, kind, line, field,
                                  message) -> None:
     path = tmp_path / name
     shutil.copy(BAD / name, path)
-    before = _file_bytes(db_path)
-    db = open_db(db_path)
+    before = _file_bytes(book_db_path)
+    db = open_db(book_db_path)
     try:
         with pytest.raises(ImportFileError) as err:
             import_file(db, kind, path, account="main")
@@ -240,7 +229,7 @@ def test_bad_csv_changes_nothing(db_path: Path, tmp_path: Path, name, kind, line
     assert (err.value.file, err.value.line, err.value.field) == (str(path), line, field)
     assert message in err.value.message
     assert str(err.value).startswith(f"{path}:{line}: {field}: ")
-    assert _file_bytes(db_path) == before
+    assert _file_bytes(book_db_path) == before
 
 
 # ---------------------------------------------------------------- portfolio
@@ -261,12 +250,12 @@ EXPECTED_BAD = {  # file: (JSON path, text on the line named; a missing field: i
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_BAD))
-def test_bad_portfolio_names_path_and_line(db_path: Path, name: str) -> None:
+def test_bad_portfolio_names_path_and_line(book_db_path: Path, name: str) -> None:
     path = EXAMPLES_BAD / name
     if not path.exists():
         pytest.skip(f"{path} not present")
-    before = _file_bytes(db_path)
-    db = open_db(db_path)
+    before = _file_bytes(book_db_path)
+    db = open_db(book_db_path)
     try:
         with pytest.raises(ImportFileError) as err:
             import_file(db, "portfolio", path)
@@ -277,7 +266,7 @@ def test_bad_portfolio_names_path_and_line(db_path: Path, name: str) -> None:
     assert err.value.field == field
     assert err.value.line == line_of(text, field)
     assert on_line in text.splitlines()[err.value.line - 1]
-    assert _file_bytes(db_path) == before
+    assert _file_bytes(book_db_path) == before
 
 
 def test_portfolio_with_bad_json(db, tmp_path: Path) -> None:

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from shared_paths import EXAMPLES as _SHARED_EXAMPLES
 
-from workstation.core.portfolio_io import read_portfolio
 from workstation.store import repository as repo
 from workstation.store.db import integrity_ok, open_db
 from workstation.store.imports import PAUSE_ENV
@@ -30,17 +29,6 @@ def _env(**extra: str) -> dict[str, str]:
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     env.update(extra)
     return env
-
-
-@pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    path = tmp_path / "w.db"
-    db = open_db(path)
-    try:
-        repo.save_portfolio(db, read_portfolio(DATA / "book.json"))
-    finally:
-        db.close()
-    return path
 
 
 def _big_csv(path: Path) -> Path:
@@ -64,44 +52,49 @@ def _import_cmd(db: Path, csv: Path) -> list[str]:
             "--db", str(db), "--account", "main"]
 
 
-def test_killed_import_leaves_none_of_the_rows(db_path: Path, tmp_path: Path) -> None:
+def _reap(proc: subprocess.Popen) -> None:
+    """Make sure a test's import process is gone and its pipe closed, whatever happened."""
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+    if proc.stderr is not None:
+        proc.stderr.close()
+
+
+def test_killed_import_leaves_none_of_the_rows(book_db_path: Path, tmp_path: Path) -> None:
     csv = _big_csv(tmp_path / "many.csv")
-    ok, before = _state(db_path)
+    ok, before = _state(book_db_path)
     assert ok and len(before) == 3
-    proc = subprocess.Popen(_import_cmd(db_path, csv), env=_env(**{PAUSE_ENV: "60"}),
+    proc = subprocess.Popen(_import_cmd(book_db_path, csv), env=_env(**{PAUSE_ENV: "60"}),
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         assert proc.stderr is not None
         line = proc.stderr.readline()  # the hook prints once half the rows are written
         assert f"import paused after {ROWS // 2} of {ROWS} rows" in line
         # While the writer sits inside its transaction, a reader sees the old book.
-        ok, during = _state(db_path)
+        ok, during = _state(book_db_path)
         assert ok and during == before
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        if proc.stderr is not None:
-            proc.stderr.close()
+        _reap(proc)
     assert proc.returncode == -signal.SIGKILL
-    ok, after = _state(db_path)
+    ok, after = _state(book_db_path)
     assert ok and after == before  # none of the rows
 
-    done = subprocess.run(_import_cmd(db_path, csv), env=_env(), capture_output=True,
+    done = subprocess.run(_import_cmd(book_db_path, csv), env=_env(), capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    ok, after = _state(db_path)
+    ok, after = _state(book_db_path)
     assert ok and after == [f"p{i:03d}" for i in range(ROWS)]  # all of the rows (replaced)
 
 
-def test_killed_portfolio_import_keeps_the_old_book(db_path: Path) -> None:
+def test_killed_portfolio_import_keeps_the_old_book(book_db_path: Path) -> None:
     other = str(_SHARED_EXAMPLES / "pooled-three-accounts.json")
     if not Path(other).exists():
         pytest.skip("example missing")
     cmd = [sys.executable, "-m", "workstation.store", "import", "portfolio", other,
-           "--db", str(db_path)]
+           "--db", str(book_db_path)]
     proc = subprocess.Popen(cmd, env=_env(**{PAUSE_ENV: "60"}), stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
     try:
@@ -110,12 +103,8 @@ def test_killed_portfolio_import_keeps_the_old_book(db_path: Path) -> None:
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        if proc.stderr is not None:
-            proc.stderr.close()
-    db = open_db(db_path)
+        _reap(proc)
+    db = open_db(book_db_path)
     try:
         assert integrity_ok(db)
         assert [a.id for a in repo.load_portfolio(db).accounts] == ["main", "iso"]
@@ -146,11 +135,11 @@ WRITER = textwrap.dedent("""
 """)
 
 
-def test_two_processes_writing_at_once(db_path: Path) -> None:
+def test_two_processes_writing_at_once(book_db_path: Path) -> None:
     count = 40
     start = time.time() + 2.0  # both start their loops together
     procs = [
-        subprocess.Popen([sys.executable, "-c", WRITER, str(db_path), tag, str(count),
+        subprocess.Popen([sys.executable, "-c", WRITER, str(book_db_path), tag, str(count),
                           str(start)], env=_env(), stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
         for tag in ("a", "b")
@@ -158,7 +147,7 @@ def test_two_processes_writing_at_once(db_path: Path) -> None:
     for proc in procs:
         _, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, err
-    db = open_db(db_path)
+    db = open_db(book_db_path)
     try:
         assert integrity_ok(db)
         ids = [p.id for p in repo.load_portfolio(db).account("main").positions]
