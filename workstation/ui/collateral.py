@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QWidget
 
 from workstation.ui.record_panel import RecordPanel
 from workstation.ui.table_model import Column, RecordTableModel
@@ -40,19 +40,7 @@ class CollateralPanel(RecordPanel):
         self.total = QLabel("")
         self.total.setObjectName("muted")
 
-        bar = QHBoxLayout()
-        title = QLabel("Collateral")
-        title.setObjectName("sectionTitle")
-        bar.addWidget(title)
-        bar.addWidget(self.total)
-        bar.addStretch(1)
-        for button in self.buttons():
-            bar.addWidget(button)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(6)
-        layout.addLayout(bar)
-        layout.addWidget(self.view, 1)
+        self._lay_out("Collateral", (self.total,))
         self._update_buttons()
 
     def set_lines(self, lines: list[dict[str, Any]], show_account: bool, total: str = "") -> None:

@@ -8,12 +8,10 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyM
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QMenu,
     QTableView,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -133,23 +131,7 @@ class PositionsPanel(RecordPanel):
         header.customContextMenuRequested.connect(self._header_menu)
         self._init_buttons(self.view)
 
-        bar = QHBoxLayout()
-        bar.setSpacing(8)
-        title = QLabel("Positions")
-        title.setObjectName("sectionTitle")
-        bar.addWidget(title)
-        bar.addSpacing(12)
-        bar.addWidget(self.underlying_box)
-        bar.addWidget(self.kind_box)
-        bar.addWidget(self.count_label)
-        bar.addStretch(1)
-        for button in self.buttons():
-            bar.addWidget(button)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(6)
-        layout.addLayout(bar)
-        layout.addWidget(self.view, 1)
+        self._lay_out("Positions", (self.underlying_box, self.kind_box, self.count_label), spacing=8, gap=12)
         self._sized = False
         self._update_buttons()
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QPushButton, QTableView, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTableView, QVBoxLayout, QWidget
 
 from workstation.ui.table_model import RECORD_ROLE
 
@@ -33,6 +33,28 @@ class RecordPanel(QWidget):
 
     def buttons(self) -> tuple[QPushButton, QPushButton, QPushButton]:
         return self.add_button, self.edit_button, self.delete_button
+
+    def _lay_out(self, title: str, extras: tuple[QWidget, ...], *, spacing: int | None = None,
+                 gap: int = 0) -> None:
+        """Title, `extras` (filters, totals), then the buttons on the right; the table below."""
+        bar = QHBoxLayout()
+        if spacing is not None:
+            bar.setSpacing(spacing)
+        label = QLabel(title)
+        label.setObjectName("sectionTitle")
+        bar.addWidget(label)
+        if gap:
+            bar.addSpacing(gap)
+        for widget in extras:
+            bar.addWidget(widget)
+        bar.addStretch(1)
+        for button in self.buttons():
+            bar.addWidget(button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
+        layout.addLayout(bar)
+        layout.addWidget(self.view, 1)
 
     def set_editable(self, editable: bool) -> None:
         self._editable = editable
