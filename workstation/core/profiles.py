@@ -482,7 +482,8 @@ def _portfolio(value: Any, source: str, method: str = "risk-array") -> Portfolio
                 )
             if row[1] not in vol_dirs:
                 raise ProfileError(
-                    source, k + "[1]", f"vol direction must be up, none or down (pmrm2: or skew_linear, skew_abs), got {row[1]!r}"
+                    source, k + "[1]",
+                    f"vol direction must be up, none or down (pmrm2: or skew_linear, skew_abs), got {row[1]!r}",
                 )
             rows.append(
                 (

@@ -64,13 +64,10 @@ def compute_risk(m: Pmrm2Method) -> Pmrm2Risk:
     P, B, coll = P[0], B[0], coll[0]
     loss = m.loss(P, B)
     pmin = P.min(0) if P.shape[0] else np.full(A, np.inf)
-    basis_binds = B <= pmin
+    basis_binds = pmin >= B  # PMRM_2: a row replaces the basis term only if strictly worse
     worst = P.argmin(0) if P.shape[0] else np.zeros(A, dtype=np.int64)
     agg = float(m.aggregate(loss))
-    if m.corr is None:
-        grad = np.ones(A)
-    else:
-        grad = m.corr @ loss / agg if agg > 0 else np.zeros(A)
+    grad = np.ones(A) if m.corr is None else (m.corr @ loss / agg if agg > 0 else np.zeros(A))
     mm_i, im_i = contingencies(book, m.profile, m.x, book.spot, m.onehot)
     coll_im = np.array([float(m._collateral_im(int(a), float(amt), book.prices[a]))
                         for a, amt in zip(m.coll_idx, m.coll_amt, strict=True)])
@@ -119,7 +116,8 @@ def _binding_share(m: Pmrm2Method, r: Pmrm2Risk) -> np.ndarray:
         skew_pos[rows.skew] = np.arange(rows.skew.size)
         idx = np.arange(n)
         rp, sp = reg_pos[row], skew_pos[row]
-        share = np.where(rp >= 0, sh.reg[0][np.maximum(rp, 0), idx], 0.0)
+        if rows.reg.size:
+            share = np.where(rp >= 0, sh.reg[0][np.maximum(rp, 0), idx], 0.0)
         if rows.skew.size:
             share = np.where(sp >= 0, sh.skew[0][np.maximum(sp, 0), idx], share)
     return np.where(r.basis_binds[u], sh.basis[0], share)
@@ -191,7 +189,6 @@ def _standalone(m: Pmrm2Method, r: Pmrm2Risk) -> np.ndarray:
 
 def _marginal(m: Pmrm2Method, r: Pmrm2Risk) -> np.ndarray:
     book, ex, sh, rows, x = m.book, r.ex, r.sh, m.rows, m.x
-    n = len(book)
     u = book.und
     # P of each position's column without it: (n_s, n)
     P_wo = r.P[:, u].copy()
@@ -249,8 +246,7 @@ def _contingency_change(m: Pmrm2Method, r: Pmrm2Risk) -> tuple[np.ndarray, np.nd
     d_im = np.zeros(n)
     if m.f_im is not None:
         d_im = x.short_option_contingency_im * d_naked - x.perp_contingency_im * perp
-        mm_i, im_i = contingencies(book, m.profile, x, s, m.onehot)
-        own_conf = im_i - x.short_option_contingency_im * _naked_share(book) - x.perp_contingency_im * perp
+        own_conf = r.cont_im - x.short_option_contingency_im * _naked_share(book) - x.perp_contingency_im * perp
         d_im = d_im - own_conf
     return d_mm, d_im
 
