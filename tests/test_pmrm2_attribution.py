@@ -183,7 +183,8 @@ def test_liquidation_of_a_short_put_book_is_found():
 
 def test_whatif_and_suggestions_under_pmrm2():
     doc = _doc([option("c", "call", 2200.0, EXPIRIES[1], -5.0, 0.6),
-                option("p", "put", 1800.0, EXPIRIES[3], -5.0, 0.6)], {"USDC": 20_000.0}, fwd_flags=[True] * 5, im_loss=True, correlated=False)
+                option("p", "put", 1800.0, EXPIRIES[3], -5.0, 0.6)], {"USDC": 20_000.0},
+               fwd_flags=[True] * 5, im_loss=True, correlated=False)
     pf = portfolio_from_dict(doc)
     hedge = Position(id="h", kind="perpetual", underlying="ETH", quantity=1.0, entry_price=2000.0,
                      settlement="linear")
