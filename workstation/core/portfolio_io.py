@@ -202,7 +202,8 @@ def position_from_dict(
             if expiry < as_of:  # expiring at as_of: live at tau = 0, worth its intrinsic value
                 raise PortfolioError(
                     f"{path}.expiry",
-                    "an expiry at or after as_of, or \"expired\": true with a settlement_price",
+                    "an expiry after as_of (or at it: live, worth its intrinsic value), "
+                    "or \"expired\": true with a settlement_price",
                     d["expiry"],
                 )
         if vol is None and not expired and market[underlying].vol is None:

@@ -125,6 +125,29 @@ _SCHEMA_2 = [
 ]
 
 
+# Forwards per expiry, oracle confidences, moves_with, a stable's peg price, perpetual marks
+# (shared/spec/derive-pmrm2.md, "Portfolio file"); every new column NULL = absent.
+_SCHEMA_FORWARDS = [
+    "ALTER TABLE quotes ADD COLUMN confidence REAL "
+    "CHECK (confidence IS NULL OR (confidence >= 0 AND confidence <= 1))",
+    "ALTER TABLE quotes ADD COLUMN moves_with TEXT",
+    "ALTER TABLE quotes ADD COLUMN peg_price REAL CHECK (peg_price IS NULL OR peg_price > 0)",
+    """CREATE TABLE forwards (
+        snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
+        asset TEXT NOT NULL REFERENCES assets(code),
+        expiry TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        forward REAL NOT NULL CHECK (forward > 0),
+        rate REAL,
+        confidence REAL CHECK (confidence IS NULL OR (confidence >= 0 AND confidence <= 1)),
+        PRIMARY KEY (snapshot_id, asset, expiry)
+    )""",
+    "ALTER TABLE positions ADD COLUMN mark_price REAL CHECK (mark_price IS NULL OR mark_price > 0)",
+    "ALTER TABLE positions ADD COLUMN mark_confidence REAL "
+    "CHECK (mark_confidence IS NULL OR (mark_confidence >= 0 AND mark_confidence <= 1))",
+]
+
+
 def _statements(sql: list[str]) -> Callable[[sqlite_utils.Database], None]:
     def migrate(db: sqlite_utils.Database) -> None:
         for statement in sql:
@@ -137,6 +160,7 @@ def _statements(sql: list[str]) -> Callable[[sqlite_utils.Database], None]:
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _statements(_SCHEMA_1),  # 1: the book, snapshots, profiles, scenarios
     _statements(_SCHEMA_2),  # 2: margin history, indexes
+    _statements(_SCHEMA_FORWARDS),  # 3: forwards per expiry, confidences, peg price, marks
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
