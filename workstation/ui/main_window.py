@@ -283,6 +283,8 @@ class MainWindow(QMainWindow):
         edit.addSeparator()
         self.edit_actions += [
             edit.addAction("&Market price and vol…", QKeySequence("Ctrl+M"), self.editor.edit_quote),
+            edit.addAction("&Forwards per expiry…", self.editor.edit_forwards),
+            edit.addAction("Confidence, moves with, pe&g…", self.editor.edit_quote_details),
             edit.addAction("Account mode and &profile…", self.editor.edit_account_mode),
         ]
         edit.addSeparator()
