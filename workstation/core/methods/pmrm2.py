@@ -125,17 +125,17 @@ class Pmrm2Method(MarginMethod):
         v_up = v_dn = np.zeros((K, 0))
         if n_o:
             ob, e_of = ex.ob, ex.e_of
-            V0 = v0 @ ex.E
+            V0 = ex.sum(v0)
             shock = rows.shock[reg_i][:, ob.und]
             v_reg = self.position_values(ob, so[:, None, :] * (1.0 + shock), ex.vols)
-            fac = np.where(v_reg @ ex.E >= 0.0, ex.sdp, ex.sdn)
+            fac = np.where(ex.sum(v_reg) >= 0.0, ex.sdp, ex.sdn)
             reg[..., ex.opt] = w_reg[:, None] * (fac[..., e_of] * v_reg - v0[:, None, :])
             if skew_i.size:
                 fwd = effective_spot(ob, so, fixing_phi(ob, x)) * ob.growth
                 for j, s in enumerate(skew_i):
                     vq = self.position_values(ob, so, ex.skew_vols(fwd, int(rows.kind[s])))
                     v_skew[:, j] = vq
-                    Vq = vq @ ex.E
+                    Vq = ex.sum(vq)
                     fq = np.where(Vq >= 0.0, ex.sdp, ex.sdn)
                     sign = np.sign(w_skew[j] * (fq * Vq - V0))
                     skew[:, j, ex.opt] = -sign[:, e_of] * w_skew[j] * (fq[:, e_of] * vq - v0)
@@ -143,7 +143,7 @@ class Pmrm2Method(MarginMethod):
             if bc is not None:
                 v_up = self.position_values(ob, so * (1.0 + bc.spot_up))
                 v_dn = self.position_values(ob, so * (1.0 + bc.spot_down))
-                lu, ld = v_up @ ex.E - V0, v_dn @ ex.E - V0
+                lu, ld = ex.sum(v_up) - V0, ex.sum(v_dn) - V0
                 up_binds = (lu <= ld) & (lu < 0.0)
                 dn_binds = ~up_binds & (ld < 0.0)
                 leg = np.where(up_binds[:, e_of], v_up - v0, np.where(dn_binds[:, e_of], v_dn - v0, 0.0))

@@ -196,21 +196,21 @@ def _marginal(m: Pmrm2Method, r: Pmrm2Risk) -> np.ndarray:
     P_wo[rows.reg] -= sh.reg[0]  # others: their share goes; options: recomputed below
     if ex.opt.size:
         e, v0, o = ex.e_of, sh.v0[0], ex.opt
-        V0 = v0 @ ex.E
+        V0 = ex.sum(v0)
         w = rows.damp[rows.reg][:, None]
-        Vr = sh.v_reg[0] @ ex.E  # (n_reg, n_e)
+        Vr = ex.sum(sh.v_reg[0])  # (n_reg, n_e)
         old = w * (ex.discount(Vr) - V0)
         new = w * (ex.discount(Vr[:, e] - sh.v_reg[0], e) - (V0[e] - v0))
         P_wo[np.ix_(rows.reg, o)] += sh.reg[0][:, o] - old[:, e] + new
         for j, s in enumerate(rows.skew):
             vq = sh.v_skew[0][j]
-            Vq = vq @ ex.E
+            Vq = ex.sum(vq)
             wq = rows.damp[s]
             old_q = -np.abs(wq * (ex.discount(Vq) - V0))
             new_q = -np.abs(wq * (ex.discount(Vq[e] - vq, e) - (V0[e] - v0)))
             P_wo[s, o] += new_q - old_q[e]
         if x.basis_contingency is not None:
-            lu, ld = sh.v_up[0] @ ex.E - V0, sh.v_dn[0] @ ex.E - V0
+            lu, ld = ex.sum(sh.v_up[0]) - V0, ex.sum(sh.v_dn[0]) - V0
             old_b = np.minimum(np.minimum(lu, ld), 0.0) * ex.basis
             du, dd = sh.v_up[0] - v0, sh.v_dn[0] - v0
             new_b = np.minimum(np.minimum(lu[e] - du, ld[e] - dd), 0.0) * ex.basis[e]

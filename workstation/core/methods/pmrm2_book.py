@@ -76,12 +76,12 @@ def shocked_vols(book: Book, profile: Profile, rows: Rows) -> np.ndarray:
 class Expiries:
     """A (sub-)book split into live options, grouped by (underlying, expiry), and the rest."""
 
-    opt: np.ndarray  # indices of live options in the book
+    opt: np.ndarray  # indices of live options in the book, grouped by expiry
     oth: np.ndarray  # indices of every other position
     ob: Book  # the options
     db: Book  # the others
-    E: np.ndarray  # (n_o, n_e) option -> expiry
-    e_of: np.ndarray  # (n_o,) expiry of each option
+    e_of: np.ndarray  # (n_o,) expiry of each option (non-decreasing)
+    starts: np.ndarray  # (n_e,) first option of each expiry
     Ecol: np.ndarray  # (n_e, A) expiry -> column
     Dcol: np.ndarray  # (n_d, A) other position -> column
     tau: np.ndarray  # (n_e,) years
@@ -99,17 +99,15 @@ class Expiries:
         A = len(book.assets)
         live = book.is_option
         opt, oth = np.flatnonzero(live), np.flatnonzero(~live)
+        opt = opt[np.lexsort((book.expiry_key[opt], book.und[opt]))]  # by underlying, then expiry
         ob, db = book.take(opt), book.take(oth)
-        n_o = opt.size
-        if n_o:
+        if opt.size:
             keys = np.stack([ob.und, ob.expiry_key], 1)
             uniq, first, e_of = np.unique(keys, axis=0, return_index=True, return_inverse=True)
             e_of = e_of.ravel()
         else:
             uniq, first, e_of = np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, np.int64)
         n_e = uniq.shape[0]
-        E = np.zeros((n_o, n_e))
-        E[np.arange(n_o), e_of] = 1.0
         Ecol = np.zeros((n_e, A))
         Ecol[np.arange(n_e), uniq[:, 0]] = 1.0
         Dcol = np.zeros((oth.size, A))
@@ -131,8 +129,14 @@ class Expiries:
             kstar = np.maximum(sk.min_k_star, rt * sk.min_width_scale * (sk.vol_param_static + rt * sk.vol_param_scale))
         else:
             cap_lin = cap_abs = kstar = np.ones(n_e)
-        return cls(opt, oth, ob, db, E, e_of, Ecol, Dcol, tau, rate, np.asarray(sdp), np.asarray(sdn),
+        return cls(opt, oth, ob, db, e_of, first, Ecol, Dcol, tau, rate, np.asarray(sdp), np.asarray(sdn),
                    np.asarray(basis, dtype=float), shocked_vols(ob, profile, rows), cap_lin, cap_abs, kstar)
+
+    def sum(self, v: np.ndarray) -> np.ndarray:
+        """Per-expiry sums (..., n_e) of per-option figures (..., n_o)."""
+        if not self.starts.size:
+            return np.zeros((*v.shape[:-1], 0))
+        return np.add.reduceat(v, self.starts, axis=-1)
 
     def discount(self, v: np.ndarray, e: np.ndarray | None = None) -> np.ndarray:
         """D_e(V): V sdp where V >= 0, else V sdn (expiries on the last axis, or the expiries
@@ -165,8 +169,11 @@ def fixing_phi(book: Book, x: Pmrm2Params) -> np.ndarray:
 def effective_spot(book: Book, spot: np.ndarray, phi: np.ndarray) -> np.ndarray:
     """The spot that puts each forward at F (1 - phi) + F phi S'/S: S + phi (S' - S) where
     phi < 1, S' itself elsewhere."""
+    inside = phi < 1.0
+    if not inside.any():
+        return spot
     s0 = book.spot
-    return np.where(phi < 1.0, s0 + phi * (spot - s0), spot)
+    return np.where(inside, s0 + phi * (spot - s0), spot)
 
 
 # ------------------------------------------------------------------------------ contingencies
