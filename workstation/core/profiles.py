@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from workstation.core.errors import ProfileError, unknown_profile
+from workstation.core.stress_profile import StressParams, stress_params
 
 PROFILES_DIR = Path(__file__).resolve().parents[2] / "resources" / "profiles"
 INF = math.inf
@@ -154,6 +155,7 @@ class Profile:
     options: OptionParams
     portfolio: PortfolioParams
     origin: str = field(default="", compare=False, repr=False)
+    stress: StressParams = field(default_factory=StressParams)  # optional [stress] table
 
     def haircut_bands(self, asset: str) -> tuple[tuple[float, float], ...]:
         """(upper_value, haircut) bands of `asset`, else of `"*"`, else no haircut."""
@@ -218,7 +220,7 @@ METHOD_DEFAULTS: dict[str, Any] = {
     },
 }
 
-_TOP_KEYS = ("name", "source", "as_of", "stablecoins", "haircuts", "tiers", "options", "portfolio")
+_TOP_KEYS = ("name", "source", "as_of", "stablecoins", "haircuts", "tiers", "options", "portfolio", "stress")
 _TIER_KEYS = ("max_notional", "initial_rate", "maintenance_rate", "maintenance_amount")
 _OPTION_KEYS = ("short_im_base", "short_im_floor", "short_mm")
 _PORTFOLIO_KEYS = (
@@ -528,7 +530,7 @@ def _portfolio(value: Any, source: str) -> PortfolioParams:
 def _build(d: Mapping[str, Any], source: str) -> Profile:
     """Validate a complete (already merged) raw profile and freeze it."""
     _known(d, _TOP_KEYS, source, "")
-    _require(d, _TOP_KEYS, source, "")
+    _require(d, _TOP_KEYS[:-1], source, "")  # `stress` is optional
     stables = tuple(
         _str(s, source, f"stablecoins[{i}]")
         for i, s in enumerate(_list(d["stablecoins"], source, "stablecoins", empty_ok=True))
@@ -551,6 +553,7 @@ def _build(d: Mapping[str, Any], source: str) -> Profile:
         options=_options(d["options"], source),
         portfolio=_portfolio(d["portfolio"], source),
         origin=source,
+        stress=stress_params(d.get("stress"), source),
     )
 
 
