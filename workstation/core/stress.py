@@ -194,6 +194,8 @@ def apply_scenario_detailed(portfolio: Portfolio, scenario: Scenario,
             if d is not None and pos.settlement == "linear" and pos.kind != "spot":
                 pos = replace(pos, entry_price=pos.entry_price * d,
                               strike=pos.strike * d if pos.strike is not None else None)
+            if pos.vol is not None and vs:
+                pos = replace(pos, vol=_shift_vol(pos.vol, vs.get(pos.underlying, vs.get("*")), scenario.vol_mode))
             expiring = (scenario.days and pos.expiry is not None and not pos.expired
                         and portfolio.as_of < pos.expiry <= as_of)
             if expiring and pos.kind == "option":
