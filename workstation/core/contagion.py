@@ -235,7 +235,8 @@ def _solve(g, start: float, cap: float = 1e15) -> float | None:
     return hi
 
 
-def top_up(state: Portfolio, scope: str, target: str = "mm", assets: Sequence[str] | None = None) -> list[dict[str, Any]]:
+def top_up(state: Portfolio, scope: str, target: str = "mm",
+           assets: Sequence[str] | None = None) -> list[dict[str, Any]]:
     """Deposits (one per asset) that restore `target` ("mm" or "im") of `scope` in the (shocked)
     book `state`, cheapest first. A pool's deposit goes into its first member (the pool sums)."""
     kind, _, ident = scope.partition(":")
@@ -277,7 +278,8 @@ def transfers(state: Portfolio, account: str, target: str = "mm") -> list[dict[s
             if need is None:
                 continue
             spare = held if _headroom(_with_deposit(state, donor.id, asset, -held), d_scope, "im") >= 0 else \
-                _solve(lambda w, a=asset: -_headroom(_with_deposit(state, donor.id, a, -w), d_scope, "im"), held / 2)
+                _solve(lambda w, a=asset, d=donor.id, ds=d_scope: -_headroom(_with_deposit(state, d, a, -w), ds, "im"),
+                       held / 2)
             spare = min(held, spare or 0.0)
             out.append({"action": "move", "from": donor.id, "into": account, "asset": asset, "amount": need,
                         "value": need * price, "donor_can_give": spare, "enough": spare >= need})

@@ -119,7 +119,7 @@ def joint_liquidation(portfolio: Portfolio, scope: str, betas: Betas, tol: float
     if f0 <= 0:
         return {"down": 0.0, "up": 0.0}
     for side, grid in (("down", GRID[GRID < 0][::-1]), ("up", GRID[GRID > 0])):
-        lo, flo = 0.0, f0
+        lo, _flo = 0.0, f0
         for x in grid:
             fx = f(float(x))
             if fx <= 0:
@@ -134,7 +134,7 @@ def joint_liquidation(portfolio: Portfolio, scope: str, betas: Betas, tol: float
                         lo = mid
                 out[side] = hi
                 break
-            lo, flo = float(x), fx
+            lo, _flo = float(x), fx
     return out
 
 

@@ -30,7 +30,7 @@ from datetime import timedelta
 from typing import Any
 
 from workstation.core.errors import WorkstationError
-from workstation.core.model import Account, Portfolio, Position, Quote
+from workstation.core.model import Portfolio, Position, Quote
 from workstation.core.profiles import Profile, load_profiles
 from workstation.core.report import build_report, scope_names
 
