@@ -121,7 +121,8 @@ def format_document(d: dict[str, Any], base: str = "USD") -> str:
     lines = [f"{sc['name']}  {sc['title']}".rstrip()]
     moves = ", ".join(f"{a} {100 * m:+.2f} %" for a, m in sc["shocks"].items())
     depeg = ", ".join(f"{c} at {p:g}" for c, p in sc["depeg"].items())
-    lines.append("  moves: " + "; ".join(x for x in (moves, depeg) if x) + (f"; {sc['days']:g} day(s)" if sc["days"] else ""))
+    days = f"; {sc['days']:g} day(s)" if sc["days"] else ""
+    lines.append("  moves: " + "; ".join(x for x in (moves, depeg) if x) + days)
     if d["not_shocked"]:
         lines.append("  not shocked (no sourced figure): " + ", ".join(d["not_shocked"]))
     lines.append(f"  {'scope':26} {'equity':>14} {'MM':>12} {'headroom':>14} {'shortfall':>12}  status ({base})")

@@ -16,8 +16,14 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from workstation.core.contagion import IMPACT_PER_MILLION, breach_multiple, cascade, pooled_vs_segregated, top_up, \
-    transfers
+from workstation.core.contagion import (
+    IMPACT_PER_MILLION,
+    breach_multiple,
+    cascade,
+    pooled_vs_segregated,
+    top_up,
+    transfers,
+)
 from workstation.core.model import Portfolio
 from workstation.core.report import scope_names
 from workstation.core.stress import Scenario, apply_scenario_detailed, figures, stable_assets, stress_scopes
