@@ -60,9 +60,9 @@ class StressModel(RecordTableModel):
         super().__init__(COLUMNS, key_field="scope", parent=parent)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.ForegroundRole and index.isValid() and index.row() < len(self._rows):
-            if self._rows[index.row()].get("breach"):
-                return self._theme.level("red")
+        if (role == Qt.ItemDataRole.ForegroundRole and index.isValid() and index.row() < len(self._rows)
+                and self._rows[index.row()].get("breach")):
+            return self._theme.level("red")
         return super().data(index, role)
 
 
@@ -89,7 +89,6 @@ class ShockChart(ThemedPlot):
         x = np.asarray(curve["multiple"], dtype=float)
         self.equity.setData(x, np.asarray(curve["equity"], dtype=float))
         self.margin.setData(x, np.asarray(curve["maintenance_margin"], dtype=float))
-        self.set_title(f"{scope} vs shock size")
         self.plotItem.setLabel("left", "", units=self.fmt.base_currency)
 
     def restyle(self) -> None:
@@ -135,7 +134,7 @@ class JointGridChart(ThemedPlot):
         self.image.setRect(QRectF(xs[0] - dx / 2, ys[0] - dy / 2, xs[-1] - xs[0] + dx, ys[-1] - ys[0] + dy))
         pts = grid["line"]
         self.line.setData([100 * p[0] for p in pts], [100 * p[1] for p in pts])
-        self.set_title(f"{scope}: equity − MM" + (" · dots: liquidation" if pts else " · none liquidates"))
+
         self.restyle()
         self.plotItem.autoRange(padding=0)
 
@@ -174,10 +173,10 @@ class StressPanel(QWidget):
         self.scope_box.currentIndexChanged.connect(lambda _i: self.run())
         self.run_button = QPushButton("Run")
         self.run_button.clicked.connect(self.run)
-        self.source = QLabel("")
-        self.source.setObjectName("muted")
-        self.source.setWordWrap(True)
-        self.source.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.source = QTextBrowser()  # scrolls: a long source list never grows the window
+        self.source.setObjectName("stressSource")
+        self.source.setOpenExternalLinks(False)
+        self.source.setMaximumHeight(220)
         left = QWidget()
         lay = QVBoxLayout(left)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -192,6 +191,7 @@ class StressPanel(QWidget):
         self.table = make_table_view(self.model, "stressTable")
         self.status = QLabel("")
         self.status.setObjectName("muted")
+        self.status.setMinimumWidth(10)
         self.timeline = QTextBrowser()
         self.timeline.setObjectName("stressTimeline")
         self.shock_chart = ShockChart()
@@ -294,7 +294,7 @@ class StressPanel(QWidget):
         scope = self.scope_box.currentData() or self.scope
         if book is None or scenario is None or scope is None:
             return
-        self.source.setText(self._describe(scenario))
+        self.source.setHtml(self._describe(scenario))
         self.job.submit(compute_stress, book, scenario, scope, draft)
         self._update_status()
 
@@ -350,4 +350,4 @@ class StressPanel(QWidget):
         self.model.set_theme(theme)
         for chart in (self.shock_chart, self.grid_chart):
             chart.set_theme(theme)
-        self.timeline.setStyleSheet(f"color: {QColor(theme.text).name()};")
+        self.timeline.document().setDefaultStyleSheet(f"body {{ color: {QColor(theme.text).name()}; }}")
