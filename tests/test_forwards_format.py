@@ -185,3 +185,29 @@ def test_moves_with_collateral_moves_in_the_generic_method():
     # the book's driver column: LRT follows ETH
     book = Book.from_positions([], portfolio_from_dict(copy.deepcopy(doc)))
     assert book.assets[book.driver[book.assets.index("LRT")]] == "ETH"
+
+
+def test_stress_scenarios_move_forwards_marks_and_assets_moving_with():
+    from workstation.core.stress import Scenario, apply_scenario
+
+    path = EXAMPLES / "derive-pmrm2" / "test_61_general_general_test_1.json"
+    pf = loads_portfolio(path.read_text(encoding="utf-8"))
+    # no shock: the same portfolio, every new field kept, the same figures
+    same = apply_scenario(pf, Scenario("none"))
+    assert dumps_portfolio(same) == dumps_portfolio(pf)
+    # ETH -20 %: its forwards, the perpetual's mark and the assets moving with ETH (not named)
+    # move by -20 %; BTC (named nowhere, not moving with ETH, in stablecoins) stays
+    shocked = apply_scenario(pf, Scenario("eth", shocks={"ETH": -0.2}))
+    assert shocked.market["ETH"].forwards[0].forward == pytest.approx(0.8 * pf.market["ETH"].forwards[0].forward)
+    assert shocked.market["RSWETH"].price == pytest.approx(0.8 * pf.market["RSWETH"].price)
+    assert shocked.market["BTC"].price == pf.market["BTC"].price
+    assert shocked.account("derive").positions[0].mark_price == pytest.approx(0.8 * 4000.0)
+    assert shocked.market["USDC"].peg_price == pf.market["USDC"].peg_price
+    # which is the PMRM_2 method's own moved state: equity and MM agree with its parts at -20 %
+    m = method_for(make_scope(pf, "account:derive"))
+    X = np.zeros((1, m.n_assets))
+    X[0, list(pf.market).index("ETH")] = -0.2
+    eq, mm = m.eq_mm_all(m.parts(X))
+    rep = build_report(shocked, "account:derive", with_liquidation=False)
+    assert rep["equity"] == pytest.approx(float(eq[0]), rel=1e-9)
+    assert rep["maintenance_margin"] == pytest.approx(float(mm[0]), rel=1e-9)

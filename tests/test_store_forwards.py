@@ -1,5 +1,5 @@
 """Store: forwards per expiry, confidences, moves_with, peg price and perpetual marks (schema
-version 3) survive the database round trip, migrate from version 2, and are edited one
+version 4) survive the database round trip, migrate from version 2, and are edited one
 transaction at a time with the whole-book check."""
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from workstation.core.errors import ProfileError, unknown_profile
+from workstation.core.stress_profile import StressParams, stress_params
 
 if TYPE_CHECKING:
     from workstation.core.profile_pmrm2 import Pmrm2Params
@@ -161,6 +162,7 @@ class Profile:
     method: str = "risk-array"  # the portfolio-mode method (workstation.core.methods)
     pmrm2: Pmrm2Params | None = None  # method "pmrm2": its keys (profile_pmrm2), else None
     origin: str = field(default="", compare=False, repr=False)
+    stress: StressParams = field(default_factory=StressParams)  # optional [stress] table
 
     def haircut_bands(self, asset: str) -> tuple[tuple[float, float], ...]:
         """(upper_value, haircut) bands of `asset`, else of `"*"`, else no haircut."""
@@ -226,8 +228,8 @@ METHOD_DEFAULTS: dict[str, Any] = {
 }
 
 _TOP_KEYS = ("name", "source", "as_of", "stablecoins", "haircuts", "tiers", "options", "portfolio", "method",
-             "im_haircuts")
-_OPTIONAL_TOP = ("method", "im_haircuts")
+             "im_haircuts", "stress")
+_OPTIONAL_TOP = ("method", "im_haircuts", "stress")
 _TIER_KEYS = ("max_notional", "initial_rate", "maintenance_rate", "maintenance_amount")
 _OPTION_KEYS = ("short_im_base", "short_im_floor", "short_mm")
 _PORTFOLIO_KEYS = (
@@ -576,6 +578,7 @@ def _build(d: Mapping[str, Any], source: str) -> Profile:
         method=method,
         pmrm2=pmrm2,
         origin=source,
+        stress=stress_params(d.get("stress"), source),
     )
 
 

@@ -59,7 +59,7 @@ def position_row(account_id: str, position: Position, seq: int) -> dict[str, Any
         "isolated_margin": position.isolated_margin,
         "expired": 1 if position.expired else 0,
         "settlement_price": position.settlement_price,
-    } | {  # schema 3 columns, written only when set (so a book without them fits any schema)
+    } | {  # schema 4 columns, written only when set (so a book without them fits any schema)
         k: v for k, v in (("mark_price", position.mark_price), ("mark_confidence", position.mark_confidence))
         if v is not None
     }

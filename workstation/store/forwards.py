@@ -1,4 +1,4 @@
-"""The market snapshot's optional fields in the database (schema version 3): per-expiry forwards
+"""The market snapshot's optional fields in the database (schema version 4): per-expiry forwards
 (table `forwards`) and a quote's confidence, moves_with and peg price (columns of `quotes`).
 Low-level reading and writing for `repository`; the edits a trader makes are in
 `market_edits`.

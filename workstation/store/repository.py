@@ -265,7 +265,7 @@ def _insert_snapshot(
     _ensure_assets(db, list(quotes))
     rows = [(snapshot_id, a, i, q.price, q.vol, q.confidence, q.moves_with, q.peg_price)
             for i, (a, q) in enumerate(quotes.items())]
-    if any(r[5:] != (None, None, None) for r in rows):  # schema 3 columns only when used
+    if any(r[5:] != (None, None, None) for r in rows):  # schema 4 columns only when used
         db.conn.executemany(
             "INSERT INTO quotes(snapshot_id, asset, seq, price, vol, confidence, moves_with, peg_price) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
