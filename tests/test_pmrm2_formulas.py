@@ -299,3 +299,20 @@ def test_im_haircuts_and_perp_contingencies():
     assert rep["initial_margin"] == pytest.approx(3 * 2000 * 0.015 + 3 * 2000 * 0.005 + 25_000 * 0.05, rel=REL)
     assert rep["equity"] == pytest.approx(25_000 * 0.8 - 3 * 10.0, rel=REL)
     assert rep["collateral_components"]["WBTC"] == pytest.approx(1250.0, rel=REL)
+
+
+def test_skew_with_zero_k_star_takes_the_cap_and_basis_down_to_zero():
+    # min_k_star 0 and min_width_scale 0: k* = 0, so s = +cap above the forward (k > 0):
+    # vol' = vol (1 + cap), cap = -0.05 sqrt(tau) + 0.15 (Derive would divide by zero here)
+    skew = SKEW | {"min_k_star": 0.0, "min_width_scale": 0.0}
+    cap = -0.05 * math.sqrt(TAU10) + 0.15
+    V = b76(2100.0, 2400.0, TAU10, 0.6, 0.05, True)
+    Vs = b76(2100.0, 2400.0, TAU10, 0.6 * (1 + cap), 0.05, True)
+    rep = report(portfolio([option("c", "call", 2400.0, TEN_DAYS, -1.0, 0.6)], market=fwd_market(),
+                           keys={"scenarios": [[0.0, "skew_linear", 1.0]], "skew_shock": skew}))
+    assert rep["maintenance_margin"] == pytest.approx(Vs - V, rel=1e-9)
+    # a basis leg down to a forward of 0 (spot_down = -1): a long put is worth df K there
+    keys = {"basis_contingency": {"spot_up": 0.045, "spot_down": -1.0, "add_factor": 1.0, "mult_factor": 0.0}}
+    rep = report(portfolio([option("p", "put", 2000.0, TEN_DAYS, -1.0, 0.6)], market=fwd_market(), keys=keys))
+    Vp = b76(2100.0, 2000.0, TAU10, 0.6, 0.05, False)
+    assert rep["maintenance_margin"] == pytest.approx(2000.0 * math.exp(-0.05 * TAU10) - Vp, rel=1e-9)

@@ -137,10 +137,10 @@ _TABLES: dict[str, tuple[type, dict[str, _Bounds]]] = {
         ("base", "base_neg", "long_rate_mult", "long_rate_add", "short_rate_mult", "short_rate_add"), _NONNEG)),
     "skew_shock": (SkewShock, {
         "linear_scale_cap": _NONNEG, "linear_cbase": _ANY, "abs_scale_cap": _NONNEG, "abs_cbase": _ANY,
-        "min_k_star": (0.0, True, None), "min_width_scale": _NONNEG, "vol_param_static": _NONNEG,
+        "min_k_star": _NONNEG, "min_width_scale": _NONNEG, "vol_param_static": _NONNEG,
         "vol_param_scale": _ANY}),
     "basis_contingency": (BasisContingency, {
-        "spot_up": (0.0, True, None), "spot_down": (-1.0, True, 0.0), "add_factor": _NONNEG,
+        "spot_up": (0.0, True, None), "spot_down": (-1.0, False, 0.0), "add_factor": _NONNEG,
         "mult_factor": _NONNEG}),
     "confidence_contingency": (ConfidenceContingency, {"threshold": (0.0, False, 1.0), "margin": _NONNEG}),
     "peg_loss": (PegLoss, {"threshold": _NONNEG, "factor": _NONNEG}),

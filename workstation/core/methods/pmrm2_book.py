@@ -152,7 +152,10 @@ class Expiries:
         k = np.log(self.ob.strike / forward)
         if kind == SKEW_ABS:
             k = np.abs(k)
-        ratio = k * cap / self.kstar[e]
+        kstar = self.kstar[e]
+        with np.errstate(divide="ignore", invalid="ignore"):  # k* = 0: the cap at once (k = 0: none)
+            ratio = np.where(kstar > 0.0, k * cap / kstar, np.sign(k) * np.inf * np.abs(cap))
+        ratio = np.nan_to_num(ratio, nan=0.0, posinf=np.inf, neginf=-np.inf)
         s = np.where(k >= 0.0, np.minimum(cap, ratio), np.maximum(-cap, ratio))
         return self.ob.vol * np.maximum(0.0, 1.0 + s)
 
