@@ -9,6 +9,7 @@ History and scenarios live in `workstation.store.records` and are re-exported he
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -110,7 +111,23 @@ def _pools(db: Database) -> list[Pool]:
 
 
 def load_portfolio(db: Database) -> Portfolio:
-    """The book at the current snapshot, as the engine takes it."""
+    """The book at the current snapshot, as the engine takes it.
+
+    A stored value that cannot be read back (a damaged file) raises `DatabaseUnusable`."""
+    try:
+        return _load_portfolio(db)
+    except (ValueError, TypeError, KeyError, OverflowError, sqlite3.DatabaseError) as exc:
+        from workstation.store.db import db_file
+        from workstation.store.health import translate, unusable
+
+        where = db_file(db) or "the database"
+        if isinstance(exc, sqlite3.DatabaseError):
+            raise translate(exc, where) from None
+        raise unusable(where, f"the database holds a value that cannot be read back ({exc}); "
+                              f"the file may be damaged") from None
+
+
+def _load_portfolio(db: Database) -> Portfolio:
     with reading(db):
         snap = current_snapshot(db)
         if snap is None:
