@@ -172,11 +172,12 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-def connect(path: str | Path, *, read_only: bool = False) -> sqlite_utils.Database:
+def connect(path: str | Path, *, read_only: bool = False, wal: bool = True) -> sqlite_utils.Database:
     """Open `path` with the store's connection settings, without checking or migrating.
 
     `read_only` opens it with `mode=ro` (or `immutable=1` when even the -shm file cannot be
     made, as on read-only media); `db.read_only` then says why and writes are refused.
+    `wal=False` leaves the journal mode alone (`open_db` checks the file before changing it).
     """
     # isolation_level=None: the driver never opens transactions behind our back;
     # `transaction()` issues BEGIN IMMEDIATE / COMMIT / ROLLBACK itself.
@@ -187,10 +188,8 @@ def connect(path: str | Path, *, read_only: bool = False) -> sqlite_utils.Databa
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         conn.execute("PRAGMA foreign_keys = ON")
-        if not read_only:
-            mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
-            if str(mode).lower() != "wal":
-                conn.execute("PRAGMA journal_mode = WAL")
+        if not read_only and wal:
+            use_wal(conn)
         # FULL: the WAL is synced at every commit, so a book kept for months keeps its last
         # commits through a power loss (NORMAL may lose them; it only guarantees consistency)
         conn.execute("PRAGMA synchronous = FULL")
@@ -203,6 +202,12 @@ def connect(path: str | Path, *, read_only: bool = False) -> sqlite_utils.Databa
         if read_only else None
     )
     return db
+
+
+def use_wal(conn: sqlite3.Connection) -> None:
+    mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+    if str(mode).lower() != "wal":
+        conn.execute("PRAGMA journal_mode = WAL")
 
 
 def _connect_read_only(path: Path) -> sqlite3.Connection:
@@ -256,7 +261,7 @@ def open_db(
     if read_only is None:
         read_only = not health.is_writable(path)
     try:
-        db = connect(path, read_only=read_only)
+        db = connect(path, read_only=read_only, wal=False)
     except sqlite3.DatabaseError as exc:
         raise health.translate(exc, path) from None
     try:
@@ -265,6 +270,8 @@ def open_db(
             health.quick_check(db.conn, path)
         else:
             current = schema_version(db)
+        if not read_only:
+            use_wal(db.conn)
         target = SCHEMA_VERSION if version is None else version
         if current < target and read_only:
             raise ReadOnlyDatabase(

@@ -79,7 +79,7 @@ def check_schema(conn: sqlite3.Connection, path: str | Path, newest: int) -> int
     if version == 0 and tables:
         names = ", ".join(sorted(tables)[:5])
         raise unusable(path, f"not a margin-workstation database (it holds other tables: {names})")
-    if version > 0 and not OUR_TABLES <= tables:
+    if version > 0 and not tables >= OUR_TABLES:
         raise unusable(path, "not a margin-workstation database (its tables are not ours)")
     if version > newest:
         raise unusable(path, f"the database was written by a newer margin-workstation (schema "

@@ -28,8 +28,8 @@ from workstation.store.codec import (
     position_from_row,
     position_row,
 )
-from workstation.store.db import reading, transaction
-from workstation.store.errors import InvalidInput, NotFoundError, StoreError
+from workstation.store.db import book_counter, reading, transaction
+from workstation.store.errors import InvalidInput, NotFoundError, StaleBookError, StoreError
 from workstation.store.records import (
     delete_scenario,
     history,
@@ -125,6 +125,23 @@ def load_portfolio(db: Database) -> Portfolio:
             raise translate(exc, where) from None
         raise unusable(where, f"the database holds a value that cannot be read back ({exc}); "
                               f"the file may be damaged") from None
+
+
+def load_book(db: Database) -> tuple[Portfolio, int]:
+    """The book and the change counter it was read at (`db.book_counter`), read together: an
+    edit made from this book can check that nothing changed since (`require_counter`)."""
+    with reading(db):
+        return load_portfolio(db), book_counter(db)
+
+
+def require_counter(db: Database, expected: int | None) -> None:
+    """Refuse (`StaleBookError`) when the book changed since it was read at `expected`."""
+    if expected is not None and book_counter(db) != expected:
+        raise StaleBookError(
+            "the book changed in the database since this window loaded it (another window or "
+            "a command wrote to it), so this change was not saved: it would have overwritten "
+            "the newer data. The window now shows the book as it is: check it and try again."
+        )
 
 
 def _load_portfolio(db: Database) -> Portfolio:
@@ -584,10 +601,12 @@ __all__ = [
     "delete_scenario",
     "history",
     "list_scenarios",
+    "load_book",
     "load_portfolio",
     "load_scenario",
     "market",
     "record_history",
+    "require_counter",
     "save_portfolio",
     "save_scenario",
     "set_account_mode",
