@@ -14,7 +14,7 @@ import platformdirs
 import sqlite_utils
 
 from workstation.core.portfolio_io import read_portfolio
-from workstation.store.db import create_database, open_db, transaction
+from workstation.store.db import create_database, open_db, read_only_reason, transaction
 from workstation.store.repository import _write_portfolio
 
 APP_NAME = "margin-workstation"
@@ -51,6 +51,8 @@ def ensure_database(
         elif demo:
             create_database(target, prepare=_seed)
     db = open_db(target)
+    if read_only_reason(db):
+        return db  # read-only media: shown as it is, never seeded
     try:
         if empty:
             mark_seeded(db)
