@@ -98,10 +98,11 @@ class Changes:
                              f"{_count(a.scenarios_deleted, 'saved scenario')}")
                 continue
             head = "new account" if a.status == "new" else "account"
-            parts = [f"positions {a.positions.counts()}", f"balances {a.balances.counts()}"]
+            parts = [f"{noun} {delta.counts()}" for delta, noun in (
+                (a.positions, "positions"), (a.balances, "balances")) if delta]
             if a.settings:
                 parts.append("settings changed")
-            lines.append(f"{head} {a.account}: {'; '.join(parts)}")
+            lines.append(f"{head} {a.account}: {'; '.join(parts) or 'no change'}")
         for delta, noun in ((self.pools, "pools"), (self.profiles, "profiles")):
             if delta:
                 lines.append(f"{noun}: {delta.counts()}")

@@ -254,6 +254,7 @@ def deletions_box(parent: QWidget | None, changes: Any) -> tuple[QMessageBox, QP
     box = QMessageBox(parent)
     box.setIcon(QMessageBox.Icon.Warning)
     box.setWindowTitle("Replace data?")
+    box.setStyleSheet("QLabel#qt_msgbox_informativelabel { min-width: 420px; }")  # ids on one line
     box.setText("This import deletes data from the book:")
     box.setInformativeText("\n".join(f"• {line}" for line in changes.deletions())
                            + "\n\nA backup is taken first; Edit ▸ Undo brings the book back.")

@@ -67,7 +67,7 @@ class SafetyNet(QObject):
         self.undo_action.setEnabled(True)
         bar = self.window.statusBar()
         if self.button.parent() is None:
-            bar.addWidget(self.button)
+            bar.insertPermanentWidget(0, self.button)  # never hidden by a status message
         self.button.setToolTip(f"Undo {label}: bring back the book as it was before")
         self.button.show()
         self._follow_counter()
