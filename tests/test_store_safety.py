@@ -21,7 +21,7 @@ from workstation.core.model import Position
 from workstation.core.portfolio_io import dumps_portfolio, read_portfolio
 from workstation.store import backups, commands
 from workstation.store import repository as repo
-from workstation.store.db import book_counter, open_db
+from workstation.store.db import SCHEMA_VERSION, book_counter, open_db
 from workstation.store.errors import ImportFileError, ReplaceRefused, StaleBookError
 from workstation.store.imports import import_file
 
@@ -142,6 +142,15 @@ def test_cli_replace_backups_and_restore(book_db_path: Path, tmp_path: Path,
     assert "before-restore" in out.splitlines()[1]  # restore backed up the state it replaced
     code, _, err = run(capsys, "restore", "9", "--db", db)
     assert code == 2 and "no backup number 9" in err
+    broken = tmp_path / "broken.db"
+    broken.write_bytes(b"SQLite format 3\x00" + b"\x00" * 200)
+    code, _, err = run(capsys, "restore", str(broken), "--db", db)
+    assert code == 2 and "this backup cannot be" in err
+    database = open_db(book_db_path)
+    try:
+        assert _dump(database) == original  # a refused restore changes nothing
+    finally:
+        database.close()
 
 
 def test_portfolio_merge_replaces_the_files_accounts_and_keeps_the_rest(db, tmp_path) -> None:
@@ -270,7 +279,7 @@ def test_migration_is_backed_up_first(tmp_path: Path) -> None:
     open_db(path, version=1).close()
     open_db(path).close()
     found = backups.list_backups(path)
-    assert [b.reason for b in found] == ["before-migration-1-to-3"]
+    assert [b.reason for b in found] == [f"before-migration-1-to-{SCHEMA_VERSION}"]
     old = sqlite3.connect(found[0].path)
     try:
         assert old.execute("PRAGMA user_version").fetchone()[0] == 1

@@ -154,14 +154,20 @@ def resolve(db_path: str | Path, which: str | int) -> Path:
 def _open_backup(path: Path) -> sqlite3.Connection:
     from workstation.store.db import SCHEMA_VERSION
 
-    health.check_file(path)
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     try:
-        health.check_schema(conn, path, SCHEMA_VERSION)
-        health.quick_check(conn, path)
-    except BaseException:
-        conn.close()
-        raise
+        health.check_file(path)
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            health.check_schema(conn, path, SCHEMA_VERSION)
+            health.quick_check(conn, path)
+        except BaseException:
+            conn.close()
+            raise
+    except DatabaseUnusable as exc:
+        raise StoreError(f"{path}: this backup cannot be brought back: {exc.problem}; "
+                         f"choose another (`db backups` lists them)") from None
+    except sqlite3.Error as exc:
+        raise StoreError(f"{path}: this backup cannot be read ({exc}); choose another") from None
     return conn
 
 
