@@ -9,6 +9,8 @@ Opening checks the file first (`health`: empty, foreign, newer, damaged) and ope
 read-only when it cannot be written. A new database is built in a private temporary file and
 hard-linked into place, so no process ever sees a half-made database and no process deletes
 a file it did not create.
+
+(Somewhat over 400 lines: the SQL of every migration lives here, next to `MIGRATIONS`.)
 """
 
 from __future__ import annotations
