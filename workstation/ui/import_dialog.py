@@ -236,6 +236,8 @@ class ImportDialog(FormDialog):
         self.preview.style().polish(self.preview)
 
     def result_value(self) -> dict[str, Any]:
+        if self._timer.isActive():  # a choice changed since the last preview: preview it first
+            self.refresh_preview()
         if self.preview_result is None:
             raise ValueError(shorten(self.preview.text()) or "Choose a file to import")
         return {**self.options(), "expected_counter": self.preview_counter,
