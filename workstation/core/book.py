@@ -56,6 +56,7 @@ class Book:
     expired: np.ndarray  # bool
     settle: np.ndarray  # settlement price of expired options (nan elsewhere)
     isolated: np.ndarray  # isolated margin (nan where not set)
+    leverage: np.ndarray | None = None  # per-position leverage (nan where not set; None: none set)
 
     def __len__(self) -> int:
         return int(self.qty.shape[0])
@@ -109,6 +110,8 @@ class Book:
                 "tte", "expiry_key", "vol", "expired", "settle", "isolated",
             )
         }
+        if self.leverage is not None:
+            cols["leverage"] = self.leverage[idx]
         return Book(assets=self.assets, prices=self.prices, market_vols=self.market_vols,
                     rate=self.rate, **cols)
 
@@ -149,6 +152,7 @@ class Book:
         expired = np.zeros(n, dtype=bool)
         settle = np.full(n, np.nan)
         isolated = np.full(n, np.nan)
+        leverage: np.ndarray | None = None
         # One pass to gather plain Python values; the maths never loops over positions.
         for i, (acc, p) in enumerate(rows):
             ids[i] = p.id
@@ -170,6 +174,10 @@ class Book:
                     settle[i] = p.settlement_price
             if p.isolated_margin is not None:
                 isolated[i] = p.isolated_margin
+            if p.leverage is not None:
+                if leverage is None:
+                    leverage = np.full(n, np.nan)
+                leverage[i] = p.leverage
         missing_vol = (kind == OPTION) & ~expired & np.isnan(vol)
         if missing_vol.any():
             from workstation.core.errors import WorkstationError
@@ -182,4 +190,4 @@ class Book:
         return cls(assets=assets, prices=prices, market_vols=mvols, rate=float(portfolio.rate),
                    ids=ids, account=account, kind=kind, inverse=inverse, und=und, qty=qty,
                    entry=entry, strike=strike, is_call=is_call, tte=tte, expiry_key=expiry_key,
-                   vol=vol, expired=expired, settle=settle, isolated=isolated)
+                   vol=vol, expired=expired, settle=settle, isolated=isolated, leverage=leverage)

@@ -39,6 +39,7 @@ class Position:
     isolated_margin: float | None = None
     expired: bool = False
     settlement_price: float | None = None
+    leverage: float | None = None  # perpetuals/futures in cross/isolated: IM = notional / leverage
 
 
 @dataclass
