@@ -131,7 +131,7 @@ class UnitMethod(MarginMethod):
                    "addons": {k: _f(v) for k, v in r["addons"].items()}}
             if positions:
                 keys = [f"{a}/{i}" for a, i in zip(u.book.account, u.book.ids, strict=True)]
-                doc["positions"] = {k: [_f(x) for x in r["pos"][:, j]] for j, k in enumerate(keys)}
+                doc["by_position"] = {k: [_f(x) for x in r["pos"][:, j]] for j, k in enumerate(keys)}
             out[u.key] = doc
         return out
 
