@@ -214,3 +214,49 @@ def test_span_volatility_scan_of_a_short_option() -> None:
                                                      rel=1e-9)
     assert vec["entries"][1]["pnl"] == pytest.approx(-(C.black(S, K, T, iv - 0.04) - C.black(S, K, T, iv)),
                                                      rel=1e-9)
+
+
+# ------------------------------------------------------------------ vectors entry by entry
+# A live pme/simulate response of 2026-02-15 (currency ETH, short 0.999487053 ETH of ETH-PERPETUAL,
+# index 1,949.34; venues.md source [3]): its aggregated vectors, worst case, roll shock and margins.
+ETH_2026_STANDARD = [0.13163975819999998] * 3 + [0.09359358530982659] * 3 + [0.05931022072747252] * 3 + [
+    0.028257749142408375] * 3 + [0.0] * 3 + [-0.04304011233014354] * 3 + [-0.08252645391743119] * 3 + [
+    -0.11888171996035243] * 3 + [-0.15246412672881357] * 3
+
+
+def test_deribit_2026_eth_vectors_match_the_venue_entry_by_entry() -> None:
+    index = 1949.34
+    perp = C.perp("eth-perp", "ETH", -0.999487053 * index, index, "inverse")
+    r = _rep(_doc([perp], {"ETH": 1.0}, "deribit-pm", "2026-02-15T23:20:09Z", {"ETH": index}))
+    assert r["profile_version"] == "2026-02-15"
+    vec = r["scenarios"]["ETH"]
+    got = [e["pnl"] for e in vec["entries"]]
+    assert got[:27] == pytest.approx(ETH_2026_STANDARD, rel=1e-12)
+    assert got[27:] == [0.0] * 8  # every extended entry dampened to 0
+    assert vec["worst"] == 25  # bucket 9, vol same: the entry Deribit names
+    assert vec["addons"]["roll"] == pytest.approx(0.004997435265, rel=1e-12)
+    assert r["initial_margin"] / index == pytest.approx(0.157461562265, abs=1e-12)
+    assert r["maintenance_margin"] / index == pytest.approx(0.125969249812, abs=1e-12)
+
+
+def test_okx_vectors_match_the_position_builder() -> None:
+    import json
+
+    from shared_paths import EXAMPLES
+
+    ex = json.loads((EXAMPLES / "venues" / "okx-pm-position-builder-2025.json").read_text(encoding="utf-8"))
+    from workstation.core.portfolio_io import read_portfolio
+    from workstation.core.report import build_report
+
+    r = build_report(read_portfolio(EXAMPLES / "venues" / ex["book"]), "account:okx", with_liquidation=False)
+    pub = ex["published"]
+    for unit, key in (("BTC", "mr1Scenarios_volSame (volShockUp and volShockDown identical)"),
+                      ("LTC", "mr1Scenarios_volSame")):
+        entries = r["scenarios"][unit]["entries"]
+        same = {round(e["move"], 6): e["pnl"] for e in entries if e["vol"] == "same"}
+        for shock, pnl in pub[unit][key].items():
+            # OKX prints each shock's P&L (the short BTC gains at -12 %): the same as ours
+            assert same[round(float(shock), 6)] == pytest.approx(pnl, rel=1e-9, abs=1e-9)
+        assert r["scenarios"][unit]["addons"]["mr6"] == pytest.approx(pub[unit]["mr6"], rel=1e-9)
+        tail = [e for e in entries if e["weight"] == 0.5]
+        assert min(e["pnl"] for e in tail) == pytest.approx(pub[unit]["mr6FinalResult"]["pnl"] / 2, rel=1e-9)
