@@ -49,7 +49,8 @@ def test_each_shipped_file_loads_on_its_own() -> None:
     for path in sorted(PROFILES_DIR.glob("*.toml")):
         if path.with_suffix("").is_dir():
             dated = versions[path.stem]
-            assert [v.effective.isoformat() for v in dated] == sorted(p.stem for p in path.with_suffix("").glob("*.toml"))
+            files = sorted(p.stem for p in path.with_suffix("").glob("*.toml"))
+            assert [v.effective.isoformat() for v in dated] == files
             assert all(v.profile.name == path.stem and v.profile.version for v in dated)
         else:
             assert load_profile_file(path).name == path.stem

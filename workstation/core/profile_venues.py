@@ -26,7 +26,7 @@ _T = TypeVar("_T")
 class ByKey(Mapping[str, _T], Generic[_T]):
     """A frozen per-underlying (or per-currency) table with a `"*"` fallback."""
 
-    __slots__ = ("_d", "_origin", "_key")
+    __slots__ = ("_d", "_key", "_origin")
 
     def __init__(self, items: Mapping[str, _T], origin: str = "", key: str = ""):
         self._d = dict(items)

@@ -17,6 +17,7 @@ effective on or before its `as_of`; a book older than the first version gets non
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import tomllib
 from collections.abc import Mapping
@@ -50,10 +51,8 @@ def _effective(value: Any, path: Path) -> date:
     if isinstance(value, datetime):
         value = value.date()
     if isinstance(value, str):
-        try:
+        with contextlib.suppress(ValueError):
             value = date.fromisoformat(value)
-        except ValueError:
-            pass
     if not isinstance(value, date):
         raise ProfileError(str(path), "effective", f"expected a date such as 2024-06-17, got {value!r}")
     if value.isoformat() != path.stem:

@@ -1,20 +1,32 @@
 """Margin profiles: every parameter of the margin method, as data (`resources/profiles/*.toml`).
 
+(Longer than 400 lines: the validation of every key of a profile's tables lives here, one place
+to add a key; the venue tables are in `profile_venues.py`, the dated versions in
+`profile_versions.py`.)
+
 A profile is read from TOML (shipped) or from the portfolio file's `profiles` object (JSON),
-validated key by key, and frozen. Keys and meaning: `shared/spec/method.md`, "Profiles".
+validated key by key, and frozen. Keys and meaning: `shared/spec/method.md`, "Profiles", and
+`shared/spec/venues.md` (see `resources/profiles/README.md`).
+
+Dated versions: a shipped profile with a folder of versions is selected by the book's `as_of`
+(`load_profiles(..., as_of=)`, `shipped_profiles(as_of)`); `Profile.version` is the effective
+date used (None: undated). See `profile_versions.py`.
 
 Inheritance: a profile that leaves a key out takes it from its base. The shipped `default.toml`
 is built on the method.md example; the other shipped files and any portfolio-file profile whose
 name is not shipped are built on `default`; a portfolio-file profile that names a shipped one is
-laid over that one. Merging is deep, except that table-valued keys (`stablecoins`, `haircuts`,
-`tiers` (the whole bracket table), `portfolio.range`, `portfolio.tail`, `portfolio.scenarios`,
-`portfolio.correlation`) replace the inherited value whole, and a profile that sets
-`portfolio.range`, `price_steps` or `tail` without `scenarios` drops inherited `scenarios`.
+laid over the version in force. Merging is deep, except that table-valued keys (`stablecoins`,
+`haircuts`, `tiers` (the whole bracket table), `portfolio.range`, `portfolio.tail`,
+`portfolio.scenarios`, `portfolio.correlation`, `portfolio.moves`, `portfolio.tails`) replace the
+inherited value whole, and a profile that sets `portfolio.range`, `price_steps`, `tail`, `moves` or
+`tails` without `scenarios` drops inherited `scenarios`. The venue tables (`[deribit]`, `[okx]`,
+`[bybit]`, `[span]`) merge key by key, nested tables too.
 """
 
 from __future__ import annotations
 
 import copy
+import itertools
 import math
 import tomllib
 from collections.abc import Iterator, Mapping
@@ -647,7 +659,7 @@ def _moves(value: Any, source: str, key: str) -> FrozenMap[str, tuple[float, ...
         k = f"{key}.{u}"
         moves = tuple(_num(m, source, f"{k}[{i}]", lo=-1.0, lo_open=True)
                       for i, m in enumerate(_list(lst, source, k)))
-        if 0.0 not in moves or any(b <= a for a, b in zip(moves, moves[1:], strict=False)):
+        if 0.0 not in moves or any(b <= a for a, b in itertools.pairwise(moves)):
             raise ProfileError(source, k, f"moves must increase and include 0, got {list(moves)!r}")
         out[str(u)] = moves
     return FrozenMap(out)
