@@ -186,3 +186,16 @@ def test_liquidation_threshold_liquidates_before_equity_meets_mm() -> None:
     # threshold 1: 20,000 + 10 (S - 30,000) = 0.05 S - 50 -> S = 279,950 / 9.95
     assert plain["liquidation"]["BTC"]["down_price"] == pytest.approx(279_950 / 9.95, rel=1e-6)
     assert math.isclose(r["maintenance_margin"], plain["maintenance_margin"])
+
+
+def test_leverage_is_kept_by_the_store(tmp_path) -> None:
+    from workstation.store import repository
+    from workstation.store.db import open_db
+
+    book = C.load(_lev_doc("cross", 10))
+    db = open_db(tmp_path / "w.db")
+    try:
+        repository.save_portfolio(db, book)
+        assert repository.load_portfolio(db).accounts[0].positions[0].leverage == 10
+    finally:
+        db.close()

@@ -37,7 +37,7 @@ def now_utc() -> datetime:
 
 POSITION_COLUMNS = (
     "id", "kind", "underlying", "settlement", "quantity", "entry_price", "expiry",
-    "right", "strike", "vol", "isolated_margin", "expired", "settlement_price",
+    "right", "strike", "vol", "isolated_margin", "expired", "settlement_price", "leverage",
 )
 
 
@@ -58,6 +58,7 @@ def position_row(account_id: str, position: Position, seq: int) -> dict[str, Any
         "isolated_margin": position.isolated_margin,
         "expired": 1 if position.expired else 0,
         "settlement_price": position.settlement_price,
+        "leverage": position.leverage,  # migration 3; `repository` drops it on an older schema
     }
 
 
@@ -76,6 +77,7 @@ def position_from_row(row: dict[str, Any]) -> Position:
         isolated_margin=row["isolated_margin"],
         expired=bool(row["expired"]),
         settlement_price=row["settlement_price"],
+        leverage=row.get("leverage"),
     )
 
 

@@ -125,6 +125,12 @@ _SCHEMA_2 = [
 ]
 
 
+# venues.md "Leverage": a perpetual's or future's own leverage (IM = notional / leverage)
+_SCHEMA_LEVERAGE = [
+    "ALTER TABLE positions ADD COLUMN leverage REAL CHECK (leverage IS NULL OR leverage >= 1)",
+]
+
+
 def _statements(sql: list[str]) -> Callable[[sqlite_utils.Database], None]:
     def migrate(db: sqlite_utils.Database) -> None:
         for statement in sql:
@@ -137,6 +143,7 @@ def _statements(sql: list[str]) -> Callable[[sqlite_utils.Database], None]:
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _statements(_SCHEMA_1),  # 1: the book, snapshots, profiles, scenarios
     _statements(_SCHEMA_2),  # 2: margin history, indexes
+    _statements(_SCHEMA_LEVERAGE),  # 3: positions' leverage
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -278,6 +278,8 @@ def _insert_account_contents(db: Database, acc: Account) -> None:
 
 def _insert_position(db: Database, account_id: str, pos: Position, seq: int) -> None:
     row = position_row(account_id, pos, seq)
+    if row["leverage"] is None and db.conn.execute("PRAGMA user_version").fetchone()[0] < 3:
+        del row["leverage"]  # a schema before the leverage column (migration 3) holds none
     cols = ", ".join(f'"{c}"' for c in row)
     marks = ", ".join("?" * len(row))
     updates = ", ".join(f'"{c}" = excluded."{c}"' for c in row if c not in ("account_id", "id"))
