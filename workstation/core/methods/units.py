@@ -278,23 +278,38 @@ def progressive(amount: np.ndarray, steps: tuple[tuple[float, float], ...]) -> n
 def hedged_spread(times: np.ndarray, amounts: np.ndarray) -> np.ndarray:
     """sum over matched pairs of |t_long - t_short| x hedged amount, for amounts (K, E) per
     expiry at times (E,): long and short amounts are matched in time order (each long with the
-    earliest short still open, and so on) -> (K,)."""
-    order = np.argsort(times, kind="stable")
-    t = np.asarray(times, dtype=float)[order]
+    earliest short still open, and so on) -> (K,).
+
+    Vectorised: matching in time order pairs the long and the short at the same cumulative
+    volume v, so the sum is the integral over v < min(total long, total short) of
+    |t_long(v) - t_short(v)|, piecewise constant between the cumulative sums."""
+    amounts = np.asarray(amounts, dtype=float)
     out = np.zeros(amounts.shape[0])
-    for k, row in enumerate(np.asarray(amounts, dtype=float)[:, order]):
-        longs = [[t[e], x] for e, x in enumerate(row) if x > 0]
-        shorts = [[t[e], -x] for e, x in enumerate(row) if x < 0]
-        i = j = 0
-        while i < len(longs) and j < len(shorts):
-            h = min(longs[i][1], shorts[j][1])
-            out[k] += abs(longs[i][0] - shorts[j][0]) * h
-            longs[i][1] -= h
-            shorts[j][1] -= h
-            if longs[i][1] <= 0:
-                i += 1
-            if shorts[j][1] <= 0:
-                j += 1
+    both = (amounts > 0).any(1) & (amounts < 0).any(1)  # only rows with longs and shorts hedge
+    if not both.any():
+        return out
+    order = np.argsort(np.asarray(times, dtype=float), kind="stable")
+    t = np.asarray(times, dtype=float)[order]
+    x = amounts[both][:, order]
+    cum_l = np.cumsum(np.maximum(x, 0.0), axis=1)
+    cum_s = np.cumsum(np.maximum(-x, 0.0), axis=1)
+    hedged = np.minimum(cum_l[:, -1], cum_s[:, -1])[:, None]
+    ends = np.sort(np.concatenate([cum_l, cum_s], axis=1), axis=1)
+    starts = np.concatenate([np.zeros((x.shape[0], 1)), ends[:, :-1]], axis=1)
+    ends = np.minimum(ends, hedged)
+    width = np.maximum(ends - starts, 0.0)
+    mid = 0.5 * (starts + np.maximum(ends, starts))
+    last = t.size - 1
+    # per row, how many cumulative sums lie at or below each midpoint: one searchsorted over the
+    # rows laid end to end (each row shifted past the previous one's largest value)
+    B, E = x.shape
+    shift = (np.arange(B) * (max(cum_l[:, -1].max(), cum_s[:, -1].max()) + 1.0))[:, None]
+    base = (np.arange(B) * E)[:, None]
+    q = (mid + shift).ravel()
+    i_l = np.searchsorted((cum_l + shift).ravel(), q, side="right").reshape(mid.shape) - base
+    i_s = np.searchsorted((cum_s + shift).ravel(), q, side="right").reshape(mid.shape) - base
+    i_l, i_s = np.minimum(i_l, last), np.minimum(i_s, last)
+    out[both] = (width * np.abs(t[i_l] - t[i_s])).sum(-1)
     return out
 
 
