@@ -145,3 +145,10 @@ def test_version_layers_in_date_order(tmp_path, monkeypatch, fresh_cache) -> Non
     assert (first.options.fee, first.options.short_mm) == (0.001, 0.075)
     assert (second.options.fee, second.options.short_mm) == (0.001, 0.05)  # the fee carries
     assert second.source == "test; two" and second.as_of == "2025-01-02"
+
+
+def test_an_overlay_of_a_profile_not_yet_in_force_is_still_validated() -> None:
+    with pytest.raises(ProfileError) as err:
+        load_profiles({"okx-pm": {"okx": {"borrow_mmr": 2}}}, source="profiles", as_of=date(2020, 1, 1))
+    assert err.value.key == "okx.borrow_mmr"
+    assert "okx-pm" not in load_profiles({"okx-pm": {"okx": {"borrow_mmr": 0.5}}}, as_of=date(2020, 1, 1))

@@ -788,8 +788,8 @@ def load_profiles(
 
     A name that is shipped is laid over the selected version (and keeps its version date); a
     new name is built on `default` and is undated. A shipped name with no version in force on
-    `as_of` is left out, also when the file overlays it. Errors name `"{source}.{NAME}"` and
-    the dotted key.
+    `as_of` is left out, also when the file overlays it (the overlay is still validated). Errors
+    name `"{source}.{NAME}"` and the dotted key.
     """
     from workstation.core import profile_versions
 
@@ -806,10 +806,12 @@ def load_profiles(
         body["name"] = name
         if name in shipped:
             chosen = profile_versions.select(name, as_of)
-            if chosen is None:
-                continue
-            profiles[name] = _build(merge_profile_dicts(chosen.raw, body, origin), origin,
-                                    chosen.profile.version)
+            # not yet in force: still validated (over the first version), left out of the result
+            base_version = chosen or shipped[name][0]
+            built = _build(merge_profile_dicts(base_version.raw, body, origin), origin,
+                           base_version.profile.version)
+            if chosen is not None:
+                profiles[name] = built
         else:
             profiles[name] = profile_from_dict(body, origin, default_raw)
     return profiles
