@@ -38,6 +38,7 @@ from typing import Any, TypeVar
 from workstation.core import profile_venues as venues
 from workstation.core.errors import ProfileError, unknown_profile
 from workstation.core.profile_venues import BybitParams, DeribitParams, OkxParams, SpanParams
+from workstation.core.stress_profile import StressParams, stress_params
 
 PROFILES_DIR = Path(__file__).resolve().parents[2] / "resources" / "profiles"
 INF = math.inf
@@ -224,6 +225,7 @@ class Profile:
     okx: OkxParams | None = None
     bybit: BybitParams | None = None
     span: SpanParams | None = None
+    stress: StressParams = field(default_factory=StressParams)  # optional [stress] table
 
     def haircut_bands(self, asset: str, amount: float | None = None) -> tuple[tuple[float, float], ...]:
         """(upper_value, haircut) bands of `asset`, else of `"*"`, else no haircut.
@@ -303,10 +305,11 @@ METHOD_DEFAULTS: dict[str, Any] = {
     },
 }
 
-_TOP_KEYS = ("name", "source", "as_of", "stablecoins", "haircuts", "tiers", "options", "portfolio", "method")
+_TOP_KEYS = ("name", "source", "as_of", "stablecoins", "haircuts", "tiers", "options", "portfolio", "method",
+             "stress")
 # venues.md additions: what is an estimate, the liquidation threshold, the venue tables
 _VENUE_TOP = ("estimates", "liquidation_threshold", *venues.VENUE_TABLES)
-_OPTIONAL_TOP = ("method", *_VENUE_TOP)
+_OPTIONAL_TOP = ("method", "stress", *_VENUE_TOP)
 _TIER_KEYS = ("max_notional", "initial_rate", "maintenance_rate", "maintenance_amount",
               "initial_slope", "maintenance_slope", "max_quantity")
 _OPTION_KEYS = ("short_im_base", "short_im_floor", "short_mm")
@@ -710,6 +713,7 @@ def _build(d: Mapping[str, Any], source: str, version: str | None = None) -> Pro
         version=version,
         quantity_haircuts=FrozenMap(qty_haircuts),
         **extra,
+        stress=stress_params(d.get("stress"), source),
     )
 
 

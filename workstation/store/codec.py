@@ -58,7 +58,7 @@ def position_row(account_id: str, position: Position, seq: int) -> dict[str, Any
         "isolated_margin": position.isolated_margin,
         "expired": 1 if position.expired else 0,
         "settlement_price": position.settlement_price,
-        "leverage": position.leverage,  # migration 3; `repository` drops it on an older schema
+        "leverage": position.leverage,  # migration 4; `repository` drops it on an older schema
     }
 
 

@@ -125,6 +125,26 @@ _SCHEMA_2 = [
 ]
 
 
+_SCHEMA_STRESS = [  # user stress scenarios and imported price histories (store/stress_store.py)
+    """CREATE TABLE stress_scenarios (
+        name TEXT PRIMARY KEY CHECK (length(name) > 0),
+        created_at TEXT NOT NULL,
+        body TEXT NOT NULL CHECK (json_valid(body))
+    )""",
+    """CREATE TABLE price_histories (
+        name TEXT PRIMARY KEY CHECK (length(name) > 0),
+        source TEXT,
+        imported_at TEXT NOT NULL
+    )""",
+    """CREATE TABLE price_history_rows (
+        history TEXT NOT NULL REFERENCES price_histories(name) ON DELETE CASCADE,
+        date TEXT NOT NULL,
+        asset TEXT NOT NULL,
+        price REAL NOT NULL CHECK (price > 0),
+        PRIMARY KEY (history, date, asset)
+    )""",
+]
+
 # venues.md "Leverage": a perpetual's or future's own leverage (IM = notional / leverage)
 _SCHEMA_LEVERAGE = [
     "ALTER TABLE positions ADD COLUMN leverage REAL CHECK (leverage IS NULL OR leverage >= 1)",
@@ -143,9 +163,13 @@ def _statements(sql: list[str]) -> Callable[[sqlite_utils.Database], None]:
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _statements(_SCHEMA_1),  # 1: the book, snapshots, profiles, scenarios
     _statements(_SCHEMA_2),  # 2: margin history, indexes
-    _statements(_SCHEMA_LEVERAGE),  # 3: positions' leverage
+    _statements(_SCHEMA_STRESS),  # 3: stress scenarios, price histories
+    (_MIGRATE_LEVERAGE := _statements(_SCHEMA_LEVERAGE)),  # 4: positions' leverage
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
+# the schema version from which positions hold `leverage` (found by position: a renumbering of
+# the migrations keeps it right)
+LEVERAGE_SCHEMA = MIGRATIONS.index(_MIGRATE_LEVERAGE) + 1
 
 
 def connect(path: str | Path) -> sqlite_utils.Database:

@@ -27,7 +27,7 @@ from workstation.store.codec import (
     position_from_row,
     position_row,
 )
-from workstation.store.db import reading, transaction
+from workstation.store.db import LEVERAGE_SCHEMA, reading, transaction
 from workstation.store.errors import InvalidInput, NotFoundError, StoreError
 from workstation.store.records import (
     delete_scenario,
@@ -278,8 +278,8 @@ def _insert_account_contents(db: Database, acc: Account) -> None:
 
 def _insert_position(db: Database, account_id: str, pos: Position, seq: int) -> None:
     row = position_row(account_id, pos, seq)
-    if row["leverage"] is None and db.conn.execute("PRAGMA user_version").fetchone()[0] < 3:
-        del row["leverage"]  # a schema before the leverage column (migration 3) holds none
+    if row["leverage"] is None and db.conn.execute("PRAGMA user_version").fetchone()[0] < LEVERAGE_SCHEMA:
+        del row["leverage"]  # a schema before the leverage column holds none
     cols = ", ".join(f'"{c}"' for c in row)
     marks = ", ".join("?" * len(row))
     updates = ", ".join(f'"{c}" = excluded."{c}"' for c in row if c not in ("account_id", "id"))
