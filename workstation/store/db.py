@@ -155,6 +155,11 @@ _SCHEMA_STRESS = [  # user stress scenarios and imported price histories (store/
     )""",
 ]
 
+# venues.md "Leverage": a perpetual's or future's own leverage (IM = notional / leverage)
+_SCHEMA_LEVERAGE = [
+    "ALTER TABLE positions ADD COLUMN leverage REAL CHECK (leverage IS NULL OR leverage >= 1)",
+]
+
 
 # Forwards per expiry, oracle confidences, moves_with, a stable's peg price, perpetual marks
 # (shared/spec/derive-pmrm2.md, "Portfolio file"); every new column NULL = absent.
@@ -216,6 +221,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _statements(_SCHEMA_STRESS),  # 3: stress scenarios, price histories
     _statements(_SCHEMA_FORWARDS),  # 4: forwards per expiry, confidences, peg price, marks
     _statements(_SCHEMA_BOOK_CHANGES),  # 5: application id, the book's change counter
+    _statements(_SCHEMA_LEVERAGE),  # 6: positions' leverage
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
