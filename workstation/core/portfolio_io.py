@@ -30,11 +30,11 @@ from workstation.core.model import (
 
 _TOP_FIELDS = {"format", "as_of", "base_currency", "rate", "market", "accounts", "pools", "profiles"}
 _QUOTE_FIELDS = {"price", "vol"}
-_ACCOUNT_FIELDS = {"id", "name", "venue", "margin_mode", "profile", "collateral", "positions"}
+_ACCOUNT_FIELDS = {"id", "name", "venue", "margin_mode", "profile", "collateral", "positions", "venue_figures"}
 _POOL_FIELDS = {"id", "name", "accounts", "margin_mode", "profile"}
 _POSITION_FIELDS = {
     "id", "kind", "underlying", "right", "strike", "expiry", "settlement", "quantity",
-    "entry_price", "vol", "isolated_margin", "expired", "settlement_price", "leverage",
+    "entry_price", "vol", "isolated_margin", "expired", "settlement_price", "leverage", "venue_figures",
 }
 
 
@@ -227,7 +227,15 @@ def position_from_dict(
         isolated_margin=isolated, expired=expired, settlement_price=settle,
         **extras.position_extras(d, path, kind, market),
         leverage=_leverage(d, path, kind),
+        venue_figures=_venue_figures(d, path),
     )
+
+
+def _venue_figures(d: dict[str, Any], path: str) -> Any:
+    """`venue_figures` of a position (core.portfolio_venue), or None."""
+    from workstation.core.portfolio_venue import venue_figures_from_dict
+
+    return venue_figures_from_dict(d["venue_figures"], f"{path}.venue_figures") if "venue_figures" in d else None
 
 
 def _leverage(d: dict[str, Any], path: str, kind: str) -> float | None:
@@ -286,7 +294,14 @@ def _account(d: Any, path: str, market: Mapping[str, Quote], as_of: datetime) ->
         seen.add(pos.id)
         positions.append(pos)
     return Account(id=aid, margin_mode=mode, collateral=collateral, positions=positions,
-                   name=name, venue=venue, profile=profile)
+                   name=name, venue=venue, profile=profile, venue_figures=_account_venue_figures(d, path))
+
+
+def _account_venue_figures(d: dict[str, Any], path: str) -> tuple[Any, ...]:
+    """`venue_figures` of an account (core.portfolio_venue): one object or one per currency."""
+    from workstation.core.portfolio_venue import account_venue_figures
+
+    return account_venue_figures(d["venue_figures"], f"{path}.venue_figures") if "venue_figures" in d else ()
 
 
 def _pool(d: Any, path: str, account_ids: set[str]) -> Pool:
@@ -307,6 +322,12 @@ def _pool(d: Any, path: str, account_ids: set[str]) -> Pool:
     profile = _str(d["profile"], f"{path}.profile") if "profile" in d else "default"
     name = _str(d["name"], f"{path}.name") if "name" in d else None
     return Pool(id=pid, accounts=members, margin_mode=mode, profile=profile, name=name)
+
+
+def _check_venue_currencies(accounts: list[Account], market: Mapping[str, Quote], base: str) -> None:
+    from workstation.core.portfolio_venue import check_currencies
+
+    check_currencies(accounts, market, base)
 
 
 def _check_profiles(doc_profiles: dict[str, Any], accounts: list[Account], pools: list[Pool],
@@ -382,6 +403,7 @@ def portfolio_from_dict(doc: Any) -> Portfolio:
         _obj(body, f"profiles.{name}")
     _check_profiles(profiles, accounts, pools, as_of)
     _check_leverage(accounts, profiles, market, as_of)
+    _check_venue_currencies(accounts, market, base)
     return Portfolio(as_of=as_of, market=market, accounts=accounts, pools=pools,
                      base_currency=base, rate=rate, profiles=profiles)
 
@@ -428,7 +450,12 @@ def position_to_dict(pos: Position) -> dict[str, Any]:
         d["expired"] = True
         d["settlement_price"] = pos.settlement_price
     _leverage_to_dict(pos, d)
-    return d | position_extras_to_dict(pos)
+    d |= position_extras_to_dict(pos)
+    if pos.venue_figures is not None:
+        from workstation.core.portfolio_venue import venue_figures_to_dict
+
+        d["venue_figures"] = venue_figures_to_dict(pos.venue_figures)
+    return d
 
 
 def _leverage_to_dict(pos: Position, d: dict[str, Any]) -> None:
@@ -453,6 +480,10 @@ def portfolio_to_dict(p: Portfolio) -> dict[str, Any]:
         a |= {"margin_mode": acc.margin_mode, "profile": acc.profile,
               "collateral": dict(acc.collateral),
               "positions": [position_to_dict(pos) for pos in acc.positions]}
+        if acc.venue_figures:
+            from workstation.core.portfolio_venue import account_venue_figures_to_dict
+
+            a["venue_figures"] = account_venue_figures_to_dict(acc.venue_figures)
         accounts.append(a)
     pools = []
     for pool in p.pools:

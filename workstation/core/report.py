@@ -197,6 +197,10 @@ def _build_report(portfolio: Portfolio, scope: str, *, with_liquidation: bool,
             member = _account_scope(portfolio, portfolio.account(acc_id), profiles)
             seg += method_for(member).requirement()[0]
         report["segregated_initial_margin"] = _f(seg)
+    if with_liquidation:  # the full report: the venue's own figures beside ours (core.reconcile)
+        from workstation.core.reconcile import attach
+
+        attach(report, portfolio, sc)
     check_finite(report)
     return report
 

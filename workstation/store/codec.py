@@ -7,7 +7,7 @@ import math
 from datetime import UTC, datetime
 from typing import Any
 
-from workstation.core.model import Position
+from workstation.core.model import Position, VenueFigures
 
 
 def iso(dt: datetime, *, fixed: bool = False) -> str:
@@ -61,7 +61,7 @@ def position_row(account_id: str, position: Position, seq: int) -> dict[str, Any
         "settlement_price": position.settlement_price,
     } | {  # columns of later schemas, written only when set (so a book without them fits any schema)
         k: v for k, v in (("mark_price", position.mark_price), ("mark_confidence", position.mark_confidence),
-                          ("leverage", position.leverage))
+                          ("leverage", position.leverage), ("venue_figures", venue_figures_json(position)))
         if v is not None
     }
 
@@ -84,7 +84,42 @@ def position_from_row(row: dict[str, Any]) -> Position:
         mark_price=row.get("mark_price"),
         mark_confidence=row.get("mark_confidence"),
         leverage=row.get("leverage"),
+        venue_figures=venue_figures_from_json(row.get("venue_figures")),
     )
+
+
+def venue_figures_json(position: Position) -> str | None:
+    """The position's `venue_figures` as the portfolio file writes them (None: none)."""
+    if position.venue_figures is None:
+        return None
+    from workstation.core.portfolio_venue import venue_figures_to_dict
+
+    return dumps(venue_figures_to_dict(position.venue_figures))
+
+
+def venue_figures_from_json(text: str | None) -> VenueFigures | None:
+    if text is None:
+        return None
+    from workstation.core.portfolio_venue import venue_figures_from_dict
+
+    return venue_figures_from_dict(loads(text), "venue_figures")
+
+
+def account_figures_json(figures: tuple[VenueFigures, ...]) -> str | None:
+    """An account's `venue_figures` as the portfolio file writes them (None: none)."""
+    if not figures:
+        return None
+    from workstation.core.portfolio_venue import account_venue_figures_to_dict
+
+    return dumps(account_venue_figures_to_dict(figures))
+
+
+def account_figures_from_json(text: str | None) -> tuple[VenueFigures, ...]:
+    if text is None:
+        return ()
+    from workstation.core.portfolio_venue import account_venue_figures
+
+    return account_venue_figures(loads(text), "venue_figures")
 
 
 def position_from_doc(doc: dict[str, Any]) -> Position:
@@ -93,6 +128,8 @@ def position_from_doc(doc: dict[str, Any]) -> Position:
     fields.setdefault("id", "")
     if fields.get("expiry") is not None:
         fields["expiry"] = parse_iso(fields["expiry"])
+    if fields.get("venue_figures") is not None:
+        fields["venue_figures"] = venue_figures_from_json(dumps(fields["venue_figures"]))
     return Position(**fields)
 
 

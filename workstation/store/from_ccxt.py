@@ -102,6 +102,7 @@ def ccxt_positions(
         item = _position(entry, venue, ids, hedged)
         if item is not None:
             item.account = account
+            _venue_figures(item, entry, venue)
             staged.append(item)
     return staged
 
@@ -150,7 +151,7 @@ def _position(
     pid = symbol.strip()
     if hedged is None or pid in hedged:
         pid = f"{pid} {side_word}" if side_word else pid
-    contracts = entry.number("contracts")
+    contracts, unit, qty_key = _contracts(entry, venue)
     if not contracts:
         # closed: nothing to hold; a merge deletes the position it closes (when the id is
         # known: a hedged symbol's closed entry without a side names no position)
@@ -161,7 +162,7 @@ def _position(
     side = raw.get("side")
     if side not in (None, "long", "short", "buy", "sell"):
         raise entry.error("side", f"expected long or short (got {side!r})")
-    size = entry.number("contractSize")
+    size = entry.number("contractSize") if unit is None else unit
     size = 1.0 if size is None else size
     if size <= 0:
         raise entry.error("contractSize", f"expected a positive number (got {size!r})")
@@ -187,7 +188,7 @@ def _position(
         margin_key = "collateral"
     keys = {
         "id": "symbol", "kind": "symbol", "underlying": "symbol", "settlement": "symbol",
-        "expiry": "symbol", "right": "symbol", "strike": "symbol", "quantity": "contracts",
+        "expiry": "symbol", "right": "symbol", "strike": "symbol", "quantity": qty_key,
         "entry_price": "entryPrice", "isolated_margin": margin_key,
     }
     where = {attr: entry.where(key) for attr, key in keys.items()}
@@ -200,6 +201,22 @@ def _position(
         isolated_amount=margin,
         isolated_currency=inst.settle,
     )
+
+
+def _contracts(entry: _Entry, venue: str | None) -> tuple[float | None, float | None, str]:
+    """(contracts, contract size or None to read `contractSize`, the quantity's key): Deribit's
+    `info.size` where ccxt gives no `contracts` (store.venue_import)."""
+    from workstation.store.venue_import import contracts
+
+    return contracts(entry, venue)
+
+
+def _venue_figures(item: StagedPosition, entry: _Entry, venue: str | None) -> None:
+    """The venue's own IM, MM, liquidation price and leverage of the entry (store.venue_import)."""
+    from workstation.store.venue_import import attach
+
+    if item.position is not None:
+        attach(item, entry, venue, parse_symbol(entry.doc["symbol"], venue).settle)
 
 
 def ccxt_balance(path: str | Path, account: str) -> list[StagedBalance]:

@@ -83,11 +83,18 @@ def import_file(
             return import_positions(db, path, kind, staged, mode, account)
         if kind == "ccxt-balance":
             balances = from_ccxt.ccxt_balance(path, account or "")
-            return import_balances(db, path, kind, balances, mode, account)
+            return import_balances(db, path, kind, balances, mode, account, _account_figures(path))
         balances = from_csv.balances_csv(path, account)
         return import_balances(db, path, kind, balances, mode, account)
     except DryRun as done:
         return done.result
+
+
+def _account_figures(path: str | Path) -> tuple:
+    """The venue's account figures in a ccxt balance dump's `info` (store.venue_import)."""
+    from workstation.store.venue_import import balance_figures
+
+    return balance_figures(path)
 
 
 def _check_options(kind: str, path: str | Path, merge: bool, replace: bool,
