@@ -48,7 +48,7 @@ def _value(x: float | None, figure: str) -> str:
     if x is None:
         return "-"
     if figure == "margin_usage":
-        return f"{100.0 * x:,.2f} %"
+        return f"{100.0 * x:,.4g} %"
     return f"{x:,.6g}" if 0 < abs(x) < 1 else f"{x:,.2f}"
 
 
@@ -79,7 +79,9 @@ def format_section(section: dict[str, Any]) -> str:
 def _diff(row: dict[str, Any]) -> str:
     d = row["diff"]
     if d is None:
-        return "not computed" if row["computed"] is None else "-"
+        if row["computed"] is None:  # ours has no such figure: say why
+            return "no liquidation" if row["figure"] == "liquidation_price" else "not computed"
+        return "-"
     if row["figure"] == "margin_usage":
-        return f"{100.0 * d:+,.2f} pt"
+        return f"{100.0 * d:+,.4g} pt"
     return f"{d:+,.6g}" if 0 < abs(d) < 0.01 else f"{d:+,.2f}"
