@@ -6,15 +6,18 @@ time and a `source` naming the fields used; ccxt's `leverage` goes to `positions
 (cross and isolated accounts; `import_rows` drops it in portfolio accounts). The venue is told
 by the entry's `info` (else `--venue` / the account's venue). Per venue:
 
-- Binance: IM `info.positionInitialMargin`, else ccxt `initialMargin` (= notional / leverage);
-  MM `info.maintMargin` only; liquidation `liquidationPrice`; an isolated position's margin is
+- Binance: IM `info.positionInitialMargin`, MM `info.maintMargin` (never ccxt's
+  `maintenanceMargin`), liquidation `info.liquidationPrice`; an isolated position's margin is
   `info.isolatedWallet`.
-- OKX: IM `info.imr`, else ccxt `initialMargin`; MM `info.mmr`; liquidation `info.liqPx`;
-  `margin_usage` = 1 / `info.mgnRatio` (isolated positions).
+- OKX: IM `info.imr`, MM `info.mmr`, liquidation `info.liqPx`; `margin_usage` = 1 /
+  `info.mgnRatio` (isolated positions).
 - Bybit: `info.positionIM`, `info.positionMM`, `info.liqPrice`.
 - Deribit: `info.initial_margin`, `info.maintenance_margin` (coin, with `info.index_price`),
   `info.estimated_liquidation_price`; `info.size` is the size when ccxt gives no `contracts`.
 - Any other venue: ccxt `initialMargin`, `maintenanceMargin`, `liquidationPrice`.
+
+A figure the venue's `info` lacks is taken from ccxt's unified field (ccxt copies the venue's
+there, or computes IM as notional / leverage for Binance and isolated OKX), but for Binance's MM.
 
 Unit traps: ccxt Binance `maintenanceMargin` is MMR x notional without the bracket's cum
 amount (not the venue's figure above the first bracket) and is left out; ccxt Binance
@@ -127,6 +130,8 @@ def attach(item: StagedPosition, entry: _Entry, venue: str | None, settle: str |
     read = {"binance": _binance, "okx": _okx, "bybit": _bybit, "deribit": _deribit}.get(name or "", _ccxt)
     fields, leverage, notes = read(entry, info)
     currency = fields.pop("currency", None) or settle
+    if read is not _ccxt:
+        _unified(entry, name, fields, notes)
     if fields.get("initial_margin") is None:
         fields["initial_margin"] = _from_percentage(entry, name, notes)
     if fields.get("index_price") is not None and currency != pos.underlying:
@@ -166,24 +171,33 @@ def _leverage(entry: _Entry, info: _Entry, key: str) -> float | None:
     return value
 
 
+def _unified(entry: _Entry, venue: str | None, fields: dict[str, Any], notes: list[str]) -> None:
+    """Figures the venue's `info` lacks, from ccxt's unified fields (the venue's own there),
+    but never Binance's `maintenanceMargin` (MMR x notional without the cum amount)."""
+    for key, ccxt_key in (("initial_margin", "initialMargin"), ("maintenance_margin", "maintenanceMargin"),
+                          ("liquidation_price", "liquidationPrice")):
+        if fields.get(key) is not None:
+            continue
+        if venue == "binance" and key == "maintenance_margin":
+            if entry.number(ccxt_key) is not None:
+                notes.append("ccxt maintenanceMargin left out (MMR x notional without cum)")
+            continue
+        value = _positive(entry.number(ccxt_key)) if key == "liquidation_price" else _margin(entry, ccxt_key)
+        if value is not None:
+            fields[key] = value
+            why = " (notional / leverage)" if key == "initial_margin" and venue in ("binance", "okx") else ""
+            notes.append(f"{_SHORT[key]} ccxt {ccxt_key}{why}")
+
+
+_SHORT = {"initial_margin": "IM", "maintenance_margin": "MM", "liquidation_price": "liquidation"}
+
+
 def _binance(entry: _Entry, info: _Entry) -> tuple[dict[str, Any], float | None, list[str]]:
-    notes = []
     im = _margin(info, "positionInitialMargin")
-    if im is None:
-        im = _margin(entry, "initialMargin")
-        if im is not None:
-            notes.append("IM ccxt initialMargin (notional / leverage)")
-    else:
-        notes.append("IM info.positionInitialMargin")
     mm = _margin(info, "maintMargin")
-    notes.append("MM info.maintMargin" if mm is not None else "no MM")
-    if entry.doc.get("maintenanceMargin") is not None:
-        notes.append("ccxt maintenanceMargin left out (MMR x notional without cum)")
-    liq = _positive(entry.number("liquidationPrice"))
-    if liq is None:
-        liq = _positive(info.number("liquidationPrice"))
-    if liq is not None:
-        notes.append("liquidation liquidationPrice")
+    liq = _positive(info.number("liquidationPrice"))
+    notes = [n for n, v in (("IM info.positionInitialMargin", im), ("MM info.maintMargin", mm),
+                            ("liquidation info.liquidationPrice", liq)) if v is not None]
     asset = info.doc.get("marginAsset")
     fields = {"initial_margin": im, "maintenance_margin": mm, "liquidation_price": liq,
               "currency": asset if isinstance(asset, str) and asset else None,
@@ -192,19 +206,10 @@ def _binance(entry: _Entry, info: _Entry) -> tuple[dict[str, Any], float | None,
 
 
 def _okx(entry: _Entry, info: _Entry) -> tuple[dict[str, Any], float | None, list[str]]:
-    notes = []
-    im = _margin(info, "imr")
-    if im is None:
-        im = _margin(entry, "initialMargin")
-        if im is not None:
-            notes.append("IM ccxt initialMargin (notional / leverage)")
-    else:
-        notes.append("IM info.imr")
-    mm = _margin(info, "mmr")
-    notes.append("MM info.mmr" if mm is not None else "no MM")
+    im, mm = _margin(info, "imr"), _margin(info, "mmr")
     liq = _positive(info.number("liqPx"))
-    if liq is not None:
-        notes.append("liquidation info.liqPx")
+    notes = [n for n, v in (("IM info.imr", im), ("MM info.mmr", mm), ("liquidation info.liqPx", liq))
+             if v is not None]
     usage = None
     ratio = info.number("mgnRatio")
     if ratio is not None and ratio > 0 and info.doc.get("mgnMode") == "isolated":
