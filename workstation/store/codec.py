@@ -38,7 +38,7 @@ def now_utc() -> datetime:
 POSITION_COLUMNS = (
     "id", "kind", "underlying", "settlement", "quantity", "entry_price", "expiry",
     "right", "strike", "vol", "isolated_margin", "expired", "settlement_price", "mark_price",
-    "mark_confidence", "leverage",
+    "mark_confidence", "leverage", "venue_figures",
 )
 
 
