@@ -18,10 +18,12 @@ MARGIN_MODES = ("isolated", "cross", "portfolio")
 
 @dataclass(frozen=True)
 class Quote:
-    """Price of an asset in the base currency, and the implied vol of options on it."""
+    """Price of an asset in the base currency, the implied vol of options on it and the funding
+    rate of its perpetuals (a fraction per 8 hours, paid by longs to shorts when positive)."""
 
     price: float
     vol: float | None = None
+    funding_rate: float | None = None
 
 
 @dataclass

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from workstation.core.errors import ProfileError, unknown_profile
+from workstation.core.trading import TradingParams, trading_params
 
 PROFILES_DIR = Path(__file__).resolve().parents[2] / "resources" / "profiles"
 INF = math.inf
@@ -157,6 +158,7 @@ class Profile:
     portfolio: PortfolioParams
     method: str = "risk-array"  # the portfolio-mode method (workstation.core.methods)
     origin: str = field(default="", compare=False, repr=False)
+    trading: TradingParams = field(default_factory=TradingParams)  # optional [trading] (what-if)
 
     def haircut_bands(self, asset: str) -> tuple[tuple[float, float], ...]:
         """(upper_value, haircut) bands of `asset`, else of `"*"`, else no haircut."""
@@ -221,8 +223,9 @@ METHOD_DEFAULTS: dict[str, Any] = {
     },
 }
 
-_TOP_KEYS = ("name", "source", "as_of", "stablecoins", "haircuts", "tiers", "options", "portfolio", "method")
-_OPTIONAL_TOP = ("method",)
+_TOP_KEYS = ("name", "source", "as_of", "stablecoins", "haircuts", "tiers", "options", "portfolio", "method",
+             "trading")
+_OPTIONAL_TOP = ("method", "trading")
 _TIER_KEYS = ("max_notional", "initial_rate", "maintenance_rate", "maintenance_amount")
 _OPTION_KEYS = ("short_im_base", "short_im_floor", "short_mm")
 _PORTFOLIO_KEYS = (
@@ -559,6 +562,7 @@ def _build(d: Mapping[str, Any], source: str) -> Profile:
         portfolio=_portfolio(d["portfolio"], source),
         method=method,
         origin=source,
+        trading=trading_params(d.get("trading"), source),
     )
 
 

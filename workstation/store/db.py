@@ -124,6 +124,12 @@ _SCHEMA_2 = [
     "CREATE INDEX positions_underlying ON positions(underlying)",
 ]
 
+_SCHEMA_WHATIF = [
+    # the perpetual funding rate per 8 hours of each quote (portfolio `market.<asset>.funding_rate`)
+    """ALTER TABLE quotes ADD COLUMN funding_rate REAL
+        CHECK (funding_rate IS NULL OR (funding_rate >= -0.1 AND funding_rate <= 0.1))""",
+]
+
 
 def _statements(sql: list[str]) -> Callable[[sqlite_utils.Database], None]:
     def migrate(db: sqlite_utils.Database) -> None:
@@ -137,6 +143,7 @@ def _statements(sql: list[str]) -> Callable[[sqlite_utils.Database], None]:
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _statements(_SCHEMA_1),  # 1: the book, snapshots, profiles, scenarios
     _statements(_SCHEMA_2),  # 2: margin history, indexes
+    _statements(_SCHEMA_WHATIF),  # 3: quotes.funding_rate (what-if funding carry)
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -17,7 +17,7 @@ import sqlite_utils
 
 from workstation.core.errors import PortfolioError
 from workstation.core.model import FORMAT, Account, Pool, Portfolio, Position, Quote
-from workstation.core.portfolio_io import portfolio_from_dict, portfolio_to_dict
+from workstation.core.portfolio_io import FUNDING_LIMIT, portfolio_from_dict, portfolio_to_dict
 from workstation.store import validate
 from workstation.store.codec import (
     iso,
@@ -62,9 +62,11 @@ def market(db: Database, snapshot_id: int | None = None) -> dict[str, Quote]:
             return {}
         snapshot_id = snap["id"]
     rows = db.query(
-        "SELECT asset, price, vol FROM quotes WHERE snapshot_id = ? ORDER BY seq", [snapshot_id]
+        "SELECT asset, price, vol, funding_rate FROM quotes WHERE snapshot_id = ? ORDER BY seq",
+        [snapshot_id],
     )
-    return {r["asset"]: Quote(price=r["price"], vol=r["vol"]) for r in rows}
+    return {r["asset"]: Quote(price=r["price"], vol=r["vol"], funding_rate=r["funding_rate"])
+            for r in rows}
 
 
 def _meta(db: Database, key: str, default: str) -> str:
@@ -260,8 +262,8 @@ def _insert_snapshot(
     snapshot_id = int(cur.lastrowid or 0)
     _ensure_assets(db, list(quotes))
     db.conn.executemany(
-        "INSERT INTO quotes(snapshot_id, asset, seq, price, vol) VALUES (?, ?, ?, ?, ?)",
-        [(snapshot_id, a, i, q.price, q.vol) for i, (a, q) in enumerate(quotes.items())],
+        "INSERT INTO quotes(snapshot_id, asset, seq, price, vol, funding_rate) VALUES (?, ?, ?, ?, ?, ?)",
+        [(snapshot_id, a, i, q.price, q.vol, q.funding_rate) for i, (a, q) in enumerate(quotes.items())],
     )
     return snapshot_id
 
@@ -364,26 +366,38 @@ def _quote(asset: str, quote: Quote | float, field: str) -> Quote:
         quote = Quote(price=quote)  # type: ignore[arg-type]
     price = validate.number(quote.price, f"{field}.price", positive=True)
     vol = validate.number(quote.vol, f"{field}.vol", minimum=0, optional=True)
+    funding = validate.number(quote.funding_rate, f"{field}.funding_rate", optional=True)
+    if funding is not None and abs(funding) > FUNDING_LIMIT:
+        raise InvalidInput(f"{field}.funding_rate",
+                           f"a funding rate per 8 hours within +/-{FUNDING_LIMIT:g}, got {funding!r}")
     assert price is not None
-    return Quote(price=price, vol=vol)
+    return Quote(price=price, vol=vol, funding_rate=funding)
 
 
-def set_quote(db: Database, asset: str, price: float, vol: float | None = None) -> None:
-    """Set (or add) one asset's price and vol in the current snapshot."""
-    quote = _quote(asset, Quote(price=price, vol=vol), f"market.{asset}")
+_KEEP = object()
+
+
+def set_quote(db: Database, asset: str, price: float, vol: float | None = None,
+              funding_rate: Any = _KEEP) -> None:
+    """Set (or add) one asset's price and vol in the current snapshot; `funding_rate` (per 8 h)
+    is kept as it is unless given (None clears it)."""
     with transaction(db):
         snap = _require_snapshot(db)
+        if funding_rate is _KEEP:
+            funding_rate = market(db, snap["id"]).get(asset, Quote(price)).funding_rate
+        quote = _quote(asset, Quote(price=price, vol=vol, funding_rate=funding_rate), f"market.{asset}")
         _ensure_assets(db, [asset])
         db.conn.execute(
-            "INSERT INTO quotes(snapshot_id, asset, seq, price, vol) VALUES (?, ?, ?, ?, ?) "
+            "INSERT INTO quotes(snapshot_id, asset, seq, price, vol, funding_rate) VALUES (?, ?, ?, ?, ?, ?) "
             "ON CONFLICT(snapshot_id, asset) DO UPDATE SET price = excluded.price, "
-            "vol = excluded.vol",
+            "vol = excluded.vol, funding_rate = excluded.funding_rate",
             (
                 snap["id"],
                 asset,
                 _next_seq(db, "quotes", "snapshot_id = ?", [snap["id"]]),
                 quote.price,
                 quote.vol,
+                quote.funding_rate,
             ),
         )
         _check_book(db)
