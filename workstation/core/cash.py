@@ -107,6 +107,21 @@ def cash_leg(trade: Position, portfolio: Portfolio, account: Account, profile: P
     return CashLeg(trade.id, asset, premium, fee, market[asset].price, liquidity)
 
 
+def mark_price(portfolio: Portfolio, position: Position) -> float:
+    """The engine's mark of the instrument per unit, in its settlement currency (coin per unit
+    for inverse options): the entry price of a trade done at the mark."""
+    from dataclasses import replace
+
+    from workstation.core.book import Book
+    from workstation.core.valuation import marks
+
+    quote = portfolio.market.get(position.underlying)
+    if quote is None:
+        raise WorkstationError(f"no market price for {position.underlying!r}")
+    probe = replace(position, quantity=1.0, entry_price=quote.price or 1.0, isolated_margin=None)
+    return float(marks(Book.from_positions([("what-if", probe)], portfolio)).mark_price[0])
+
+
 def debit(collateral: Mapping[str, float], legs: Iterable[CashLeg]) -> dict[str, float]:
     """The collateral after paying the legs (an asset not held yet becomes a negative balance)."""
     out = dict(collateral)

@@ -61,12 +61,19 @@ def market(db: Database, snapshot_id: int | None = None) -> dict[str, Quote]:
         if snap is None:
             return {}
         snapshot_id = snap["id"]
+    funding = "funding_rate" if _has_funding(db) else "NULL AS funding_rate"
     rows = db.query(
-        "SELECT asset, price, vol, funding_rate FROM quotes WHERE snapshot_id = ? ORDER BY seq",
+        f"SELECT asset, price, vol, {funding} FROM quotes WHERE snapshot_id = ? ORDER BY seq",
         [snapshot_id],
     )
     return {r["asset"]: Quote(price=r["price"], vol=r["vol"], funding_rate=r["funding_rate"])
             for r in rows}
+
+
+def _has_funding(db: Database) -> bool:
+    """Whether `quotes` has the funding-rate column (a database opened at an older schema
+    version, as the migration tests do, has not)."""
+    return any(r[1] == "funding_rate" for r in db.conn.execute("PRAGMA table_info(quotes)"))
 
 
 def _meta(db: Database, key: str, default: str) -> str:
@@ -261,10 +268,13 @@ def _insert_snapshot(
     )
     snapshot_id = int(cur.lastrowid or 0)
     _ensure_assets(db, list(quotes))
-    db.conn.executemany(
-        "INSERT INTO quotes(snapshot_id, asset, seq, price, vol, funding_rate) VALUES (?, ?, ?, ?, ?, ?)",
-        [(snapshot_id, a, i, q.price, q.vol, q.funding_rate) for i, (a, q) in enumerate(quotes.items())],
-    )
+    rows = [(snapshot_id, a, i, q.price, q.vol, q.funding_rate) for i, (a, q) in enumerate(quotes.items())]
+    if _has_funding(db):
+        sql = "INSERT INTO quotes(snapshot_id, asset, seq, price, vol, funding_rate) VALUES (?, ?, ?, ?, ?, ?)"
+    else:
+        sql = "INSERT INTO quotes(snapshot_id, asset, seq, price, vol) VALUES (?, ?, ?, ?, ?)"
+        rows = [r[:5] for r in rows]
+    db.conn.executemany(sql, rows)
     return snapshot_id
 
 
@@ -321,6 +331,39 @@ def upsert_position(db: Database, account_id: str, position: Position) -> None:
         )
         seq = rows[0]["seq"] if rows else _next_seq(db, "positions", "account_id = ?", [account_id])
         _insert_position(db, account_id, pos, seq)
+        _check_book(db)
+
+
+def apply_trades(db: Database, account_id: str, trades: list[Position],
+                 collateral_changes: Mapping[str, float] | None = None) -> None:
+    """Book drafted what-if trades: add the positions (ids must be new in the account) and move
+    the collateral by `collateral_changes` (asset -> change; the trades' premiums and fees paid,
+    negative) in one transaction, so one Undo can take all of it back."""
+    with transaction(db):
+        acc = _account_row(db, account_id)
+        snap = _require_snapshot(db)
+        quotes = market(db, snap["id"])
+        as_of = parse_iso(snap["as_of"])
+        for trade in trades:
+            pos = validate.position(trade, f"accounts[{account_id}].positions[{getattr(trade, 'id', '?')}]",
+                                    market=quotes, as_of=as_of, mode=acc["margin_mode"])
+            if db.conn.execute("SELECT 1 FROM positions WHERE account_id = ? AND id = ?",
+                               (account_id, pos.id)).fetchone():
+                raise InvalidInput(f"accounts[{account_id}].positions[{pos.id}].id",
+                                   "a new position id (a drafted trade never replaces a position)")
+            _insert_position(db, account_id, pos, _next_seq(db, "positions", "account_id = ?", [account_id]))
+        for asset, change in (collateral_changes or {}).items():
+            field = f"accounts[{account_id}].collateral.{asset}"
+            validate.asset(asset, field, quotes)
+            delta = validate.number(change, field)
+            row = db.conn.execute("SELECT amount FROM collateral WHERE account_id = ? AND asset = ?",
+                                  (account_id, asset)).fetchone()
+            amount = (row[0] if row else 0.0) + delta
+            db.conn.execute(
+                "INSERT INTO collateral(account_id, asset, seq, amount) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(account_id, asset) DO UPDATE SET amount = excluded.amount",
+                (account_id, asset, _next_seq(db, "collateral", "account_id = ?", [account_id]), amount),
+            )
         _check_book(db)
 
 
@@ -572,6 +615,7 @@ __all__ = [
     "add_account",
     "add_pool",
     "add_snapshot",
+    "apply_trades",
     "check_portfolio",
     "current_snapshot",
     "delete_account",
