@@ -88,7 +88,10 @@ class AgedState:
         self.h = h
         self.column = column
         scope = today.scope
-        if base is not None and today._before is not None and today._drafts is not None:
+        if h.today:  # today's state is the prepared one itself
+            self.prepared = today
+            self.settled = scope.book.take(np.zeros(0, dtype=np.int64))
+        elif base is not None and today._before is not None and today._drafts is not None:
             drafts, settled_d = age(today._drafts, h, column)
             live = _concat_rows(base.prepared.scope.book, drafts)
             self.settled = _concat_rows(base.settled, settled_d)

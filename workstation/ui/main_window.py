@@ -233,8 +233,8 @@ class MainWindow(QMainWindow):
         if self.tabs.isTabEnabled(1):
             self.tabs.setCurrentWidget(self.whatif)
 
-    def _apply_whatif(self, account_id: str, trades: list) -> None:
-        if self.editor.apply_trades(account_id, trades):
+    def _apply_whatif(self, account_id: str, trades: list, cash: dict) -> None:
+        if self.editor.apply_trades(account_id, trades, cash):
             self.whatif.clear_drafts(account_id)
 
     # -- charts ---------------------------------------------------------------------------
