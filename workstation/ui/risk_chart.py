@@ -229,7 +229,7 @@ class RiskProfileChart(QWidget):
         return hours / 24.0
 
     def set_days(self, days: float) -> None:
-        self.date.setValue(int(round(days * 24.0)))
+        self.date.setValue(round(days * 24.0))
 
     def _jump(self, index: int) -> None:
         days = self.jump.itemData(index)

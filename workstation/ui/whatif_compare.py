@@ -133,7 +133,8 @@ def member_rows(members: dict[str, dict[str, Any]], venues: dict[str, str], fmt:
                      "im_b": b.get("initial_margin"), "im_a": a.get("initial_margin"),
                      "free_a": (a.get("equity") or 0.0) - (a.get("initial_margin") or 0.0),
                      "usage_a": a.get("margin_usage"),
-                     "near_b": _near_text(nearest_liquidation(b), fmt), "near_a": _near_text(nearest_liquidation(a), fmt),
+                     "near_b": _near_text(nearest_liquidation(b), fmt),
+                     "near_a": _near_text(nearest_liquidation(a), fmt),
                      "_tip": f"{account} margined on its own (its venue's view)"})
     return rows
 

@@ -118,7 +118,8 @@ def liquidation_rows(before: dict[str, Any], after: dict[str, Any]) -> list[dict
     return rows
 
 
-def instrument_names(portfolio: Portfolio, extra: Sequence[tuple[str, Position]] = ()) -> dict[tuple[str, str], Position]:
+def instrument_names(portfolio: Portfolio,
+                     extra: Sequence[tuple[str, Position]] = ()) -> dict[tuple[str, str], Position]:
     """(account, position id) -> position, for the book and the drafted trades."""
     out = {(a.id, p.id): p for a in portfolio.accounts for p in a.positions}
     out.update({(acc, p.id): p for acc, p in extra})
