@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QRadioButton,
+    QSizePolicy,
     QSlider,
     QVBoxLayout,
     QWidget,
@@ -37,6 +38,7 @@ from workstation.ui.theme import LIGHT, Theme
 from workstation.ui.whatif_compute import ProfileResult
 
 SNAP_HOURS = 18.0  # the date slider snaps to an expiry this close
+MIN_DAYS = 30  # the date slider reaches at least this far (a book without expiries still ages)
 VOL_RANGE = 30  # vol shift slider: +/- this many vol points
 
 
@@ -81,20 +83,22 @@ class RiskProfileChart(QWidget):
         self.plot.setMenuEnabled(False)
         self.plot.plotItem.hideButtons()
         self.plot.plotItem.showGrid(x=True, y=True, alpha=0.12)
-        self.plot.setMinimumSize(300, 170)
+        self.plot.setMinimumSize(300, 140)
         self.plot.plotItem.getAxis("left").setWidth(62)
         self.reset = reset_button(self.plot, self._reset_view)
         self.legend = LegendBar()
         self.readout = QLabel(" ")
         self.readout.setObjectName("muted")
         self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
         self.date = QSlider(Qt.Orientation.Horizontal)
         self.date.setObjectName("dateSlider")
         self.date.setRange(0, 24)
         self.date.setToolTip("Days ahead: options and futures age, those expiring settle at the price on the axis")
         self.date_label = QLabel("today")
-        self.date_label.setMinimumWidth(150)
+        self.date_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.date_label.setMinimumWidth(130)
         self.jump = QComboBox()
         self.jump.setToolTip("Jump to today, the next weekly expiry or an expiry of the book")
         self.jump.activated.connect(self._jump)
@@ -128,7 +132,8 @@ class RiskProfileChart(QWidget):
         controls.addWidget(QLabel("Vol"), 1, 0)
         controls.addWidget(self.vol, 1, 1)
         controls.addWidget(self.vol_label, 1, 2)
-        controls.setColumnStretch(1, 1)
+        controls.setColumnStretch(1, 3)
+        controls.setColumnStretch(2, 2)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
@@ -206,7 +211,7 @@ class RiskProfileChart(QWidget):
         self.stops = stops or [(0.0, "today")]
         last = max(d for d, _ in self.stops)
         self.date.blockSignals(True)
-        self.date.setRange(0, max(24, int(np.ceil(last * 24.0))))
+        self.date.setRange(0, int(np.ceil(max(last, MIN_DAYS) * 24.0)))
         self.date.setPageStep(24)
         self.date.setSingleStep(24)
         self.date.blockSignals(False)
@@ -264,6 +269,7 @@ class RiskProfileChart(QWidget):
         self.result = result
         self._draw()
         self._reset_view()
+        self.readout.setText(self.off_chart())
 
     def _draw(self) -> None:
         r = self.result
@@ -319,6 +325,22 @@ class RiskProfileChart(QWidget):
                     approx = "≈"
                 text = f"liq {key}\n{approx}{f.price(price)} ({f.percent(pct, signed=True)})"
                 self._mark(line, price, text)
+
+    def off_chart(self) -> str:
+        """Today's liquidation prices that lie beyond the drawn range (far moves)."""
+        r = self.result
+        if r is None or r.before is None:
+            return " "
+        lo, hi = float(r.before["prices"][0]), float(r.before["prices"][-1])
+        notes = []
+        for key, liq in r.liquidation_today.items():
+            for direction in ("down", "up"):
+                price = (liq or {}).get(f"{direction}_price")
+                if price is not None and not lo <= price <= hi:
+                    pct = liq.get(f"{direction}_pct")
+                    notes.append(f"liquidation {key} today at {self.fmt.price(price)} "
+                                 f"({self.fmt.percent(pct, signed=True)}), off the chart")
+        return "  ·  ".join(notes) or " "
 
     def _mark(self, line: pg.InfiniteLine, x: float | None, text: str) -> None:
         if x is None:

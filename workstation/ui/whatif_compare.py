@@ -44,15 +44,15 @@ POSITION_COLUMNS: tuple[Column, ...] = (
 MEMBER_COLUMNS: tuple[Column, ...] = (
     Column("Account", "account"), Column("Venue", "venue"),
     Column("IM before", "im_b", "money"), Column("IM after", "im_a", "money"),
-    Column("Free margin after", "free_a", "money", colour="negative"),
-    Column("Usage after", "usage_a", "ratio"),
-    Column("Nearest liquidation before", "near_b", tip="Each account margined on its own"),
-    Column("Nearest liquidation after", "near_a", tip="Each account margined on its own"),
+    Column("Free after", "free_a", "money", "Free margin (equity − IM) after", colour="negative"),
+    Column("Usage", "usage_a", "ratio", "Margin usage after (MM / equity)"),
+    Column("Nearest liq. before", "near_b", tip="Nearest liquidation, each account margined on its own"),
+    Column("Nearest liq. after", "near_a", tip="Nearest liquidation after, each account margined on its own"),
 )
 VENUE_COLUMNS: tuple[Column, ...] = (
     Column("Profile", "profile"), Column("Mode", "mode"),
     Column("IM before", "im_before", "money"), Column("IM after", "im_after", "money"),
-    Column("Change", "im_change", "money", colour="sign"), Column("MM after", "mm_after", "money"),
+    Column("Change", "im_change", "money", colour="hedge"), Column("MM after", "mm_after", "money"),
     Column("Fees (taker)", "fees", "money"), Column("", "note", colour="muted"),
 )
 

@@ -148,15 +148,20 @@ class ProfileResult:
     elapsed_ms: float = 0.0
 
 
+FAR_DOWN, FAR_UP = -0.8, 1.2  # liquidations further than these moves are noted, not drawn
+
+
 def curve_moves(*liqs: dict[str, Any] | None) -> tuple[float, float]:
-    """At least +/-50 %, wide enough to show every liquidation price given."""
+    """At least +/-50 %, wide enough to show every liquidation price given within -80 % ..
+    +120 % (a farther one would squeeze the part of the curve that matters)."""
     down, up = -0.5, 0.5
     for liq in liqs:
         liq = liq or {}
-        if liq.get("down_pct") is not None:
-            down = max(-0.99, min(down, 1.25 * liq["down_pct"] / 100.0))
-        if liq.get("up_pct") is not None:
-            up = min(5.0, max(up, 1.25 * liq["up_pct"] / 100.0))
+        d, u = liq.get("down_pct"), liq.get("up_pct")
+        if d is not None and d / 100.0 >= FAR_DOWN:
+            down = max(-0.95, min(down, 1.2 * d / 100.0))
+        if u is not None and u / 100.0 <= FAR_UP:
+            up = max(up, 1.2 * u / 100.0)
     return down, up
 
 
@@ -251,8 +256,10 @@ def draft_rows(drafts: Sequence[Draft], portfolio: Portfolio | None = None,
             coins = p.quantity / s if unit == base and p.kind != "spot" else p.quantity
         leg = by_trade.get(p.id)
         option = f"{p.right} {p.strike:,.10g}" if p.kind == "option" and p.strike is not None else ""
+        from workstation.ui.whatif_rows import label
+
         rows.append({
-            "key": d.key, "id": p.id, "symbol": d.symbol or "", "kind": p.kind, "underlying": p.underlying,
+            "key": d.key, "id": p.id, "symbol": d.symbol or label(p), "kind": p.kind, "underlying": p.underlying,
             "settlement": "" if p.kind == "spot" else p.settlement, "entered": entered,
             "quantity": p.quantity, "unit": unit, "coins": coins, "entry_price": None if d.at_mark else p.entry_price,
             "expiry": f"{p.expiry:%Y-%m-%d}" if p.expiry is not None else "", "option": option,

@@ -34,7 +34,7 @@ UNIT_LABELS = {"coin": "Coins", "usd": "USD", "contracts": "Contracts"}
 FEES = (("Taker fee", "taker"), ("Maker fee", "maker"), ("No fee", None))
 LINE_HINT = "-3 BTC-PERPETUAL   ·   +5 BTC-27DEC26-80000-P   ·   sell 2 ETH/USDT:USDT   (Enter adds)"
 DRAFT_COLUMNS: tuple[Column, ...] = (
-    Column("Trade", "symbol", tip="The instrument as typed, or the trade's id"),
+    Column("Trade", "symbol", tip="The instrument as typed, else its name"),
     Column("Entered", "entered", tip="The size as entered, in the unit chosen"),
     Column("Quantity", "quantity", "qty", "The engine's quantity, rounded to the venue's lot", "sign"),
     Column("Unit", "unit", tip="Unit of the quantity: USD for inverse perpetuals and futures, else the coin"),
@@ -43,8 +43,6 @@ DRAFT_COLUMNS: tuple[Column, ...] = (
            "Entry price per unit in the settlement currency (coin for inverse options); 'mark': the engine's mark",
            blank="mark"),
     Column("Cash", "cash", "money", "Premium and fee paid (−) or received, base currency", "sign"),
-    Column("Expiry", "expiry"),
-    Column("Option", "option", tip="Right and strike"),
 )
 
 
@@ -158,9 +156,14 @@ class DraftsBox(QWidget):
         entry = QHBoxLayout()
         entry.setSpacing(6)
         entry.addWidget(self.line, 1)
-        entry.addLayout(unit_row)
-        entry.addWidget(self.fee)
         entry.addWidget(self.add_line_button)
+        options = QHBoxLayout()
+        options.setSpacing(6)
+        options.addWidget(QLabel("Sizes in"))
+        options.addLayout(unit_row)
+        options.addStretch(1)
+        options.addWidget(QLabel("Fees"))
+        options.addWidget(self.fee)
         slider = QHBoxLayout()
         slider.addWidget(QLabel("Size"))
         slider.addWidget(self.size, 1)
@@ -169,6 +172,7 @@ class DraftsBox(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(5)
         layout.addLayout(entry)
+        layout.addLayout(options)
         layout.addWidget(self.error)
         layout.addWidget(self.view, 1)
         layout.addLayout(slider)

@@ -144,6 +144,8 @@ class HedgeForm(QFrame):
         self.result.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.chart = SuggestionChart()
         self.chart.hide()
+        self.legend = QLabel("")
+        self.legend.hide()
 
         left, right = QFormLayout(), QFormLayout()
         for form in (left, right):
@@ -176,12 +178,17 @@ class HedgeForm(QFrame):
         layout.addLayout(fields)
         layout.addLayout(actions)
         layout.addWidget(self.result)
+        layout.addWidget(self.legend)
         layout.addWidget(self.chart, 1)
         self.kind.currentTextChanged.connect(self._follow_kind)
         self._follow_kind()
+        self.set_theme(LIGHT)
 
     def set_theme(self, theme: Theme) -> None:
         self.chart.set_theme(theme)
+        self.legend.setText(f"<span style='color:{theme.accent}'>━━</span> initial margin (left) &nbsp; "
+                            f"<span style='color:{theme.red}'>╍╍</span> nearest liquidation distance, % "
+                            f"(right) &nbsp; <span style='color:{theme.calm}'>│</span> the suggested size")
 
     def set_context(self, portfolio: Portfolio | None, account_id: str | None, profile: Profile | None = None) -> None:
         """New book or account: default to the account's main underlying and its perpetual."""
@@ -254,6 +261,7 @@ class HedgeForm(QFrame):
             self.result.setText(message or HEDGE_HINT)
             self.chart.set_curve(None, None, fmt, "")
             self.chart.setVisible(False)
+            self.legend.setVisible(False)
             return
         s, h = result.suggestion, result.hedge
         base = self.portfolio.base_currency if self.portfolio else "USD"
@@ -286,7 +294,12 @@ class HedgeForm(QFrame):
         elif largest == 0:
             lines.append("<span style='color:#c62828'>no size of it fits free margin</span>")
         else:
-            lines.append(f"largest size that still fits free margin: {fmt.quantity(largest)} {unit}")
+            spec = self.profile.trading.contract(h.underlying, h.kind, h.settlement) if self.profile else None
+            fit = largest
+            if spec is not None and spec.step:
+                fit = np.copysign(np.floor(abs(largest) / spec.step) * spec.step, largest)
+            lines.append(f"largest size of it that still fits free margin: {fmt.quantity(float(fit))} {unit}")
         self.result.setText("<br>".join(lines))
         self.chart.setVisible(bool(result.extra.get("curve")))
+        self.legend.setVisible(self.chart.isVisible())
         self.chart.set_curve(result.extra.get("curve"), s["quantity"], fmt, unit)

@@ -17,9 +17,11 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -92,13 +94,16 @@ class WhatIfPanel(ScenarioActions, QWidget):
         self.status = QLabel("")
         self.status.setObjectName("muted")
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.status.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        for label in (self.target, self.status):  # long texts may be cut, never widen the window
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.target.setMinimumWidth(160)
         head = QHBoxLayout()
         head.setSpacing(8)
         head.addWidget(title)
-        head.addWidget(self.target)
+        head.addWidget(self.target, 2)
         head.addWidget(self.account_box)
-        head.addStretch(1)
-        head.addWidget(self.status)
+        head.addWidget(self.status, 3)
 
         self.box = DraftsBox()
         self.box.run_dialog = lambda dialog: self.run_dialog(dialog)
@@ -118,13 +123,15 @@ class WhatIfPanel(ScenarioActions, QWidget):
         self.load_button.clicked.connect(self.open_scenarios)
         self.apply_button.clicked.connect(self.apply)
         self.box.view.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
-        buttons = QHBoxLayout()
-        buttons.setSpacing(6)
-        for b in (self.add_button, self.remove_button, self.clear_button):
-            buttons.addWidget(b)
-        buttons.addStretch(1)
-        for b in (self.save_button, self.load_button, self.apply_button):
-            buttons.addWidget(b)
+        buttons = QGridLayout()
+        buttons.setHorizontalSpacing(6)
+        buttons.setVerticalSpacing(4)
+        for i, b in enumerate((self.add_button, self.remove_button, self.clear_button)):
+            buttons.addWidget(b, 0, i)
+        for i, b in enumerate((self.save_button, self.load_button)):
+            buttons.addWidget(b, 1, i)
+        buttons.addWidget(self.apply_button, 0, 4, 2, 1)
+        buttons.setColumnStretch(3, 1)
 
         self.hedge = HedgeForm()
         self.hedge.suggest_button.clicked.connect(self.suggest)
@@ -150,7 +157,9 @@ class WhatIfPanel(ScenarioActions, QWidget):
         right.addWidget(self.tabs)
         right.addWidget(self.chart)
         right.setChildrenCollapsible(False)
-        right.setSizes([330, 330])
+        right.setSizes([420, 330])
+        right.setStretchFactor(0, 5)
+        right.setStretchFactor(1, 4)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("whatIfSplitter")
         self.splitter.addWidget(self.left_tabs)
@@ -316,7 +325,9 @@ class WhatIfPanel(ScenarioActions, QWidget):
     def _show_tables(self, r: WhatIfResult) -> None:
         assert self.portfolio is not None
         rows = comparison_rows(r.before, r.after, cash=r.cash if r.trades else None, funding=r.funding)
-        self.tabs.figures.set_records(rows + liquidation_rows(r.before, r.after))
+        head = [x for x in rows if x["group"] == "headline" and x["key"] not in ("offset", "pooling")]
+        rest = [x for x in rows if x not in head]
+        self.tabs.figures.set_records(head + liquidation_rows(r.before, r.after) + rest)
         names = instrument_names(self.portfolio, [(r.account, t) for t in r.trades])
         prices = {a: q.price for a, q in self.portfolio.market.items()}
         self.tabs.greeks.set_records(greeks_rows(r.before, r.after, names, prices))
