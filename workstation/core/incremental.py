@@ -57,6 +57,20 @@ def reuse_rows(after: MarginMethod, before: MarginMethod) -> None:
     after.scenario_pnl = scenario_pnl  # type: ignore[method-assign]
 
 
+def seed_snapshot(after: MarginMethod, before: MarginMethod, touched: set[int]) -> None:
+    """Give `after` its snapshot (the pieces at current prices) from the before's, revaluing only
+    the `touched` columns (`parts` at no move, the other columns taken from the before's snapshot,
+    which equal the after's: their positions and collateral are the same). The snapshot is the
+    method's cache (`_p0`, methods/base.py); without it `snapshot()` revalues every column, with the
+    same result."""
+    if not touched:
+        after._p0 = before.snapshot()
+        return
+    after._p0 = before.snapshot()
+    fresh = after.parts(np.zeros((1, after.n_assets)), tuple(sorted(touched)))
+    after._p0 = Parts(fresh.equity.copy(), {k: v.copy() for k, v in fresh.terms.items()})
+
+
 class ColumnMemo:
     """A margin method whose `parts` remembers each column's pieces by move.
 

@@ -82,21 +82,20 @@ class HedgeProblem:
                 self._cache.clear()
             trades = [*self.drafts, self.trade(q)] if q else list(self.drafts)
             legs = self.legs0 + (self._legs([self.trade(q)]) if q else [])
-            self._cache[q] = self.session.after(self.account, trades, legs)
+            self._cache[q] = self.session.after(self.account, trades, legs, light=True)
         return self._cache[q]
 
     def initial_margin(self, q: float) -> float:
-        return self.state(q).requirement()[0]
+        return self.state(q).snapshot_requirement()[0]
 
     def free_margin(self, q: float) -> float:
         st = self.state(q)
-        return st.method.equity() - st.requirement()[0]
+        return st.equity() - st.snapshot_requirement()[0]
 
     def distance(self, q: float) -> float:
         """Nearest liquidation move (fraction) on the hedge's underlying; NO_LIQUIDATION if none."""
         st = self.state(q)
         memo = _OneColumn(st.method, self.column)
-        memo.seed(st.memo, set(range(st.method.n_assets)) - {self.column})
         if not memo.assets:
             return NO_LIQUIDATION
         down, up = Liquidation(memo).search()  # type: ignore[arg-type]

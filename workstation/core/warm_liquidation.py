@@ -21,7 +21,7 @@ from workstation.core.incremental import ColumnMemo
 from workstation.core.liquidation import Liquidation
 
 _MAX_CANDIDATES = 24  # known moves tried per single-column bracket (the nearest to its middle)
-_MAX_ALL = 4  # and per all-assets bracket (the touched columns are revalued there)
+_MAX_ALL = 8  # and per all-assets bracket (the touched columns are revalued there)
 
 
 class WarmLiquidation(Liquidation):

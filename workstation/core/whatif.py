@@ -85,10 +85,8 @@ def compare(session: WhatIfSession, account_id: str, trades: Sequence[Position],
     member_after = session.member_after(account_id, resolved, legs) if session.kind == "pool" else None
     before_report = session.before_report
     after_report = session.after_report(after, account_id, member_after)
-    market = session.portfolio.market
-    held = scope_positions(session.portfolio, session.accounts())
-    f0 = funding_carry(held, market, HOURS_PER_DAY)
-    ft = funding_carry(resolved, market, HOURS_PER_DAY)
+    f0 = session.funding_per_day
+    ft = funding_carry(resolved, session.portfolio.market, HOURS_PER_DAY)
     out = Comparison(account_id, resolved, legs, before_report, after_report,
                      {"before": f0, "after": f0 + ft, "trades": ft}, prepared=after)
     if members and session.kind == "pool":

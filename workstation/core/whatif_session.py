@@ -25,7 +25,7 @@ import numpy as np
 from workstation.core.book import Book
 from workstation.core.cash import CashLeg, cash_leg, debit
 from workstation.core.errors import ScopeError, WorkstationError
-from workstation.core.incremental import ColumnMemo, concat_books, reuse_rows
+from workstation.core.incremental import ColumnMemo, concat_books, reuse_rows, seed_snapshot
 from workstation.core.methods import method_for
 from workstation.core.methods.base import Scope
 from workstation.core.model import Portfolio, Position
@@ -47,7 +47,7 @@ class Prepared:
     """
 
     def __init__(self, scope: Scope, before: Prepared | None = None, drafts: Book | None = None,
-                 touched: set[int] | None = None, with_liquidation: bool = True):
+                 touched: set[int] | None = None, with_liquidation: bool = True, light: bool = False):
         self.scope = scope
         self.with_liquidation = with_liquidation
         self.method = method_for(scope)
@@ -58,7 +58,10 @@ class Prepared:
         if before is not None:
             reuse_rows(self.method, before.method)
             self._untouched = set(range(self.method.n_assets)) - (touched or set())
-            self.memo.seed(before.memo, self._untouched)
+            if not light:
+                self.memo.seed(before.memo, self._untouched)
+            else:  # figures at current prices and moved states only: no per-position results
+                seed_snapshot(self.method, before.method, set(range(self.method.n_assets)) - self._untouched)
 
     @cached_property
     def marks(self) -> Marks:
@@ -83,6 +86,15 @@ class Prepared:
 
     def requirement(self) -> tuple[float, float]:
         return self.method.requirement()
+
+    def snapshot_requirement(self) -> tuple[float, float]:
+        """(IM, MM) combined from the snapshot's pieces (no per-position results needed)."""
+        im, mm = self.method.combine(self.method.snapshot().terms)
+        return float(im[0]), float(mm[0])
+
+    def equity(self) -> float:
+        """Equity from the snapshot (collateral, positions and isolated margin)."""
+        return float(self.method.snapshot().equity[0].sum() + self.method.isolated_total())
 
     def report(self) -> dict[str, Any]:
         with np.errstate(all="ignore"):
@@ -151,12 +163,14 @@ class WhatIfSession:
         """Collateral moves in its driver's column: touch those too."""
         return touched | {int(prepared.method.driver[a]) for a in touched}
 
-    def after(self, account_id: str, trades: Sequence[Position], legs: Sequence[CashLeg] = ()) -> Prepared:
-        """The scope with `trades` (resolved) in `account_id` and `legs` paid."""
+    def after(self, account_id: str, trades: Sequence[Position], legs: Sequence[CashLeg] = (), *,
+              light: bool = False) -> Prepared:
+        """The scope with `trades` (resolved) in `account_id` and `legs` paid; `light`: for figures
+        from the snapshot and moved states only (suggestion objectives), not for a report."""
         self._check_account(account_id)
         scope, drafts, touched = self._after_scope(self.scope, account_id, trades, legs)
         return Prepared(scope, self.before, drafts, self._drivers(self.before, touched),
-                        with_liquidation=self.with_liquidation)
+                        with_liquidation=self.with_liquidation, light=light)
 
     def member_after(self, account_id: str, trades: Sequence[Position], legs: Sequence[CashLeg] = ()) -> Prepared:
         """The member account with `trades` and `legs` (the scope itself for an account)."""
@@ -165,6 +179,14 @@ class WhatIfSession:
         return Prepared(scope, base, drafts, self._drivers(base, touched), with_liquidation=self.with_liquidation)
 
     # -------------------------------------------------------------- reports
+    @cached_property
+    def funding_per_day(self) -> float:
+        """Funding carry of the scope's perpetuals over a day, as booked."""
+        from workstation.core.cash import funding_carry
+
+        held = [p for a in self.accounts() for p in self.portfolio.account(a).positions]
+        return funding_carry(held, self.portfolio.market, 24.0)
+
     @cached_property
     def before_report(self) -> dict[str, Any]:
         return self._finish(self.before.report(), {m: self.member(m) for m in self.accounts()})
