@@ -32,16 +32,16 @@ from dataclasses import replace
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-import numpy as np  # noqa: E402
-from bench_margin import synthetic_book  # noqa: E402
+import numpy as np
+from bench_margin import synthetic_book
 
-from workstation.core.model import Position  # noqa: E402
-from workstation.core.report import build_report  # noqa: E402
-from workstation.core.risk_profile import Horizon  # noqa: E402
-from workstation.core.suggest import HedgeProblem, largest_size, suggest  # noqa: E402
-from workstation.core.whatif import compare  # noqa: E402
-from workstation.core.whatif_session import WhatIfSession  # noqa: E402
-from workstation.ui.whatif_compute import Draft, WhatIfEngine, run_profile  # noqa: E402
+from workstation.core.model import Position
+from workstation.core.report import build_report
+from workstation.core.risk_profile import Horizon
+from workstation.core.suggest import HedgeProblem, largest_size, suggest
+from workstation.core.whatif import compare
+from workstation.core.whatif_session import WhatIfSession
+from workstation.ui.whatif_compute import Draft, WhatIfEngine, run_profile
 
 ACCOUNT = "book"
 

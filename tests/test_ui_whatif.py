@@ -422,3 +422,28 @@ def test_vol_fields_are_in_percent_and_ask_when_unusual(qtbot, window) -> None:
     qtbot.addWidget(pos)
     assert pos.vol.text() == "50"  # the position's 0.5
     assert pos.result_value().vol == pytest.approx(0.5, rel=1e-15)  # an edit keeping the entry asks nothing
+
+
+def test_book_tab_has_the_risk_profile_with_readout_legend_and_reset(qtbot, window) -> None:
+    import numpy as np
+
+    window.chart_tabs.setCurrentIndex(1)
+    panel = window.risk_profile
+    qtbot.waitUntil(lambda: panel.result is not None and not panel.is_busy(), timeout=20_000)
+    chart = panel.chart
+    result = panel.result
+    assert result.after is None  # the book as booked: no drafts
+    assert result.before["pnl"].size == 161
+    # the legend sits outside the plot, naming the visible curves
+    assert any("P&amp;L before" in t or "P&L before" in t for t in chart.legend.texts())
+    # values on hover: the read-out interpolates every visible curve at the cursor
+    x = result.spot * 1.05
+    chart.crosshair.show_at(x)
+    text = chart.readout.text()
+    want = np.interp(x, result.before["prices"], result.before["pnl"])
+    assert "P&L before" in text and window.number_format().money(want) in text
+    # a zoomed chart comes back with Reset view
+    chart.plot.plotItem.setXRange(result.spot, result.spot * 1.01, padding=0)
+    chart.reset.click()
+    lo, hi = chart.plot.plotItem.vb.viewRange()[0]
+    assert lo <= result.before["prices"][0] * 1.001 and hi >= result.before["prices"][-1] * 0.999
