@@ -447,3 +447,21 @@ def test_book_tab_has_the_risk_profile_with_readout_legend_and_reset(qtbot, wind
     chart.reset.click()
     lo, hi = chart.plot.plotItem.vb.viewRange()[0]
     assert lo <= result.before["prices"][0] * 1.001 and hi >= result.before["prices"][-1] * 0.999
+
+
+def test_largest_size_of_a_draft_that_fits_free_margin(qtbot, window) -> None:
+    from workstation.core.suggest import HedgeProblem
+    from workstation.core.whatif_session import WhatIfSession
+
+    panel = open_whatif(qtbot, window)
+    panel.add_line("+1 BTC-25DEC26-100000-C")
+    settle(qtbot, panel)
+    panel.box.fit_button.click()
+    qtbot.waitUntil(lambda: not panel.fit_job.is_busy() and "largest" in panel.box.fit_label.text(), timeout=60_000)
+    text = panel.box.fit_label.text()
+    q = float(text.split(": ")[1].split(" ")[0].replace(",", ""))
+    assert q > 1 and abs(q * 10 - round(q * 10)) < 1e-6  # whole 0.1 BTC lots
+    book = repository.load_portfolio(window.workspace.db)
+    problem = HedgeProblem(WhatIfSession(book, f"account:{ACCOUNT}"), ACCOUNT, panel.result.trades[0],
+                           liquidity=panel.box.liquidity())
+    assert problem.free_margin(q) >= 0 > problem.free_margin(q + 0.1)

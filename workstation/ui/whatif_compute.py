@@ -232,6 +232,25 @@ def run_suggest(portfolio: Portfolio, account_id: str, drafts: Sequence[Draft], 
     return out
 
 
+def run_largest(portfolio: Portfolio, account_id: str, drafts: Sequence[Draft], key: str, *,
+                scope: str | None = None, liquidity: str | None = None,
+                engine: WhatIfEngine | None = None) -> tuple[str, float | None]:
+    """(draft key, the largest quantity of that draft, in its direction, that keeps free margin
+    >= 0 with the other drafts in the book; None: no limit found)."""
+    from workstation.core.suggest import HedgeProblem, largest_size
+
+    engine = engine or WhatIfEngine()
+    scope = scope or f"account:{account_id}"
+    with engine.lock:
+        session = engine.session(portfolio, scope)
+        trades = session.resolve(account_id, resolve_entries(portfolio, drafts))
+        index = [d.key for d in drafts].index(key)
+        target = trades[index]
+        others = [t for i, t in enumerate(trades) if i != index]
+        problem = HedgeProblem(session, account_id, target, others, liquidity)
+        return key, largest_size(problem, target.quantity or 1.0)
+
+
 def run_venues(portfolio: Portfolio, account_id: str, drafts: Sequence[Draft]) -> list[dict[str, Any]]:
     from workstation.core.venue_compare import compare_venues
 

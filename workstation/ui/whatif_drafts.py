@@ -152,6 +152,11 @@ class DraftsBox(QWidget):
         self.size.sliderReleased.connect(lambda: self.changed.emit(False))
         self.size_label = QLabel("Select a draft to size it")
         self.size_label.setObjectName("muted")
+        self.fit_button = QPushButton("Largest that fits")
+        self.fit_button.setEnabled(False)
+        self.fit_button.setToolTip("The largest size of the selected trade, in its direction, that still fits "
+                                   "free margin (equity − IM ≥ 0, premiums and fees paid)")
+        self.fit_label = QLabel("")
 
         entry = QHBoxLayout()
         entry.setSpacing(6)
@@ -168,6 +173,9 @@ class DraftsBox(QWidget):
         slider.addWidget(QLabel("Size"))
         slider.addWidget(self.size, 1)
         slider.addWidget(self.size_label, 2)
+        fit = QHBoxLayout()
+        fit.addWidget(self.fit_button)
+        fit.addWidget(self.fit_label, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(5)
@@ -176,6 +184,7 @@ class DraftsBox(QWidget):
         layout.addWidget(self.error)
         layout.addWidget(self.view, 1)
         layout.addLayout(slider)
+        layout.addLayout(fit)
 
     # -------------------------------------------------------------- context
     def set_context(self, portfolio: Portfolio | None, account: str | None) -> None:
@@ -300,6 +309,9 @@ class DraftsBox(QWidget):
     def _selected(self) -> None:
         draft = self.selected()
         self.size.setEnabled(draft is not None)
+        self.fit_button.setEnabled(draft is not None)
+        if draft is None or (self._base is not None and self._base[0] != draft.key):
+            self.fit_label.setText("")
         if draft is None:
             self._base = None
             self.size_label.setText("Select a draft to size it")
@@ -319,6 +331,25 @@ class DraftsBox(QWidget):
         spec = self.profile().trading.contract(p.underlying, p.kind, p.settlement) if self.account else None
         contracts = f" = {p.quantity / spec.size:,.10g} contracts" if spec is not None and spec.listed else ""
         self.size_label.setText(f"{self.size.value()} % · {p.quantity:,.10g} {unit}{contracts}")
+
+    def show_fit(self, key: str, quantity: float | None) -> None:
+        """The answer of a "largest that fits" job for the draft `key`."""
+        draft = next((d for d in self.drafts() if d.key == key), None)
+        if draft is None or self.portfolio is None:
+            return
+        p = draft.position
+        base = self.portfolio.base_currency
+        unit = quantity_unit(p.kind, p.settlement, p.underlying, base)
+        if quantity is None:
+            self.fit_label.setText("fits free margin at any size up to the search limit")
+        elif quantity == 0:
+            self.fit_label.setText("no size of it fits free margin")
+        else:
+            spec = self.profile().trading.contract(p.underlying, p.kind, p.settlement)
+            step = spec.step
+            q = quantity if not step else (abs(quantity) // step) * step * (1 if quantity > 0 else -1)
+            self.fit_label.setText(f"largest that fits: {q:,.10g} {unit}"
+                                   + (f" ({q / spec.size:,.10g} contracts)" if spec.listed else ""))
 
     def _resize(self, value: int) -> None:
         draft = self.selected()

@@ -40,6 +40,7 @@ from workstation.ui.whatif_compute import (
     ProfileResult,
     WhatIfEngine,
     WhatIfResult,
+    run_largest,
     run_profile,
     run_suggest,
     run_venues,
@@ -81,6 +82,8 @@ class WhatIfPanel(ScenarioActions, QWidget):
         self.job = LatestJob(self._on_result, self._on_error, parent=self)
         self.profile_job = LatestJob(self._on_profile, self._on_profile_error, parent=self)
         self.suggest_job = LatestJob(self._on_suggestion, self._on_suggest_error, parent=self)
+        self.fit_job = LatestJob(lambda r: self.box.show_fit(*r),
+                                 lambda exc: self.box.fit_label.setText(f"no answer: {exc}"), parent=self)
         self.venue_job = LatestJob(self._on_venues, lambda exc: self.tabs.venue_note.setText(str(exc)), parent=self)
         self.job.busy_changed.connect(lambda _b: self._update_status())
 
@@ -108,6 +111,7 @@ class WhatIfPanel(ScenarioActions, QWidget):
         self.box = DraftsBox()
         self.box.run_dialog = lambda dialog: self.run_dialog(dialog)
         self.box.changed.connect(self._drafts_changed)
+        self.box.fit_button.clicked.connect(self.largest_that_fits)
         self.add_button = QPushButton("Add…")
         self.add_button.setToolTip("The trade dialog: kind, expiry, strike, vol, size in a chosen unit")
         self.remove_button = QPushButton("Remove")
@@ -295,7 +299,7 @@ class WhatIfPanel(ScenarioActions, QWidget):
         return run_whatif(portfolio, account, drafts, scope=scope, liquidity=liquidity, engine=self.engine)
 
     def is_busy(self) -> bool:
-        return any(j.is_busy() for j in (self.job, self.suggest_job, self.profile_job))
+        return any(j.is_busy() for j in (self.job, self.suggest_job, self.profile_job, self.fit_job))
 
     def is_current(self) -> bool:
         """The shown result is that of the current book, account and drafts."""
@@ -381,6 +385,15 @@ class WhatIfPanel(ScenarioActions, QWidget):
 
     def _on_profile_error(self, exc: BaseException) -> None:
         self.chart.readout.setText(f"Could not compute the risk profile: {exc}")
+
+    def largest_that_fits(self) -> None:
+        """The largest size of the selected draft that still fits free margin (a worker)."""
+        draft, account = self.box.selected(), self.account_id()
+        if draft is None or account is None or self.portfolio is None:
+            return
+        self.box.fit_label.setText("searching…")
+        self.fit_job.submit(partial(run_largest, scope=self.scope, liquidity=self.box.liquidity(), engine=self.engine),
+                            self.portfolio, account, self.drafts(), draft.key)
 
     # -- venues -----------------------------------------------------------------------------
     def _maybe_venues(self) -> None:
