@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -114,15 +115,22 @@ def _settle(drafts: Sequence[Draft], trades: Sequence[Position]) -> dict[str, st
     return {t.id: d.settle for d, t in zip(drafts, trades, strict=True) if d.settle}
 
 
+@contextmanager
+def _drafted(engine: WhatIfEngine | None, portfolio: Portfolio, scope: str, account_id: str,
+             drafts: Sequence[Draft]) -> Iterator[tuple[WhatIfEngine, WhatIfSession, list[Position]]]:
+    """The engine's session of `scope` (locked) and the drafts as resolved trades."""
+    engine = engine or WhatIfEngine()
+    with engine.lock:
+        session = engine.session(portfolio, scope)
+        yield engine, session, session.resolve(account_id, resolve_entries(portfolio, drafts))
+
+
 def run_whatif(portfolio: Portfolio, account_id: str, drafts: Sequence[Draft], *, scope: str | None = None,
                liquidity: str | None = None, cash: bool = True, engine: WhatIfEngine | None = None) -> WhatIfResult:
     """Before / after of the drafts in `account_id`, in `scope` (default: the account)."""
-    engine = engine or WhatIfEngine()
     scope = scope or f"account:{account_id}"
     start = time.perf_counter()
-    with engine.lock:
-        session = engine.session(portfolio, scope)
-        trades = session.resolve(account_id, resolve_entries(portfolio, drafts))
+    with _drafted(engine, portfolio, scope, account_id, drafts) as (engine, session, trades):
         res = compare(session, account_id, trades, liquidity=liquidity, cash=cash,
                       settle=_settle(drafts, trades), members=session.kind == "pool")
         engine._last = ((account_id, tuple(trades), tuple(res.legs)), res.prepared)  # type: ignore[arg-type]
@@ -212,12 +220,9 @@ def run_suggest(portfolio: Portfolio, account_id: str, drafts: Sequence[Draft], 
     the book; after: with the hedge), with the IM / liquidation curve over the scanned sizes."""
     from workstation.core.suggest import HedgeProblem, largest_size, suggest
 
-    engine = engine or WhatIfEngine()
     scope = scope or f"account:{account_id}"
     start = time.perf_counter()
-    with engine.lock:
-        session = engine.session(portfolio, scope)
-        trades = session.resolve(account_id, resolve_entries(portfolio, drafts))
+    with _drafted(engine, portfolio, scope, account_id, drafts) as (engine, session, trades):
         instrument = resolve_entries(portfolio, [hedge])[0]
         result = suggest(portfolio, account_id, instrument, objective, scope=scope, drafts=trades,
                          liquidity=liquidity, cash=cash, session=session, curve=True)
@@ -239,11 +244,8 @@ def run_largest(portfolio: Portfolio, account_id: str, drafts: Sequence[Draft], 
     >= 0 with the other drafts in the book; None: no limit found)."""
     from workstation.core.suggest import HedgeProblem, largest_size
 
-    engine = engine or WhatIfEngine()
     scope = scope or f"account:{account_id}"
-    with engine.lock:
-        session = engine.session(portfolio, scope)
-        trades = session.resolve(account_id, resolve_entries(portfolio, drafts))
+    with _drafted(engine, portfolio, scope, account_id, drafts) as (engine, session, trades):
         index = [d.key for d in drafts].index(key)
         target = trades[index]
         others = [t for i, t in enumerate(trades) if i != index]

@@ -7,6 +7,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from workstation.core.details import instrument_label
 from workstation.core.model import Portfolio, Position
 from workstation.core.units import quantity_unit
 from workstation.ui.formatting import DASH, distance_level, usage_level
@@ -127,16 +128,7 @@ def instrument_names(portfolio: Portfolio,
 
 
 def label(p: Position) -> str:
-    exp = p.expiry.strftime("%d%b%y").upper() if p.expiry else ""
-    if p.kind == "option":
-        text = f"{p.underlying} {exp} {p.strike:g} {'C' if p.right == 'call' else 'P'}"
-    elif p.kind == "future":
-        text = f"{p.underlying} {exp} FUT"
-    elif p.kind == "perpetual":
-        text = f"{p.underlying} PERP"
-    else:
-        text = f"{p.underlying} SPOT"
-    return text + (" (inv)" if p.settlement == "inverse" else "")
+    return instrument_label(p)
 
 
 def greeks_rows(before: dict[str, Any], after: dict[str, Any], positions: dict[tuple[str, str], Position],
