@@ -114,15 +114,19 @@ def format_time(t: datetime) -> str:
 
 # ---------------------------------------------------------------- sections
 def _market(doc: Any, path: str = "market") -> dict[str, Quote]:
+    from workstation.core import portfolio_extras as extras
+
     market: dict[str, Quote] = {}
     for asset, entry in _obj(doc, path).items():
         p = f"{path}.{asset}"
         _str(asset, p)
         entry = _obj(entry, p)
-        _fields(entry, p, _QUOTE_FIELDS, ("price",))
+        _fields(entry, p, _QUOTE_FIELDS | extras.QUOTE_FIELDS, ("price",))
         price = _num(entry["price"], f"{p}.price", positive=True)
         vol = _num(entry["vol"], f"{p}.vol", minimum=0.0) if "vol" in entry else None
-        market[asset] = Quote(price=price, vol=vol, funding_rate=_funding_rate(entry, p))
+        market[asset] = Quote(price=price, vol=vol, funding_rate=_funding_rate(entry, p),
+                              **extras.quote_extras(entry, p))
+    extras.check_market(market, path)
     return market
 
 
@@ -150,11 +154,13 @@ def position_from_dict(
 ) -> Position:
     """One position object. `margin_mode` of its account decides whether isolated_margin is
     required (isolated) or refused (others); None skips that rule (trade files)."""
+    from workstation.core import portfolio_extras as extras
+
     d = _obj(d, path)
     required: tuple[str, ...] = ("kind", "underlying", "quantity", "entry_price")
     if default_id is None:
         required = ("id", *required)
-    _fields(d, path, _POSITION_FIELDS, required)
+    _fields(d, path, _POSITION_FIELDS | extras.POSITION_FIELDS, required)
     pid = _str(d["id"], f"{path}.id") if "id" in d else str(default_id)
     kind = _choice(d["kind"], f"{path}.kind", KINDS)
     underlying = _str(d["underlying"], f"{path}.underlying")
@@ -208,10 +214,11 @@ def position_from_dict(
         else:
             if settle is not None:
                 raise PortfolioError(f"{path}.settlement_price", "only with \"expired\": true", settle)
-            if expiry <= as_of:
+            if expiry < as_of:  # expiring at as_of: live at tau = 0, worth its intrinsic value
                 raise PortfolioError(
                     f"{path}.expiry",
-                    "an expiry after as_of, or \"expired\": true with a settlement_price",
+                    "an expiry after as_of (or at it: live, worth its intrinsic value), "
+                    "or \"expired\": true with a settlement_price",
                     d["expiry"],
                 )
         if vol is None and not expired and market[underlying].vol is None:
@@ -233,6 +240,7 @@ def position_from_dict(
         id=pid, kind=kind, underlying=underlying, quantity=quantity, entry_price=entry,
         settlement=settlement, expiry=expiry, right=right, strike=strike, vol=vol,
         isolated_margin=isolated, expired=expired, settlement_price=settle,
+        **extras.position_extras(d, path, kind, market),
     )
 
 
@@ -363,6 +371,8 @@ def read_portfolio(path: str | Path) -> Portfolio:
 
 
 def position_to_dict(pos: Position) -> dict[str, Any]:
+    from workstation.core.portfolio_extras import position_extras_to_dict
+
     d: dict[str, Any] = {"id": pos.id, "kind": pos.kind, "underlying": pos.underlying}
     if pos.kind == "option":
         d["right"] = pos.right
@@ -380,14 +390,17 @@ def position_to_dict(pos: Position) -> dict[str, Any]:
     if pos.expired:
         d["expired"] = True
         d["settlement_price"] = pos.settlement_price
-    return d
+    return d | position_extras_to_dict(pos)
 
 
 def portfolio_to_dict(p: Portfolio) -> dict[str, Any]:
+    from workstation.core.portfolio_extras import quote_extras_to_dict
+
     market: dict[str, Any] = {}
     for asset, q in p.market.items():
-        market[asset] = {"price": q.price} | ({"vol": q.vol} if q.vol is not None else {}) \
-            | ({"funding_rate": q.funding_rate} if q.funding_rate is not None else {})
+        market[asset] = ({"price": q.price} | ({"vol": q.vol} if q.vol is not None else {})
+                         | ({"funding_rate": q.funding_rate} if q.funding_rate is not None else {})
+                         | quote_extras_to_dict(q))
     accounts = []
     for acc in p.accounts:
         a: dict[str, Any] = {"id": acc.id}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +30,7 @@ from workstation.store.codec import (
 )
 from workstation.store.db import reading, transaction
 from workstation.store.errors import InvalidInput, NotFoundError, StoreError
+from workstation.store.forwards import checked_extras, insert_forwards, quote_from_row, read_forwards
 from workstation.store.records import (
     delete_scenario,
     history,
@@ -61,13 +63,13 @@ def market(db: Database, snapshot_id: int | None = None) -> dict[str, Quote]:
         if snap is None:
             return {}
         snapshot_id = snap["id"]
-    funding = "funding_rate" if _has_funding(db) else "NULL AS funding_rate"
+    funding = ", funding_rate" if _has_funding(db) else ", NULL AS funding_rate"
     rows = db.query(
-        f"SELECT asset, price, vol, {funding} FROM quotes WHERE snapshot_id = ? ORDER BY seq",
-        [snapshot_id],
+        "SELECT asset, price, vol, confidence, moves_with, peg_price" + funding + " FROM quotes "
+        "WHERE snapshot_id = ? ORDER BY seq", [snapshot_id]
     )
-    return {r["asset"]: Quote(price=r["price"], vol=r["vol"], funding_rate=r["funding_rate"])
-            for r in rows}
+    forwards = read_forwards(db, snapshot_id)
+    return {r["asset"]: replace(quote_from_row(r, forwards), funding_rate=r["funding_rate"]) for r in rows}
 
 
 def _has_funding(db: Database) -> bool:
@@ -268,13 +270,21 @@ def _insert_snapshot(
     )
     snapshot_id = int(cur.lastrowid or 0)
     _ensure_assets(db, list(quotes))
-    rows = [(snapshot_id, a, i, q.price, q.vol, q.funding_rate) for i, (a, q) in enumerate(quotes.items())]
-    if _has_funding(db):
-        sql = "INSERT INTO quotes(snapshot_id, asset, seq, price, vol, funding_rate) VALUES (?, ?, ?, ?, ?, ?)"
+    rows = [(snapshot_id, a, i, q.price, q.vol, q.confidence, q.moves_with, q.peg_price)
+            for i, (a, q) in enumerate(quotes.items())]
+    if any(r[5:] != (None, None, None) for r in rows):  # schema 4 columns only when used
+        db.conn.executemany(
+            "INSERT INTO quotes(snapshot_id, asset, seq, price, vol, confidence, moves_with, peg_price) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
     else:
-        sql = "INSERT INTO quotes(snapshot_id, asset, seq, price, vol) VALUES (?, ?, ?, ?, ?)"
-        rows = [r[:5] for r in rows]
-    db.conn.executemany(sql, rows)
+        db.conn.executemany("INSERT INTO quotes(snapshot_id, asset, seq, price, vol) VALUES (?, ?, ?, ?, ?)",
+                            [r[:5] for r in rows])
+    funding = [(q.funding_rate, snapshot_id, a) for a, q in quotes.items() if q.funding_rate is not None]
+    if funding:  # the what-if column only when used
+        db.conn.executemany("UPDATE quotes SET funding_rate = ? WHERE snapshot_id = ? AND asset = ?", funding)
+    for a, q in quotes.items():
+        if q.forwards:
+            insert_forwards(db, snapshot_id, a, q.forwards)
     return snapshot_id
 
 
@@ -292,12 +302,9 @@ def _insert_position(db: Database, account_id: str, pos: Position, seq: int) -> 
     row = position_row(account_id, pos, seq)
     cols = ", ".join(f'"{c}"' for c in row)
     marks = ", ".join("?" * len(row))
-    updates = ", ".join(f'"{c}" = excluded."{c}"' for c in row if c not in ("account_id", "id"))
-    db.conn.execute(
-        f"INSERT INTO positions({cols}) VALUES ({marks}) "
-        f"ON CONFLICT(account_id, id) DO UPDATE SET {updates}",
-        list(row.values()),
-    )
+    # replaced whole: columns the row leaves out (unset optional fields) become NULL
+    db.conn.execute("DELETE FROM positions WHERE account_id = ? AND id = ?", (account_id, pos.id))
+    db.conn.execute(f"INSERT INTO positions({cols}) VALUES ({marks})", list(row.values()))
 
 
 def _insert_pool(db: Database, pool: Pool, seq: int) -> None:
@@ -414,7 +421,7 @@ def _quote(asset: str, quote: Quote | float, field: str) -> Quote:
         raise InvalidInput(f"{field}.funding_rate",
                            f"a funding rate per 8 hours within +/-{FUNDING_LIMIT:g}, got {funding!r}")
     assert price is not None
-    return Quote(price=price, vol=vol, funding_rate=funding)
+    return checked_extras(replace(quote, price=price, vol=vol, funding_rate=funding), field)
 
 
 _KEEP = object()
@@ -469,7 +476,10 @@ def add_snapshot(
         value = validate.number(rate, "rate")
         assert value is not None
         merged = dict(market(db)) if carry_forward else {}
-        merged.update(checked)
+        for a, q in checked.items():  # a new quote keeps what the asset moves with
+            if q.moves_with is None and a in merged and merged[a].moves_with is not None:
+                q = replace(q, moves_with=merged[a].moves_with)
+            merged[a] = q
         if not merged:
             raise InvalidInput("market", "a snapshot needs at least one quote")
         snapshot_id = _insert_snapshot(db, when, value, merged)

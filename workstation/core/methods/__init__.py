@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from workstation.core.methods.base import Attribution, MarginMethod, Parts, Scope
 from workstation.core.methods.per_position import CrossMethod, IsolatedMethod
+from workstation.core.methods.pmrm2 import Pmrm2Method
 from workstation.core.methods.risk_array import RiskArrayMethod
 
 PORTFOLIO_METHODS: dict[str, type[MarginMethod]] = {
     RiskArrayMethod.name: RiskArrayMethod,
+    Pmrm2Method.name: Pmrm2Method,  # Derive PMRM_2
 }
 
 
@@ -27,4 +29,4 @@ def method_for(scope: Scope) -> MarginMethod:
 
 
 __all__ = ["PORTFOLIO_METHODS", "Attribution", "CrossMethod", "IsolatedMethod", "MarginMethod", "Parts",
-           "RiskArrayMethod", "Scope", "method_for"]
+           "Pmrm2Method", "RiskArrayMethod", "Scope", "method_for"]

@@ -130,8 +130,9 @@ class MarginMethod:
 
     # -------------------------------------------------------------- set-up hooks
     def _drivers(self) -> np.ndarray:
-        """Column whose relative move each asset follows (itself by default)."""
-        return np.arange(self.n_assets)
+        """Column whose relative move each asset follows: itself, or the asset the market says
+        it `moves_with`."""
+        return self.book.driver.copy()
 
     def _bands(self, asset: str) -> tuple[tuple[float, float], ...]:
         """Haircut bands; the base currency and the profile's stablecoins take none unless the
