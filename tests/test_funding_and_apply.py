@@ -24,11 +24,11 @@ def _doc(**quote) -> dict:
 
 
 def test_funding_rate_reads_writes_and_round_trips() -> None:
-    book = loads_portfolio(json.dumps(_doc(funding_rate=0.0001)))
-    assert book.market["BTC"] == Quote(91_245.5, 0.52, 0.0001)
-    assert book.market["ETH"].funding_rate is None
+    book = loads_portfolio(json.dumps(_doc(funding_rate=0.0003)))
+    assert book.market["BTC"] == Quote(91_245.5, 0.52, funding_rate=0.0003)
+    assert book.market["USDT"].funding_rate is None
     out = portfolio_to_dict(book)
-    assert out["market"]["BTC"]["funding_rate"] == 0.0001 and "funding_rate" not in out["market"]["ETH"]
+    assert out["market"]["BTC"]["funding_rate"] == 0.0003 and "funding_rate" not in out["market"]["USDT"]
     assert loads_portfolio(dumps_portfolio(book)) == book
 
 
@@ -48,7 +48,7 @@ def test_store_keeps_funding_rates(tmp_path: Path) -> None:
         repo.save_portfolio(db, book)
         assert dumps_portfolio(repo.load_portfolio(db)) == dumps_portfolio(book)
         repo.set_quote(db, "BTC", 92_000.0, 0.5)  # a price edit keeps the funding rate
-        assert repo.load_portfolio(db).market["BTC"] == Quote(92_000.0, 0.5, -0.00025)
+        assert repo.load_portfolio(db).market["BTC"] == Quote(92_000.0, 0.5, funding_rate=-0.00025)
         repo.set_quote(db, "BTC", 92_000.0, 0.5, funding_rate=0.0003)
         assert repo.load_portfolio(db).market["BTC"].funding_rate == 0.0003
         with pytest.raises(InvalidInput, match="funding_rate"):

@@ -86,7 +86,7 @@ def test_fees_follow_the_venue_schedule(demo) -> None:
 
 
 def test_funding_carry_per_day() -> None:
-    market = {"BTC": Quote(100_000.0, 0.5, 0.0001), "ETH": Quote(3_000.0, 0.6, -0.0002)}
+    market = {"BTC": Quote(100_000.0, 0.5, funding_rate=0.0001), "ETH": Quote(3_000.0, 0.6, funding_rate=-0.0002)}
     long_lin = Position("a", "perpetual", "BTC", 2.0, 99_000.0, "linear")
     short_inv = Position("b", "perpetual", "ETH", -30_000.0, 3_000.0, "inverse")
     fut = Position("c", "future", "BTC", 1.0, 100_000.0, "linear", DEC25)

@@ -172,3 +172,35 @@ def test_largest_size_that_fits_free_margin() -> None:
     # the same through the full what-if (the booked book's figures)
     r = compare(session, "a", [replace(perp, quantity=q)], liquidity="taker").after
     assert r["equity"] - r["initial_margin"] == pytest.approx(0.0, abs=1e-6 * 20_000)
+
+
+def test_aging_keeps_the_forwards_carry() -> None:
+    # a linear future, rate 5 %: at d days on it is worth q (S exp(r (T - d)) - entry)
+    fut = Position("f", "future", "BTC", 2.0, 90_000.0, "linear", AS_OF + timedelta(days=60))
+    acc = Account("a", "cross", {"USDT": 10_000.0}, [fut], profile="default")
+    book = Portfolio(AS_OF, {"BTC": Quote(90_000.0, 0.6), "USDT": Quote(1.0)}, [acc], rate=0.05)
+    s = WhatIfSession(book, "account:a")
+    moves = np.array([-0.1, 0.0, 0.2])
+    state = AgedState(s.before, Horizon(days=20.0), 0)
+    prices = 90_000.0 * (1 + moves)
+    want = 10_000.0 + 2.0 * (prices * math.exp(0.05 * 40 / 365) - 90_000.0)
+    np.testing.assert_allclose(state.equity(moves), want, rtol=1e-12)
+
+
+def test_concatenated_books_equal_a_book_of_all_rows() -> None:
+    from dataclasses import fields
+
+    from workstation.core.book import Book
+    from workstation.core.incremental import concat_books
+
+    book = read_portfolio(DEMO)
+    rows = [(a.id, p) for a in book.accounts for p in a.positions]
+    whole = Book.from_positions(rows, book)
+    joined = concat_books(Book.from_positions(rows[:7], book), Book.from_positions(rows[7:], book))
+    for f in fields(Book):
+        a, b = getattr(joined, f.name), getattr(whole, f.name)
+        if isinstance(b, np.ndarray):
+            same = (a == b).all() if a.dtype == object else np.array_equal(a, b, equal_nan=True)
+            assert a.shape == b.shape and same, f.name
+        else:
+            assert a == b, f.name

@@ -9,6 +9,7 @@ two searches on figures equal to rounding may stop one step apart).
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -50,7 +51,7 @@ def _position(rng: np.random.Generator, i: int, isolated: bool) -> Position:
 
 def random_book(seed: int, mode: str) -> Portfolio:
     rng = np.random.default_rng(seed)
-    market = {a: Quote(p, 0.6, 0.0001 * float(rng.normal())) for a, p in PRICES.items()}
+    market = {a: Quote(p, 0.6, funding_rate=0.0001 * float(rng.normal())) for a, p in PRICES.items()}
     market["USDT"] = Quote(1.0)
     accounts = []
     for a in range(2):
@@ -145,3 +146,21 @@ def test_whatif_keeps_its_contract() -> None:
     assert {"before", "after", "delta", "cash", "funding_per_day"} <= set(out)
     assert out["delta"]["initial_margin"] == pytest.approx(
         out["after"]["initial_margin"] - out["before"]["initial_margin"], rel=1e-12)
+
+
+@pytest.mark.parametrize("case", [0, 7, 19])
+def test_incremental_whatif_under_derive_pmrm2(case: int) -> None:
+    """Every margin method, not only risk arrays: the published Derive PMRM_2 books."""
+    from pathlib import Path
+
+    from shared_paths import EXAMPLES
+
+    from workstation.core.portfolio_io import read_portfolio
+
+    files = sorted(Path(EXAMPLES / "derive-pmrm2").glob("test_*.json"))
+    book = read_portfolio(files[case])
+    acc = book.accounts[0]
+    pos = next(p for p in acc.positions if p.kind in ("perpetual", "option"))
+    trade = replace(pos, id="t", quantity=pos.quantity * 0.5)
+    res = compare(WhatIfSession(book, f"account:{acc.id}"), acc.id, [trade], liquidity="taker")
+    assert_same(res.after, build_report(with_trades(book, acc.id, res.trades, res.legs), f"account:{acc.id}"))

@@ -25,7 +25,7 @@ from workstation.core.book import Book
 from workstation.core.methods import MarginMethod, Parts, RiskArrayMethod
 
 _BOOK_ROWS = ("ids", "account", "kind", "inverse", "und", "qty", "entry", "strike", "is_call", "tte",
-              "expiry_key", "vol", "expired", "settle", "isolated")
+              "expiry_key", "vol", "expired", "settle", "isolated", "growth", "rates", "carry", "fwd_given", "conf")
 _MEMO_LIMIT = 20_000  # remembered (column, move) pieces per memo before it starts afresh
 
 

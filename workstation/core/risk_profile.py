@@ -1,7 +1,8 @@
 """The risk profile: P&L, equity and maintenance margin of a scope against one underlying's price,
 today or at a later date, with that underlying's vols shifted.
 
-At a date `days` ahead every option and future is `days` older (time to expiry `T - days/365`);
+At a date `days` ahead every option and future is `days` older (time to expiry `T - days/365`,
+its forward `S exp(b (T - days/365))` keeping its carry b);
 one that expires by then has settled at the price on the chart's axis (its underlying's moved
 price; other underlyings at today's price): it is worth its settlement value (an option its
 intrinsic value) and needs no margin any more. The chosen underlying's options take `vol_shift`
@@ -77,7 +78,8 @@ def age(book: Book, h: Horizon, column: int) -> tuple[Book, Book]:
     if h.vol_shift:
         shifted = (book.kind == OPTION) & (book.und == column)
         vol = np.where(shifted, np.maximum(book.vol + h.vol_shift, MIN_VOL), book.vol)
-    aged = replace(book, tte=tte, vol=vol)
+    growth = np.where(dated, np.exp(book.carry * tte), book.growth)  # forwards keep their carry
+    aged = replace(book, tte=tte, vol=vol, growth=growth)
     return aged.take(np.flatnonzero(~settles)), aged.take(np.flatnonzero(settles))
 
 
