@@ -35,7 +35,7 @@ from workstation.core.whatif_session import Prepared, WhatIfSession
 
 OBJECTIVES = ("delta", "margin", "liquidation")
 NO_LIQUIDATION = 5.0  # distance reported when no move within the searched range liquidates
-SCAN_POINTS = 41
+SCAN_POINTS = 25  # sizes scanned before the bounded refine (the window draws them as the curve)
 
 
 class _OneColumn(ColumnMemo):
@@ -70,6 +70,11 @@ class HedgeProblem:
 
     def _legs(self, trades: Sequence[Position]) -> list[CashLeg]:
         return self.session.cash_legs(self.account, trades, self.liquidity) if self.cash else []
+
+    def lot_step(self) -> float | None:
+        """The venue's trading step of the hedge, in position units (the account's profile)."""
+        h = self.hedge
+        return self.session.profile(self.account).trading.contract(h.underlying, h.kind, h.settlement).step
 
     def trade(self, q: float) -> Position:
         return replace(self.hedge, quantity=float(q))
@@ -147,11 +152,12 @@ def scan(f: Callable[[float], float], span: float, points: int = SCAN_POINTS) ->
     return qs, vals, k
 
 
-def minimise(f: Callable[[float], float], qs: np.ndarray, vals: np.ndarray, k: int) -> float:
-    """The best q near the scan's best point: bounded Brent between its neighbours."""
+def minimise(f: Callable[[float], float], qs: np.ndarray, vals: np.ndarray, k: int, step: float | None = None) -> float:
+    """The best q near the scan's best point: bounded Brent between its neighbours, to a quarter
+    of the venue's trading step (`step`; the size is rounded to it) or 1e-7 of the bracket."""
     lo, hi = float(qs[max(k - 1, 0)]), float(qs[min(k + 1, qs.size - 1)])
-    res = minimize_scalar(f, bounds=(lo, hi), method="bounded",
-                          options={"xatol": max(abs(hi - lo), 1e-12) * 1e-7})
+    xatol = max(abs(hi - lo) * 1e-7, 0.25 * step if step else 0.0, 1e-12)
+    res = minimize_scalar(f, bounds=(lo, hi), method="bounded", options={"xatol": xatol})
     q = float(res.x)
     if f(q) > vals[k]:
         q = float(qs[k])
@@ -183,7 +189,7 @@ def suggest(portfolio: Portfolio, account_id: str, hedge: Position, objective: s
         span = max(abs(q_delta), 1e-9) * 2.0 if abs(q_delta) >= 1e-12 else 1.0 / unit
         f = p.initial_margin if objective == "margin" else (lambda x: -p.distance(x))
         qs, vals, k = scan(f, span)
-        q = minimise(f, qs, vals, k)
+        q = minimise(f, qs, vals, k, p.lot_step())
         if objective == "margin":
             detail = {"initial_margin_before": f(0.0), "initial_margin_after": f(q)}
         else:
