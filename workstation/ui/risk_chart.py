@@ -71,7 +71,7 @@ class RiskProfileChart(QWidget):
         self.underlying.setMinimumContentsLength(5)
         self.underlying.setToolTip("The underlying whose price is on the horizontal axis")
         self.underlying.activated.connect(lambda _i: self.underlying_changed.emit(self.underlying.currentText()))
-        self.show_pnl = QRadioButton("P&L")
+        self.show_pnl = QRadioButton("P&&L")  # && : a literal ampersand, not a shortcut
         self.show_levels = QRadioButton("Equity and MM")
         self.show_pnl.setChecked(True)
         self.mode = QButtonGroup(self)

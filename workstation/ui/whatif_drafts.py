@@ -26,6 +26,7 @@ from workstation.core.profiles import Profile, get_profile, load_profiles
 from workstation.core.units import UNITS, quantity_unit, round_to_lot
 from workstation.ui.dialogs import PositionDialog
 from workstation.ui.table_model import RECORD_ROLE, Column, RecordTableModel
+from workstation.ui.theme import LIGHT, Theme
 from workstation.ui.trade_line import parse_line, size_position, ticket_position
 from workstation.ui.views import fit_columns, make_table_view
 from workstation.ui.whatif_compute import Draft, draft_rows
@@ -185,6 +186,14 @@ class DraftsBox(QWidget):
         layout.addWidget(self.view, 1)
         layout.addLayout(slider)
         layout.addLayout(fit)
+        self.set_theme(LIGHT)
+
+    def set_theme(self, theme: Theme) -> None:
+        """The checked unit reads as selected in either theme."""
+        for button in self.units.buttons():
+            button.setStyleSheet(
+                f"QPushButton:checked {{ background: {theme.highlight}; color: {theme.highlight_text}; "
+                f"border: 1px solid {theme.highlight}; }}")
 
     # -------------------------------------------------------------- context
     def set_context(self, portfolio: Portfolio | None, account: str | None) -> None:

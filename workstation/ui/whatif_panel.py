@@ -396,6 +396,7 @@ class WhatIfPanel(WhatIfActions, ScenarioActions, QWidget):
 
     def set_theme(self, theme: Theme = LIGHT) -> None:
         self.box.model.set_theme(theme)
+        self.box.set_theme(theme)
         self.tabs.set_theme(theme)
         self.chart.set_theme(theme)
         self.hedge.set_theme(theme)
