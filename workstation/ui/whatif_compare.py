@@ -8,7 +8,7 @@ from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QLabel, QTableView, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHeaderView, QLabel, QTableView, QTabWidget, QVBoxLayout, QWidget
 
 from workstation.core.pool_view import Nearest, nearest_liquidation
 from workstation.ui.formatting import DASH, MINUS, NumberFormat, distance_level, usage_level
@@ -195,8 +195,12 @@ class CompareTabs(QTabWidget):
         self.setTabToolTip(4, "Which venue margins this account and its drafts cheapest")
 
     def fit(self) -> None:
-        for view in self.views.values():
+        for name, view in self.views.items():
             fit_columns(view)
+            if name in ("members", "venues"):  # short first column: fit it, stretch the last
+                header = view.horizontalHeader()
+                header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+                header.setStretchLastSection(True)
 
     def set_number_format(self, fmt: NumberFormat) -> None:
         for model in (self.figures, self.greeks, self.positions, self.members, self.venues):
