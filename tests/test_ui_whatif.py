@@ -305,6 +305,14 @@ def test_minus_three_btc_perpetual_on_deribit_is_three_btc_of_usd_contracts(qtbo
     assert rec["unit"] == "USD" and rec["coins"] == pytest.approx(-273_740 / 91_245.5, rel=1e-12)
     assert rec["entered"] == "-3 BTC"
     assert "27,374 contracts" in panel.box.size_label.text()
+    # funding at +0.01 % per 8 h: the account pays 26 a day (long BTC, short ETH perpetuals), the
+    # short 273,740 USD receives 0.0001 x 3 x 273,740 = 82.12 a day; over a horizon the user sets
+    funding = row(panel, "funding")
+    assert funding["before"] == pytest.approx(-25.5, rel=1e-12)
+    assert funding["after"] == pytest.approx(-25.5 + 82.122, rel=1e-12)
+    panel.box.horizon.setValue(7.0)
+    funding = row(panel, "funding")
+    assert "over 7 days" in funding["label"] and funding["after"] == pytest.approx(7 * 56.622, rel=1e-12)
     # refused lines say why and add nothing
     assert panel.add_line("-3 BTC-20NOV26") is None and "expired" in panel.box.error.text()
     assert panel.add_line("sell -3 BTC-PERPETUAL") is None and "positive size" in panel.box.error.text()

@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
+    QDoubleSpinBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -98,6 +99,7 @@ class DraftsBox(QWidget):
     """Trade line, unit and fee choice, drafts table and the selected draft's size slider."""
 
     changed = Signal(bool)  # still dragging
+    horizon_changed = Signal()  # the funding horizon (days)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -132,6 +134,13 @@ class DraftsBox(QWidget):
             self.fee.addItem(label, key)
         self.fee.setToolTip("The venue's fee (from the profile) paid on the drafts, or none")
         self.fee.currentIndexChanged.connect(lambda _i: self.changed.emit(False))
+        self.horizon = QDoubleSpinBox()
+        self.horizon.setRange(0.125, 365.0)
+        self.horizon.setDecimals(3)
+        self.horizon.setValue(1.0)
+        self.horizon.setSuffix(" d")
+        self.horizon.setToolTip("Funding carry of the perpetuals over this many days, at today's rate per 8 hours")
+        self.horizon.valueChanged.connect(lambda _v: self.horizon_changed.emit())
         self.add_line_button = QPushButton("Add")
         self.add_line_button.clicked.connect(self.add_line)
         self.error = QLabel("")
@@ -170,6 +179,8 @@ class DraftsBox(QWidget):
         options.addStretch(1)
         options.addWidget(QLabel("Fees"))
         options.addWidget(self.fee)
+        options.addWidget(QLabel("Funding over"))
+        options.addWidget(self.horizon)
         slider = QHBoxLayout()
         slider.addWidget(QLabel("Size"))
         slider.addWidget(self.size, 1)

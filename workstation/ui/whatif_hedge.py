@@ -272,7 +272,10 @@ class HedgeForm(QFrame):
         d1 = result.after.get("greeks", {}).get(und, {}).get("delta", 0.0)
         side = "buy" if q > 0 else "sell"
         lot = f" (lots of {step:g} {unit}; exact {fmt.quantity(s['quantity'])})" if step else ""
-        lines = [f"<b>{side} {fmt.quantity(abs(q))} {unit}</b> {h.id}{lot}" if q
+        coins = ""
+        if unit != h.underlying and self.portfolio is not None and h.underlying in self.portfolio.market:
+            coins = f" ≈ {fmt.quantity(round(abs(q) / self.portfolio.market[h.underlying].price, 6))} {h.underlying}"
+        lines = [f"<b>{side} {fmt.quantity(abs(q))} {unit}</b>{coins} {h.id}{lot}" if q
                  else "<b>no trade helps</b>: the best size is 0",
                  f"delta {und} {fmt.greek(d0)} → {fmt.greek(d1)} {und} · initial margin "
                  f"{fmt.money(result.before.get('initial_margin'))} → {fmt.money(result.after.get('initial_margin'))}"]

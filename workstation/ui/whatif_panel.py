@@ -107,6 +107,7 @@ class WhatIfPanel(WhatIfActions, ScenarioActions, QWidget):
         self.box = DraftsBox()
         self.box.run_dialog = lambda dialog: self.run_dialog(dialog)
         self.box.changed.connect(self._drafts_changed)
+        self.box.horizon_changed.connect(lambda: self.result is not None and self._show_tables(self.result))
         self.box.fit_button.clicked.connect(self.largest_that_fits)
         self.add_button = QPushButton("Add…")
         self.add_button.setToolTip("The trade dialog: kind, expiry, strike, vol, size in a chosen unit")
@@ -324,7 +325,8 @@ class WhatIfPanel(WhatIfActions, ScenarioActions, QWidget):
 
     def _show_tables(self, r: WhatIfResult) -> None:
         assert self.portfolio is not None
-        rows = comparison_rows(r.before, r.after, cash=r.cash if r.trades else None, funding=r.funding)
+        rows = comparison_rows(r.before, r.after, cash=r.cash if r.trades else None, funding=r.funding,
+                               horizon_days=self.box.horizon.value())
         head = [x for x in rows if x["group"] == "headline" and x["key"] not in ("offset", "pooling")]
         rest = [x for x in rows if x not in head]
         self.tabs.figures.set_records(head + liquidation_rows(r.before, r.after) + rest)

@@ -89,7 +89,7 @@ def comparison_rows(before: dict[str, Any], after: dict[str, Any], *, cash: dict
         rows.append(_row("fees", f"Trading fees ({base})", "money", "more_is_better", 0.0, -cash.get("fee", 0.0),
                          "cash", after, "The venue's maker or taker fee, paid from the collateral"))
     if funding is not None:
-        days = "a day" if horizon_days == 1 else f"over {horizon_days:g} days"
+        days = "a day" if horizon_days == 1 else f"over {horizon_days:g} day{'' if horizon_days < 1 else 's'}"
         rows.append(_row("funding", f"Funding {days} ({base})", "money", "more_is_better",
                          funding["before"] * horizon_days, funding["after"] * horizon_days, "cash", after,
                          "Perpetual funding received (+) or paid (−) at today's rate per 8 hours"))
