@@ -6,6 +6,7 @@ import threading
 
 import pytest
 from conftest import wait_idle
+from PySide6.QtCore import Qt
 
 from workstation.core.whatif import suggest, whatif
 from workstation.store import repository
@@ -128,10 +129,14 @@ def test_models_pass_modeltester(qtbot, window, monkeypatch, qtmodeltester) -> N
     assert panel.drafts_model.rowCount() == 2
     qtmodeltester.check(panel.drafts_model, force_py=True)
     qtmodeltester.check(panel.compare_model, force_py=True)
-    entries = [r["entry_price"] for r in panel.drafts_model.records()]
-    assert entries == [None, 90000.0]  # empty entry means the mark
-    col = panel.drafts_model.column_index("entry_price")
+    entries = [r["entry"] for r in panel.drafts_model.records()]
+    assert entries == ["mark", "90,000 USD"]  # empty entry means the mark; prices say their currency
+    col = panel.drafts_model.column_index("entry")
     assert panel.drafts_model.index(0, col).data() == "mark"
+    for model in (panel.tabs.greeks, panel.tabs.positions, panel.tabs.members, panel.tabs.venues):
+        qtmodeltester.check(model, force_py=True)
+    headers = [panel.tabs.greeks.headerData(i, Qt.Orientation.Horizontal) for i in range(8)]
+    assert "Δ after (USD)" in headers and "Γ after (coins/1 %)" in headers
 
 
 def test_apply_saves_the_drafts_after_asking(qtbot, window, monkeypatch) -> None:

@@ -4,6 +4,7 @@ drafts under each venue's profile. Tables only; every figure is the engine's."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
@@ -27,33 +28,33 @@ COMPARISON_COLUMNS: tuple[Column, ...] = (
 )
 GREEK_COLUMNS: tuple[Column, ...] = (
     Column("Underlying", "underlying"), Column("Expiry", "expiry"),
-    Column("Δ before", "delta_b", "greek", "Delta in coins of the underlying (positions only)"),
-    Column("Δ after", "delta_a", "greek", "Delta in coins after the drafts"),
-    Column("Δ USD after", "delta_usd_a", "money", "Delta in the base currency: coins × price"),
-    Column("Γ/1 % after", "gamma1_a", "greek", "Delta change (coins) for a 1 % move of the underlying"),
-    Column("Vega after", "vega_a", "greek", "Value change per vol point, base currency"),
-    Column("Θ/day after", "theta_a", "greek", "Value change per calendar day, base currency"),
+    Column("Δ before (coins)", "delta_b", "greek", "Delta in coins of the underlying (positions only)"),
+    Column("Δ after (coins)", "delta_a", "greek", "Delta in coins after the drafts"),
+    Column("Δ after ({base})", "delta_usd_a", "money", "Delta in the base currency: coins × price"),
+    Column("Γ after (coins/1 %)", "gamma1_a", "greek", "Delta change (coins) for a 1 % move of the underlying"),
+    Column("Vega after ({base}/pt)", "vega_a", "greek", "Value change per vol point, base currency"),
+    Column("Θ after ({base}/day)", "theta_a", "greek", "Value change per calendar day, base currency"),
 )
 POSITION_COLUMNS: tuple[Column, ...] = (
     Column("Instrument", "instrument"), Column("Account", "account"),
     Column("Quantity", "quantity", "qty", colour="sign"), Column("Unit", "unit"),
-    Column("IM comp. before", "component_before", "money", "Component (Euler) initial margin before"),
-    Column("IM comp. after", "component_after", "money", "Component initial margin after", "hedge"),
+    Column("IM comp. before ({base})", "component_before", "money", "Component (Euler) initial margin before"),
+    Column("IM comp. after ({base})", "component_after", "money", "Component initial margin after", "hedge"),
     Column("Change", "change", "money", "After minus before", "sign"), Column("", "drafted", colour="muted"),
 )
 MEMBER_COLUMNS: tuple[Column, ...] = (
     Column("Account", "account"), Column("Venue", "venue"),
-    Column("IM before", "im_b", "money"), Column("IM after", "im_a", "money"),
-    Column("Free after", "free_a", "money", "Free margin (equity − IM) after", colour="negative"),
+    Column("IM before ({base})", "im_b", "money"), Column("IM after ({base})", "im_a", "money"),
+    Column("Free after ({base})", "free_a", "money", "Free margin (equity − IM) after", colour="negative"),
     Column("Usage", "usage_a", "ratio", "Margin usage after (MM / equity)"),
     Column("Nearest liq. before", "near_b", tip="Nearest liquidation, each account margined on its own"),
     Column("Nearest liq. after", "near_a", tip="Nearest liquidation after, each account margined on its own"),
 )
 VENUE_COLUMNS: tuple[Column, ...] = (
     Column("Profile", "profile"), Column("Mode", "mode"),
-    Column("IM before", "im_before", "money"), Column("IM after", "im_after", "money"),
-    Column("Change", "im_change", "money", colour="hedge"), Column("MM after", "mm_after", "money"),
-    Column("Fees (taker)", "fees", "money"), Column("", "note", colour="muted"),
+    Column("IM before ({base})", "im_before", "money"), Column("IM after ({base})", "im_after", "money"),
+    Column("Change", "im_change", "money", colour="hedge"), Column("MM after ({base})", "mm_after", "money"),
+    Column("Taker fees ({base})", "fees", "money"), Column("", "note", colour="muted"),
 )
 
 
@@ -191,6 +192,7 @@ class CompareTabs(QTabWidget):
                 layout.addWidget(self.venue_note)
             layout.addWidget(view, 1)
             self.addTab(page, title)
+        self.set_number_format(NumberFormat())
         self.setTabToolTip(3, "A pool: each member account side by side, and which liquidates first")
         self.setTabToolTip(4, "Which venue margins this account and its drafts cheapest")
 
@@ -203,6 +205,10 @@ class CompareTabs(QTabWidget):
                 header.setStretchLastSection(True)
 
     def set_number_format(self, fmt: NumberFormat) -> None:
+        for model, spec in ((self.greeks, GREEK_COLUMNS), (self.positions, POSITION_COLUMNS),
+                            (self.members, MEMBER_COLUMNS), (self.venues, VENUE_COLUMNS)):
+            model.columns = [replace(c, header=c.header.replace("{base}", fmt.base_currency)) for c in spec]
+            model.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, len(spec) - 1)
         for model in (self.figures, self.greeks, self.positions, self.members, self.venues):
             model.set_number_format(fmt)
 

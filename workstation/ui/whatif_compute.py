@@ -282,13 +282,19 @@ def draft_rows(drafts: Sequence[Draft], portfolio: Portfolio | None = None,
         rows.append({
             "key": d.key, "id": p.id, "symbol": d.symbol or label(p), "kind": p.kind, "underlying": p.underlying,
             "settlement": "" if p.kind == "spot" else p.settlement, "entered": entered,
-            "quantity": p.quantity, "unit": unit, "coins": coins, "entry_price": None if d.at_mark else p.entry_price,
+            "quantity": p.quantity, "unit": unit, "coins": coins,
+            "entry": "mark" if d.at_mark else f"{p.entry_price:,.10g} {entry_unit(p, base)}",
             "expiry": f"{p.expiry:%Y-%m-%d}" if p.expiry is not None else "", "option": option,
             "cash": None if leg is None else -(leg.premium_base + leg.fee_base),
             "_tip": f"{p.id}: {p.kind} on {p.underlying}, quantity in {unit}"
                     + (", entry at the mark" if d.at_mark else ""),
         })
     return rows
+
+
+def entry_unit(p: Position, base: str) -> str:
+    """The currency of a position's entry price: the coin for inverse options, else the base."""
+    return p.underlying if p.kind == "option" and p.settlement == "inverse" else base
 
 
 def _unit_word(unit: str | None, underlying: str, base: str) -> str:

@@ -41,9 +41,8 @@ DRAFT_COLUMNS: tuple[Column, ...] = (
     Column("Quantity", "quantity", "qty", "The engine's quantity, rounded to the venue's lot", "sign"),
     Column("Unit", "unit", tip="Unit of the quantity: USD for inverse perpetuals and futures, else the coin"),
     Column("≈ Coins", "coins", "qty", "Coin equivalent at the mark"),
-    Column("Entry", "entry_price", "price",
-           "Entry price per unit in the settlement currency (coin for inverse options); 'mark': the engine's mark",
-           blank="mark"),
+    Column("Entry", "entry", tip="Entry price per unit and its currency (the coin for inverse options); "
+           "'mark': the engine's mark"),
     Column("Cash", "cash", "money", "Premium and fee paid (−) or received, base currency", "sign"),
 )
 
