@@ -126,7 +126,8 @@ def test_venue_comparison_of_the_drafts() -> None:
     book = read_portfolio(DEMO)
     trade = Position("t", "perpetual", "BTC", -273_740.0, 91_245.5, "inverse")
     rows = compare_venues(book, "deribit-pm", [trade])
-    assert [r["im_after"] for r in rows] == sorted(r["im_after"] for r in rows)
+    priced = [r["im_after"] for r in rows if r["im_after"] is not None]
+    assert priced == sorted(priced) and len(priced) >= 4
     own = next(r for r in rows if r["current"])
     assert own["profile"] == "deribit-pm" and own["mode"] == "portfolio"
     report = build_report(book, "account:deribit-pm")

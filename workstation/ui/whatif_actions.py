@@ -95,8 +95,6 @@ class WhatIfActions:
         self.venue_job.submit(run_venues, self.portfolio, self.account_id(), self.drafts())
 
     def _on_venues(self, rows: list[dict[str, Any]]) -> None:
-        for r in rows:
-            r["note"] = "this account's profile" if r["current"] else ""
         self.tabs.venues.set_records(rows)
         self.tabs.fit()
 
