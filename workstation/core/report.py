@@ -89,11 +89,12 @@ def _greeks_by_underlying(model: MarginMethod, g) -> dict[str, dict[str, float]]
 def report_for_scope(scope: Scope, *, with_liquidation: bool = True,
                      position_vectors: bool = False) -> dict[str, Any]:
     model = method_for(scope)
-    return report_for_method(model, liquidation(model) if with_liquidation else {})
+    return report_for_method(model, liquidation(model) if with_liquidation else {},
+                             position_vectors=position_vectors)
 
 
 def report_for_method(model: MarginMethod, liquidation: dict[str, Any], *, mk: Any = None,
-                      g: Any = None) -> dict[str, Any]:
+                      g: Any = None, position_vectors: bool = False) -> dict[str, Any]:
     """The report of a prepared margin method, with its liquidation figures; `mk` (marks) and
     `g` (Greeks) when the caller has them already (a what-if reuses the before's rows)."""
     scope = model.scope

@@ -34,7 +34,7 @@ def compare_venues(portfolio: Portfolio, account_id: str, trades: Sequence[Posit
     cheapest IM after first."""
     own = portfolio.account(account_id)
     rows = []
-    for name, profile in shipped_profiles().items():
+    for name, profile in shipped_profiles(portfolio.as_of).items():
         mode = profile.trading.margin_mode or ("cross" if own.margin_mode == "isolated" else own.margin_mode)
         try:
             book = _as_profile(portfolio, account_id, name, mode)

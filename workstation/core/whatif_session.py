@@ -29,8 +29,8 @@ from workstation.core.incremental import ColumnMemo, concat_books, reuse_rows, s
 from workstation.core.methods import method_for
 from workstation.core.methods.base import Scope
 from workstation.core.model import Portfolio, Position
-from workstation.core.profiles import Profile, get_profile, load_profiles
-from workstation.core.report import _f, check_finite, make_scope, report_for_method
+from workstation.core.profiles import Profile, get_profile
+from workstation.core.report import _f, _profiles, check_finite, make_scope, report_for_method
 from workstation.core.valuation import Greeks, Marks, greeks, marks
 from workstation.core.warm_liquidation import WarmLiquidation
 
@@ -108,7 +108,7 @@ class WhatIfSession:
         self.portfolio = portfolio
         self.scope_name = scope
         self.with_liquidation = with_liquidation
-        self.profiles = load_profiles(portfolio.profiles or None)
+        self.profiles = _profiles(portfolio)  # each shipped profile in its version on as_of
         self.scope = make_scope(portfolio, scope, self.profiles)
         self.before = Prepared(self.scope, with_liquidation=with_liquidation)
         self.kind, _, self.ident = scope.partition(":")

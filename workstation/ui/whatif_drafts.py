@@ -208,7 +208,8 @@ class DraftsBox(QWidget):
     # -------------------------------------------------------------- context
     def set_context(self, portfolio: Portfolio | None, account: str | None) -> None:
         if portfolio is not self.portfolio:
-            self._profiles = load_profiles(portfolio.profiles or None) if portfolio is not None else {}
+            self._profiles = (load_profiles(portfolio.profiles or None, as_of=portfolio.as_of)
+                              if portfolio is not None else {})
             if portfolio is not None:
                 ids = {a.id for a in portfolio.accounts}
                 self._drafts = {k: v for k, v in self._drafts.items() if k in ids}
