@@ -135,7 +135,7 @@ class DraftsBox(QWidget):
         self.fee.currentIndexChanged.connect(lambda _i: self.changed.emit(False))
         self.horizon = QDoubleSpinBox()
         self.horizon.setRange(0.125, 365.0)
-        self.horizon.setDecimals(3)
+        self.horizon.setDecimals(2)
         self.horizon.setValue(1.0)
         self.horizon.setSuffix(" d")
         self.horizon.setToolTip("Funding carry of the perpetuals over this many days, at today's rate per 8 hours")
