@@ -31,7 +31,7 @@ from workstation.store import from_ccxt, from_csv, repository, validate
 from workstation.store.codec import now_utc, parse_iso
 from workstation.store.db import transaction
 from workstation.store.errors import ImportFileError, InvalidInput
-from workstation.store.locate import line_of
+from workstation.store.locate import import_error
 from workstation.store.staging import Staged, StagedBalance, StagedPosition, StagedQuote
 from workstation.store.tabular import read_text
 
@@ -114,13 +114,7 @@ def import_portfolio(db: Database, path: str | Path) -> ImportResult:
     try:
         book = loads_portfolio(text)
     except PortfolioError as err:
-        if err.path.startswith("line "):  # JSON syntax: the reader names `line L column C`
-            line = int(err.path.split()[1])
-            raise ImportFileError(file, line, "(json)", f"expected {err.expected}") from None
-        got = "" if err.got is None else f" (got {err.got!r})"
-        raise ImportFileError(
-            file, line_of(text, err.path), err.path, f"expected {err.expected}{got}"
-        ) from None
+        raise import_error(file, text, err) from None
     except WorkstationError as err:
         raise ImportFileError(file, None, "profiles", str(err)) from None
     with transaction(db):
