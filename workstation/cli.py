@@ -85,24 +85,27 @@ def _read_json(path: str) -> tuple[Any, str]:
         raise err.as_portfolio_error() from None
 
 
-def _position(d: Any, where: str, portfolio, file: str, text: str, default_id: str):
-    """One position of a trade or hedge file; errors name the file, the line and the path."""
+def _position(d: Any, where: str, portfolio, file: str, text: str, default_id: str, mode: str | None = None):
+    """One position of a trade or hedge file; errors name the file, the line and the path.
+    `mode`: the account's margin mode (isolated_margin required there, refused elsewhere)."""
     from workstation.core.jsonread import line_of
     from workstation.core.portfolio_io import position_from_dict
 
     try:
-        return position_from_dict(d, where, portfolio.market, portfolio.as_of, default_id=default_id)
+        return position_from_dict(d, where, portfolio.market, portfolio.as_of, margin_mode=mode,
+                                  default_id=default_id)
     except PortfolioError as err:
         raise err.with_source(file, line=line_of(text, err.path)) from None
 
 
-def _trades(path: str, portfolio) -> list:
+def _trades(path: str, portfolio, account: str) -> list:
     doc, text = _read_json(path)
+    mode = portfolio.account(account).margin_mode
     if isinstance(doc, dict):
-        return [_position(doc, "$", portfolio, path, text, "trade-1")]
+        return [_position(doc, "$", portfolio, path, text, "trade-1", mode)]
     if not isinstance(doc, list):
         raise PortfolioError("$", "a position object or a list of them", doc, source=path, line=1)
-    return [_position(d, f"[{k}]", portfolio, path, text, f"trade-{k + 1}") for k, d in enumerate(doc)]
+    return [_position(d, f"[{k}]", portfolio, path, text, f"trade-{k + 1}", mode) for k, d in enumerate(doc)]
 
 
 def _hedge(path: str, portfolio):
@@ -183,7 +186,7 @@ def _cmd_whatif(args: argparse.Namespace) -> int:
     else:
         if not args.trade:
             raise WorkstationError("whatif needs --trade TRADE.json or --suggest with --hedge")
-        trades = _trades(args.trade, portfolio)
+        trades = _trades(args.trade, portfolio, args.account)
         result = _in_file(args.trade, lambda: _computed(
             args.file, scope, lambda: whatif(portfolio, args.account, trades)))
     if args.json:

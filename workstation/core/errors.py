@@ -105,6 +105,8 @@ class PortfolioError(WorkstationError):
                 if self.column is not None:
                     where += f":{self.column}"
             where += ": "
+        if where and self.line is not None and self.path.startswith("line "):  # no value to name
+            return f"{where}{self.detail}"
         return f"{where}{printable(self.path)}: {self.detail}"
 
     def with_source(self, source: str | None, line: int | None = None) -> PortfolioError:
