@@ -199,7 +199,7 @@ def test_four_digit_years_are_written_and_old_unpadded_ones_read() -> None:
         (lambda d: d["accounts"][0].update(name="line\nbreak"), "accounts[0].name", "text without control"),
         (lambda d: d["accounts"][0].update(id="x" * 201), "accounts[0].id", "at most 200 characters"),
         (lambda d: d["market"]["BTC"].update(price=1e-13), "market.BTC.price", "a positive number between"),
-        (lambda d: d["market"]["BTC"].update(vol=52.0), "market.BTC.vol", "a vol between 0 and 10"),
+        (lambda d: d["market"]["BTC"].update(vol=2e4), "market.BTC.vol", "a vol between 0 and 10000"),
         (lambda d: d.update(rate=5.0), "rate", "a rate between -1 and 1"),
         (lambda d: d["accounts"][0]["collateral"].update(USDT=-2e15), "accounts[0].collateral.USDT",
          "a number between"),
@@ -358,7 +358,7 @@ def test_market_edits_refuse_at_the_field(db) -> None:
     before = _dump(db)
     for asset, price, vol, field, message in [
         ("BTC", 1e16, None, "market.BTC.price", "a positive number between"),
-        ("BTC", 90_000.0, 52.0, "market.BTC.vol", "a vol between 0 and 10"),
+        ("BTC", 90_000.0, 2e4, "market.BTC.vol", "a vol between 0 and 10000"),
         ("NE\x00W", 1.0, None, "market.NE\\u0000W", "printable text"),
         ("BTC", float("nan"), None, "market.BTC.price", "a finite number"),
     ]:

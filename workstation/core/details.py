@@ -12,14 +12,14 @@ import numpy as np
 from workstation.core.book import FUTURE, OPTION, PERPETUAL
 from workstation.core.collateral import effective_haircut
 from workstation.core.liquidation import Liquidation
-from workstation.core.margin import RiskModel
+from workstation.core.methods import MarginMethod, method_for
 from workstation.core.model import Portfolio
 from workstation.core.report import make_scope
 from workstation.core.valuation import greeks, values
 
 
-def _model(portfolio: Portfolio, scope: str) -> RiskModel:
-    return RiskModel(make_scope(portfolio, scope))
+def _model(portfolio: Portfolio, scope: str) -> MarginMethod:
+    return method_for(make_scope(portfolio, scope))
 
 
 def collateral_lines(portfolio: Portfolio, scope: str) -> list[dict[str, Any]]:

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 
 MAX_MAGNITUDE = 1e15  # quantities, amounts, margins, prices, strikes
 MIN_PRICE = 1e-12  # a positive price or strike below this would overflow inverse P&L
-MAX_VOL = 10.0  # implied vol as a fraction: 1,000 %
+MAX_VOL = 1e4  # implied vol as a fraction (Derive's test cases go to 2,511); prices stay finite
 MAX_RATE = 1.0  # |rate|: 100 % a year
 MAX_CODE = 200  # characters of an id or an asset code
 MAX_NAME = 500  # characters of a name or venue

@@ -66,17 +66,21 @@ def choice(value: Any, path: str, options: tuple[str, ...]) -> str:
 def number(
     value: Any,
     path: str,
-    rule: Callable[[float], str | None] = limits.magnitude,
+    rule: Callable[[float], str | None] | None = None,
     *,
     minimum: float | None = None,
+    positive: bool = False,
 ) -> float:
-    """A JSON number (bools are refused) that passes `rule` (a limits check), and >= minimum."""
+    """A JSON number (bools are refused) that passes `rule` (a limits check; default: a price
+    if `positive`, else a magnitude within +/-1e15), and >= minimum."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise PortfolioError(path, "a number", value)
     try:
         x = float(value)
     except OverflowError:  # an int beyond float range (the strict JSON reader refuses these)
         x = math.inf
+    if rule is None:
+        rule = limits.price if positive else limits.magnitude
     problem = rule(x)
     if problem:
         raise PortfolioError(path, problem, value)

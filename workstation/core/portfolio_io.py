@@ -48,6 +48,7 @@ _POSITION_FIELDS = {
     "id", "kind", "underlying", "right", "strike", "expiry", "settlement", "quantity",
     "entry_price", "vol", "isolated_margin", "expired", "settlement_price",
 }
+_str = _code  # the name portfolio_extras imports
 __all__ = [
     "dumps_portfolio", "format_time", "loads_portfolio", "parse_time", "portfolio_from_dict",
     "portfolio_to_dict", "position_from_dict", "position_to_dict", "read_portfolio", "write_portfolio",
@@ -56,15 +57,18 @@ __all__ = [
 
 # ---------------------------------------------------------------- sections
 def _market(doc: Any, path: str = "market") -> dict[str, Quote]:
+    from workstation.core import portfolio_extras as extras
+
     market: dict[str, Quote] = {}
     for asset, entry in _obj(doc, path).items():
         p = join_key(path, asset)
         _code(asset, p)
         entry = _obj(entry, p)
-        _fields(entry, p, _QUOTE_FIELDS, ("price",))
+        _fields(entry, p, _QUOTE_FIELDS | extras.QUOTE_FIELDS, ("price",))
         price = _num(entry["price"], f"{p}.price", limits.price)
         vol = _num(entry["vol"], f"{p}.vol", limits.vol) if "vol" in entry else None
-        market[asset] = Quote(price=price, vol=vol)
+        market[asset] = Quote(price=price, vol=vol, **extras.quote_extras(entry, p))
+    extras.check_market(market, path)
     return market
 
 
@@ -79,11 +83,13 @@ def position_from_dict(
 ) -> Position:
     """One position object. `margin_mode` of its account decides whether isolated_margin is
     required (isolated) or refused (others); None skips that rule (trade files)."""
+    from workstation.core import portfolio_extras as extras
+
     d = _obj(d, path)
     required: tuple[str, ...] = ("kind", "underlying", "quantity", "entry_price")
     if default_id is None:
         required = ("id", *required)
-    _fields(d, path, _POSITION_FIELDS, required)
+    _fields(d, path, _POSITION_FIELDS | extras.POSITION_FIELDS, required)
     pid = _code(d["id"], f"{path}.id") if "id" in d else str(default_id)
     kind = _choice(d["kind"], f"{path}.kind", KINDS)
     underlying = _code(d["underlying"], f"{path}.underlying")
@@ -137,10 +143,11 @@ def position_from_dict(
         else:
             if settle is not None:
                 raise PortfolioError(f"{path}.settlement_price", "only with \"expired\": true", settle)
-            if expiry <= as_of:
+            if expiry < as_of:  # expiring at as_of: live at tau = 0, worth its intrinsic value
                 raise PortfolioError(
                     f"{path}.expiry",
-                    "an expiry after as_of, or \"expired\": true with a settlement_price",
+                    "an expiry after as_of (or at it: live, worth its intrinsic value), "
+                    "or \"expired\": true with a settlement_price",
                     d["expiry"],
                 )
         if vol is None and not expired and market[underlying].vol is None:
@@ -162,6 +169,7 @@ def position_from_dict(
         id=pid, kind=kind, underlying=underlying, quantity=quantity, entry_price=entry,
         settlement=settlement, expiry=expiry, right=right, strike=strike, vol=vol,
         isolated_margin=isolated, expired=expired, settlement_price=settle,
+        **extras.position_extras(d, path, kind, market),
     )
 
 
@@ -301,6 +309,8 @@ def read_portfolio(path: str | Path) -> Portfolio:
 
 
 def position_to_dict(pos: Position) -> dict[str, Any]:
+    from workstation.core.portfolio_extras import position_extras_to_dict
+
     d: dict[str, Any] = {"id": pos.id, "kind": pos.kind, "underlying": pos.underlying}
     if pos.kind == "option":
         d["right"] = pos.right
@@ -318,13 +328,16 @@ def position_to_dict(pos: Position) -> dict[str, Any]:
     if pos.expired:
         d["expired"] = True
         d["settlement_price"] = pos.settlement_price
-    return d
+    return d | position_extras_to_dict(pos)
 
 
 def portfolio_to_dict(p: Portfolio) -> dict[str, Any]:
+    from workstation.core.portfolio_extras import quote_extras_to_dict
+
     market: dict[str, Any] = {}
     for asset, q in p.market.items():
-        market[asset] = {"price": q.price} | ({"vol": q.vol} if q.vol is not None else {})
+        market[asset] = ({"price": q.price} | ({"vol": q.vol} if q.vol is not None else {})
+                         | quote_extras_to_dict(q))
     accounts = []
     for acc in p.accounts:
         a: dict[str, Any] = {"id": acc.id}

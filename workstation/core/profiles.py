@@ -22,15 +22,21 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from workstation.core import limits
 from workstation.core.errors import ProfileError, shown, unknown_profile
 from workstation.core.jsonread import join_key
+from workstation.core.stress_profile import StressParams, stress_params
+
+if TYPE_CHECKING:
+    from workstation.core.profile_pmrm2 import Pmrm2Params
 
 PROFILES_DIR = Path(__file__).resolve().parents[2] / "resources" / "profiles"
 INF = math.inf
 VOL_DIRECTIONS = ("up", "none", "down")
+# portfolio margin methods a profile may name (`method`); workstation.core.methods implements them
+METHODS = ("risk-array", "pmrm2")
 AGGREGATIONS = ("sum", "correlated")
 
 _K = TypeVar("_K")
@@ -155,7 +161,10 @@ class Profile:
     tiers: Mapping[str, tuple[Tier, ...]]
     options: OptionParams
     portfolio: PortfolioParams
+    method: str = "risk-array"  # the portfolio-mode method (workstation.core.methods)
+    pmrm2: Pmrm2Params | None = None  # method "pmrm2": its keys (profile_pmrm2), else None
     origin: str = field(default="", compare=False, repr=False)
+    stress: StressParams = field(default_factory=StressParams)  # optional [stress] table
 
     def haircut_bands(self, asset: str) -> tuple[tuple[float, float], ...]:
         """(upper_value, haircut) bands of `asset`, else of `"*"`, else no haircut."""
@@ -220,7 +229,9 @@ METHOD_DEFAULTS: dict[str, Any] = {
     },
 }
 
-_TOP_KEYS = ("name", "source", "as_of", "stablecoins", "haircuts", "tiers", "options", "portfolio")
+_TOP_KEYS = ("name", "source", "as_of", "stablecoins", "haircuts", "tiers", "options", "portfolio", "method",
+             "im_haircuts", "stress")
+_OPTIONAL_TOP = ("method", "im_haircuts", "stress")
 _TIER_KEYS = ("max_notional", "initial_rate", "maintenance_rate", "maintenance_amount")
 _OPTION_KEYS = ("short_im_base", "short_im_floor", "short_mm")
 _PORTFOLIO_KEYS = (
@@ -425,10 +436,17 @@ def _pair(name: Any, source: str, key: str) -> tuple[str, str]:
     return parts[0], parts[1]
 
 
-def _portfolio(value: Any, source: str) -> PortfolioParams:
+def _portfolio(value: Any, source: str, method: str = "risk-array") -> PortfolioParams:
+    """The `[portfolio]` table. PMRM_2 (`method = "pmrm2"`) also allows skew rows, scenario
+    dampening above 1 and `dte_floor = 0`; its own keys are validated in `profile_pmrm2`."""
+    from workstation.core import profile_pmrm2
+
+    pmrm2 = method == profile_pmrm2.METHOD
+
     d = _table(value, source, "portfolio")
     p = "portfolio."
-    _known(d, _PORTFOLIO_KEYS, source, p)
+    _known(d, _PORTFOLIO_KEYS + profile_pmrm2.PORTFOLIO_KEYS, source, p)
+    vol_dirs = VOL_DIRECTIONS + profile_pmrm2.SKEW_DIRECTIONS
     _require(
         d,
         tuple(
@@ -484,15 +502,16 @@ def _portfolio(value: Any, source: str) -> PortfolioParams:
                 raise ProfileError(
                     source, k, f'expected [spot_shock, "up"|"none"|"down", dampener], got {shown(s)}'
                 )
-            if row[1] not in VOL_DIRECTIONS:
+            if row[1] not in vol_dirs:
                 raise ProfileError(
-                    source, k + "[1]", f"vol direction must be up, none or down, got {shown(row[1])}"
+                    source, k + "[1]",
+                    f"vol direction must be up, none or down (pmrm2: or skew_linear, skew_abs), got {shown(row[1])}",
                 )
             rows.append(
                 (
                     _num(row[0], source, k + "[0]", lo=-1.0, lo_open=True),
                     row[1],
-                    _num(row[2], source, k + "[2]", hi=1.0),
+                    _num(row[2], source, k + "[2]", hi=None if pmrm2 else 1.0),
                 )
             )
         scenarios = tuple(rows)
@@ -528,7 +547,7 @@ def _portfolio(value: Any, source: str) -> PortfolioParams:
         vol_shock_down=_num(d["vol_shock_down"], source, p + "vol_shock_down"),
         power_short=_num(d["power_short"], source, p + "power_short"),
         power_long=_num(d["power_long"], source, p + "power_long"),
-        dte_floor=_num(d["dte_floor"], source, p + "dte_floor", lo_open=True),
+        dte_floor=_num(d["dte_floor"], source, p + "dte_floor", lo_open=not pmrm2),
         tail=tuple(tail),
         scenarios=scenarios,
         vol_floor=vol_floor,
@@ -548,7 +567,13 @@ def _portfolio(value: Any, source: str) -> PortfolioParams:
 def _build(d: Mapping[str, Any], source: str) -> Profile:
     """Validate a complete (already merged) raw profile and freeze it."""
     _known(d, _TOP_KEYS, source, "")
-    _require(d, _TOP_KEYS, source, "")
+    _require(d, tuple(k for k in _TOP_KEYS if k not in _OPTIONAL_TOP), source, "")
+    method = d.get("method", "risk-array")
+    if method not in METHODS:
+        raise ProfileError(source, "method", f"unknown method {method!r}; methods: {', '.join(METHODS)}")
+    from workstation.core.profile_pmrm2 import pmrm2_params
+
+    pmrm2 = pmrm2_params(d, method, source)
     stables = tuple(
         _str(s, source, f"stablecoins[{i}]")
         for i, s in enumerate(_list(d["stablecoins"], source, "stablecoins", empty_ok=True))
@@ -569,8 +594,11 @@ def _build(d: Mapping[str, Any], source: str) -> Profile:
         haircuts=FrozenMap(haircuts),
         tiers=FrozenMap(tiers),
         options=_options(d["options"], source),
-        portfolio=_portfolio(d["portfolio"], source),
+        portfolio=_portfolio(d["portfolio"], source, method),
+        method=method,
+        pmrm2=pmrm2,
         origin=source,
+        stress=stress_params(d.get("stress"), source),
     )
 
 

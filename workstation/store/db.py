@@ -125,6 +125,50 @@ _SCHEMA_2 = [
 ]
 
 
+_SCHEMA_STRESS = [  # user stress scenarios and imported price histories (store/stress_store.py)
+    """CREATE TABLE stress_scenarios (
+        name TEXT PRIMARY KEY CHECK (length(name) > 0),
+        created_at TEXT NOT NULL,
+        body TEXT NOT NULL CHECK (json_valid(body))
+    )""",
+    """CREATE TABLE price_histories (
+        name TEXT PRIMARY KEY CHECK (length(name) > 0),
+        source TEXT,
+        imported_at TEXT NOT NULL
+    )""",
+    """CREATE TABLE price_history_rows (
+        history TEXT NOT NULL REFERENCES price_histories(name) ON DELETE CASCADE,
+        date TEXT NOT NULL,
+        asset TEXT NOT NULL,
+        price REAL NOT NULL CHECK (price > 0),
+        PRIMARY KEY (history, date, asset)
+    )""",
+]
+
+
+# Forwards per expiry, oracle confidences, moves_with, a stable's peg price, perpetual marks
+# (shared/spec/derive-pmrm2.md, "Portfolio file"); every new column NULL = absent.
+_SCHEMA_FORWARDS = [
+    "ALTER TABLE quotes ADD COLUMN confidence REAL "
+    "CHECK (confidence IS NULL OR (confidence >= 0 AND confidence <= 1))",
+    "ALTER TABLE quotes ADD COLUMN moves_with TEXT",
+    "ALTER TABLE quotes ADD COLUMN peg_price REAL CHECK (peg_price IS NULL OR peg_price > 0)",
+    """CREATE TABLE forwards (
+        snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
+        asset TEXT NOT NULL REFERENCES assets(code),
+        expiry TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        forward REAL NOT NULL CHECK (forward > 0),
+        rate REAL,
+        confidence REAL CHECK (confidence IS NULL OR (confidence >= 0 AND confidence <= 1)),
+        PRIMARY KEY (snapshot_id, asset, expiry)
+    )""",
+    "ALTER TABLE positions ADD COLUMN mark_price REAL CHECK (mark_price IS NULL OR mark_price > 0)",
+    "ALTER TABLE positions ADD COLUMN mark_confidence REAL "
+    "CHECK (mark_confidence IS NULL OR (mark_confidence >= 0 AND mark_confidence <= 1))",
+]
+
+
 def _statements(sql: list[str]) -> Callable[[sqlite_utils.Database], None]:
     def migrate(db: sqlite_utils.Database) -> None:
         for statement in sql:
@@ -137,6 +181,8 @@ def _statements(sql: list[str]) -> Callable[[sqlite_utils.Database], None]:
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _statements(_SCHEMA_1),  # 1: the book, snapshots, profiles, scenarios
     _statements(_SCHEMA_2),  # 2: margin history, indexes
+    _statements(_SCHEMA_STRESS),  # 3: stress scenarios, price histories
+    _statements(_SCHEMA_FORWARDS),  # 4: forwards per expiry, confidences, peg price, marks
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

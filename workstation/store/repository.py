@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +30,7 @@ from workstation.store.codec import (
 )
 from workstation.store.db import reading, transaction
 from workstation.store.errors import InvalidInput, NotFoundError, StoreError
+from workstation.store.forwards import checked_extras, insert_forwards, quote_from_row, read_forwards
 from workstation.store.records import (
     delete_scenario,
     history,
@@ -62,9 +64,11 @@ def market(db: Database, snapshot_id: int | None = None) -> dict[str, Quote]:
             return {}
         snapshot_id = snap["id"]
     rows = db.query(
-        "SELECT asset, price, vol FROM quotes WHERE snapshot_id = ? ORDER BY seq", [snapshot_id]
+        "SELECT asset, price, vol, confidence, moves_with, peg_price FROM quotes "
+        "WHERE snapshot_id = ? ORDER BY seq", [snapshot_id]
     )
-    return {r["asset"]: Quote(price=r["price"], vol=r["vol"]) for r in rows}
+    forwards = read_forwards(db, snapshot_id)
+    return {r["asset"]: quote_from_row(r, forwards) for r in rows}
 
 
 def _meta(db: Database, key: str, default: str) -> str:
@@ -259,10 +263,18 @@ def _insert_snapshot(
     )
     snapshot_id = int(cur.lastrowid or 0)
     _ensure_assets(db, list(quotes))
-    db.conn.executemany(
-        "INSERT INTO quotes(snapshot_id, asset, seq, price, vol) VALUES (?, ?, ?, ?, ?)",
-        [(snapshot_id, a, i, q.price, q.vol) for i, (a, q) in enumerate(quotes.items())],
-    )
+    rows = [(snapshot_id, a, i, q.price, q.vol, q.confidence, q.moves_with, q.peg_price)
+            for i, (a, q) in enumerate(quotes.items())]
+    if any(r[5:] != (None, None, None) for r in rows):  # schema 4 columns only when used
+        db.conn.executemany(
+            "INSERT INTO quotes(snapshot_id, asset, seq, price, vol, confidence, moves_with, peg_price) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    else:
+        db.conn.executemany("INSERT INTO quotes(snapshot_id, asset, seq, price, vol) VALUES (?, ?, ?, ?, ?)",
+                            [r[:5] for r in rows])
+    for a, q in quotes.items():
+        if q.forwards:
+            insert_forwards(db, snapshot_id, a, q.forwards)
     return snapshot_id
 
 
@@ -280,12 +292,9 @@ def _insert_position(db: Database, account_id: str, pos: Position, seq: int) -> 
     row = position_row(account_id, pos, seq)
     cols = ", ".join(f'"{c}"' for c in row)
     marks = ", ".join("?" * len(row))
-    updates = ", ".join(f'"{c}" = excluded."{c}"' for c in row if c not in ("account_id", "id"))
-    db.conn.execute(
-        f"INSERT INTO positions({cols}) VALUES ({marks}) "
-        f"ON CONFLICT(account_id, id) DO UPDATE SET {updates}",
-        list(row.values()),
-    )
+    # replaced whole: columns the row leaves out (unset optional fields) become NULL
+    db.conn.execute("DELETE FROM positions WHERE account_id = ? AND id = ?", (account_id, pos.id))
+    db.conn.execute(f"INSERT INTO positions({cols}) VALUES ({marks})", list(row.values()))
 
 
 def _insert_pool(db: Database, pool: Pool, seq: int) -> None:
@@ -365,7 +374,7 @@ def _quote(asset: str, quote: Quote | float, field: str) -> Quote:
     price = validate.number(quote.price, f"{field}.price", positive=True)
     vol = validate.number(quote.vol, f"{field}.vol", minimum=0, optional=True)
     assert price is not None
-    return Quote(price=price, vol=vol)
+    return checked_extras(replace(quote, price=price, vol=vol), field)
 
 
 def set_quote(db: Database, asset: str, price: float, vol: float | None = None) -> None:
@@ -412,7 +421,10 @@ def add_snapshot(
         value = validate.number(rate, "rate")
         assert value is not None
         merged = dict(market(db)) if carry_forward else {}
-        merged.update(checked)
+        for a, q in checked.items():  # a new quote keeps what the asset moves with
+            if q.moves_with is None and a in merged and merged[a].moves_with is not None:
+                q = replace(q, moves_with=merged[a].moves_with)
+            merged[a] = q
         if not merged:
             raise InvalidInput("market", "a snapshot needs at least one quote")
         snapshot_id = _insert_snapshot(db, when, value, merged)

@@ -63,12 +63,14 @@ class PositionDialog(FormDialog):
         self.strike = NumberField(p.strike if p else None)
         self.vol = NumberField(p.vol if p else None, optional=True, placeholder="market vol if empty")
         self.isolated = NumberField(p.isolated_margin if p else None, optional=True)
+        self.mark = NumberField(p.mark_price if p else None, optional=True, placeholder="spot if empty")
+        self.mark_conf = NumberField(p.mark_confidence if p else None, optional=True, placeholder="0..1; empty: 1")
         rows = (
             ("Account", self.account), ("Id", self.ident), ("Kind", self.kind),
             ("Underlying", self.underlying), ("Settlement", self.settlement),
             ("Quantity", self.quantity), ("Entry price", self.entry), ("Expiry", self.expiry),
             ("Right", self.right), ("Strike", self.strike), ("Implied vol", self.vol),
-            ("Isolated margin", self.isolated),
+            ("Isolated margin", self.isolated), ("Mark price", self.mark), ("Mark confidence", self.mark_conf),
         )
         for label, widget in rows:
             self.form.addRow(label, widget)
@@ -87,6 +89,8 @@ class PositionDialog(FormDialog):
             self.strike: kind == "option",
             self.vol: kind == "option",
             self.isolated: account is not None and account.margin_mode == "isolated",
+            self.mark: kind == "perpetual",
+            self.mark_conf: kind == "perpetual",
         }
         for widget, visible in shown.items():
             self.form.setRowVisible(widget, visible)
@@ -120,6 +124,8 @@ class PositionDialog(FormDialog):
             vol=self.vol.value("Implied vol") if option else None,
             isolated_margin=self.isolated.value("Isolated margin")
             if self.form.isRowVisible(self.isolated) else None,
+            mark_price=self.mark.value("Mark price") if kind == "perpetual" else None,
+            mark_confidence=self.mark_conf.value("Mark confidence") if kind == "perpetual" else None,
         )
 
 

@@ -230,6 +230,26 @@ class Editor:
         dialog.on_submit = lambda v: self.save(set_quote, *v)
         self.run_dialog(dialog)
 
+    def edit_forwards(self) -> None:
+        if not self._writable():
+            return
+        from workstation.store.market_edits import set_forwards
+        from workstation.ui.market_dialogs import ForwardsDialog
+
+        dialog = ForwardsDialog(self.portfolio, self.window.workspace.underlying, parent=self.window)
+        dialog.on_submit = lambda v: self.save(set_forwards, *v)
+        self.run_dialog(dialog)
+
+    def edit_quote_details(self) -> None:
+        if not self._writable():
+            return
+        from workstation.store.market_edits import set_quote_details
+        from workstation.ui.market_dialogs import QuoteDetailsDialog
+
+        dialog = QuoteDetailsDialog(self.portfolio, self.window.workspace.underlying, parent=self.window)
+        dialog.on_submit = lambda v: self.save(lambda db, asset, kw: set_quote_details(db, asset, **kw), *v)
+        self.run_dialog(dialog)
+
     def edit_account_mode(self) -> None:
         account = self._account_for_new()
         if not self._writable() or account is None:

@@ -61,6 +61,7 @@ class MainWindow(QMainWindow):
         self.display = DisplaySettings.load(self.settings)
         self.workspace: Workspace = workspace
         self.charts: Any = None  # ChartsPanel, built after the first paint (pyqtgraph is slow)
+        self.stress: Any = None  # StressPanel (the Stress tab), built with the charts
         self.editor = Editor(self)
 
         self.tree = ScopeTree()
@@ -222,6 +223,8 @@ class MainWindow(QMainWindow):
         ws = self.workspace
         self.whatif.set_context(ws.portfolio, ws.scope, ws.read_only, ws.db)
         self.tabs.setTabEnabled(1, ws.portfolio is not None and ws.scope is not None)
+        if self.stress is not None:
+            self.stress.set_context(ws.portfolio, ws.scope, ws.db)
         if ws.portfolio is None or ws.scope is None:
             self.dashboard.set_scope(None)
             return
@@ -256,6 +259,19 @@ class MainWindow(QMainWindow):
             self.charts.splitter.restoreState(QByteArray(state))
         if self.workspace.view is not None:
             self._show_charts(self.workspace.view)
+        self._add_stress_tab()
+
+    def _add_stress_tab(self) -> None:
+        from workstation.ui.stress_compute import drafted_portfolio
+        from workstation.ui.stress_panel import StressPanel
+
+        self.stress = StressPanel()
+        self.stress.draft_source = lambda: drafted_portfolio(self.whatif)
+        self.tabs.addTab(self.stress, "Stress")
+        self.tabs.setTabToolTip(self.tabs.count() - 1, "Historical days, contagion, cascade and top-ups")
+        self.stress.set_theme(theme_named(self.display.theme))
+        self.stress.set_number_format(self.number_format())
+        self.stress.set_context(self.workspace.portfolio, self.workspace.scope, self.workspace.db)
 
     # -- menus ----------------------------------------------------------------------------
     def _build_menus(self) -> None:
@@ -283,6 +299,8 @@ class MainWindow(QMainWindow):
         edit.addSeparator()
         self.edit_actions += [
             edit.addAction("&Market price and vol…", QKeySequence("Ctrl+M"), self.editor.edit_quote),
+            edit.addAction("&Forwards per expiry…", self.editor.edit_forwards),
+            edit.addAction("Confidence, moves with, pe&g…", self.editor.edit_quote_details),
             edit.addAction("Account mode and &profile…", self.editor.edit_account_mode),
         ]
         edit.addSeparator()
@@ -335,6 +353,8 @@ class MainWindow(QMainWindow):
             target.set_theme(theme)
         if self.charts is not None:
             self.charts.set_theme(theme)
+        if self.stress is not None:
+            self.stress.set_theme(theme)
         self._apply_number_format()
 
     def _apply_number_format(self) -> None:
@@ -343,6 +363,8 @@ class MainWindow(QMainWindow):
                        self.dashboard, self.whatif):
             target.set_number_format(fmt)
         self.tree.tree_model.set_number_format(replace(fmt, decimals=0))
+        if self.stress is not None:
+            self.stress.set_number_format(fmt)
         if self.charts is not None:
             self.charts.set_number_format(fmt)
             if self.workspace.view is not None:
