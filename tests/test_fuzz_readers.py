@@ -3,7 +3,8 @@ refusal by the project's own error naming file and path or line (tests/fuzz_inpu
 refused import the database is unchanged, table by table.
 
 Derandomized, a few hundred examples per reader, so CI is stable and quick; hunt locally with
-`FUZZ_EXAMPLES=20000 python -m pytest tests/test_fuzz_readers.py`.
+`FUZZ_EXAMPLES=20000 FUZZ_RANDOM=1 python -m pytest tests/test_fuzz_readers.py -o faulthandler_timeout=0`
+(FUZZ_RANDOM draws new examples each run; `--hypothesis-seed=N` repeats one).
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ from workstation.store.imports import import_file
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data" / "store"
 EXAMPLES_N = int(os.environ.get("FUZZ_EXAMPLES", "150"))
-FUZZ = settings(max_examples=EXAMPLES_N, derandomize=True, deadline=None, database=None,
+FUZZ = settings(max_examples=EXAMPLES_N, derandomize=not os.environ.get("FUZZ_RANDOM"), deadline=None,
+                database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                        HealthCheck.large_base_example])
 
