@@ -28,12 +28,13 @@ from shared_paths import EXAMPLES
 
 from workstation import cli
 from workstation.core.errors import PortfolioError, ProfileError
+from workstation.core.model import Forward
 from workstation.core.portfolio_io import dumps_portfolio, loads_portfolio, read_portfolio
 from workstation.core.profiles import PROFILES_DIR, load_profile_file
 from workstation.core.report import build_report, scope_names
-from workstation.store import repository
+from workstation.store import market_edits, repository
 from workstation.store.db import open_db
-from workstation.store.errors import ImportFileError, InvalidInput
+from workstation.store.errors import ImportFileError, InvalidInput, NotFoundError
 from workstation.store.imports import import_file
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -250,10 +251,19 @@ def test_edits_give_a_located_error_or_a_readable_book(work: Path, pristine: Pat
     db = open_db(target)
     try:
         before = _dump(db)
-        edit = data.draw(st.sampled_from(["quote", "collateral", "position"]))
+        edit = data.draw(st.sampled_from(["quote", "collateral", "position", "forwards", "details"]))
         try:
             if edit == "quote":
                 repository.set_quote(db, data.draw(EDIT_CODES), data.draw(EDIT_NUMBERS), data.draw(EDIT_NUMBERS))
+            elif edit == "forwards":
+                year = data.draw(st.sampled_from([999, 1969, 2026, 2027, 2201, 9999]))
+                forward = Forward(expiry=datetime(year, 12, 25, 8, tzinfo=UTC), forward=data.draw(EDIT_NUMBERS),
+                                  rate=data.draw(EDIT_NUMBERS), confidence=data.draw(EDIT_NUMBERS))
+                market_edits.set_forwards(db, data.draw(EDIT_CODES), [forward])
+            elif edit == "details":
+                market_edits.set_quote_details(
+                    db, data.draw(EDIT_CODES), confidence=data.draw(EDIT_NUMBERS),
+                    moves_with=data.draw(st.one_of(st.none(), EDIT_CODES)), peg_price=data.draw(EDIT_NUMBERS))
             elif edit == "collateral":
                 repository.set_collateral(db, "main", data.draw(EDIT_CODES), data.draw(EDIT_NUMBERS))
             else:
@@ -265,6 +275,10 @@ def test_edits_give_a_located_error_or_a_readable_book(work: Path, pristine: Pat
                     expiry=datetime(year, 12, 31, 23, tzinfo=UTC) if base.expiry else None,
                 )
                 repository.upsert_position(db, "main", position)
+        except NotFoundError as err:  # an asset with no quote to edit: named in the message
+            assert len(str(err)) < 1_000 and str(err).isprintable(), str(err)[:300]
+            assert _dump(db) == before
+            return
         except InvalidInput as err:
             message = str(err)
             assert err.field and len(message) < 1_000 and message.isprintable(), message[:300]
