@@ -39,7 +39,7 @@ from workstation.store.imports import import_file
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data" / "store"
-EXAMPLES_N = int(os.environ.get("FUZZ_EXAMPLES", "150"))
+EXAMPLES_N = int(os.environ.get("FUZZ_EXAMPLES", "300"))
 FUZZ = settings(max_examples=EXAMPLES_N, derandomize=not os.environ.get("FUZZ_RANDOM"), deadline=None,
                 database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,

@@ -215,6 +215,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from workstation.store.commands import run_db_command
 
             return run_db_command(args)
+    except ComputeError as err:  # from a command that did not locate it itself (stress)
+        return _fail(str(err.located(source=getattr(args, "db", None) or getattr(args, "file", None))))
     except WorkstationError as err:  # every refusal of input, located by the code that raised it
         return _fail(str(err))
     except OSError as err:  # writing the output (a closed pipe, a full disk)

@@ -261,7 +261,7 @@ def _made_id(
 ) -> str:
     parts = [underlying, kind]
     if expiry is not None:
-        parts.append(expiry.strftime("%Y%m%d"))
+        parts.append(f"{expiry.year:04d}{expiry.month:02d}{expiry.day:02d}")
     if strike is not None:
         parts.append(f"{strike:g}")
     if right:
