@@ -34,8 +34,8 @@ from workstation.core.profiles import PROFILES_DIR, load_profile_file
 from workstation.core.report import build_report, scope_names
 from workstation.store import market_edits, repository
 from workstation.store.db import open_db
-from workstation.store.errors import ImportFileError, InvalidInput, NotFoundError
-from workstation.store.imports import import_file
+from workstation.store.errors import ImportFileError, InvalidInput, NotFoundError, ReplaceRefused
+from workstation.store.imports import VENUE_KINDS, import_file
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data" / "store"
@@ -207,9 +207,9 @@ def import_files(draw: st.DrawFn) -> tuple[str, bytes, str | None]:
 
 
 @FUZZ
-@given(case=import_files(), merge=st.booleans())
+@given(case=import_files(), how=st.sampled_from(["merge", "replace", "neither"]), allow_empty=st.booleans())
 def test_imports_leave_the_database_unchanged_when_refused(
-    work: Path, pristine: Path, case: tuple[str, bytes, str | None], merge: bool
+    work: Path, pristine: Path, case: tuple[str, bytes, str | None], how: str, allow_empty: bool
 ) -> None:
     kind, data, account = case
     path = work / ("import.json" if kind in ("portfolio", "ccxt-positions", "ccxt-balance") else "import.csv")
@@ -220,11 +220,16 @@ def test_imports_leave_the_database_unchanged_when_refused(
     try:
         before = _dump(db)
         try:
-            import_file(db, kind, path, account=account, merge=merge,
-                        as_of=datetime(2026, 11, 25, 8, tzinfo=UTC))
+            import_file(db, kind, path, account=account, merge=how == "merge", replace=how == "replace",
+                        allow_empty=allow_empty and kind in VENUE_KINDS, as_of=datetime(2026, 11, 25, 8, tzinfo=UTC))
         except ImportFileError as err:
             event(f"{kind} refused")
             check_refusal(err, str(path))
+            assert _dump(db) == before
+            return
+        except ReplaceRefused as err:  # a file read whole, whose import would delete unasked
+            event(f"{kind} needs --replace")
+            assert str(err).startswith(f"{path}: ") and str(err).isprintable()
             assert _dump(db) == before
             return
         book = repository.load_portfolio(db)

@@ -237,3 +237,22 @@ def test_without_pmrm2_keys_it_is_the_generic_risk_array(book):
     for a, b in zip(pm["positions"], generic["positions"], strict=True):
         assert a["component_margin"] == pytest.approx(b["component_margin"], rel=1e-9, abs=1e-7)
         assert a["standalone_margin"] == pytest.approx(b["standalone_margin"], rel=1e-9, abs=1e-7)
+
+
+def test_position_vectors_and_collateral_rows_add_up_to_the_scenario_vectors():
+    # `--scenarios`: each position's own rows; with the collateral's rows they give each entry
+    import numpy as np
+    from shared_paths import EXAMPLES
+
+    from workstation.core.portfolio_io import read_portfolio
+
+    path = sorted((EXAMPLES / "derive-pmrm2").glob("test_61_*.json"))[0]
+    p = read_portfolio(path)
+    rep = build_report(p, "account:derive", position_vectors=True)
+    m = method_for(make_scope(p, "account:derive"))
+    coll = np.zeros(m.rows.n)
+    coll[m.rows.reg] = m.risk().coll.sum(-1)
+    for doc in rep["scenarios"].values():
+        per = np.array(list(doc["by_position"].values())).sum(0)
+        entries = np.array([e["pnl"] for e in doc["entries"]])
+        np.testing.assert_allclose(per + coll, entries, rtol=1e-12, atol=1e-9 * np.abs(entries).max())

@@ -38,6 +38,8 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--json", action="store_true", help="print the report as JSON")
     m.add_argument("--db", help="read the book from this database instead of FILE")
     m.add_argument("--record", action="store_true", help="with --db: append the figures to history")
+    m.add_argument("--scenarios", action="store_true",
+                   help="add each position's scenario vector to the report's scenarios")
     w = sub.add_parser("whatif", help="before/after report of hypothetical trades, or a hedge")
     w.add_argument("file", help="portfolio JSON file")
     w.add_argument("--account", required=True)
@@ -152,12 +154,13 @@ def _cmd_margin(args: argparse.Namespace) -> int:
         raise WorkstationError("--record needs --db PATH: history lives in the database")
     portfolio = _load(args)
     source = _source(args)
+    vec = {"position_vectors": True} if getattr(args, "scenarios", False) else {}
     if args.account or args.pool:
         scopes = [f"account:{args.account}" if args.account else f"pool:{args.pool}"]
     else:
         scopes = scope_names(portfolio)
     reports = [
-        _computed(source, scope, lambda scope=scope: build_report(portfolio, scope)) for scope in scopes
+        _computed(source, scope, lambda scope=scope: build_report(portfolio, scope, **vec)) for scope in scopes
     ]
     if args.db and args.record:
         from workstation.store.commands import record_reports

@@ -70,6 +70,7 @@ class Book:
     asset_conf: np.ndarray  # (assets,) price oracle confidence of each asset (1 if not given)
     peg: np.ndarray  # (assets,) a stable's own price (`peg_price`, 1 if not given)
     driver: np.ndarray  # (assets,) int64: the asset whose relative moves each one follows
+    leverage: np.ndarray | None = None  # per-position leverage (nan where not set; None: none set)
 
     def __len__(self) -> int:
         return int(self.qty.shape[0])
@@ -123,6 +124,8 @@ class Book:
                 "carry", "fwd_given", "conf",
             )
         }
+        if self.leverage is not None:
+            cols["leverage"] = self.leverage[idx]
         return Book(assets=self.assets, prices=self.prices, market_vols=self.market_vols,
                     rate=self.rate, asset_conf=self.asset_conf, peg=self.peg, driver=self.driver,
                     **cols)
@@ -168,6 +171,7 @@ class Book:
         fwd = np.full(n, np.nan)  # forward entry's price, or the perpetual's mark
         rates = np.full(n, rate)
         conf = np.ones(n)
+        leverage: np.ndarray | None = None
         # One pass to gather plain Python values; the maths never loops over positions.
         for i, (acc, p) in enumerate(rows):
             ids[i] = p.id
@@ -202,6 +206,10 @@ class Book:
                         rates[i] = entry_f.rate
                     if entry_f.confidence is not None:
                         conf[i] = entry_f.confidence
+            if p.leverage is not None:
+                if leverage is None:
+                    leverage = np.full(n, np.nan)
+                leverage[i] = p.leverage
         missing_vol = (kind == OPTION) & ~expired & np.isnan(vol)
         if missing_vol.any():
             from workstation.core.errors import WorkstationError
@@ -228,4 +236,4 @@ class Book:
                    entry=entry, strike=strike, is_call=is_call, tte=tte, expiry_key=expiry_key,
                    vol=vol, expired=expired, settle=settle, isolated=isolated, growth=growth,
                    rates=rates, carry=carry, fwd_given=given & (kind != PERPETUAL), conf=conf,
-                   asset_conf=asset_conf, peg=peg, driver=driver)
+                   asset_conf=asset_conf, peg=peg, driver=driver, leverage=leverage)

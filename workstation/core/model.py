@@ -70,6 +70,7 @@ class Position:
     settlement_price: float | None = None
     mark_price: float | None = None  # perpetuals: the venue's mark (None: the underlying's price)
     mark_confidence: float | None = None  # perpetuals: the mark oracle's confidence (None: 1)
+    leverage: float | None = None  # perpetuals/futures in cross/isolated: IM = notional / leverage
 
 
 @dataclass

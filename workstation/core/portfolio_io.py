@@ -46,7 +46,7 @@ _ACCOUNT_FIELDS = {"id", "name", "venue", "margin_mode", "profile", "collateral"
 _POOL_FIELDS = {"id", "name", "accounts", "margin_mode", "profile"}
 _POSITION_FIELDS = {
     "id", "kind", "underlying", "right", "strike", "expiry", "settlement", "quantity",
-    "entry_price", "vol", "isolated_margin", "expired", "settlement_price",
+    "entry_price", "vol", "isolated_margin", "expired", "settlement_price", "leverage",
 }
 _str = _code  # the name portfolio_extras imports
 __all__ = [
@@ -170,7 +170,40 @@ def position_from_dict(
         settlement=settlement, expiry=expiry, right=right, strike=strike, vol=vol,
         isolated_margin=isolated, expired=expired, settlement_price=settle,
         **extras.position_extras(d, path, kind, market),
+        leverage=_leverage(d, path, kind),
     )
+
+
+def _leverage(d: dict[str, Any], path: str, kind: str) -> float | None:
+    """`leverage` (venues.md "Leverage"): a number >= 1 on perpetuals and futures only."""
+    if "leverage" not in d:
+        return None
+    if kind not in ("perpetual", "future"):
+        raise PortfolioError(f"{path}.leverage", f"no leverage on a {kind} (perpetuals and futures only)",
+                             d["leverage"])
+    return _num(d["leverage"], f"{path}.leverage", minimum=1.0)
+
+
+def _check_leverage(accounts: list[Account], doc_profiles: dict[str, Any], market: Mapping[str, Quote],
+                    as_of: datetime) -> None:
+    """Refuse a leverage above its bracket's maximum at the current notional (cross and
+    isolated accounts; portfolio mode ignores leverage)."""
+    from workstation.core.methods.per_position import max_leverage
+    from workstation.core.profiles import load_profiles
+
+    profiles = None
+    for i, acc in enumerate(accounts):
+        if acc.margin_mode == "portfolio":
+            continue
+        for j, pos in enumerate(acc.positions):
+            if pos.leverage is None:
+                continue
+            profiles = profiles or load_profiles(doc_profiles, source="profiles", as_of=as_of)
+            most = max_leverage(profiles[acc.profile], pos, market[pos.underlying].price)
+            if pos.leverage > most * (1 + 1e-12):
+                raise PortfolioError(f"accounts[{i}].positions[{j}].leverage",
+                                     f"at most {most:g} (the maximum leverage of its bracket at the "
+                                     "current notional)", pos.leverage)
 
 
 def _account(d: Any, path: str, market: Mapping[str, Quote], as_of: datetime) -> Account:
@@ -220,12 +253,15 @@ def _pool(d: Any, path: str, account_ids: set[str]) -> Pool:
     return Pool(id=pid, accounts=members, margin_mode=mode, profile=profile, name=name)
 
 
-def _check_profiles(doc_profiles: dict[str, Any], accounts: list[Account], pools: list[Pool]) -> None:
-    """Validate the file's profiles and that every account and pool names a known one."""
+def _check_profiles(doc_profiles: dict[str, Any], accounts: list[Account], pools: list[Pool],
+                    as_of: datetime | None = None) -> None:
+    """Validate the file's profiles and that every account and pool names a known one, in a
+    version in force on the book's date."""
     from workstation.core.profiles import load_profiles
 
+    _check_profile_dates(accounts, pools, as_of)
     try:
-        known = load_profiles(doc_profiles, source="profiles")
+        known = load_profiles(doc_profiles, source="profiles", as_of=as_of)
     except ProfileError as err:
         path = err.key if err.source in ("", "profiles") else f"{err.source}.{err.key}"
         if not path.startswith("profiles"):
@@ -245,6 +281,21 @@ def _expected(problem: str) -> str:
         if problem.startswith(prefix):
             return problem.removeprefix(prefix)
     return f"a valid profile value: {problem}"
+
+
+def _check_profile_dates(accounts: list[Account], pools: list[Pool], as_of: datetime | None) -> None:
+    """A book older than a shipped profile's first version is refused where it names it."""
+    from workstation.core.profile_versions import first_version
+
+    if as_of is None:
+        return
+    named = [(f"accounts[{i}].profile", a.profile) for i, a in enumerate(accounts)]
+    named += [(f"pools[{k}].profile", p.profile) for k, p in enumerate(pools)]
+    for path, name in named:
+        first = first_version(name)
+        if first is not None and as_of.date().isoformat() < first:
+            raise PortfolioError(path, f"a profile in force on the book's date "
+                                       f"{as_of.date().isoformat()}: {name} starts on {first}", name)
 
 
 def _known_list(known: Mapping[str, Any]) -> str:
@@ -281,7 +332,8 @@ def portfolio_from_dict(doc: Any) -> Portfolio:
     for name, body in profiles.items():
         _code(name, join_key("profiles", name))
         _obj(body, join_key("profiles", name))
-    _check_profiles(profiles, accounts, pools)
+    _check_profiles(profiles, accounts, pools, as_of)
+    _check_leverage(accounts, profiles, market, as_of)
     return Portfolio(as_of=as_of, market=market, accounts=accounts, pools=pools,
                      base_currency=base, rate=rate, profiles=profiles)
 
@@ -328,7 +380,13 @@ def position_to_dict(pos: Position) -> dict[str, Any]:
     if pos.expired:
         d["expired"] = True
         d["settlement_price"] = pos.settlement_price
+    _leverage_to_dict(pos, d)
     return d | position_extras_to_dict(pos)
+
+
+def _leverage_to_dict(pos: Position, d: dict[str, Any]) -> None:
+    if pos.leverage is not None:
+        d["leverage"] = pos.leverage
 
 
 def portfolio_to_dict(p: Portfolio) -> dict[str, Any]:

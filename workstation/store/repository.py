@@ -9,6 +9,7 @@ History and scenarios live in `workstation.store.records` and are re-exported he
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
@@ -28,8 +29,8 @@ from workstation.store.codec import (
     position_from_row,
     position_row,
 )
-from workstation.store.db import reading, transaction
-from workstation.store.errors import InvalidInput, NotFoundError, StoreError
+from workstation.store.db import book_counter, reading, transaction
+from workstation.store.errors import InvalidInput, NotFoundError, StaleBookError, StoreError
 from workstation.store.forwards import checked_extras, insert_forwards, quote_from_row, read_forwards
 from workstation.store.records import (
     delete_scenario,
@@ -114,7 +115,40 @@ def _pools(db: Database) -> list[Pool]:
 
 
 def load_portfolio(db: Database) -> Portfolio:
-    """The book at the current snapshot, as the engine takes it."""
+    """The book at the current snapshot, as the engine takes it.
+
+    A stored value that cannot be read back (a damaged file) raises `DatabaseUnusable`."""
+    try:
+        return _load_portfolio(db)
+    except (ValueError, TypeError, KeyError, OverflowError, sqlite3.DatabaseError) as exc:
+        from workstation.store.db import db_file
+        from workstation.store.health import translate, unusable
+
+        where = db_file(db) or "the database"
+        if isinstance(exc, sqlite3.DatabaseError):
+            raise translate(exc, where) from None
+        raise unusable(where, f"the database holds a value that cannot be read back ({exc}); "
+                              f"the file may be damaged") from None
+
+
+def load_book(db: Database) -> tuple[Portfolio, int]:
+    """The book and the change counter it was read at (`db.book_counter`), read together: an
+    edit made from this book can check that nothing changed since (`require_counter`)."""
+    with reading(db):
+        return load_portfolio(db), book_counter(db)
+
+
+def require_counter(db: Database, expected: int | None) -> None:
+    """Refuse (`StaleBookError`) when the book changed since it was read at `expected`."""
+    if expected is not None and book_counter(db) != expected:
+        raise StaleBookError(
+            "the book changed in the database since this window loaded it (another window or "
+            "a command wrote to it), so this change was not saved: it would have overwritten "
+            "the newer data. The window now shows the book as it is: check it and try again."
+        )
+
+
+def _load_portfolio(db: Database) -> Portfolio:
     with reading(db):
         snap = current_snapshot(db)
         if snap is None:
@@ -579,10 +613,12 @@ __all__ = [
     "delete_scenario",
     "history",
     "list_scenarios",
+    "load_book",
     "load_portfolio",
     "load_scenario",
     "market",
     "record_history",
+    "require_counter",
     "save_portfolio",
     "save_scenario",
     "set_account_mode",

@@ -148,8 +148,7 @@ class MainWindow(QMainWindow):
         old = self.workspace
         for signal in (old.loaded, old.computed, old.busy_changed, old.failed):
             signal.disconnect()
-        if old.db is not None:
-            old.db.close()
+        old.close()
         old.deleteLater()
         self.workspace = workspace
         self._connect(workspace)
@@ -161,6 +160,7 @@ class MainWindow(QMainWindow):
         ws.computed.connect(self._on_computed)
         ws.busy_changed.connect(self._on_busy)
         ws.failed.connect(lambda exc: show_error(self, "Margin Workstation", exc))
+        self.editor.safety.watch(ws)  # Undo follows the book; outside changes are announced
         self.source_label.setText(ws.source_label())
         editable = not ws.read_only
         self.positions.set_editable(editable)
@@ -285,6 +285,8 @@ class MainWindow(QMainWindow):
         file_menu.addAction("&Quit", QKeySequence.StandardKey.Quit, self.close)
 
         edit = bar.addMenu("&Edit")
+        edit.addAction(self.editor.safety.undo_action)
+        edit.addSeparator()
         self.edit_actions: list[QAction] = [
             edit.addAction("&Add position…", QKeySequence("Ctrl+N"), self.editor.add_position),
             edit.addAction("&Edit position…", self.editor.edit_current_position),

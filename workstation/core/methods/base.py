@@ -140,7 +140,7 @@ class MarginMethod:
         p = self.profile
         if asset not in p.haircuts and (asset == self.scope.base_currency or p.is_stable(asset)):
             return ((float("inf"), 0.0),)
-        return p.haircut_bands(asset)
+        return p.haircut_bands(asset, self.scope.collateral.get(asset))
 
     # -------------------------------------------------------------- collateral and equity
     def collateral_value(self, prices: np.ndarray | None = None) -> np.ndarray:
@@ -188,9 +188,9 @@ class MarginMethod:
     def attribution(self) -> Attribution:
         raise NotImplementedError
 
-    def scenario_vectors(self) -> dict[str, Any] | None:
+    def scenario_vectors(self, positions: bool = False) -> dict[str, Any] | None:
         """Per risk unit scenario P&L vectors (venues.md "Scenario vectors"); None if the method
-        has no scenarios."""
+        has no scenarios. `positions`: each unit also lists its positions' own vectors."""
         return None
 
     def kinks(self) -> dict[int, np.ndarray]:
@@ -284,11 +284,13 @@ class MarginMethod:
         return eq, mm
 
     def f_single(self, P: Parts) -> np.ndarray:
-        """How far each single-column state is from liquidation (<= 0: liquidated), (K, A)."""
+        """How far each single-column state is from liquidation (<= 0: liquidated), (K, A):
+        equity - threshold x MM (the profile's `liquidation_threshold`, 1 but for venues that
+        liquidate earlier, e.g. Binance portfolio margin at uniMMR 1.05)."""
         eq, mm = self.eq_mm_single(P)
-        return eq - mm
+        return eq - self.profile.liquidation_threshold * mm
 
     def f_all(self, P: Parts) -> np.ndarray:
         """How far each all-columns state is from liquidation (<= 0: liquidated), (K,)."""
         eq, mm = self.eq_mm_all(P)
-        return eq - mm
+        return eq - self.profile.liquidation_threshold * mm

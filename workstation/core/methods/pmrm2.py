@@ -248,11 +248,18 @@ class Pmrm2Method(MarginMethod):
 
         return attribute(self)
 
-    def scenario_vectors(self) -> dict[str, Any]:
+    def scenario_vectors(self, positions: bool = False) -> dict[str, Any]:
         """Per moving underlying: each row's move, vol kind, dampening and P&L (base currency),
-        the worst row, and the add-ons (basis contingency as a loss, MM and IM contingencies)."""
+        the worst row, and the add-ons (basis contingency as a loss, MM and IM contingencies).
+        `positions`: each underlying also gives its positions' own rows (`by_position`)."""
         r = self.risk()
         rows = self.rows
+        book = self.book
+        if positions:  # each position's share of every row, in the profile's row order
+            per = np.zeros((rows.n, len(book)))
+            per[rows.reg] = r.sh.reg[0]
+            if rows.skew.size:
+                per[rows.skew] = r.sh.skew[0]
         out: dict[str, Any] = {}
         for a in self.assets:
             col = r.P[:, a]
@@ -266,6 +273,10 @@ class Pmrm2Method(MarginMethod):
                            "contingency_mm": float(r.cont_mm_col[a]) + 0.0,
                            "contingency_im": float(r.cont_im_col[a]) + 0.0},
             }
+            if positions:
+                out[book.assets[a]]["by_position"] = {
+                    f"{book.account[i]}/{book.ids[i]}": [float(x) + 0.0 for x in per[:, i]]
+                    for i in np.flatnonzero(book.und == a)}
         return out
 
     def kinks(self) -> dict[int, np.ndarray]:
