@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from workstation.core import jsonread, limits
-from workstation.core.errors import JsonError, PortfolioError, ProfileError
+from workstation.core.errors import JsonError, PortfolioError
 from workstation.core.jsonread import join_key
 from workstation.core.model import (
     FORMAT,
@@ -31,6 +31,7 @@ from workstation.core.model import (
     Position,
     Quote,
 )
+from workstation.core.portfolio_checks import check_leverage, check_profiles
 from workstation.core.portfolio_fields import array as _list
 from workstation.core.portfolio_fields import choice as _choice
 from workstation.core.portfolio_fields import code as _code
@@ -184,28 +185,6 @@ def _leverage(d: dict[str, Any], path: str, kind: str) -> float | None:
     return _num(d["leverage"], f"{path}.leverage", minimum=1.0)
 
 
-def _check_leverage(accounts: list[Account], doc_profiles: dict[str, Any], market: Mapping[str, Quote],
-                    as_of: datetime) -> None:
-    """Refuse a leverage above its bracket's maximum at the current notional (cross and
-    isolated accounts; portfolio mode ignores leverage)."""
-    from workstation.core.methods.per_position import max_leverage
-    from workstation.core.profiles import load_profiles
-
-    profiles = None
-    for i, acc in enumerate(accounts):
-        if acc.margin_mode == "portfolio":
-            continue
-        for j, pos in enumerate(acc.positions):
-            if pos.leverage is None:
-                continue
-            profiles = profiles or load_profiles(doc_profiles, source="profiles", as_of=as_of)
-            most = max_leverage(profiles[acc.profile], pos, market[pos.underlying].price)
-            if pos.leverage > most * (1 + 1e-12):
-                raise PortfolioError(f"accounts[{i}].positions[{j}].leverage",
-                                     f"at most {most:g} (the maximum leverage of its bracket at the "
-                                     "current notional)", pos.leverage)
-
-
 def _account(d: Any, path: str, market: Mapping[str, Quote], as_of: datetime) -> Account:
     d = _obj(d, path)
     _fields(d, path, _ACCOUNT_FIELDS, ("id", "margin_mode", "collateral", "positions"))
@@ -253,55 +232,6 @@ def _pool(d: Any, path: str, account_ids: set[str]) -> Pool:
     return Pool(id=pid, accounts=members, margin_mode=mode, profile=profile, name=name)
 
 
-def _check_profiles(doc_profiles: dict[str, Any], accounts: list[Account], pools: list[Pool],
-                    as_of: datetime | None = None) -> None:
-    """Validate the file's profiles and that every account and pool names a known one, in a
-    version in force on the book's date."""
-    from workstation.core.profiles import load_profiles
-
-    _check_profile_dates(accounts, pools, as_of)
-    try:
-        known = load_profiles(doc_profiles, source="profiles", as_of=as_of)
-    except ProfileError as err:
-        path = err.key if err.source in ("", "profiles") else f"{err.source}.{err.key}"
-        if not path.startswith("profiles"):
-            path = f"profiles.{path}"
-        raise PortfolioError(path, _expected(err.problem)) from None
-    for i, acc in enumerate(accounts):
-        if acc.profile not in known:
-            raise PortfolioError(f"accounts[{i}].profile", _known_list(known), acc.profile)
-    for k, pool in enumerate(pools):
-        if pool.profile not in known:
-            raise PortfolioError(f"pools[{k}].profile", _known_list(known), pool.profile)
-
-
-def _expected(problem: str) -> str:
-    """A profile reader's problem as what was expected (`must be >= 0, got -1` -> `>= 0, ...`)."""
-    for prefix in ("expected ", "must be "):
-        if problem.startswith(prefix):
-            return problem.removeprefix(prefix)
-    return f"a valid profile value: {problem}"
-
-
-def _check_profile_dates(accounts: list[Account], pools: list[Pool], as_of: datetime | None) -> None:
-    """A book older than a shipped profile's first version is refused where it names it."""
-    from workstation.core.profile_versions import first_version
-
-    if as_of is None:
-        return
-    named = [(f"accounts[{i}].profile", a.profile) for i, a in enumerate(accounts)]
-    named += [(f"pools[{k}].profile", p.profile) for k, p in enumerate(pools)]
-    for path, name in named:
-        first = first_version(name)
-        if first is not None and as_of.date().isoformat() < first:
-            raise PortfolioError(path, f"a profile in force on the book's date "
-                                       f"{as_of.date().isoformat()}: {name} starts on {first}", name)
-
-
-def _known_list(known: Mapping[str, Any]) -> str:
-    return "a known margin profile: " + ", ".join(sorted(known))
-
-
 # ---------------------------------------------------------------- public API
 def portfolio_from_dict(doc: Any) -> Portfolio:
     doc = _obj(doc, "$")
@@ -332,8 +262,8 @@ def portfolio_from_dict(doc: Any) -> Portfolio:
     for name, body in profiles.items():
         _code(name, join_key("profiles", name))
         _obj(body, join_key("profiles", name))
-    _check_profiles(profiles, accounts, pools, as_of)
-    _check_leverage(accounts, profiles, market, as_of)
+    check_profiles(profiles, accounts, pools, as_of)
+    check_leverage(accounts, profiles, market, as_of)
     return Portfolio(as_of=as_of, market=market, accounts=accounts, pools=pools,
                      base_currency=base, rate=rate, profiles=profiles)
 
