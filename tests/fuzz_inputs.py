@@ -7,8 +7,8 @@ dates outside 1970..2200 or with overflowing zones, ids with control characters,
 truncation and flipped bytes. `check_refusal` states what a refusal must be: the project's own
 error, naming the file and a JSON path or line, with a short printable message.
 
-Used by tests/test_fuzz_readers.py (a few hundred derandomized examples per reader) and by
-`python tests/fuzz_inputs.py N` to hunt with many more.
+Used by tests/test_fuzz_readers.py (a few hundred derandomized examples per reader; its
+docstring says how to hunt with many more).
 """
 
 from __future__ import annotations

@@ -531,7 +531,7 @@ def _options(value: Any, source: str) -> OptionParams:
     _require(d, _OPTION_KEYS, source, "options.")
     premium = d.get("premium", "mark")
     if premium not in PREMIUMS:
-        raise ProfileError(source, "options.premium", f"must be one of {', '.join(PREMIUMS)}, got {premium!r}")
+        raise ProfileError(source, "options.premium", f"must be one of {', '.join(PREMIUMS)}, got {shown(premium)}")
     return OptionParams(*(_num(d[k], source, f"options.{k}") for k in _OPTION_KEYS),
                         fee=_num(d.get("fee", 0.0), source, "options.fee", hi=1.0), premium=premium)
 
@@ -681,7 +681,7 @@ def _tail_list(value: Any, source: str, key: str) -> tuple[tuple[float, float], 
         k = f"{key}[{i}]"
         pair = _list(t, source, k)
         if len(pair) != 2:
-            raise ProfileError(source, k, f"expected [spot_move, dampener], got {t!r}")
+            raise ProfileError(source, k, f"expected [spot_move, dampener], got {shown(t)}")
         tail.append((_num(pair[0], source, k + "[0]", lo=-1.0, lo_open=True),
                      _num(pair[1], source, k + "[1]", hi=1.0)))
     return tuple(tail)
@@ -695,7 +695,7 @@ def _moves(value: Any, source: str, key: str) -> FrozenMap[str, tuple[float, ...
         moves = tuple(_num(m, source, f"{k}[{i}]", lo=-1.0, lo_open=True)
                       for i, m in enumerate(_list(lst, source, k)))
         if 0.0 not in moves or any(b <= a for a, b in itertools.pairwise(moves)):
-            raise ProfileError(source, k, f"moves must increase and include 0, got {list(moves)!r}")
+            raise ProfileError(source, k, f"moves must increase and include 0, got {shown(list(moves))}")
         out[str(u)] = moves
     return FrozenMap(out)
 
@@ -711,7 +711,7 @@ def _build(d: Mapping[str, Any], source: str, version: str | None = None) -> Pro
     _require(d, tuple(k for k in _TOP_KEYS if k not in _OPTIONAL_TOP), source, "")
     method = d.get("method", "risk-array")
     if method not in METHODS:
-        raise ProfileError(source, "method", f"unknown method {method!r}; methods: {', '.join(METHODS)}")
+        raise ProfileError(source, "method", f"unknown method {shown(method)}; methods: {', '.join(METHODS)}")
     from workstation.core.profile_pmrm2 import pmrm2_params
 
     pmrm2 = pmrm2_params(d, method, source)
@@ -768,7 +768,7 @@ def _venue_keys(d: Mapping[str, Any], source: str) -> dict[str, Any]:
     method_table = {"deribit-pm": "deribit", "okx-pm": "okx", "bybit-pm": "bybit", "span": "span"}
     need = method_table.get(d.get("method", "risk-array"))
     if need is not None and need not in out:
-        raise ProfileError(source, need, f"missing: method {d['method']!r} reads the [{need}] table")
+        raise ProfileError(source, need, f"missing: method {shown(d['method'])} reads the [{need}] table")
     return out
 
 
