@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from workstation.core.book import Book
-from workstation.core.errors import ScopeError, WorkstationError
+from workstation.core.errors import ComputeError, ScopeError
 from workstation.core.liquidation import liquidation
 from workstation.core.methods import MarginMethod, Scope, method_for
 from workstation.core.model import Account, Portfolio
@@ -152,8 +152,8 @@ def check_finite(doc: Any) -> None:
     """Refuse a report with NaN or infinite figures (overflowing inputs), naming the field."""
     if _all_finite(doc):
         return
-    raise WorkstationError(f"{_first_non_finite(doc)}: the book gives a non-finite figure; "
-                               "check quantities, prices and the rate for overflow")
+    raise ComputeError(str(_first_non_finite(doc)), "the book gives a non-finite figure; "
+                                                    "check quantities, prices and the rate for overflow")
 
 
 def _all_finite(doc: Any) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,20 +12,30 @@ from workstation.core.model import Position, VenueFigures
 
 
 def iso(dt: datetime, *, fixed: bool = False) -> str:
-    """UTC ISO-8601 text with a `Z` (naive datetimes are taken as UTC).
+    """UTC ISO-8601 text with a `Z` (naive datetimes are taken as UTC); the year always has
+    four digits (strftime's %Y writes `999`, which fromisoformat refuses).
 
     `fixed` always writes microseconds, so that the texts sort as the times do.
     """
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
     dt = dt.astimezone(UTC)
-    text = dt.strftime("%Y-%m-%dT%H:%M:%S")
+    text = f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}T{dt.hour:02d}:{dt.minute:02d}:{dt.second:02d}"
     if dt.microsecond or fixed:
         text += f".{dt.microsecond:06d}"
     return text + "Z"
 
 
+_SHORT_YEAR = re.compile(r"\d{1,3}-")
+
+
 def parse_iso(text: str) -> datetime:
+    """A time the store wrote. Also reads the unpadded years (`999-12-25T08:00:00Z`) that
+    versions before the four-digit fix wrote, so that such a database can still be opened and
+    exported."""
+    if _SHORT_YEAR.match(text):
+        year, rest = text.split("-", 1)
+        text = f"{int(year):04d}-{rest}"
     dt = datetime.fromisoformat(text)
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)

@@ -34,7 +34,7 @@ from workstation.store import from_ccxt, from_csv, repository
 from workstation.store.errors import ImportFileError, InvalidInput
 from workstation.store.import_rows import import_balances, import_market_csv, import_positions
 from workstation.store.import_run import PAUSE_ENV, DryRun, ImportResult, Mode, book_error, pause, run
-from workstation.store.locate import line_of
+from workstation.store.locate import import_error
 from workstation.store.tabular import read_text
 
 Database = sqlite_utils.Database
@@ -166,13 +166,7 @@ def _read_portfolio(file: str, path: str | Path) -> Portfolio:
     try:
         return loads_portfolio(text)
     except PortfolioError as err:
-        if err.path.startswith("line "):  # JSON syntax: the reader names `line L column C`
-            line = int(err.path.split()[1])
-            raise ImportFileError(file, line, "(json)", f"expected {err.expected}") from None
-        got = "" if err.got is None else f" (got {err.got!r})"
-        raise ImportFileError(
-            file, line_of(text, err.path), err.path, f"expected {err.expected}{got}"
-        ) from None
+        raise import_error(file, text, err) from None
     except WorkstationError as err:
         raise ImportFileError(file, None, "profiles", str(err)) from None
 

@@ -39,12 +39,12 @@ Binance `totalPositionInitialMargin` (else `totalInitialMargin`) and `totalMaint
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from workstation.core import limits
 from workstation.core.model import Position, Quote, VenueFigures
 from workstation.store.errors import ImportFileError
 from workstation.store.from_ccxt import _Entry, read_json
@@ -361,8 +361,8 @@ def _deribit_account(info: _Entry, when: datetime | None) -> tuple[VenueFigures,
     `get_account_summaries` (`result.summaries`): one record per currency with margins."""
     result = _child(info, "result") or info
     summaries = _items(result, "summaries") or [result]
-    micro = info.number("usOut")
-    stamp = datetime.fromtimestamp(micro / 1e6, tz=UTC) if micro and math.isfinite(micro) else when
+    micro = info.number("usOut", rule=limits.epoch_micros)
+    stamp = datetime.fromtimestamp(micro / 1e6, tz=UTC) if micro else when
     out: list[VenueFigures] = []
     for s in summaries:
         currency = s.doc.get("currency")
