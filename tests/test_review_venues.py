@@ -285,3 +285,89 @@ def test_okx_spot_position_and_spot_collateral_hedge_alike():
     for r in (as_coll, as_pos):
         assert r["scenarios"]["BTC"]["addons"]["mr7"] == pytest.approx(0.0, abs=1e-6)
         assert r["maintenance_margin"] == pytest.approx(200.0, rel=1e-9)
+
+
+# ------------------------------------------------------------------ Deribit S:PM, independently
+def deribit_reference(S, positions, as_of_days_to):
+    """venues.md 3 written out for one BTC coin unit, 2024-06-17 parameters, rate 0: returns
+    (RMM in BTC, roll). positions: dicts as in the book (inverse perpetuals / futures in USD,
+    inverse options with a vol), `as_of_days_to` maps an expiry string to its days."""
+    R, damp, annual, floor = 0.16, 100_000.0, 0.075, 0.01
+    std = [(R * k / 4, v) for k in range(-4, 5) for v in ("up", "same", "down")]
+    ext = [(m, "up") for m in (-0.66, -0.33, 0.5, 1.0, 2.0, 3.0, 4.0, 5.0)]
+
+    def vol(p, v):
+        dte = as_of_days_to[p["expiry"]]
+        x = (30.0 / max(1.0, dte)) ** (0.3 if dte < 30 else 0.13)
+        if v == "up":
+            return max(0.5, p["vol"] * (1 + 0.5 * x))
+        if v == "down":
+            return max(0.0, p["vol"] * (1 - 0.25 * x))
+        return p["vol"]
+
+    def coin_value(p, s, v):
+        if p["kind"] == "option":
+            T = as_of_days_to[p["expiry"]] / 365.0
+            return p["quantity"] * b76(s, p["strike"], T, vol(p, v), 1.0, p["right"] == "call") / s
+        return p["quantity"] * (1.0 / p["entry_price"] - 1.0 / s)
+
+    def P(m, v):
+        return sum(coin_value(p, S * (1 + m), v) - coin_value(p, S, "same") for p in positions)
+
+    entries = [P(m, v) for m, v in std]
+    for m, v in ext:
+        edge = 1 + R if m > 0 else 1 - R
+        e = P(m, v) * R / abs(m) * (1 + m) / edge
+        cut = (max(abs(m) / R, 1.0) - 1.0) * damp / (edge * S)
+        entries.append(math.copysign(max(abs(e) - cut, 0.0), e))
+    worst = round(max(0.0, -min(entries)), 9)
+
+    def coin_delta(p):
+        if p["kind"] != "option":
+            return p["quantity"] / S
+        T = as_of_days_to[p["expiry"]] / 365.0
+        sd = p["vol"] * math.sqrt(T)
+        d1 = (math.log(S / p["strike"]) + 0.5 * sd * sd) / sd
+        n = 0.5 * math.erfc(-d1 / math.sqrt(2.0))
+        dv = n if p["right"] == "call" else n - 1.0
+        return p["quantity"] * (dv - b76(S, p["strike"], T, p["vol"], 1.0, p["right"] == "call") / S)
+
+    groups: dict[str, float] = {}
+    for p in positions:
+        key = p.get("expiry", "perp")
+        groups[key] = groups.get(key, 0.0) + coin_delta(p)
+    roll = sum(abs(d) * (floor if k == "perp" else max(floor, math.expm1(annual * as_of_days_to[k] / 365.0)))
+               for k, d in groups.items())
+    return worst + roll, roll
+
+
+def test_deribit_pm_matches_an_independent_reading_on_random_books():
+    import random
+
+    rng = random.Random(7)
+    S = 62_000.0
+    expiries = {"2024-07-05T00:00:00Z": 4.0, "2024-07-26T00:00:00Z": 25.0, "2024-09-27T00:00:00Z": 88.0}
+    for _ in range(25):
+        positions = []
+        for i in range(rng.randint(1, 6)):
+            kind = rng.choice(["option", "option", "future", "perpetual"])
+            q = rng.uniform(-3, 3)
+            if kind == "option":
+                e = rng.choice(list(expiries))
+                positions.append({"id": f"o{i}", "kind": "option", "underlying": "BTC", "settlement": "inverse",
+                                  "right": rng.choice(["call", "put"]), "strike": round(S * rng.uniform(0.6, 1.5), -3),
+                                  "expiry": e, "quantity": q, "entry_price": 0.01, "vol": rng.uniform(0.3, 1.2)})
+            elif kind == "future":
+                e = rng.choice(list(expiries))
+                positions.append({"id": f"f{i}", "kind": "future", "underlying": "BTC", "settlement": "inverse",
+                                  "expiry": e, "quantity": q * S, "entry_price": S})
+            else:
+                positions.append({"id": f"p{i}", "kind": "perpetual", "underlying": "BTC", "settlement": "inverse",
+                                  "quantity": q * S, "entry_price": S})
+        book = doc("2024-07-01T00:00:00Z", {"BTC": {"price": S}, "USDC": {"price": 1.0}},
+                   [account("a", "portfolio", "deribit-pm", {"BTC": 1.0}, positions)])
+        rmm, roll = deribit_reference(S, positions, expiries)
+        r = report(book)
+        assert r["scenarios"]["BTC"]["addons"]["roll"] == pytest.approx(roll, rel=1e-9, abs=1e-12)
+        assert r["initial_margin"] == pytest.approx(rmm * S, rel=1e-9, abs=1e-6)
+        assert r["maintenance_margin"] == pytest.approx(0.8 * rmm * S, rel=1e-9, abs=1e-6)
