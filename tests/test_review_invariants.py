@@ -36,9 +36,19 @@ def iso(days: float) -> str:
     return (AS_OF + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def doc(profile, mode, positions, collateral):
+def doc(profile, mode, positions, collateral, basis=None):
+    """`basis`: forwards per expiry (BTC and ETH at price x (1 + basis x years)) and perpetual marks
+    (price x (1 + basis / 100)), as a venue's import carries them."""
     market = {a: {"price": p, "vol": v} for a, (p, v) in PRICES.items()}
     market |= {"USDT": {"price": 1.0}, "USDC": {"price": 1.0}}
+    if basis is not None:
+        positions = [dict(p) for p in positions]
+        for a, (S, _) in PRICES.items():
+            market[a]["forwards"] = [{"expiry": iso(d), "forward": S * (1 + basis * d / 365), "rate": 0.02}
+                                     for d in (7, 20, 40, 90, 200)]
+        for p in positions:
+            if p["kind"] == "perpetual":
+                p["mark_price"] = PRICES[p["underlying"]][0] * (1 + basis / 100)
     return {"format": "margin-workstation/portfolio@1", "as_of": iso(0), "base_currency": "USD", "rate": 0.0,
             "market": market,
             "accounts": [{"id": "a", "margin_mode": mode, "profile": profile, "collateral": collateral,
@@ -74,9 +84,10 @@ def components(r) -> float:
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.sampled_from(METHODS), positions(), st.floats(0.0, 3.0, **finite))
-def test_components_add_up_to_im(method, pos, btc):
-    r = build_report(portfolio_from_dict(doc(*method, pos, {"USDT": 500_000.0, "BTC": btc})), "account:a",
+@given(st.sampled_from(METHODS), positions(), st.floats(0.0, 3.0, **finite),
+       st.none() | st.floats(-0.2, 0.2, **finite))
+def test_components_add_up_to_im(method, pos, btc, basis):
+    r = build_report(portfolio_from_dict(doc(*method, pos, {"USDT": 500_000.0, "BTC": btc}, basis)), "account:a",
                      with_liquidation=False)
     assert math.isclose(components(r), r["initial_margin"], rel_tol=1e-9, abs_tol=1e-6), method
 
@@ -112,15 +123,23 @@ def test_options_and_their_opposite_need_no_margin_bybit_pmrm2(method, pos):
 
 
 def moved(d, asset, price):
+    """The book with `asset` at `price`: its forwards and its perpetuals' marks move with it."""
     d = copy.deepcopy(d)
+    ratio = price / d["market"][asset]["price"]
     d["market"][asset]["price"] = price
+    for f in d["market"][asset].get("forwards", []):
+        f["forward"] *= ratio
+    for p in d["accounts"][0]["positions"]:
+        if p["underlying"] == asset and "mark_price" in p:
+            p["mark_price"] *= ratio
     return d
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.sampled_from(METHODS), positions(), st.floats(10_000.0, 400_000.0, **finite))
-def test_liquidation_price_is_where_equity_meets_mm(method, pos, cash):
-    d = doc(*method, pos, {"USDT": cash})
+@given(st.sampled_from(METHODS), positions(), st.floats(10_000.0, 400_000.0, **finite),
+       st.none() | st.floats(-0.2, 0.2, **finite))
+def test_liquidation_price_is_where_equity_meets_mm(method, pos, cash, basis):
+    d = doc(*method, pos, {"USDT": cash}, basis)
     r = build_report(portfolio_from_dict(d), "account:a")
     gross = sum(abs(p["quantity"]) * (1.0 if p["settlement"] == "inverse" and p["kind"] != "option"
                                       else PRICES[p["underlying"]][0]) for p in pos)
