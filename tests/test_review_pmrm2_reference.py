@@ -235,3 +235,23 @@ def test_liquidation_distance_against_the_reference(doc):
         # ... and no nearer sampled move liquidates
         for t in (0.1, 0.25, 0.5, 0.75, 0.9, 0.99):
             assert surplus(doc, x * t) > -1e-9 * scale, (key, x * t)
+
+
+def test_pmrm2_rows_that_differ_by_underlying_are_refused_where_they_are_given():
+    # PMRM_2 shares its scenario rows (move, vol kind, dampening) across underlyings; a profile whose
+    # `moves` give BTC 3 rows and ETH 5 cannot be margined: the error names the profile and the key
+    from workstation.core.errors import ProfileError
+
+    doc = {"format": "margin-workstation/portfolio@1", "as_of": iso(0), "base_currency": "USD",
+           "market": {"BTC": {"price": 60_000.0, "vol": 0.5}, "ETH": {"price": 3_000.0, "vol": 0.6},
+                      "USDC": {"price": 1.0}},
+           "accounts": [{"id": "a", "margin_mode": "portfolio", "profile": "p", "collateral": {"USDC": 1e5},
+                         "positions": [{"id": "b", "kind": "perpetual", "underlying": "BTC", "settlement": "linear",
+                                        "quantity": 1.0, "entry_price": 60_000.0},
+                                       {"id": "e", "kind": "perpetual", "underlying": "ETH", "settlement": "linear",
+                                        "quantity": 1.0, "entry_price": 3_000.0}]}],
+           "profiles": {"p": {"method": "pmrm2", "portfolio": {"moves": {"BTC": [-0.1, 0.0, 0.1],
+                                                                          "*": [-0.2, -0.1, 0.0, 0.1, 0.2]}}}}}
+    with pytest.raises(ProfileError) as err:
+        build_report(portfolio_from_dict(doc), "account:a", with_liquidation=False)
+    assert "portfolio.moves" in str(err.value) and "p" in err.value.source
