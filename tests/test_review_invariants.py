@@ -176,3 +176,17 @@ def test_whatif_of_no_trades_changes_nothing(method):
             assert out["after"][key] == out["before"][key], key
     assert out["after"]["positions"] == out["before"]["positions"]
     assert out["after"]["liquidation"] == out["before"]["liquidation"]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(METHODS), positions(), st.floats(0.0, 3.0, **finite))
+def test_marginal_margin_is_im_less_im_without_the_position(method, pos, btc):
+    d = doc(*method, pos, {"USDT": 500_000.0, "BTC": btc})
+    r = build_report(portfolio_from_dict(d), "account:a", with_liquidation=False)
+    for i, p in enumerate(d["accounts"][0]["positions"]):
+        d2 = copy.deepcopy(d)
+        del d2["accounts"][0]["positions"][i]
+        without = build_report(portfolio_from_dict(d2), "account:a", with_liquidation=False)
+        got = next(x["marginal_margin"] for x in r["positions"] if x["id"] == p["id"])
+        assert math.isclose(got, r["initial_margin"] - without["initial_margin"], rel_tol=1e-9, abs_tol=1e-6), \
+            (method, p["id"])

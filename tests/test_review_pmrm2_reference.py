@@ -255,3 +255,17 @@ def test_pmrm2_rows_that_differ_by_underlying_are_refused_where_they_are_given()
     with pytest.raises(ProfileError) as err:
         build_report(portfolio_from_dict(doc), "account:a", with_liquidation=False)
     assert "portfolio.moves" in str(err.value) and "p" in err.value.source
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(books())
+def test_marginal_margin_is_im_less_im_without_the_position(doc):
+    rep = build_report(portfolio_from_dict(doc), "account:a", with_liquidation=False)
+    scale = _scale(doc)
+    for i, pos in enumerate(doc["accounts"][0]["positions"]):
+        d = json.loads(json.dumps(doc))
+        del d["accounts"][0]["positions"][i]
+        without = build_report(portfolio_from_dict(d), "account:a", with_liquidation=False)
+        got = next(p["marginal_margin"] for p in rep["positions"] if p["id"] == pos["id"])
+        want = rep["initial_margin"] - without["initial_margin"]
+        assert math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-9 * scale), (pos["id"], got, want)
