@@ -31,7 +31,7 @@ from typing import Any
 
 from workstation.core.model import Portfolio
 from workstation.core.report import build_report
-from workstation.core.stress import Scenario, apply_scenario, is_breach, stable_assets
+from workstation.core.stress import Scenario, apply_scenario, is_breach, shocked_prices, stable_assets
 
 IMPACT_PER_MILLION = 0.001
 IMPACT_CAP = 0.5
@@ -104,11 +104,20 @@ def cascade_units(portfolio: Portfolio, pooled: bool) -> list[str]:
     return units + [f"account:{a.id}" for a in portfolio.accounts if a.id not in taken]
 
 
-def _path_scenario(scenario: Scenario, t: float, impact: Mapping[str, float]) -> Scenario:
+def _path_scenario(portfolio: Portfolio, scenario: Scenario, t: float, impact: Mapping[str, float],
+                   stable: set[str]) -> Scenario:
+    """The scenario `t` of the way, each impact compounded on its asset's own move under it (its
+    shock, the `"*"` move, or its driver's when it moves with another); assets without an impact
+    keep following the scenario's rules (naming them would pin them)."""
     s = scenario.scaled(t)
+    hit = {a: imp for a, imp in impact.items() if imp}
+    if not hit:
+        return s
+    moved = shocked_prices(portfolio, s, stable)
     shocks = dict(s.shocks)
-    for asset, imp in impact.items():
-        shocks[asset] = (1.0 + shocks.get(asset, 0.0)) * (1.0 + imp) - 1.0
+    for asset, imp in hit.items():
+        move = moved[asset] / portfolio.market[asset].price - 1.0
+        shocks[asset] = (1.0 + move) * (1.0 + imp) - 1.0
     return replace(s, shocks=shocks)
 
 
@@ -133,7 +142,7 @@ def cascade(portfolio: Portfolio, scenario: Scenario, pooled: bool = False,
     cause = "the scenario"
     while units:
         def f(unit: str, t: float, imp: Mapping[str, float] = impact) -> float:
-            return _headroom(apply_scenario(portfolio, _path_scenario(scenario, t, imp)), unit)
+            return _headroom(apply_scenario(portfolio, _path_scenario(portfolio, scenario, t, imp, stable)), unit)
 
         first: tuple[float, float, str] | None = None
         for unit in units:
@@ -145,7 +154,7 @@ def cascade(portfolio: Portfolio, scenario: Scenario, pooled: bool = False,
         if first is None:
             break
         t_hit, _, unit = first
-        state = apply_scenario(portfolio, _path_scenario(scenario, t_hit, impact))
+        state = apply_scenario(portfolio, _path_scenario(portfolio, scenario, t_hit, impact, stable))
         report = _report(state, unit)
         units.remove(unit)
         coll = _unit_collateral(state, unit)

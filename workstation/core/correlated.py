@@ -90,11 +90,12 @@ def fit_betas(prices: Any, driver: str, start: Any = None, end: Any = None) -> B
 def joint_scenario(portfolio: Portfolio, betas: Betas, move: float,
                    profiles: Mapping[str, Profile] | None = None,
                    override: Mapping[str, float] | None = None) -> Scenario:
-    """The driver at `move`, every other non-stable asset at beta * move (`override` fixes some)."""
+    """The driver at `move`, every other non-stable asset at beta * move (`override` fixes some);
+    an asset that `moves_with` another and has no beta of its own follows that one."""
     stable = stable_assets(portfolio, profiles)
     shocks = {}
-    for asset in portfolio.market:
-        if asset in stable:
+    for asset, quote in portfolio.market.items():
+        if asset in stable or (quote.moves_with is not None and asset not in betas.betas):
             continue
         shocks[asset] = max(MIN_MOVE, betas.beta(asset) * move)
     shocks.update(override or {})

@@ -56,10 +56,11 @@ class Scenario:
 
     def scaled(self, t: float) -> Scenario:
         """The scenario `t` of the way (0: nothing, 1: itself): moves, vol shifts, days and the
-        depeg's distance from par scale linearly."""
+        depeg's distance from par scale linearly; beyond 1 a depeg stops at 1 + MIN_MOVE of par
+        (or its own price, if lower): a coin never falls to zero or below."""
         return replace(self, shocks={a: t * m for a, m in self.shocks.items()},
                        vol_shift={a: t * v for a, v in self.vol_shift.items()}, days=t * self.days,
-                       depeg={c: 1.0 + t * (p - 1.0) for c, p in self.depeg.items()})
+                       depeg={c: max(1.0 + t * (p - 1.0), min(p, 1.0 + MIN_MOVE)) for c, p in self.depeg.items()})
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "title": self.title, "kind": self.kind, "shocks": dict(self.shocks),

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from workstation.core.book import SPOT
 from workstation.core.methods.units import (
     Unit,
     UnitMethod,
@@ -97,6 +98,7 @@ class OkxPMMethod(UnitMethod):
         P = scenario_pnl(u.book, center, shocked, t["vols"], False) * t["weight"][None, :, None]
         C = self.unit_collateral_pnl(u, center, shocked) * t["weight"][None, :]
         d = coin_deltas(u.book, center) * center[:, None]  # USD deltas
+        d = np.where(u.book.kind == SPOT, u.book.qty * center[:, None], d)  # spot held in the unit hedges
         dd = d * t["deriv"]
         nets = netted(dd, t["group"], t["rate"].size)
         cd = self._coll_delta(u, center)

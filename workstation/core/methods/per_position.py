@@ -75,7 +75,7 @@ class PositionRequirements:
         u = b.und[d1]
         q = np.abs(b.qty[d1])
         inverse = b.inverse[d1]
-        mark = s * np.exp(b.rate * b.tte[d1])
+        mark = s * b.growth[d1]  # the perpetual's mark_price, the future's forward (S e^{rT} without)
         notional = np.where(inverse, q, q * s)
         with np.errstate(divide="ignore", invalid="ignore"):
             size = np.where(inverse, q / mark, q)

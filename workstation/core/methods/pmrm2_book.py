@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from workstation.core.book import PERPETUAL, SECONDS_PER_YEAR, Book
+from workstation.core.errors import ProfileError
 from workstation.core.profile_pmrm2 import Pmrm2Params
 from workstation.core.profiles import Profile
 
@@ -32,8 +33,12 @@ class Rows:
         if not lists:  # nothing moves: the rows still apply to options on stable underlyings
             lists = {-1: pp.scenario_list(assets[0])} if pp.scenarios is not None and assets else {}
         n_s = max((len(v) for v in lists.values()), default=0)
-        if any(len(v) != n_s for v in lists.values()):
-            raise ValueError("every underlying must have the same number of scenarios")
+        shapes = {tuple((vdir, damp) for _, vdir, damp in v) for v in lists.values()}
+        if len(shapes) > 1:  # the rows' vol kinds and dampenings are shared by every underlying
+            key = "portfolio.moves" if pp.moves else "portfolio.tails" if pp.tails else "portfolio.range"
+            raise ProfileError(profile.origin or profile.name, key,
+                               "PMRM_2 needs the same scenario rows (count, vol direction, dampening) for "
+                               "every underlying: give one `scenarios` list, or grids of one shape")
         self.n = n_s
         self.shock = np.zeros((n_s, len(assets)))
         self.kind = np.zeros(n_s, dtype=np.int64)

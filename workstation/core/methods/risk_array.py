@@ -34,23 +34,25 @@ _VOL_DIR = {"up": 1.0, "none": 0.0, "same": 0.0, "down": -1.0}
 
 
 class ScenarioGrid:
-    """The profile's scenarios as arrays: shocks (n_s, assets), vol direction, dampener."""
+    """The profile's scenarios as arrays, per underlying (its own `moves` and `tails` may differ
+    from another's): shocks, vol direction and dampener, each (n_s, assets). An underlying with
+    fewer scenarios than the longest list has zero-weight rows past its end (P = 0 there, which
+    leaves max(0, -min P) unchanged)."""
 
     def __init__(self, profile: Profile, assets: tuple[str, ...], used: np.ndarray):
         pp = profile.portfolio
         lists = {a: pp.scenario_list(assets[a]) for a in np.flatnonzero(used)}
         n_s = max((len(v) for v in lists.values()), default=0)
-        if lists and any(len(v) != n_s for v in lists.values()):
-            raise ValueError("every underlying must have the same number of scenarios")
         self.n = n_s
         self.shock = np.zeros((n_s, len(assets)))
-        self.vol_dir = np.zeros(n_s)
-        self.damp = np.ones(n_s)
+        self.vol_dir = np.zeros((n_s, len(assets)))
+        self.damp = np.ones((n_s, len(assets)))
         for a, scen in lists.items():
+            self.damp[len(scen):, a] = 0.0
             for s, (shock, vdir, damp) in enumerate(scen):
                 self.shock[s, a] = shock
-                self.vol_dir[s] = _VOL_DIR[vdir]
-                self.damp[s] = damp
+                self.vol_dir[s, a] = _VOL_DIR[vdir]
+                self.damp[s, a] = damp
 
     def shocked_vols(self, book: Book, profile: Profile) -> np.ndarray:
         """Option vols per scenario (n_s, n): iv * (1 +/- shock * (30 / max(floor, dte)) ** p)."""
@@ -63,7 +65,7 @@ class ScenarioGrid:
         if pp.vol_floor is not None:
             up = np.maximum(up, pp.vol_floor)
         down = np.maximum(book.vol * (1.0 - pp.vol_shock_down * scale), 0.0)
-        d = self.vol_dir[:, None]
+        d = self.vol_dir[:, book.und]
         return np.where(d > 0, up, np.where(d < 0, down, book.vol))
 
 
@@ -113,7 +115,7 @@ class RiskArrayMethod(MarginMethod):
         base = self.position_values(book, center) if v0 is None else v0
         out = self.position_values(book, shocked, vols)
         out -= base[..., None, :]
-        out *= g.damp[:, None]
+        out *= g.damp[:, book.und]
         return out
 
     def collateral_scenario_pnl(self, col: int, centers: np.ndarray) -> np.ndarray:
@@ -128,7 +130,7 @@ class RiskArrayMethod(MarginMethod):
                 continue
             p = centers[..., a][..., None]
             shocked = haircut_value(float(amt), p * (1.0 + g.shock[:, col]), bands)
-            out = out + (shocked - haircut_value(float(amt), p, bands)) * g.damp
+            out = out + (shocked - haircut_value(float(amt), p, bands)) * g.damp[:, col]
         return out
 
     # -------------------------------------------------------------- contingencies

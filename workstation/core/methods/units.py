@@ -156,14 +156,15 @@ def _f(x: float) -> float:
 # -------------------------------------------------------------------------- valuation
 def coin_values(book: Book, spot: np.ndarray, vol: np.ndarray | None = None) -> np.ndarray:
     """Value in the underlying coin of each position at per-position spot (..., n): inverse
-    perpetuals and futures their coin P&L q (1/entry - 1/mark); options their base value / S;
-    spot holdings their amount. (Linear perpetuals and futures have no coin value: nan.)"""
+    perpetuals and futures their coin P&L q (1/entry - 1/mark), the mark S x growth (the
+    perpetual's mark_price, the future's forward: they move with S); options their base value
+    / S; spot holdings their amount. (Linear perpetuals and futures have no coin value: nan.)"""
     s = np.asarray(spot, dtype=float)
     base = values(book, s, vol)
     with np.errstate(divide="ignore", invalid="ignore"):
         out = base / s
         d1 = book.is_delta_one
-        mark = s * np.exp(book.rate * book.tte)
+        mark = s * book.growth
         inv = np.where(d1 & book.inverse, book.qty * (1.0 / book.entry - 1.0 / mark), np.nan)
     out = np.where(d1, inv, out)
     return np.where(book.kind == SPOT, np.broadcast_to(book.qty, out.shape), out)
@@ -200,22 +201,32 @@ def shocked_vols(book: Book, signs: np.ndarray, up: float, down: float, power_sh
 
 def coin_deltas(book: Book, center: np.ndarray) -> np.ndarray:
     """Delta in coin of each position at its column's centre prices (K,) -> (K, n): linear
-    instruments q (x e^{rT} for futures); inverse perpetuals and futures their size in coin
-    q / mark; options d V / d S in base, less (inverse options) their price in coin; spot 0
-    (the coin itself: no delta in a coin numeraire, and a holding in a base one is collateral)."""
+    instruments q x growth (futures on their forward, perpetuals on their mark); inverse
+    perpetuals and futures their size in coin q / mark; options d V / d S in base (Black-76 on
+    the forward S x growth, discounted at the position's rate), less (inverse options) their
+    price in coin; spot 0 (the coin itself: no delta in a coin numeraire, and a holding in a
+    base one is collateral)."""
     K, n = center.shape[0], len(book)
     c = np.broadcast_to(center[:, None], (K, n))
-    growth = np.exp(book.rate * book.tte)
+    growth = book.growth
     with np.errstate(divide="ignore", invalid="ignore"):
         d = np.where(book.inverse, book.qty / (c * growth), book.qty * growth)
     d = np.where((book.kind == PERPETUAL) | (book.kind == FUTURE), d, 0.0)
     opt = np.flatnonzero(book.is_option)
     if opt.size:
-        g = spot_greeks(c[:, opt], book.strike[opt], book.tte[opt], book.vol[opt], book.rate,
-                        book.is_call[opt])
+        g, scale = _option_greeks(book, c, opt)
         q = book.qty[opt]
-        d[:, opt] = np.where(book.inverse[opt], q * (g.delta - g.price / c[:, opt]), q * g.delta)
+        d[:, opt] = np.where(book.inverse[opt], q * (g.delta * scale - g.price / c[:, opt]), q * g.delta * scale)
     return d
+
+
+def _option_greeks(book: Book, c: np.ndarray, opt: np.ndarray):
+    """Greeks of the options `opt` at spots c (K, n) priced on their own forward F = S growth and
+    rate r: spot_greeks at S' = F e^{-rT}, and dS'/dS (the `scale` a spot delta takes)."""
+    r, T = book.rates[opt], book.tte[opt]
+    scale = book.growth[opt] * np.exp(-r * T)
+    g = spot_greeks(c[:, opt] * scale, book.strike[opt], T, book.vol[opt], r, book.is_call[opt])
+    return g, scale
 
 
 def vegas(book: Book, center: np.ndarray) -> np.ndarray:
@@ -224,8 +235,8 @@ def vegas(book: Book, center: np.ndarray) -> np.ndarray:
     out = np.zeros((K, n))
     opt = np.flatnonzero(book.is_option)
     if opt.size:
-        c = np.broadcast_to(center[:, None], (K, n))[:, opt]
-        g = spot_greeks(c, book.strike[opt], book.tte[opt], book.vol[opt], book.rate, book.is_call[opt])
+        c = np.broadcast_to(center[:, None], (K, n))
+        g, _ = _option_greeks(book, c, opt)
         out[:, opt] = book.qty[opt] * g.vega * 0.01
     return out
 
