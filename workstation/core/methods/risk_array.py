@@ -28,6 +28,7 @@ import numpy as np
 from workstation.core.book import Book
 from workstation.core.collateral import haircut_value
 from workstation.core.methods.base import Attribution, MarginMethod, Parts, Scope
+from workstation.core.methods.risk_array_fast import RiskArrayFast
 from workstation.core.profiles import Profile
 
 _VOL_DIR = {"up": 1.0, "none": 0.0, "same": 0.0, "down": -1.0}
@@ -95,7 +96,10 @@ class RiskArrayMethod(MarginMethod):
         self.corr = np.array([[pp.corr(a, b) for b in assets] for a in assets]) \
             if pp.aggregation == "correlated" else None
         self.coll_in_scen = pp.collateral_in_scenarios
+        self.additive = self.corr is None  # sum aggregation: MM adds up per column
         self._risk: PortfolioRisk | None = None
+        self._fast: RiskArrayFast | None = None
+        self._vols: tuple[Book, np.ndarray] | None = None
 
     def cost_per_state(self) -> int:
         return max(1, self.grid.n * len(self.book))
@@ -108,12 +112,18 @@ class RiskArrayMethod(MarginMethod):
         g = self.grid
         center = book.spot if spot_center is None else np.asarray(spot_center, dtype=float)
         shocked = center[..., None, :] * (1.0 + g.shock[:, book.und])
-        vols = g.shocked_vols(book, self.profile)
+        vols = self.shocked_vols(book)
         base = self.position_values(book, center) if v0 is None else v0
         out = self.position_values(book, shocked, vols)
         out -= base[..., None, :]
         out *= g.damp[:, None]
         return out
+
+    def shocked_vols(self, book: Book) -> np.ndarray:
+        """Option vols per scenario (n_s, n) of `book` (they do not depend on the price: kept)."""
+        if self._vols is None or self._vols[0] is not book:
+            self._vols = (book, self.grid.shocked_vols(book, self.profile))
+        return self._vols[1]
 
     def collateral_scenario_pnl(self, col: int, centers: np.ndarray) -> np.ndarray:
         """Damped scenario P&L (..., n_s) of the collateral in column `col`, at asset prices
@@ -203,6 +213,34 @@ class RiskArrayMethod(MarginMethod):
         else:
             loss = np.zeros((K, self.n_assets))
         return {"loss": loss, "cont": self.contingency(book, spot) @ sub.onehot}
+
+    # -------------------------------------------------------------- moved states, liquidation
+    def fast(self) -> RiskArrayFast:
+        if self._fast is None:
+            self._fast = RiskArrayFast(self)
+        return self._fast
+
+    def fast_parts(self, X, only):
+        return self.fast().parts(np.asarray(X, dtype=float), only)
+
+    def kinks(self) -> dict[int, np.ndarray]:
+        return self.fast().kinks()
+
+    def curvature(self, lo, hi, together, need=None):
+        return self.fast().curvature(np.asarray(lo, dtype=float), np.asarray(hi, dtype=float), together, need)
+
+    def eq_mm_single(self, P: Parts) -> tuple[np.ndarray, np.ndarray]:
+        if self.corr is None:
+            return super().eq_mm_single(P)
+        # sqrt(L' C L) with only L_a changed: quad0 + 2 dL_a (C L0)_a + dL_a^2 C_aa
+        p0 = self.snapshot()
+        eq = self._equity0() + (P.equity - p0.equity[0])
+        L0 = p0.terms["loss"][0]
+        dL = P.terms["loss"] - L0
+        quad = float(L0 @ self.corr @ L0) + 2.0 * dL * (self.corr @ L0) + dL * dL * np.diag(self.corr)
+        pp = self.profile.portfolio
+        cont = p0.terms["cont"][0].sum() + (P.terms["cont"] - p0.terms["cont"][0])
+        return eq, pp.mm_factor * np.sqrt(np.maximum(quad, 0.0)) + cont
 
     def risk(self) -> PortfolioRisk:
         """The scenario results at the current prices (cached)."""
