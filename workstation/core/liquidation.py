@@ -226,14 +226,16 @@ class Liquidation:
                 sign = np.where(sid[t] % 2 == 0, -1.0, 1.0)
                 xa, xb = sign * d[t], sign * d[t + 1]
                 M = self._bounds(sid[t], np.minimum(xa, xb), np.maximum(xa, xb), need)
-                if M is None:
-                    proven = h[todo] <= _fallback_step(d[t])
-                    pieces = np.ceil(h[todo] / _fallback_step(d[t]))
-                else:
-                    proven = need > M
-                    pieces = np.ceil(1.2 * np.sqrt(np.maximum(M, 0.0) / np.maximum(need, 1e-300)))
+                M = np.full(t.size, np.inf) if M is None else M
+                sample = ~np.isfinite(M)  # no bound: sample densely instead
+                step = _fallback_step(d[t])
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    proven = np.where(sample, h[todo] <= step, need > M)
+                    pieces = np.where(sample, np.minimum(np.ceil(h[todo] / step), 4 * _MAX_SPLIT),
+                                      np.minimum(np.ceil(1.2 * np.sqrt(np.maximum(M, 0.0) / need)), _MAX_SPLIT))
                 ok[t[proven]] = True
-                split, pieces = t[~proven], np.clip(pieces[~proven], 2, _MAX_SPLIT).astype(np.int64)
+                split = t[~proven]
+                pieces = np.maximum(np.nan_to_num(pieces[~proven], nan=2.0), 2).astype(np.int64)
             else:
                 split, pieces = t, np.zeros(0, dtype=np.int64)
             # per search: resolved?

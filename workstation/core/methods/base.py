@@ -309,7 +309,7 @@ class MarginMethod:
         """(equity, MM) of shape (K, A): row k, column a = only column a moved as in X[k, a]."""
         p0 = self.snapshot()
         eq = self._equity0() + (P.equity - p0.equity[0])
-        if self.additive:  # MM0 + the change of column a's own share
+        if self.additive and self.use_fast:  # MM0 + the change of column a's own share
             _, mm0 = self.combine(p0.terms)
             with np.errstate(invalid="ignore"):  # terms combine does not read may hold inf
                 _, dmm = self.combine({k: (v - p0.terms[k][0])[..., None] for k, v in P.terms.items()})

@@ -230,7 +230,7 @@ class RiskArrayMethod(MarginMethod):
         return self.fast().curvature(np.asarray(lo, dtype=float), np.asarray(hi, dtype=float), together, need)
 
     def eq_mm_single(self, P: Parts) -> tuple[np.ndarray, np.ndarray]:
-        if self.corr is None:
+        if self.corr is None or not self.use_fast:
             return super().eq_mm_single(P)
         # sqrt(L' C L) with only L_a changed: quad0 + 2 dL_a (C L0)_a + dL_a^2 C_aa
         p0 = self.snapshot()
