@@ -35,7 +35,7 @@ from workstation.core.methods import MarginMethod, Parts
 DOWN_LIMIT = -0.99
 UP_LIMIT = 5.0
 TOL = 1e-6  # bracket width at which the refine stops (the method asks 0.01 % of the price)
-_GRID = (np.array([0.1, 0.4, -DOWN_LIMIT]), np.array([0.15, 0.6, 2.0, UP_LIMIT]))  # distances per side
+_GRID = (np.array([0.2, -DOWN_LIMIT]), np.array([0.3, 1.5, UP_LIMIT]))  # distances per side
 _LIMITS = np.array([-DOWN_LIMIT, UP_LIMIT])
 _KINK_EPS = TOL / 8  # a kink is sampled at x -/+ this
 _MAX_ROUNDS = 200
@@ -235,7 +235,8 @@ class Liquidation:
                                       np.minimum(np.ceil(1.2 * np.sqrt(np.maximum(M, 0.0) / need)), _MAX_SPLIT))
                 ok[t[proven]] = True
                 split = t[~proven]
-                pieces = np.maximum(np.nan_to_num(pieces[~proven], nan=2.0), 2).astype(np.int64)
+                pieces = pieces[~proven]
+                pieces = np.where(pieces >= 2, pieces, 2).astype(np.int64)  # NaN: 2
             else:
                 split, pieces = t, np.zeros(0, dtype=np.int64)
             # per search: resolved?

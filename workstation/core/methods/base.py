@@ -29,7 +29,6 @@ states computed per column in closed form, identical to the plain path to roundi
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -42,12 +41,15 @@ from workstation.core.valuation import values
 
 _CHUNK = 4_000_000  # scenario values evaluated per batch (bounds memory)
 _PARALLEL = 200_000  # batches at least this large are split over two threads
-_EXECUTOR: ThreadPoolExecutor | None = None
+_EXECUTOR: Any = None
 
 
-def _pool() -> ThreadPoolExecutor:
+def _pool() -> Any:
+    """Two worker threads, created on first use (concurrent.futures costs ~20 ms to import)."""
     global _EXECUTOR
     if _EXECUTOR is None:
+        from concurrent.futures import ThreadPoolExecutor
+
         _EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="margin")
     return _EXECUTOR
 

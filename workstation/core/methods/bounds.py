@@ -87,10 +87,14 @@ class OptionCurves:
             dead_kinks = np.where(~live & (F0 > 0) & (K > 0), K / F0 - 1.0, np.nan)
         return OptionCurves(rows, col, book.qty[rows], d1_0, inv_sd, sd, g0, y_pk, g_pk, dead_kinks)
 
+    def __post_init__(self) -> None:
+        cols, starts, counts = np.unique(self.col, return_index=True, return_counts=True)
+        self.cols, self.starts = cols, starts
+        self._slices = {int(c): slice(int(s), int(s + n)) for c, s, n in zip(cols, starts, counts, strict=True)}
+
     def slices(self) -> dict[int, slice]:
         """Column -> its options (a contiguous run of the sorted arrays)."""
-        cols, starts, counts = np.unique(self.col, return_index=True, return_counts=True)
-        return {int(c): slice(int(s), int(s + n)) for c, s, n in zip(cols, starts, counts, strict=True)}
+        return self._slices
 
     def bounds(self, sl: slice, lo: np.ndarray, hi: np.ndarray, wp: np.ndarray | None = None,
                wm: np.ndarray | None = None, worst: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -138,16 +142,14 @@ class OptionCurves:
         """Sum over each column's options of the last axis of v (..., n) -> (..., A)."""
         out = np.zeros((*v.shape[:-1], n_assets))
         if self.col.size:
-            cols, starts = np.unique(self.col, return_index=True)
-            out[..., cols] = np.add.reduceat(v, starts, axis=-1)
+            out[..., self.cols] = np.add.reduceat(v, self.starts, axis=-1)
         return out
 
     def column_max(self, v: np.ndarray, n_assets: int) -> np.ndarray:
         """Maximum over each column's options (0 where none) -> (..., A)."""
         out = np.zeros((*v.shape[:-1], n_assets))
         if self.col.size:
-            cols, starts = np.unique(self.col, return_index=True)
-            out[..., cols] = np.maximum.reduceat(v, starts, axis=-1)
+            out[..., self.cols] = np.maximum.reduceat(v, self.starts, axis=-1)
         return out
 
 
@@ -179,13 +181,14 @@ def collateral_kinks(m: MarginMethod, out: dict[int, list[np.ndarray]],
         _add(out, col, edges[None, :] / (amt * price * k[:, None]) - 1.0)
 
 
-def base_kinks(m: MarginMethod) -> dict[int, np.ndarray]:
-    """Band edges of the collateral and strikes of options valued at their intrinsic value."""
+def base_kinks(m: MarginMethod, oc: OptionCurves | None = None) -> dict[int, np.ndarray]:
+    """Band edges of the collateral and strikes of options valued at their intrinsic value
+    (`oc`: the options' curves if the caller has them; their state 0 is the current one)."""
     out: dict[int, list[np.ndarray]] = {}
     collateral_kinks(m, out)
-    oc = OptionCurves.build(m)
+    oc = OptionCurves.build(m) if oc is None else oc
     for a in np.unique(oc.col):
-        _add(out, a, oc.dead_kinks[:, oc.col == a])
+        _add(out, a, oc.dead_kinks[:1, oc.col == a])
     return _merge(out)
 
 

@@ -93,14 +93,23 @@ class RiskArrayFast:
                 np.add.at(self.fut[2 * k], u[lin], absq[lin])
                 np.add.at(self.fut[2 * k + 1], u[inv], absq[inv])
         self._sel: dict[tuple[int, ...] | None, tuple] = {}
+        self.coll0 = [haircut_value(float(amt), float(book.prices[a]), bands)
+                      for a, amt, bands in zip(m.coll_idx, m.coll_amt, m.coll_bands, strict=True)]
         self._cheap: np.ndarray | None = None
 
     # ------------------------------------------------------------------ moved states
     def _selection(self, only: tuple[int, ...] | None) -> tuple:
         if only not in self._sel:
             col = self.col
-            idx = np.arange(col.size) if only is None else np.flatnonzero(np.isin(col, only))
-            arrays = [a[:, idx] for a in (self.a1, self.b1, self.ssd, self.w1, self.w2)]
+            oc = self.oc
+            if only is None:
+                idx = np.arange(col.size)
+                arrays = [self.a1, self.b1, self.ssd, self.w1, self.w2]
+            else:
+                runs = [oc.slices()[a] for a in only if a in oc.slices()]
+                idx = np.concatenate([np.arange(r.start, r.stop) for r in runs]) if runs else np.zeros(0, int)
+                one = len(runs) == 1  # one column: views, no copies
+                arrays = [a[:, runs[0]] if one else a[:, idx] for a in (self.a1, self.b1, self.ssd, self.w1, self.w2)]
             cols, starts = np.unique(col[idx], return_index=True)
             ds, di, sq, F0, K, s = self.dead
             keep = np.isin(col[di], col[idx]) if only is not None else np.ones(di.size, dtype=bool)
@@ -140,23 +149,31 @@ class RiskArrayFast:
         m = self.m
         g = m.grid
         A = m.n_assets
-        cols = np.ones(A, dtype=bool) if only is None else np.isin(np.arange(A), only)
+        if only is None:
+            cols = np.ones(A, dtype=bool)
+        else:
+            cols = np.zeros(A, dtype=bool)
+            cols[list(only)] = True
         Xd = X[:, m.driver]
         centers = m.book.prices * (1.0 + Xd)
         V = self.option_values(Xd, only)
         equity = V[:, 0, :] + centers * self.Dv + self.Cv
-        for a, c, amt, bands in zip(m.coll_idx, m.coll_col, m.coll_amt, m.coll_bands, strict=True):
+        for a, c, amt, bands, v0 in zip(m.coll_idx, m.coll_col, m.coll_amt, m.coll_bands, self.coll0, strict=True):
             if cols[c]:
-                equity[:, c] += haircut_value(float(amt), centers[:, a], bands)
+                moved = Xd[:, a] != 0.0
+                equity[:, c] += haircut_value(float(amt), centers[:, a], bands) if moved.any() else v0
         K = X.shape[0]
         if g.n:
             pnl = V[:, 1:, :]
             pnl -= V[:, :1, :]
             pnl += (self.Dv * centers)[:, None, :] * g.shock
             pnl *= g.damp[:, None]
-            for a in m.assets:
-                if cols[a]:
-                    pnl[:, :, a] += m.collateral_scenario_pnl(a, centers)
+            if m.coll_in_scen:
+                for a, c, amt, bands in zip(m.coll_idx, m.coll_col, m.coll_amt, m.coll_bands, strict=True):
+                    if cols[c] and not m.stable[c]:
+                        p = centers[:, a][:, None]
+                        shocked = haircut_value(float(amt), p * (1.0 + g.shock[:, c]), bands)
+                        pnl[:, :, c] += (shocked - haircut_value(float(amt), p, bands)) * g.damp
             loss = np.maximum(0.0, -pnl.min(1))
         else:
             loss = np.zeros((K, A))
@@ -179,7 +196,7 @@ class RiskArrayFast:
         """Base kinks, band edges at every scenario's price, strikes of options dead in a
         scenario, and where the futures contingency switches sides (min(long, short))."""
         m = self.m
-        out: dict[int, list[np.ndarray]] = {a: [x] for a, x in base_kinks(m).items()}
+        out: dict[int, list[np.ndarray]] = {a: [x] for a, x in base_kinks(m, self.oc).items()}
         if m.coll_in_scen and m.grid.n:
             collateral_kinks(m, out, lambda col: 1.0 + m.grid.shock[:, col])
         for a in np.unique(self.oc.col):

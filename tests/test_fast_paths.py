@@ -1,0 +1,83 @@
+"""The speed paths give the figures of a plain evaluation (issue 14, deliverable 5).
+
+`MarginMethod.use_fast = False` turns every fast path off: moved states by revaluing every
+position (`plain_parts`) instead of the risk-array method's closed forms per column, and the
+state "only column a moved" by combining (K, A, A) terms instead of MM0 + that column's change.
+Over random books in every mode the whole report, liquidation distances included, is the same
+to a relative 1e-12 (liquidation to 1e-12 of the move plus the search's own rounding, which
+cannot move a root by more than a few ulp of the move).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from workstation.core.methods import MarginMethod, method_for
+from workstation.core.report import build_report, make_scope
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import test_liquidation_exact as LX
+
+
+def _compare(a, b, path="$"):
+    if isinstance(a, dict):
+        assert a.keys() == b.keys(), path
+        for k in a:
+            _compare(a[k], b[k], f"{path}.{k}")
+    elif isinstance(a, list):
+        assert len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            _compare(x, y, f"{path}[{i}]")
+    elif isinstance(a, float) and isinstance(b, float):
+        assert math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-9 if ".liquidation." in path else 1e-12 * 1e6), \
+            f"{path}: fast {a!r} plain {b!r}"
+    else:
+        assert a == b, path
+
+
+def _both(p, monkeypatch):
+    with np.errstate(all="ignore"):
+        fast = build_report(p, "account:a")
+        monkeypatch.setattr(MarginMethod, "use_fast", False)
+        try:
+            plain = build_report(p, "account:a")
+        finally:
+            monkeypatch.setattr(MarginMethod, "use_fast", True)
+    return fast, plain
+
+
+_SETTINGS = settings(max_examples=30, deadline=None,
+                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+
+
+@pytest.mark.parametrize("mode", ["cross", "isolated", "portfolio"])
+def test_report_is_the_same_with_and_without_the_fast_paths(mode, monkeypatch):
+    @_SETTINGS
+    @given(p=LX._books(mode))
+    def check(p):
+        fast, plain = _both(p, monkeypatch)
+        _compare(fast, plain)
+
+    check()
+
+
+@_SETTINGS
+@given(p=LX._books("portfolio"))
+def test_risk_array_moved_states_match_a_plain_revaluation(p):
+    # every column's equity and terms at random moves, all columns or a few revalued
+    m = method_for(make_scope(p, "account:a"))
+    rng = np.random.default_rng(3)
+    X = rng.uniform(-0.99, 5.0, (9, m.n_assets))
+    for only in (None, tuple(m.assets[:1])):
+        with np.errstate(all="ignore"):
+            a, b = m.plain_parts(X, only), m.fast_parts(X, only)
+        scale = np.abs(a.equity).max() + 1.0
+        np.testing.assert_allclose(b.equity, a.equity, rtol=1e-12, atol=1e-12 * scale)
+        for k, v in a.terms.items():
+            np.testing.assert_allclose(b.terms[k], v, rtol=1e-12, atol=1e-12 * scale)
