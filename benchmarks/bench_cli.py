@@ -21,9 +21,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_margin import machine, synthetic_book  # noqa: E402
+from bench_margin import machine, synthetic_book
 
-from workstation.core.portfolio_io import write_portfolio  # noqa: E402
+from workstation.core.portfolio_io import write_portfolio
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "resources" / "demo" / "demo-portfolio.json"

@@ -19,6 +19,13 @@ KIND_CODES = {"spot": SPOT, "perpetual": PERPETUAL, "future": FUTURE, "option": 
 SECONDS_PER_YEAR = 365.0 * 86400.0
 
 
+def _column(values: list, dtype: type | np.dtype) -> np.ndarray:
+    """A 1-d array of `values` (object columns stay 1-d whatever their items are)."""
+    out = np.empty(len(values), dtype=dtype)
+    out[:] = values
+    return out
+
+
 @dataclass(frozen=True)
 class KindGroups:
     """Column indices of each kind of instrument, with the per-column constants valuation uses."""
@@ -94,8 +101,13 @@ class Book:
         opt = self.is_option
         key = np.stack([self.und, self.expiry_key, np.nan_to_num(self.strike).view(np.int64)], 1)
         key = np.where(opt[:, None], key, -1)
-        _, grp = np.unique(key, axis=0, return_inverse=True)
-        grp = grp.ravel()
+        # label equal rows (np.unique(axis=0) does the same, several times slower)
+        order = np.lexsort(key.T[::-1])
+        k = key[order]
+        first = np.ones(len(key), dtype=bool)
+        first[1:] = np.any(k[1:] != k[:-1], axis=1)
+        grp = np.empty(len(key), dtype=np.int64)
+        grp[order] = np.cumsum(first) - 1
         net = np.bincount(grp, weights=np.where(opt, self.qty, 0.0))
         return grp, net
 
@@ -134,42 +146,30 @@ class Book:
         )
         n = len(rows)
         as_of = portfolio.as_of
-        ids = np.empty(n, dtype=object)
-        account = np.empty(n, dtype=object)
-        kind = np.zeros(n, dtype=np.int8)
-        inverse = np.zeros(n, dtype=bool)
-        und = np.zeros(n, dtype=np.int64)
-        qty = np.zeros(n)
-        entry = np.zeros(n)
-        strike = np.full(n, np.nan)
-        is_call = np.zeros(n, dtype=bool)
-        tte = np.zeros(n)
-        expiry_key = np.zeros(n, dtype=np.int64)
-        vol = np.full(n, np.nan)
-        expired = np.zeros(n, dtype=bool)
-        settle = np.full(n, np.nan)
-        isolated = np.full(n, np.nan)
-        # One pass to gather plain Python values; the maths never loops over positions.
-        for i, (acc, p) in enumerate(rows):
-            ids[i] = p.id
-            account[i] = acc
-            kind[i] = KIND_CODES[p.kind]
-            inverse[i] = p.settlement == "inverse"
-            und[i] = index[p.underlying]
-            qty[i] = p.quantity
-            entry[i] = p.entry_price
-            if p.expiry is not None:
-                tte[i] = max(0.0, (p.expiry - as_of).total_seconds() / SECONDS_PER_YEAR)
-                expiry_key[i] = int(p.expiry.timestamp())
-            if p.kind == "option":
-                strike[i] = p.strike
-                is_call[i] = p.right == "call"
-                vol[i] = p.vol if p.vol is not None else mvols[und[i]]
-                expired[i] = p.expired
-                if p.expired:
-                    settle[i] = p.settlement_price
-            if p.isolated_margin is not None:
-                isolated[i] = p.isolated_margin
+        pos = [p for _, p in rows]
+        # One list per field (a comprehension each), then one array: the maths never loops over
+        # positions, and filling numpy arrays element by element is several times slower.
+        opt = [p.kind == "option" for p in pos]
+        dated = [p.expiry is not None for p in pos]
+        ids = _column([p.id for p in pos], object)
+        account = _column([acc for acc, _ in rows], object)
+        kind = _column([KIND_CODES[p.kind] for p in pos], np.int8)
+        inverse = _column([p.settlement == "inverse" for p in pos], bool)
+        und = _column([index[p.underlying] for p in pos], np.int64)
+        qty = _column([p.quantity for p in pos], float)
+        entry = _column([p.entry_price for p in pos], float)
+        tte = _column([max(0.0, (p.expiry - as_of).total_seconds() / SECONDS_PER_YEAR) if d else 0.0
+                       for p, d in zip(pos, dated, strict=True)], float)
+        expiry_key = _column([int(p.expiry.timestamp()) if d else 0 for p, d in zip(pos, dated, strict=True)],
+                             np.int64)
+        strike = _column([p.strike if o else np.nan for p, o in zip(pos, opt, strict=True)], float)
+        is_call = _column([o and p.right == "call" for p, o in zip(pos, opt, strict=True)], bool)
+        vol = _column([p.vol if o and p.vol is not None else np.nan for p, o in zip(pos, opt, strict=True)], float)
+        vol = np.where(_column(opt, bool) & np.isnan(vol), mvols[und], vol)  # the market's vol
+        expired = _column([o and bool(p.expired) for p, o in zip(pos, opt, strict=True)], bool)
+        settle = _column([p.settlement_price if o and p.expired else np.nan for p, o in zip(pos, opt, strict=True)],
+                         float)
+        isolated = _column([np.nan if p.isolated_margin is None else p.isolated_margin for p in pos], float)
         missing_vol = (kind == OPTION) & ~expired & np.isnan(vol)
         if missing_vol.any():
             from workstation.core.errors import WorkstationError

@@ -104,11 +104,9 @@ def report_for_scope(scope: Scope, *, with_liquidation: bool = True) -> dict[str
     table = np.array([np.asarray(v, dtype=float) for v in cols.values()]).reshape(len(cols), len(book))
     _check_table(table, list(cols))
     # + 0.0 turns -0.0 into 0.0; tolist() gives plain Python floats in one pass per column
-    lists = dict(zip(cols, (table + 0.0).tolist(), strict=True))
-    positions = [
-        {"id": pid, "account": acc, **{k: lists[k][i] for k in cols}}
-        for i, (pid, acc) in enumerate(zip(book.ids.tolist(), book.account.tolist(), strict=True))
-    ]
+    keys = ("id", "account", *cols)
+    positions = [dict(zip(keys, row, strict=True))
+                 for row in zip(book.ids.tolist(), book.account.tolist(), *(table + 0.0).tolist(), strict=True)]
     standalone = float(np.sum(attr.standalone))
     report: dict[str, Any] = {
         "scope": scope.name,
