@@ -40,7 +40,7 @@ def machine() -> str:
             cpu = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), cpu)
     except OSError:
         pass
-    load = ", load %.1f %.1f %.1f" % os.getloadavg() if hasattr(os, "getloadavg") else ""
+    load = ", load {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()) if hasattr(os, "getloadavg") else ""
     return (f"machine: {cpu}, {os.cpu_count()} cores{load}; CPython {platform.python_version()}, "
             f"numpy {np.__version__}, scipy {scipy.__version__}")
 

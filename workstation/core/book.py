@@ -144,7 +144,6 @@ class Book:
             [np.nan if portfolio.market[a].vol is None else portfolio.market[a].vol for a in assets],
             dtype=float,
         )
-        n = len(rows)
         as_of = portfolio.as_of
         pos = [p for _, p in rows]
         # One list per field (a comprehension each), then one array: the maths never loops over
