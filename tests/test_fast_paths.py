@@ -81,3 +81,14 @@ def test_risk_array_moved_states_match_a_plain_revaluation(p):
         np.testing.assert_allclose(b.equity, a.equity, rtol=1e-12, atol=1e-12 * scale)
         for k, v in a.terms.items():
             np.testing.assert_allclose(b.terms[k], v, rtol=1e-12, atol=1e-12 * scale)
+
+
+@_SETTINGS
+@given(p=LX._books("portfolio"))
+def test_risk_array_position_pnl_matches_the_plain_scenario_pnl(p):
+    m = method_for(make_scope(p, "account:a"))
+    with np.errstate(all="ignore"):
+        plain = m.scenario_pnl(m.book)
+        fast = m.fast().position_pnl()
+    scale = np.abs(plain).max(initial=0.0) + 1.0
+    np.testing.assert_allclose(fast, plain, rtol=1e-12, atol=1e-12 * scale)

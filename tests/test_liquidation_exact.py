@@ -167,6 +167,9 @@ _PROFILES = {
                               {"max_notional": 1e30, "initial_rate": 0.2, "maintenance_rate": 0.08,
                                "maintenance_amount": 0.0}]}},
     "correlated": {"portfolio": {"aggregation": "correlated", "correlation": {"BTC/ETH": 0.6}}},
+    # a negative correlation: no curvature bound holds (sqrt(L' C L) falls as a loss grows), so
+    # the search samples densely there
+    "hedged": {"portfolio": {"aggregation": "correlated", "correlation": {"BTC/ETH": -0.5}}},
 }
 
 

@@ -19,7 +19,6 @@ from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import ndtr
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -30,6 +29,21 @@ _PDF_ZERO = 40.0  # exp(-40**2/2) underflows to 0
 _CHUNK = 32768  # long broadcasts are processed by slabs of about this many elements
 _SIGNS = np.array([-1.0, 1.0])
 _SIGNS.flags.writeable = False
+
+
+_NDTR: Any = None
+
+
+def ndtr(x: ArrayLike, out: FloatArray | None = None) -> FloatArray:
+    """scipy.special.ndtr, imported on first use: importing scipy.special costs about as much
+    as importing numpy (scipy 1.17 clones the numpy namespace for its array API layer), which
+    commands and windows that price nothing need not pay."""
+    global _NDTR
+    if _NDTR is None:
+        from scipy.special import ndtr as _scipy_ndtr
+
+        _NDTR = _scipy_ndtr
+    return _NDTR(x) if out is None else _NDTR(x, out=out)
 
 
 def norm_cdf(x: ArrayLike) -> FloatArray:

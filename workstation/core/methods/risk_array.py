@@ -251,7 +251,7 @@ class RiskArrayMethod(MarginMethod):
     def _compute_risk(self) -> PortfolioRisk:
         pp = self.profile.portfolio
         book = self.book
-        pnl = self.scenario_pnl(book)  # (n_s, n)
+        pnl = self.fast().position_pnl() if self.use_fast else self.scenario_pnl(book)  # (n_s, n)
         n_s = self.grid.n
         total = pnl @ self.onehot
         coll = np.zeros((n_s, self.n_assets))

@@ -19,11 +19,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.special import ndtr
 
 from workstation.core.collateral import haircut_value
 from workstation.core.methods.base import Parts
 from workstation.core.methods.bounds import OptionCurves, _add, _merge, base_kinks, collateral_kinks
+from workstation.core.pricing import ndtr
 
 if TYPE_CHECKING:
     from workstation.core.methods.risk_array import RiskArrayMethod
@@ -144,6 +144,29 @@ class RiskArrayFast:
             v = sq * np.maximum(s * (F0 * (1.0 + Xd[:, dc]) - Kd), 0.0)
             np.add.at(out, (slice(None), ds, dc), v)
         return out
+
+    def position_pnl(self) -> np.ndarray:
+        """Damped scenario P&L per position at the current prices (n_s, n), as
+        `RiskArrayMethod.scenario_pnl(book)`: options from the prepared arrays, the others
+        slope * S * shock (spot q, linear q e^{rT}, inverse q e^{rT} / entry, expired 0)."""
+        g, book = self.m.grid, self.m.book
+        slope = np.zeros(len(book))
+        gr = book.groups
+        slope[gr.spot] = book.qty[gr.spot]
+        slope[gr.linear] = book.qty[gr.linear] * gr.linear_growth
+        with np.errstate(divide="ignore", invalid="ignore"):
+            slope[gr.inverse] = book.qty[gr.inverse] * gr.inverse_growth / book.entry[gr.inverse]
+        pnl = (slope * book.spot) * g.shock[:, book.und]
+        if self.col.size:
+            n1 = ndtr(self.a1)
+            n2 = ndtr(self.a1 - self.ssd)
+            v = self.w1 * n1 - self.w2 * n2  # (S1, n_options): q * value in each state
+            ds, di, sq, F0, K, s = self.dead
+            if ds.size:
+                np.add.at(v, (ds, di), sq * np.maximum(s * (F0 - K), 0.0))
+            pnl[:, self.oc.rows] = v[1:] - v[:1]
+        pnl *= g.damp[:, None]
+        return pnl
 
     def parts(self, X: np.ndarray, only: tuple[int, ...] | None) -> Parts:
         m = self.m
