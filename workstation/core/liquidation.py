@@ -37,7 +37,7 @@ UP_LIMIT = 5.0
 TOL = 1e-9  # bracket width at which the refine stops (the method asks 0.01 % of the price: 1e-4)
 _GRID = (np.array([0.2, -DOWN_LIMIT]), np.array([0.3, 1.5, UP_LIMIT]))  # distances per side
 _LIMITS = np.array([-DOWN_LIMIT, UP_LIMIT])
-_KINK_EPS = TOL / 8  # a kink is sampled at x -/+ this
+_KINK_EPS = TOL / 16  # a kink is sampled at x -/+ this (the pair is narrower than TOL / 4)
 _MAX_ROUNDS = 200
 _MAX_SPLIT = 16
 
