@@ -93,6 +93,7 @@ class RiskArrayFast:
                 np.add.at(self.fut[2 * k], u[lin], absq[lin])
                 np.add.at(self.fut[2 * k + 1], u[inv], absq[inv])
         self._sel: dict[tuple[int, ...] | None, tuple] = {}
+        self.mults = np.concatenate([np.ones((1, A)), 1.0 + g.shock]).T  # (A, 1 + n_s) price multiples
         self.coll0 = [haircut_value(float(amt), float(book.prices[a]), bands)
                       for a, amt, bands in zip(m.coll_idx, m.coll_amt, m.coll_bands, strict=True)]
         self._cheap: np.ndarray | None = None
@@ -181,25 +182,25 @@ class RiskArrayFast:
         centers = m.book.prices * (1.0 + Xd)
         V = self.option_values(Xd, only)
         equity = V[:, 0, :] + centers * self.Dv + self.Cv
-        for a, c, amt, bands, v0 in zip(m.coll_idx, m.coll_col, m.coll_amt, m.coll_bands, self.coll0, strict=True):
-            if cols[c]:
-                moved = Xd[:, a] != 0.0
-                equity[:, c] += haircut_value(float(amt), centers[:, a], bands) if moved.any() else v0
         K = X.shape[0]
         if g.n:
             pnl = V[:, 1:, :]
             pnl -= V[:, :1, :]
             pnl += (self.Dv * centers)[:, None, :] * g.shock
             pnl *= g.damp[:, None]
-            if m.coll_in_scen:
-                for a, c, amt, bands in zip(m.coll_idx, m.coll_col, m.coll_amt, m.coll_bands, strict=True):
-                    if cols[c] and not m.stable[c]:
-                        p = centers[:, a][:, None]
-                        shocked = haircut_value(float(amt), p * (1.0 + g.shock[:, c]), bands)
-                        pnl[:, :, c] += (shocked - haircut_value(float(amt), p, bands)) * g.damp
-            loss = np.maximum(0.0, -pnl.min(1))
-        else:
-            loss = np.zeros((K, A))
+        for a, c, amt, bands, v0 in zip(m.coll_idx, m.coll_col, m.coll_amt, m.coll_bands, self.coll0, strict=True):
+            if not cols[c]:
+                continue
+            scen = g.n and m.coll_in_scen and not m.stable[c]
+            if not scen:  # its value only (one call; none at all when its price did not move)
+                moved = Xd[:, a] != 0.0
+                equity[:, c] += haircut_value(float(amt), centers[:, a], bands) if moved.any() else v0
+                continue
+            # the value at the centre and at every scenario price, in one call
+            v = haircut_value(float(amt), centers[:, a][:, None] * self.mults[c], bands)
+            equity[:, c] += v[:, 0]
+            pnl[:, :, c] += (v[:, 1:] - v[:, :1]) * g.damp
+        loss = np.maximum(0.0, -pnl.min(1)) if g.n else np.zeros((K, A))
         pp = m.profile.portfolio
         cont = pp.short_option_contingency * self.naked * centers
         if pp.futures_contingency:
