@@ -74,12 +74,17 @@ class Liquidation:
 
     # ---------------------------------------------------------------- evaluation
     def _eval(self, sid: np.ndarray, d: np.ndarray) -> np.ndarray:
-        """f at distance d of searches sid (search j = sid // 2, side = sid % 2: 0 down, 1 up)."""
+        """f at distance d of searches sid (search j = sid // 2, side = sid % 2: 0 down, 1 up).
+
+        Single-asset moves are packed into rows (row r moves each searching asset to its r-th
+        move) that revalue only those assets; `all` moves are rows of their own. A small book
+        takes both in one batch (a batch costs more than its rows there)."""
         n_a = len(self.assets)
         j = sid // 2
         x = np.where(sid % 2 == 0, -d, d)
         f = np.empty(d.size)
         single = j < n_a
+        rows, sel, only = [], [], None
         if single.any():
             idx = np.flatnonzero(single)
             jj = j[idx]
@@ -87,20 +92,33 @@ class Liquidation:
             idx, jj = idx[order], jj[order]
             cols, start, count = np.unique(jj, return_index=True, return_counts=True)
             rank = np.arange(idx.size) - np.repeat(start, count)
-            R = int(count.max())
             asset = np.asarray(self.assets)[jj]
-            X = np.zeros((R, self.A))
+            X = np.zeros((int(count.max()), self.A))
             X[:, asset[start]] = x[idx[start]]  # pad: each column's first move, repeated
             X[rank, asset] = x[idx]
             only = tuple(sorted(int(a) for a in np.asarray(self.assets)[cols]))
-            F = self.f_single(self.parts(X, only))
-            f[idx] = F[rank, asset]
-            self.rows += R
+            rows.append(X)
+            sel.append((idx, rank, asset))
         if (~single).any():
             idx = np.flatnonzero(~single)
             xs, inv = np.unique(x[idx], return_inverse=True)
-            f[idx] = self.f_all(self.parts(self._rows(xs)))[inv.ravel()]
-            self.rows += xs.size
+            rows.append(self._rows(xs))
+            sel.append((idx, inv.ravel(), None))
+        together = len(rows) == 2 and self.m.cost_per_state() * sum(r.shape[0] for r in rows) < 20_000
+        if together:
+            P = self.parts(np.concatenate(rows))
+            Fs, Fa = self.f_single(P), self.f_all(P)
+        start = 0
+        for X, (idx, rank, asset) in zip(rows, sel, strict=True):
+            R = X.shape[0]
+            if asset is not None:
+                F = Fs[start:start + R] if together else self.f_single(self.parts(X, only))
+                f[idx] = F[rank, asset]
+            else:
+                F = Fa[start:start + R] if together else self.f_all(self.parts(X))
+                f[idx] = F[rank]
+            start += R
+            self.rows += R
         return f
 
     def _bounds(self, sid: np.ndarray, lo: np.ndarray, hi: np.ndarray,
@@ -197,6 +215,7 @@ class Liquidation:
         ok = np.zeros(sid.size, dtype=bool)  # the interval from this sample outward is proven
         ill = np.zeros((S, 2))  # Illinois: times the near / far end of the bracket was kept
         prev = np.full((S, 2), np.nan)  # last round's bracket
+        widths = np.full((S, 2), np.inf)  # bracket widths one and two rounds ago
         open_ = ~now
         for _ in range(_MAX_ROUNDS):
             if not open_.any():
@@ -291,7 +310,11 @@ class Liquidation:
                 with np.errstate(divide="ignore", invalid="ignore"):
                     c = a + ga / (ga - gb) * (b - a)
                 w = b - a
-                small = w <= 4 * TOL
+                # bisect when the bracket is tiny, or did not halve in two rounds (f flat at
+                # one end, e.g. exactly 0 where a far out-of-the-money option is worth nothing)
+                slow = w > 0.5 * widths[s, 1]
+                widths[s, 1], widths[s, 0] = widths[s, 0], w
+                small = (w <= 4 * TOL) | slow
                 c = np.where(small | ~np.isfinite(c), 0.5 * (a + b), c)
                 c = np.clip(c, a + np.minimum(TOL / 4, w / 4), b - np.minimum(TOL / 4, w / 4))
                 new_sid.append(s)

@@ -148,16 +148,14 @@ class RiskArrayFast:
 
     def position_pnl(self) -> np.ndarray:
         """Damped scenario P&L per position at the current prices (n_s, n), as
-        `RiskArrayMethod.scenario_pnl(book)`: options from the prepared arrays, the others
-        slope * S * shock (spot q, linear q e^{rT}, inverse q e^{rT} / entry, expired 0)."""
-        g, book = self.m.grid, self.m.book
-        slope = np.zeros(len(book))
-        gr = book.groups
-        slope[gr.spot] = book.qty[gr.spot]
-        slope[gr.linear] = book.qty[gr.linear] * gr.linear_growth
-        with np.errstate(divide="ignore", invalid="ignore"):
-            slope[gr.inverse] = book.qty[gr.inverse] * gr.inverse_growth / book.entry[gr.inverse]
-        pnl = (slope * book.spot) * g.shock[:, book.und]
+        `RiskArrayMethod.scenario_pnl(book)`: options from the prepared arrays, the other
+        positions by the same arithmetic as that method (a perpetual and the collateral that
+        hedges it then cancel exactly, as they do there)."""
+        m, g, book = self.m, self.m.grid, self.m.book
+        pnl = np.empty((g.n, len(book)))
+        rest = np.flatnonzero(~book.is_option)
+        if rest.size:
+            pnl[:, rest] = m.scenario_pnl(book.take(rest))
         if self.col.size:
             n1 = ndtr(self.a1)
             n2 = ndtr(self.a1 - self.ssd)
@@ -165,8 +163,7 @@ class RiskArrayFast:
             ds, di, sq, F0, K, s = self.dead
             if ds.size:
                 np.add.at(v, (ds, di), sq * np.maximum(s * (F0 - K), 0.0))
-            pnl[:, self.oc.rows] = v[1:] - v[:1]
-        pnl *= g.damp[:, None]
+            pnl[:, self.oc.rows] = (v[1:] - v[:1]) * g.damp[:, None]
         return pnl
 
     def parts(self, X: np.ndarray, only: tuple[int, ...] | None) -> Parts:
