@@ -61,10 +61,13 @@ class OptionCurves:
     dead_kinks: np.ndarray  # (S1, n) moves x where a dead entry's intrinsic value kinks (nan: none)
 
     @staticmethod
-    def build(m: MarginMethod, mult: np.ndarray | None = None,
-              vols: np.ndarray | None = None) -> OptionCurves:
-        """`mult` (S1, n_options) price multiples and `vols` (S1, n_options) of each option in
-        each state; default: one state, the current price and the option's own vol."""
+    def build(m: MarginMethod, mult: np.ndarray | None = None, vols: np.ndarray | None = None,
+              forward: np.ndarray | None = None, disc: np.ndarray | None = None) -> OptionCurves:
+        """The book's live options, sorted by column. `mult` (S1, n_options) price multiples and
+        `vols` (S1, n_options) of each option in each state (default: one state, the current
+        price and the option's own vol); `forward` and `disc` (n_options, in the same sorted
+        order) for a method that prices on its own forwards and discount factors (default
+        S e^{rT} and e^{-rT} with the book's rate)."""
         book = m.book
         rows = np.flatnonzero(book.is_option)
         rows = rows[np.argsort(book.und[rows], kind="stable")]
@@ -72,9 +75,9 @@ class OptionCurves:
         T = book.tte[rows]
         mult = np.ones((1, rows.size)) if mult is None else mult
         vols = book.vol[rows][None, :] if vols is None else vols
-        F0 = mult * (book.prices[col] * np.exp(book.rate * T))
+        F0 = mult * (book.prices[col] * np.exp(book.rate * T) if forward is None else forward)
         K = book.strike[rows]
-        disc = np.exp(-book.rate * np.maximum(T, 0.0))
+        disc = np.exp(-book.rate * np.maximum(T, 0.0)) if disc is None else disc
         with np.errstate(all="ignore"):
             sd = vols * np.sqrt(np.maximum(T, 0.0))
             live = (F0 > 0) & (K > 0) & (sd > 0) & np.isfinite(sd)
