@@ -157,10 +157,11 @@ class Book:
         und = _column([index[p.underlying] for p in pos], np.int64)
         qty = _column([p.quantity for p in pos], float)
         entry = _column([p.entry_price for p in pos], float)
-        tte = _column([max(0.0, (p.expiry - as_of).total_seconds() / SECONDS_PER_YEAR) if d else 0.0
-                       for p, d in zip(pos, dated, strict=True)], float)
-        expiry_key = _column([int(p.expiry.timestamp()) if d else 0 for p, d in zip(pos, dated, strict=True)],
-                             np.int64)
+        # epoch seconds (exact for whole seconds, as timedelta.total_seconds() is)
+        stamp = _column([p.expiry.timestamp() if d else np.nan for p, d in zip(pos, dated, strict=True)], float)
+        with np.errstate(invalid="ignore"):
+            tte = np.where(np.isnan(stamp), 0.0, np.maximum(0.0, (stamp - as_of.timestamp()) / SECONDS_PER_YEAR))
+        expiry_key = np.where(np.isnan(stamp), 0, np.trunc(np.nan_to_num(stamp))).astype(np.int64)
         strike = _column([p.strike if o else np.nan for p, o in zip(pos, opt, strict=True)], float)
         is_call = _column([o and p.right == "call" for p, o in zip(pos, opt, strict=True)], bool)
         vol = _column([p.vol if o and p.vol is not None else np.nan for p, o in zip(pos, opt, strict=True)], float)
