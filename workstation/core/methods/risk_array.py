@@ -102,6 +102,8 @@ class RiskArrayMethod(MarginMethod):
         self._vols: tuple[Book, np.ndarray] | None = None
 
     def cost_per_state(self) -> int:
+        if self.use_fast:  # options in every state (per column in closed form otherwise)
+            return max(1, (self.grid.n + 1) * int(np.count_nonzero(self.book.is_option)) + len(self.book))
         return max(1, self.grid.n * len(self.book))
 
     # -------------------------------------------------------------- scenario P&L
