@@ -80,14 +80,21 @@ class OptionCurves:
         disc = np.exp(-book.rate * np.maximum(T, 0.0)) if disc is None else disc
         with np.errstate(all="ignore"):
             sd = vols * np.sqrt(np.maximum(T, 0.0))
-            live = (F0 > 0) & (K > 0) & (sd > 0) & np.isfinite(sd)
-            sd = np.where(live, sd, 0.0)
-            inv_sd = np.where(live, 1.0 / sd, 0.0)
-            d1_0 = np.where(live, np.log(F0 / K) * inv_sd + 0.5 * sd, 0.0)
-            g0 = np.where(live, disc * F0 * inv_sd * _INV_SQRT_2PI, 0.0)
-            y_pk = np.where(live, (-sd - d1_0) * sd, 0.0)
+            live = (sd > 0) & (sd < np.inf) & (F0 > 0) & (K > 0)
+            dead = not live.all()
+            if dead:
+                sd = np.where(live, sd, 0.0)
+            inv_sd = 1.0 / sd
+            if dead:
+                inv_sd[~live] = 0.0
+            d1_0 = np.log(F0 / K) * inv_sd + 0.5 * sd
+            if dead:
+                d1_0[~live] = 0.0
+            g0 = (disc * _INV_SQRT_2PI) * F0 * inv_sd  # 0 where dead (inv_sd = 0)
+            y_pk = (-sd - d1_0) * sd
             g_pk = g0 * np.exp(-0.5 * sd * sd - y_pk)
-            dead_kinks = np.where(~live & (F0 > 0) & (K > 0), K / F0 - 1.0, np.nan)
+            dead_kinks = np.where(~live & (F0 > 0) & (K > 0), K / F0 - 1.0, np.nan) if dead else \
+                np.full(sd.shape, np.nan)
         return OptionCurves(rows, col, book.qty[rows], d1_0, inv_sd, sd, g0, y_pk, g_pk, dead_kinks)
 
     def __post_init__(self) -> None:

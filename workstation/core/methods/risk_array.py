@@ -63,8 +63,8 @@ class ScenarioGrid:
         if pp.vol_floor is not None:
             up = np.maximum(up, pp.vol_floor)
         down = np.maximum(book.vol * (1.0 - pp.vol_shock_down * scale), 0.0)
-        d = self.vol_dir[:, None]
-        return np.where(d > 0, up, np.where(d < 0, down, book.vol))
+        level = (np.sign(self.vol_dir) + 1).astype(np.int64)  # 0 down, 1 same, 2 up
+        return np.stack([down, book.vol, up])[level]
 
 
 @dataclass
