@@ -156,23 +156,21 @@ class Liquidation:
 
     def _kink_points(self) -> tuple[np.ndarray, np.ndarray]:
         """(sid, d) of every kink (just before and after it) of each search."""
-        n_a = len(self.assets)
         kinks = self.m.kinks()
-        sids, ds = [], []
-        every = []
+        sids, ds, every = [], [], []
+
+        def add(j: int, x: np.ndarray) -> None:
+            pts = np.concatenate([x - _KINK_EPS, x + _KINK_EPS])
+            sids.append(2 * j + (pts > 0))
+            ds.append(np.abs(pts))
+
         for j, a in enumerate(self.assets):
             x = np.asarray(kinks.get(a, ()), dtype=float)
             if x.size:
                 every.append(x)
-                for jj, xx in ((j, x), ):
-                    pts = np.concatenate([xx - _KINK_EPS, xx + _KINK_EPS])
-                    sids.append(2 * jj + (pts > 0))
-                    ds.append(np.abs(pts))
-        if every:
-            x = np.unique(np.concatenate(every))
-            pts = np.concatenate([x - _KINK_EPS, x + _KINK_EPS])
-            sids.append(2 * n_a + (pts > 0))
-            ds.append(np.abs(pts))
+                add(j, x)
+        if every:  # every column's kinks are kinks of `all`
+            add(len(self.assets), np.unique(np.concatenate(every)))
         if not sids:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         sid, d = np.concatenate(sids).astype(np.int64), np.concatenate(ds)
@@ -213,9 +211,9 @@ class Liquidation:
         d = np.concatenate([np.zeros(live.size), g_d[sel], k_d])
         f = np.concatenate([f0[live // 2], g_f[sel], self._eval(k_sid, k_d)])
         ok = np.zeros(sid.size, dtype=bool)  # the interval from this sample outward is proven
-        ill = np.zeros((S, 2))  # Illinois: times the near / far end of the bracket was kept
-        prev = np.full((S, 2), np.nan)  # last round's bracket
-        widths = np.full((S, 2), np.inf)  # bracket widths one and two rounds ago
+        self._ill = np.zeros((S, 2))  # Illinois: times the near / far end of the bracket was kept
+        self._prev = np.full((S, 2), np.nan)  # last round's bracket
+        self._widths = np.full((S, 2), np.inf)  # bracket widths one and two rounds ago
         open_ = ~now
         for _ in range(_MAX_ROUNDS):
             if not open_.any():
@@ -296,29 +294,8 @@ class Liquidation:
                 new_d.append(d[base] + frac * (d[base + 1] - d[base]))
             rb = br[d[br + 1] - d[br] > TOL]
             if rb.size:
-                s = sid[rb]
-                a, b = d[rb], d[rb + 1]
-                fa, fb = f[rb], f[rb + 1]
-                # Illinois: an end kept twice in a row has its f halved (per time kept)
-                kept_a = a == prev[s, 0]
-                kept_b = b == prev[s, 1]
-                ill[s, 0] = np.where(kept_a & ~kept_b, ill[s, 0] + 1, 0)
-                ill[s, 1] = np.where(kept_b & ~kept_a, ill[s, 1] + 1, 0)
-                prev[s, 0], prev[s, 1] = a, b
-                ga = fa * 0.5 ** np.maximum(ill[s, 0] - 1, 0)
-                gb = fb * 0.5 ** np.maximum(ill[s, 1] - 1, 0)
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    c = a + ga / (ga - gb) * (b - a)
-                w = b - a
-                # bisect when the bracket is tiny, or did not halve in two rounds (f flat at
-                # one end, e.g. exactly 0 where a far out-of-the-money option is worth nothing)
-                slow = w > 0.5 * widths[s, 1]
-                widths[s, 1], widths[s, 0] = widths[s, 0], w
-                small = (w <= 4 * TOL) | slow
-                c = np.where(small | ~np.isfinite(c), 0.5 * (a + b), c)
-                c = np.clip(c, a + np.minimum(TOL / 4, w / 4), b - np.minimum(TOL / 4, w / 4))
-                new_sid.append(s)
-                new_d.append(c)
+                new_sid.append(sid[rb])
+                new_d.append(self._illinois(sid[rb], d[rb], d[rb + 1], f[rb], f[rb + 1]))
             if not new_sid:
                 break  # nothing left to sample (every open search is resolved above)
             ns, nd = np.concatenate(new_sid), np.concatenate(new_d)
@@ -332,6 +309,28 @@ class Liquidation:
                 if hits.size:
                     result[s] = (-1.0 if s % 2 == 0 else 1.0) * hits.min()
         return result[0::2], result[1::2]
+
+    def _illinois(self, s: np.ndarray, a: np.ndarray, b: np.ndarray, fa: np.ndarray,
+                  fb: np.ndarray) -> np.ndarray:
+        """The next sample in each bracket [a, b] (distances, f(a) > 0 >= f(b)) of searches s:
+        regula falsi with the Illinois rule (an end kept twice in a row has its f halved, per
+        time kept), bisection when the bracket is tiny or did not halve in two rounds (f flat
+        at one end, e.g. exactly 0 where a far out-of-the-money option is worth nothing)."""
+        ill, prev, widths = self._ill, self._prev, self._widths
+        kept_a = a == prev[s, 0]
+        kept_b = b == prev[s, 1]
+        ill[s, 0] = np.where(kept_a & ~kept_b, ill[s, 0] + 1, 0)
+        ill[s, 1] = np.where(kept_b & ~kept_a, ill[s, 1] + 1, 0)
+        prev[s, 0], prev[s, 1] = a, b
+        ga = fa * 0.5 ** np.maximum(ill[s, 0] - 1, 0)
+        gb = fb * 0.5 ** np.maximum(ill[s, 1] - 1, 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            c = a + ga / (ga - gb) * (b - a)
+        w = b - a
+        slow = w > 0.5 * widths[s, 1]
+        widths[s, 1], widths[s, 0] = widths[s, 0], w
+        c = np.where((w <= 4 * TOL) | slow | ~np.isfinite(c), 0.5 * (a + b), c)
+        return np.clip(c, a + np.minimum(TOL / 4, w / 4), b - np.minimum(TOL / 4, w / 4))
 
     def report(self) -> dict[str, dict[str, float | None]]:
         down, up = self.search()
