@@ -16,7 +16,9 @@ perpetual/future notional per underlying.
 Attribution (Euler): a position's component is its loss in the worst scenario of its
 underlying times d agg / d L_u, plus the contingency it causes, times mm_factor * im_factor;
 the collateral held in u gets the same share of its own P&L. They add up to IM exactly
-because agg is homogeneous of degree one in the losses.
+because agg is homogeneous of degree one in the losses. Scenarios whose P&L ties within
+rounding noise (1e-12 of the column's gross P&L) count as one: the worst is the first of them,
+and a loss within that noise gets no component (rounding must not pick the attribution).
 """
 
 from __future__ import annotations
@@ -81,6 +83,7 @@ class PortfolioRisk:
     cont: np.ndarray  # (n,) contingency per position (sums to the total contingency)
     mm: float
     im: float
+    noise: np.ndarray | None = None  # (assets,) rounding noise of the scenario P&L: a loss below it is 0
 
 
 class RiskArrayMethod(MarginMethod):
@@ -261,9 +264,15 @@ class RiskArrayMethod(MarginMethod):
             coll[:, a] = self.collateral_scenario_pnl(a, self.book.prices[None, :])[0]
         total = total + coll
         if n_s:
-            worst = total.argmin(0)
-            loss = np.maximum(0.0, -total[worst, np.arange(self.n_assets)])
+            # rounding noise of each column's scenario P&L; the worst scenario is the first one
+            # within it of the minimum, so that rounding (another CPU, a fast path) cannot flip
+            # the attribution between scenarios that tie
+            noise = 1e-12 * (np.abs(pnl) @ self.onehot + np.abs(coll)).max(0)
+            low = total.min(0)
+            worst = (total <= low + noise).argmax(0)
+            loss = np.maximum(0.0, -low)
         else:
+            noise = np.zeros(self.n_assets)
             worst = np.zeros(self.n_assets, dtype=np.int64)
             loss = np.zeros(self.n_assets)
         agg = float(self.aggregate(loss))
@@ -274,7 +283,7 @@ class RiskArrayMethod(MarginMethod):
         cont = self.contingency(book)
         mm = pp.mm_factor * agg + float(cont.sum())
         return PortfolioRisk(pnl=pnl, coll_pnl=coll, total=total, loss=loss, worst=worst, agg=agg,
-                             grad=grad, cont=cont, mm=mm, im=pp.im_factor * mm)
+                             grad=grad, cont=cont, mm=mm, im=pp.im_factor * mm, noise=noise)
 
     def snapshot(self) -> Parts:
         """The pieces at current prices, from the scenario results (no second revaluation)."""
