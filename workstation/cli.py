@@ -4,6 +4,7 @@
     python -m workstation margin --db PATH [--record] ...
     python -m workstation whatif FILE --account ID --trade TRADE.json [--json]
     python -m workstation whatif FILE --account ID --suggest delta|margin|liquidation --hedge HEDGE.json
+    python -m workstation stress FILE|--db PATH --scenario NAME|--all [--json]
     python -m workstation db init|import|export|history ...
 
 Errors go to stderr with exit status 2; nothing is printed on stdout then.
@@ -35,6 +36,8 @@ def _parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     m.add_argument("--pretty", action="store_true", help="with --json: indent the JSON (2 spaces)")
     m.add_argument("--db", help="read the book from this database instead of FILE")
     m.add_argument("--record", action="store_true", help="with --db: append the figures to history")
+    m.add_argument("--scenarios", action="store_true",
+                   help="add each position's scenario vector to the report's scenarios")
     w = sub.add_parser("whatif", help="before/after report of hypothetical trades, or a hedge")
     w.add_argument("file", help="portfolio JSON file")
     w.add_argument("--account", required=True)
@@ -43,6 +46,9 @@ def _parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     w.add_argument("--hedge", help="JSON position: the hedge instrument (quantity ignored)")
     w.add_argument("--json", action="store_true", help="print the result as JSON (compact)")
     w.add_argument("--pretty", action="store_true", help="with --json: indent the JSON (2 spaces)")
+    from workstation.stress_cli import add_stress_parser
+
+    add_stress_parser(sub)
     # the store (sqlite-utils, CSV readers) is imported only for `db`: `margin FILE` starts faster
     if _command(sys.argv[1:] if argv is None else argv) == "db":
         from workstation.store.commands import add_db_commands
@@ -132,12 +138,13 @@ def _cmd_margin(args: argparse.Namespace) -> int:
     if args.record and not args.db:
         raise WorkstationError("--record needs --db PATH: history lives in the database")
     portfolio = _load(args)
+    vec = {"position_vectors": True} if getattr(args, "scenarios", False) else {}
     if args.account:
-        reports = [build_report(portfolio, f"account:{args.account}")]
+        reports = [build_report(portfolio, f"account:{args.account}", **vec)]
     elif args.pool:
-        reports = [build_report(portfolio, f"pool:{args.pool}")]
+        reports = [build_report(portfolio, f"pool:{args.pool}", **vec)]
     else:
-        reports = build_reports(portfolio)
+        reports = build_reports(portfolio, **vec)
     if args.db and args.record:
         from workstation.store.commands import record_reports
 
@@ -181,6 +188,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_margin(args)
         if args.command == "whatif":
             return _cmd_whatif(args)
+        if args.command == "stress":
+            from workstation.stress_cli import run_stress
+
+            return run_stress(args, _load)
         if args.command == "db":
             from workstation.store.commands import run_db_command
 

@@ -2,6 +2,12 @@
 
 Everything downstream (valuation, margin, attribution, liquidation) is vector operations over
 these columns, so a book of 10,000 positions costs a handful of numpy calls, not a Python loop.
+
+Forwards and marks: an option or future prices on F = S * growth, discounted at its own rate.
+`growth` is exp(rate * T) and the rate the file's, unless the market gives a forward for the
+position's expiry (`market.<U>.forwards`): then growth = F / S and the rate is the entry's. A
+perpetual's growth is mark_price / S (1 without a mark). At a moved price S' the forward (or
+mark) is S' * growth: it moves by the underlying's relative move.
 """
 
 from __future__ import annotations
@@ -63,6 +69,15 @@ class Book:
     expired: np.ndarray  # bool
     settle: np.ndarray  # settlement price of expired options (nan elsewhere)
     isolated: np.ndarray  # isolated margin (nan where not set)
+    growth: np.ndarray  # forward (futures, options) or mark (perpetuals) over spot (see above)
+    rates: np.ndarray  # discount rate of each position (its forward entry's, else `rate`)
+    carry: np.ndarray  # b with growth = exp(b T): `rate`, or ln(F/S)/T on a forward entry
+    fwd_given: np.ndarray  # bool: priced on a forward entry of the market
+    conf: np.ndarray  # oracle confidence: the forward entry's (options, futures), mark's (perps)
+    asset_conf: np.ndarray  # (assets,) price oracle confidence of each asset (1 if not given)
+    peg: np.ndarray  # (assets,) a stable's own price (`peg_price`, 1 if not given)
+    driver: np.ndarray  # (assets,) int64: the asset whose relative moves each one follows
+    leverage: np.ndarray | None = None  # per-position leverage (nan where not set; None: none set)
 
     def __len__(self) -> int:
         return int(self.qty.shape[0])
@@ -89,10 +104,9 @@ class Book:
         opt = np.flatnonzero(self.is_option)
         return KindGroups(
             spot=np.flatnonzero(self.kind == SPOT), linear=lin,
-            linear_growth=np.exp(self.rate * self.tte[lin]), inverse=inv,
-            inverse_growth=np.exp(self.rate * self.tte[inv]),
+            linear_growth=self.growth[lin], inverse=inv, inverse_growth=self.growth[inv],
             expired=np.flatnonzero((self.kind == OPTION) & self.expired), option=opt,
-            option_growth=np.exp(self.rate * self.tte[opt]))
+            option_growth=self.growth[opt])
 
     @cached_property
     def option_groups(self) -> tuple[np.ndarray, np.ndarray]:
@@ -118,11 +132,15 @@ class Book:
             name: getattr(self, name)[idx]
             for name in (
                 "ids", "account", "kind", "inverse", "und", "qty", "entry", "strike", "is_call",
-                "tte", "expiry_key", "vol", "expired", "settle", "isolated",
+                "tte", "expiry_key", "vol", "expired", "settle", "isolated", "growth", "rates",
+                "carry", "fwd_given", "conf",
             )
         }
+        if self.leverage is not None:
+            cols["leverage"] = self.leverage[idx]
         return Book(assets=self.assets, prices=self.prices, market_vols=self.market_vols,
-                    rate=self.rate, **cols)
+                    rate=self.rate, asset_conf=self.asset_conf, peg=self.peg, driver=self.driver,
+                    **cols)
 
     def with_prices(self, prices: np.ndarray) -> Book:
         """The same positions under other asset prices (for what-if and liquidation checks)."""
@@ -170,6 +188,21 @@ class Book:
         settle = _column([p.settlement_price if o and p.expired else np.nan for p, o in zip(pos, opt, strict=True)],
                          float)
         isolated = _column([np.nan if p.isolated_margin is None else p.isolated_margin for p in pos], float)
+        rate = float(portfolio.rate)
+        # forwards and marks: a perpetual's mark; a live dated position's forward entry
+        perp = [p.kind == "perpetual" for p in pos]
+        entries = [portfolio.market[p.underlying].forward_for(p.expiry) if d and not pp and not p.expired
+                   else None for p, d, pp in zip(pos, dated, perp, strict=True)]
+        fwd = _column([(np.nan if p.mark_price is None else p.mark_price) if pp
+                       else (np.nan if e is None else e.forward)
+                       for p, pp, e in zip(pos, perp, entries, strict=True)], float)
+        rates = _column([rate if e is None or e.rate is None else e.rate for e in entries], float)
+        conf = _column([(1.0 if p.mark_confidence is None else p.mark_confidence) if pp
+                        else (1.0 if e is None or e.confidence is None else e.confidence)
+                        for p, pp, e in zip(pos, perp, entries, strict=True)], float)
+        leverage = None
+        if any(p.leverage is not None for p in pos):
+            leverage = _column([np.nan if p.leverage is None else p.leverage for p in pos], float)
         missing_vol = (kind == OPTION) & ~expired & np.isnan(vol)
         if missing_vol.any():
             from workstation.core.errors import WorkstationError
@@ -179,7 +212,21 @@ class Book:
                 "no implied vol for option(s) " + ", ".join(bad)
                 + ": give the position a vol or its underlying a market vol"
             )
-        return cls(assets=assets, prices=prices, market_vols=mvols, rate=float(portfolio.rate),
+        given = ~np.isnan(fwd)
+        growth = np.exp(rate * tte)
+        carry = np.full(len(pos), rate)
+        if given.any():
+            growth = np.where(given, fwd / prices[und], growth)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                carry = np.where(given & (tte > 0), np.log(growth) / tte, np.where(given, 0.0, carry))
+        quotes = [portfolio.market[a] for a in assets]
+        asset_conf = np.array([1.0 if q.confidence is None else q.confidence for q in quotes])
+        peg = np.array([1.0 if q.peg_price is None else q.peg_price for q in quotes])
+        driver = np.array([index[q.moves_with] if q.moves_with is not None else i
+                           for i, q in enumerate(quotes)], dtype=np.int64)
+        return cls(assets=assets, prices=prices, market_vols=mvols, rate=rate,
                    ids=ids, account=account, kind=kind, inverse=inverse, und=und, qty=qty,
                    entry=entry, strike=strike, is_call=is_call, tte=tte, expiry_key=expiry_key,
-                   vol=vol, expired=expired, settle=settle, isolated=isolated)
+                   vol=vol, expired=expired, settle=settle, isolated=isolated, growth=growth,
+                   rates=rates, carry=carry, fwd_given=given & (kind != PERPETUAL), conf=conf,
+                   asset_conf=asset_conf, peg=peg, driver=driver, leverage=leverage)

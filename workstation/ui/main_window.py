@@ -61,6 +61,7 @@ class MainWindow(QMainWindow):
         self.display = DisplaySettings.load(self.settings)
         self.workspace: Workspace = workspace
         self.charts: Any = None  # ChartsPanel, built after the first paint (pyqtgraph is slow)
+        self.stress: Any = None  # StressPanel (the Stress tab), built with the charts
         self.editor = Editor(self)
 
         self.tree = ScopeTree()
@@ -147,8 +148,7 @@ class MainWindow(QMainWindow):
         old = self.workspace
         for signal in (old.loaded, old.computed, old.busy_changed, old.failed):
             signal.disconnect()
-        if old.db is not None:
-            old.db.close()
+        old.close()
         old.deleteLater()
         self.workspace = workspace
         self._connect(workspace)
@@ -160,6 +160,7 @@ class MainWindow(QMainWindow):
         ws.computed.connect(self._on_computed)
         ws.busy_changed.connect(self._on_busy)
         ws.failed.connect(lambda exc: show_error(self, "Margin Workstation", exc))
+        self.editor.safety.watch(ws)  # Undo follows the book; outside changes are announced
         self.source_label.setText(ws.source_label())
         editable = not ws.read_only
         self.positions.set_editable(editable)
@@ -214,6 +215,8 @@ class MainWindow(QMainWindow):
         portfolio = self.workspace.portfolio
         quote = portfolio.market.get(view.underlying or "") if portfolio else None
         self.charts.show_view(view, quote.price if quote else None, self.number_format().unit_label())
+        if portfolio is not None:
+            self.risk_profile.show_scope(portfolio, view.scope, view.underlyings, view.underlying)
 
     def _collateral_total(self, report: dict[str, Any]) -> str:
         return f"after haircuts {self.number_format().money(report.get('collateral_value'), unit=True)}"
@@ -222,6 +225,8 @@ class MainWindow(QMainWindow):
         ws = self.workspace
         self.whatif.set_context(ws.portfolio, ws.scope, ws.read_only, ws.db)
         self.tabs.setTabEnabled(1, ws.portfolio is not None and ws.scope is not None)
+        if self.stress is not None:
+            self.stress.set_context(ws.portfolio, ws.scope, ws.db)
         if ws.portfolio is None or ws.scope is None:
             self.dashboard.set_scope(None)
             return
@@ -233,8 +238,8 @@ class MainWindow(QMainWindow):
         if self.tabs.isTabEnabled(1):
             self.tabs.setCurrentWidget(self.whatif)
 
-    def _apply_whatif(self, account_id: str, trades: list) -> None:
-        if self.editor.apply_trades(account_id, trades):
+    def _apply_whatif(self, account_id: str, trades: list, cash: dict) -> None:
+        if self.editor.apply_trades(account_id, trades, cash):
             self.whatif.clear_drafts(account_id)
 
     # -- charts ---------------------------------------------------------------------------
@@ -249,13 +254,36 @@ class MainWindow(QMainWindow):
         self.charts.set_number_format(self.number_format())
         self.charts.underlying_changed.connect(self._on_underlying)
         self.chart_host.layout().removeWidget(self.chart_placeholder)
+        self.chart_placeholder.hide()
         self.chart_placeholder.deleteLater()
-        self.chart_host.layout().addWidget(self.charts)
+        from workstation.ui.risk_panel import RiskProfilePanel  # the What-if's risk profile, as booked
+
+        self.risk_profile = RiskProfilePanel()
+        self.risk_profile.set_theme(theme_named(self.display.theme))
+        self.risk_profile.set_number_format(self.number_format())
+        self.chart_tabs = QTabWidget()
+        self.chart_tabs.setDocumentMode(True)
+        self.chart_tabs.addTab(self.charts, "Margin charts")
+        self.chart_tabs.addTab(self.risk_profile, "Risk profile (date, vol)")
+        self.chart_host.layout().addWidget(self.chart_tabs)
         state = self.settings.value("layout/charts")
         if isinstance(state, QByteArray | bytes):
             self.charts.splitter.restoreState(QByteArray(state))
         if self.workspace.view is not None:
             self._show_charts(self.workspace.view)
+        self._add_stress_tab()
+
+    def _add_stress_tab(self) -> None:
+        from workstation.ui.stress_compute import drafted_portfolio
+        from workstation.ui.stress_panel import StressPanel
+
+        self.stress = StressPanel()
+        self.stress.draft_source = lambda: drafted_portfolio(self.whatif)
+        self.tabs.addTab(self.stress, "Stress")
+        self.tabs.setTabToolTip(self.tabs.count() - 1, "Historical days, contagion, cascade and top-ups")
+        self.stress.set_theme(theme_named(self.display.theme))
+        self.stress.set_number_format(self.number_format())
+        self.stress.set_context(self.workspace.portfolio, self.workspace.scope, self.workspace.db)
 
     # -- menus ----------------------------------------------------------------------------
     def _build_menus(self) -> None:
@@ -269,6 +297,8 @@ class MainWindow(QMainWindow):
         file_menu.addAction("&Quit", QKeySequence.StandardKey.Quit, self.close)
 
         edit = bar.addMenu("&Edit")
+        edit.addAction(self.editor.safety.undo_action)
+        edit.addSeparator()
         self.edit_actions: list[QAction] = [
             edit.addAction("&Add position…", QKeySequence("Ctrl+N"), self.editor.add_position),
             edit.addAction("&Edit position…", self.editor.edit_current_position),
@@ -283,6 +313,8 @@ class MainWindow(QMainWindow):
         edit.addSeparator()
         self.edit_actions += [
             edit.addAction("&Market price and vol…", QKeySequence("Ctrl+M"), self.editor.edit_quote),
+            edit.addAction("&Forwards per expiry…", self.editor.edit_forwards),
+            edit.addAction("Confidence, moves with, pe&g…", self.editor.edit_quote_details),
             edit.addAction("Account mode and &profile…", self.editor.edit_account_mode),
         ]
         edit.addSeparator()
@@ -335,6 +367,9 @@ class MainWindow(QMainWindow):
             target.set_theme(theme)
         if self.charts is not None:
             self.charts.set_theme(theme)
+            self.risk_profile.set_theme(theme)
+        if self.stress is not None:
+            self.stress.set_theme(theme)
         self._apply_number_format()
 
     def _apply_number_format(self) -> None:
@@ -343,8 +378,11 @@ class MainWindow(QMainWindow):
                        self.dashboard, self.whatif):
             target.set_number_format(fmt)
         self.tree.tree_model.set_number_format(replace(fmt, decimals=0))
+        if self.stress is not None:
+            self.stress.set_number_format(fmt)
         if self.charts is not None:
             self.charts.set_number_format(fmt)
+            self.risk_profile.set_number_format(fmt)
             if self.workspace.view is not None:
                 self._show_charts(self.workspace.view)
         if self.workspace.view is not None:

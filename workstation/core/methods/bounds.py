@@ -203,25 +203,35 @@ def base_kinks(m: MarginMethod, oc: OptionCurves | None = None) -> dict[int, np.
 
 
 # ------------------------------------------------------------------ per-position methods
-def tier_kinks(m: MarginMethod, out: dict[int, list[np.ndarray]], bound: np.ndarray,
-               mmr: np.ndarray, amt: np.ndarray) -> None:
-    """Bracket bounds of linear perpetuals and futures (notional |q| S crosses them), for the
-    columns whose maintenance formula max(N mmr - amount, 0) is not convex and continuous (a
-    table that follows the cumulative-amount rule with rising rates needs none)."""
+def tier_kinks(m: MarginMethod, out: dict[int, list[np.ndarray]], t: dict[str, np.ndarray]) -> None:
+    """Bracket bounds crossed by perpetuals and futures (per_position's table `t`): a linear
+    position's notional |q| S crosses a notional bound, an inverse one's size |q| / mark a
+    quantity bound. A notional table without slopes that follows the cumulative-amount rule
+    with rising rates makes MM = max(N mmr - amount, 0) convex and continuous: it needs none
+    (between bounds MM is linear, or convex in S: slopes are >= 0)."""
     book = m.book
-    lin = np.flatnonzero(book.is_delta_one & ~book.inverse & (book.qty != 0))
-    for a in np.unique(book.und[lin]):
-        b, r, c = bound[a], mmr[a], amt[a]
+    d1 = np.flatnonzero(book.is_delta_one & (book.qty != 0))
+    for a in np.unique(book.und[d1]):
+        b, r, c = t["bound"][a], t["mmr"][a], t["amt"][a]
         nf = int(np.isfinite(b).sum())  # finite bounds come first, the last tier is unbounded
         if nf == 0:
             continue
-        k = np.arange(nf)
-        left, right = b[k] * r[k] - c[k], b[k] * r[k + 1] - c[k + 1]
-        if np.allclose(left, right, rtol=1e-9, atol=0.0) and np.all(np.diff(r[:nf + 1]) >= 0):
-            continue
-        rows = lin[book.und[lin] == a]
-        notional = np.abs(book.qty[rows]) * book.prices[a]
-        _add(out, a, b[None, :nf] / notional[:, None] - 1.0)
+        by_qty = bool(t["qty"][a])
+        if not by_qty and not t["mslope"][a].any():
+            k = np.arange(nf)
+            left, right = b[k] * r[k] - c[k], b[k] * r[k + 1] - c[k + 1]
+            if np.allclose(left, right, rtol=1e-9, atol=0.0) and np.all(np.diff(r[:nf + 1]) >= 0):
+                continue
+        rows = d1[book.und[d1] == a]
+        q = np.abs(book.qty[rows])
+        S = book.prices[a]
+        if by_qty:  # inverse: size q / (S e^{rT}) crosses the bound; linear: size q is constant
+            rows_inv = book.inverse[rows]
+            g = np.exp(book.rate * book.tte[rows])
+            _add(out, a, (q / (S * g))[rows_inv, None] / b[None, :nf] - 1.0)
+        else:  # linear: notional q S crosses the bound; inverse: notional q is constant
+            lin = ~book.inverse[rows]
+            _add(out, a, b[None, :nf] / (q[lin, None] * S) - 1.0)
 
 
 def per_position_curvature(m: MarginMethod, lo: np.ndarray, hi: np.ndarray, together: bool,
@@ -257,10 +267,9 @@ def per_position_curvature(m: MarginMethod, lo: np.ndarray, hi: np.ndarray, toge
     return M.sum(-1) if together else M
 
 
-def per_position_kinks(m: MarginMethod, bound: np.ndarray, mmr: np.ndarray,
-                       amt: np.ndarray) -> dict[int, np.ndarray]:
+def per_position_kinks(m: MarginMethod, table: dict[str, np.ndarray]) -> dict[int, np.ndarray]:
     out: dict[int, list[np.ndarray]] = {}
     for a, x in base_kinks(m).items():
         out[a] = [x]
-    tier_kinks(m, out, bound, mmr, amt)
+    tier_kinks(m, out, table)
     return _merge(out)
