@@ -173,6 +173,13 @@ _PROFILES = {
 }
 
 
+def _shipped_for(method: str) -> str:
+    """A shipped profile that uses `method` (its venue tables come with it)."""
+    from workstation.core.profiles import shipped_profiles
+
+    return next(n for n, prof in sorted(shipped_profiles().items()) if prof.method == method)
+
+
 @st.composite
 def _positions(draw, mode: str) -> list[Position]:
     unds = draw(st.sampled_from([("BTC",), ("BTC", "ETH")]))
@@ -212,12 +219,12 @@ def _books(draw, mode: str, method: str = "risk-array") -> Portfolio:
         collateral["USDC"] = draw(st.floats(-20_000.0, 20_000.0))
     variant = draw(st.sampled_from(["none", *_PROFILES]))
     prof = dict(_PROFILES.get(variant, {}))
-    if mode == "portfolio":
-        prof["method"] = method
+    name = _shipped_for(method) if mode == "portfolio" else "t"  # a file profile named as a
+    # shipped one is laid over it: the method keeps its venue tables
     market = {"BTC": Quote(PRICES["BTC"], 0.6), "ETH": Quote(PRICES["ETH"], 0.7), "USDT": Quote(1.0),
               "USDC": Quote(1.0)}
-    acc = Account(id="a", margin_mode=mode, collateral=collateral, positions=positions, profile="t")
-    p = Portfolio(as_of=AS_OF, market=market, accounts=[acc], profiles={"t": prof})
+    acc = Account(id="a", margin_mode=mode, collateral=collateral, positions=positions, profile=name)
+    p = Portfolio(as_of=AS_OF, market=market, accounts=[acc], profiles={name: prof})
     if mode != "isolated" and draw(st.booleans()):
         # near the edge: USDT (held at par, outside every scenario) set so that equity - MM is a
         # small cushion now; the nearest liquidation is then close and often hard to see

@@ -20,10 +20,11 @@ answer rather than sampling a grid and hoping:
 
 The answer is the f <= 0 end of the final bracket: a move that liquidates, with f > 0 proven on
 every move nearer than it by more than TOL (intervals narrower than TOL / 4 are not split
-further). A method without a bound (`curvature()` is None) is sampled densely instead
-(`_fallback_step`) and nothing is proven. Each round evaluates its new moves in one batch:
-single-underlying moves packed into rows (row r moves each searching underlying to its r-th new
-move; only those underlyings are revalued), `all` moves as rows of their own.
+further). A method without a bound (`curvature()` is None) gets an estimate from the second
+differences of its samples (times 4) and a largest step (`_fallback_step`): adaptive sampling,
+no proof. Each round evaluates its new moves in one batch: single-underlying moves packed into
+rows (row r moves each searching underlying to its r-th new move; only those underlyings are
+revalued), `all` moves as rows of their own.
 """
 
 from __future__ import annotations
@@ -43,8 +44,28 @@ _MAX_SPLIT = 16
 
 
 def _fallback_step(d: np.ndarray) -> np.ndarray:
-    """Sampling step at distance d when a method gives no curvature bound."""
-    return 0.0025 + 0.02 * d
+    """Largest sampling step at distance d where a method gives no curvature bound."""
+    return 0.05 + 0.25 * d
+
+
+def _estimated_curvature(d: np.ndarray, f: np.ndarray, sid: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Where a method gives no bound: 4 x the largest |f''| the samples around interval
+    [t, t + 1] show (second divided differences with the neighbours on either side; inf
+    without a neighbour). A heuristic: it adapts the sampling to the curve, it proves nothing."""
+    n = d.size
+    out = np.zeros(t.size)
+    seen = np.zeros(t.size, dtype=bool)
+    for a in (t - 1, t):  # triples (a, a + 1, a + 2)
+        ok = (a >= 0) & (a + 2 < n)
+        a = np.clip(a, 0, max(n - 3, 0))
+        ok &= (sid[a] == sid[np.minimum(a + 2, n - 1)])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            s1 = (f[a + 1] - f[a]) / (d[a + 1] - d[a])
+            s2 = (f[a + 2] - f[a + 1]) / (d[a + 2] - d[a + 1])
+            f2 = np.abs(2.0 * (s2 - s1) / (d[a + 2] - d[a]))
+        out = np.where(ok & np.isfinite(f2), np.maximum(out, f2), out)
+        seen |= ok
+    return np.where(seen, 4.0 * out, np.inf)
 
 
 class Liquidation:
@@ -244,12 +265,15 @@ class Liquidation:
                 xa, xb = sign * d[t], sign * d[t + 1]
                 M = self._bounds(sid[t], np.minimum(xa, xb), np.maximum(xa, xb), need)
                 M = np.full(t.size, np.inf) if M is None else M
-                sample = ~np.isfinite(M)  # no bound: sample densely instead
-                step = _fallback_step(d[t])
+                sample = ~np.isfinite(M)  # no bound: estimate one from the samples, cap the step
+                if sample.any():
+                    M = np.where(sample, _estimated_curvature(d, f, sid, t), M)
+                wide = sample & (h[todo] > _fallback_step(d[t]))
                 with np.errstate(invalid="ignore", divide="ignore"):
-                    proven = np.where(sample, h[todo] <= step, need > M)
-                    pieces = np.where(sample, np.minimum(np.ceil(h[todo] / step), 4 * _MAX_SPLIT),
-                                      np.minimum(np.ceil(1.2 * np.sqrt(np.maximum(M, 0.0) / need)), _MAX_SPLIT))
+                    proven = (need > M) & ~wide
+                    pieces = np.where(wide, np.ceil(h[todo] / _fallback_step(d[t])), 0.0)
+                    pieces = np.maximum(pieces, np.ceil(1.2 * np.sqrt(np.maximum(M, 0.0) / need)))
+                    pieces = np.minimum(pieces, _MAX_SPLIT)
                 ok[t[proven]] = True
                 split = t[~proven]
                 pieces = pieces[~proven]

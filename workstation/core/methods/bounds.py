@@ -66,8 +66,8 @@ class OptionCurves:
         """The book's live options, sorted by column. `mult` (S1, n_options) price multiples and
         `vols` (S1, n_options) of each option in each state (default: one state, the current
         price and the option's own vol); `forward` and `disc` (n_options, in the same sorted
-        order) for a method that prices on its own forwards and discount factors (default
-        S e^{rT} and e^{-rT} with the book's rate)."""
+        order) for a method that prices on its own forwards and discount factors (default: the
+        book's, S * growth and e^{-rT} at each position's rate, as `valuation.values`)."""
         book = m.book
         rows = np.flatnonzero(book.is_option)
         rows = rows[np.argsort(book.und[rows], kind="stable")]
@@ -75,9 +75,9 @@ class OptionCurves:
         T = book.tte[rows]
         mult = np.ones((1, rows.size)) if mult is None else mult
         vols = book.vol[rows][None, :] if vols is None else vols
-        F0 = mult * (book.prices[col] * np.exp(book.rate * T) if forward is None else forward)
+        F0 = mult * (book.prices[col] * book.growth[rows] if forward is None else forward)
         K = book.strike[rows]
-        disc = np.exp(-book.rate * np.maximum(T, 0.0)) if disc is None else disc
+        disc = np.exp(-book.rates[rows] * np.maximum(T, 0.0)) if disc is None else disc
         with np.errstate(all="ignore"):
             sd = vols * np.sqrt(np.maximum(T, 0.0))
             live = (sd > 0) & (sd < np.inf) & (F0 > 0) & (K > 0)
@@ -234,22 +234,34 @@ def tier_kinks(m: MarginMethod, out: dict[int, list[np.ndarray]], t: dict[str, n
             _add(out, a, b[None, :nf] / (q[lin, None] * S) - 1.0)
 
 
+def identity_drivers(m: MarginMethod) -> bool:
+    """Every column moves with itself: its pieces depend on its own move only. The bounds here
+    assume it (a column whose positions follow another asset's moves gets no bound)."""
+    return bool(np.array_equal(m.driver, np.arange(m.n_assets)))
+
+
 def per_position_curvature(m: MarginMethod, lo: np.ndarray, hi: np.ndarray, together: bool,
-                           need: np.ndarray | None, reduce: str) -> np.ndarray:
+                           need: np.ndarray | None, reduce: str) -> np.ndarray | None:
     """Curvature bound of per-position methods: long options add q gamma to f, short ones at
     most -2 |q| gamma (their value and their maintenance margin mm S + value, or
-    max(mm S, mm value) + value for puts); everything else is piecewise linear between kinks.
+    max(mm S, mm value) + value + fee S); everything else is piecewise linear between kinks, or
+    convex in MM (size-linear rates with slopes >= 0).
     reduce "sum": f adds the positions up (cross); "max": f is the weakest position
     (isolated), and the bound is the largest position's (at least 0)."""
+    if not identity_drivers(m):
+        return None
     oc = m.__dict__.get("_option_curves")
     if oc is None:
         oc = m.__dict__["_option_curves"] = OptionCurves.build(m)
     A = m.n_assets
+    # f = equity - t MM (t: the profile's liquidation threshold; isolated: each position's
+    # balance, t = 1): a short option adds -(1 + t) |q| gamma at most
+    t = 1.0 if reduce == "max" else float(m.profile.liquidation_threshold)
     lo = np.asarray(lo, dtype=float)
     hi = np.asarray(hi, dtype=float)
     lo2 = np.broadcast_to(lo[:, None], (lo.shape[0], A)) if together else lo
     hi2 = np.broadcast_to(hi[:, None], (hi.shape[0], A)) if together else hi
-    wp, wm = np.maximum(oc.qty, 0.0), 2.0 * np.maximum(-oc.qty, 0.0)
+    wp, wm = np.maximum(oc.qty, 0.0), (1.0 + t) * np.maximum(-oc.qty, 0.0)
     w = wp * oc.g0[0]  # cheap: 0 <= gamma <= g0 / (1 + x_lo)
     cheap = oc.column_sums(w, A) if reduce == "sum" else oc.column_max(w, A)
     M = cheap[None, :] / (1.0 + np.minimum(lo2, hi2))

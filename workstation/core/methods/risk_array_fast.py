@@ -22,7 +22,14 @@ import numpy as np
 
 from workstation.core.collateral import haircut_value
 from workstation.core.methods.base import Parts
-from workstation.core.methods.bounds import OptionCurves, _add, _merge, base_kinks, collateral_kinks
+from workstation.core.methods.bounds import (
+    OptionCurves,
+    _add,
+    _merge,
+    base_kinks,
+    collateral_kinks,
+    identity_drivers,
+)
 from workstation.core.pricing import ndtr
 
 if TYPE_CHECKING:
@@ -48,8 +55,8 @@ class RiskArrayFast:
         live = oc.g0 > 0
         s = np.where(book.is_call[opt], 1.0, -1.0)
         T = book.tte[opt]
-        qd = book.qty[opt] * np.exp(-book.rate * T)  # q * discount
-        F0 = mult * (book.prices[col] * np.exp(book.rate * T))
+        qd = book.qty[opt] * np.exp(-book.rates[opt] * T)  # q * discount (each position's rate)
+        F0 = mult * (book.prices[col] * book.growth[opt])  # forward (or the market's) in each state
         K = book.strike[opt]
         self.a1 = np.where(live, s * oc.d1_0, 0.0)
         self.b1 = s * oc.inv_sd
@@ -230,8 +237,10 @@ class RiskArrayFast:
         return _merge(out)
 
     def curvature(self, lo: np.ndarray, hi: np.ndarray, together: bool,
-                  need: np.ndarray | None) -> np.ndarray:
+                  need: np.ndarray | None) -> np.ndarray | None:
         m = self.m
+        if not identity_drivers(m):
+            return None
         A = m.n_assets
         lo2 = np.broadcast_to(lo[:, None], (lo.shape[0], A)) if together else np.asarray(lo)
         hi2 = np.broadcast_to(hi[:, None], (hi.shape[0], A)) if together else np.asarray(hi)
@@ -262,7 +271,7 @@ class RiskArrayFast:
         sum q [(1 - mmf w_s) gamma_0 + mmf w_s gamma_s]. correlated: f'' <= E'' + mmf
         max(0, sup pnl_s'') (the aggregation's slope in each loss lies in [0, 1])."""
         pp = self.m.profile.portfolio
-        mmf = pp.mm_factor
+        mmf = pp.mm_factor * self.m.profile.liquidation_threshold  # f = equity - t MM
         w = self.m.grid.damp[None, :, None]
         U0, L0 = U[:, :1], L[:, :1]
         Us, Ls = U[:, 1:], L[:, 1:]
