@@ -25,6 +25,13 @@ KIND_CODES = {"spot": SPOT, "perpetual": PERPETUAL, "future": FUTURE, "option": 
 SECONDS_PER_YEAR = 365.0 * 86400.0
 
 
+def _column(values: list, dtype: type | np.dtype) -> np.ndarray:
+    """A 1-d array of `values` (object columns stay 1-d whatever their items are)."""
+    out = np.empty(len(values), dtype=dtype)
+    out[:] = values
+    return out
+
+
 @dataclass(frozen=True)
 class KindGroups:
     """Column indices of each kind of instrument, with the per-column constants valuation uses."""
@@ -108,8 +115,13 @@ class Book:
         opt = self.is_option
         key = np.stack([self.und, self.expiry_key, np.nan_to_num(self.strike).view(np.int64)], 1)
         key = np.where(opt[:, None], key, -1)
-        _, grp = np.unique(key, axis=0, return_inverse=True)
-        grp = grp.ravel()
+        # label equal rows (np.unique(axis=0) does the same, several times slower)
+        order = np.lexsort(key.T[::-1])
+        k = key[order]
+        first = np.ones(len(key), dtype=bool)
+        first[1:] = np.any(k[1:] != k[:-1], axis=1)
+        grp = np.empty(len(key), dtype=np.int64)
+        grp[order] = np.cumsum(first) - 1
         net = np.bincount(grp, weights=np.where(opt, self.qty, 0.0))
         return grp, net
 
@@ -150,66 +162,47 @@ class Book:
             [np.nan if portfolio.market[a].vol is None else portfolio.market[a].vol for a in assets],
             dtype=float,
         )
-        n = len(rows)
         as_of = portfolio.as_of
-        ids = np.empty(n, dtype=object)
-        account = np.empty(n, dtype=object)
-        kind = np.zeros(n, dtype=np.int8)
-        inverse = np.zeros(n, dtype=bool)
-        und = np.zeros(n, dtype=np.int64)
-        qty = np.zeros(n)
-        entry = np.zeros(n)
-        strike = np.full(n, np.nan)
-        is_call = np.zeros(n, dtype=bool)
-        tte = np.zeros(n)
-        expiry_key = np.zeros(n, dtype=np.int64)
-        vol = np.full(n, np.nan)
-        expired = np.zeros(n, dtype=bool)
-        settle = np.full(n, np.nan)
-        isolated = np.full(n, np.nan)
+        pos = [p for _, p in rows]
+        # One list per field (a comprehension each), then one array: the maths never loops over
+        # positions, and filling numpy arrays element by element is several times slower.
+        opt = [p.kind == "option" for p in pos]
+        dated = [p.expiry is not None for p in pos]
+        ids = _column([p.id for p in pos], object)
+        account = _column([acc for acc, _ in rows], object)
+        kind = _column([KIND_CODES[p.kind] for p in pos], np.int8)
+        inverse = _column([p.settlement == "inverse" for p in pos], bool)
+        und = _column([index[p.underlying] for p in pos], np.int64)
+        qty = _column([p.quantity for p in pos], float)
+        entry = _column([p.entry_price for p in pos], float)
+        # epoch seconds (exact for whole seconds, as timedelta.total_seconds() is)
+        stamp = _column([p.expiry.timestamp() if d else np.nan for p, d in zip(pos, dated, strict=True)], float)
+        with np.errstate(invalid="ignore"):
+            tte = np.where(np.isnan(stamp), 0.0, np.maximum(0.0, (stamp - as_of.timestamp()) / SECONDS_PER_YEAR))
+        expiry_key = np.where(np.isnan(stamp), 0, np.trunc(np.nan_to_num(stamp))).astype(np.int64)
+        strike = _column([p.strike if o else np.nan for p, o in zip(pos, opt, strict=True)], float)
+        is_call = _column([o and p.right == "call" for p, o in zip(pos, opt, strict=True)], bool)
+        vol = _column([p.vol if o and p.vol is not None else np.nan for p, o in zip(pos, opt, strict=True)], float)
+        vol = np.where(_column(opt, bool) & np.isnan(vol), mvols[und], vol)  # the market's vol
+        expired = _column([o and bool(p.expired) for p, o in zip(pos, opt, strict=True)], bool)
+        settle = _column([p.settlement_price if o and p.expired else np.nan for p, o in zip(pos, opt, strict=True)],
+                         float)
+        isolated = _column([np.nan if p.isolated_margin is None else p.isolated_margin for p in pos], float)
         rate = float(portfolio.rate)
-        fwd = np.full(n, np.nan)  # forward entry's price, or the perpetual's mark
-        rates = np.full(n, rate)
-        conf = np.ones(n)
-        leverage: np.ndarray | None = None
-        # One pass to gather plain Python values; the maths never loops over positions.
-        for i, (acc, p) in enumerate(rows):
-            ids[i] = p.id
-            account[i] = acc
-            kind[i] = KIND_CODES[p.kind]
-            inverse[i] = p.settlement == "inverse"
-            und[i] = index[p.underlying]
-            qty[i] = p.quantity
-            entry[i] = p.entry_price
-            if p.expiry is not None:
-                tte[i] = max(0.0, (p.expiry - as_of).total_seconds() / SECONDS_PER_YEAR)
-                expiry_key[i] = int(p.expiry.timestamp())
-            if p.kind == "option":
-                strike[i] = p.strike
-                is_call[i] = p.right == "call"
-                vol[i] = p.vol if p.vol is not None else mvols[und[i]]
-                expired[i] = p.expired
-                if p.expired:
-                    settle[i] = p.settlement_price
-            if p.isolated_margin is not None:
-                isolated[i] = p.isolated_margin
-            if p.kind == "perpetual":
-                if p.mark_price is not None:
-                    fwd[i] = p.mark_price
-                if p.mark_confidence is not None:
-                    conf[i] = p.mark_confidence
-            elif p.expiry is not None and not p.expired:
-                entry_f = portfolio.market[p.underlying].forward_for(p.expiry)
-                if entry_f is not None:
-                    fwd[i] = entry_f.forward
-                    if entry_f.rate is not None:
-                        rates[i] = entry_f.rate
-                    if entry_f.confidence is not None:
-                        conf[i] = entry_f.confidence
-            if p.leverage is not None:
-                if leverage is None:
-                    leverage = np.full(n, np.nan)
-                leverage[i] = p.leverage
+        # forwards and marks: a perpetual's mark; a live dated position's forward entry
+        perp = [p.kind == "perpetual" for p in pos]
+        entries = [portfolio.market[p.underlying].forward_for(p.expiry) if d and not pp and not p.expired
+                   else None for p, d, pp in zip(pos, dated, perp, strict=True)]
+        fwd = _column([(np.nan if p.mark_price is None else p.mark_price) if pp
+                       else (np.nan if e is None else e.forward)
+                       for p, pp, e in zip(pos, perp, entries, strict=True)], float)
+        rates = _column([rate if e is None or e.rate is None else e.rate for e in entries], float)
+        conf = _column([(1.0 if p.mark_confidence is None else p.mark_confidence) if pp
+                        else (1.0 if e is None or e.confidence is None else e.confidence)
+                        for p, pp, e in zip(pos, perp, entries, strict=True)], float)
+        leverage = None
+        if any(p.leverage is not None for p in pos):
+            leverage = _column([np.nan if p.leverage is None else p.leverage for p in pos], float)
         missing_vol = (kind == OPTION) & ~expired & np.isnan(vol)
         if missing_vol.any():
             from workstation.core.errors import WorkstationError
@@ -221,7 +214,7 @@ class Book:
             )
         given = ~np.isnan(fwd)
         growth = np.exp(rate * tte)
-        carry = np.full(n, rate)
+        carry = np.full(len(pos), rate)
         if given.any():
             growth = np.where(given, fwd / prices[und], growth)
             with np.errstate(divide="ignore", invalid="ignore"):

@@ -1,17 +1,30 @@
-"""Liquidation distance: the smallest move of an underlying (others held) that brings
-equity(move) <= maintenance margin(move), the requirement recomputed at the moved state
-(tiers, scenario grid centred on the moved price; options repriced at unchanged vol and time).
+"""Liquidation distance: the nearest move of an underlying (others held), or of every non-stable
+asset together (`all`), within -99 % .. +500 %, at which equity(move) <= maintenance margin(move),
+the requirement recomputed at the moved state (tiers, scenario grid centred on the moved price;
+options repriced at unchanged vol and time).
 
-Every figure of a scope splits by underlying (a position's value, scenario losses, tiers and
-contingencies depend on its own underlying's price only), so one batch of array operations
-evaluates a matrix of moves X[k, asset] for all underlyings at once. The search:
-1. a grid of moves from -99 % to +500 % evaluated in one batch, which serves both the
-   single-underlying searches and the `all` search (every non-stable asset moved together);
-2. the first sign change of f = equity - MM on each side brackets the nearest liquidation;
-3. a vectorised Illinois (regula falsi) refine of every bracket at once, to 1e-7 of the price
-   (the method asks 0.01 %).
-Isolated accounts liquidate position by position: f is the weakest position's
-isolated_margin + value - MM.
+f(x) = equity - MM (isolated: the weakest position's isolated margin + value - MM) is searched
+outward from 0 on each side, for every underlying and `all` at once. The search proves its
+answer rather than sampling a grid and hoping:
+
+1. f is sampled at a coarse grid, at every kink of the book (`method.kinks()`, each taken just
+   before and just after), and at 0;
+2. between two neighbouring samples x0, x1 with f > 0 at both, the method's bound M >= f'' on
+   (x0, x1) (`method.curvature()`) proves f > 0 throughout when
+   M < 2 (sqrt f(x0) + sqrt f(x1))^2 / (x1 - x0)^2 (f lies above its chord less
+   M (x - x0)(x1 - x) / 2; see `methods/bounds.py`); an interval not proven is split, into
+   more pieces the further the bound is from proving it;
+3. the first sample where f <= 0 brackets the nearest liquidation with the last positive one;
+   an Illinois (regula falsi) refine shrinks the bracket to TOL, while the intervals before it
+   are proven or split (a dip found there becomes the new, nearer bracket).
+
+The answer is the f <= 0 end of the final bracket: a move that liquidates, with f > 0 proven on
+every move nearer than it by more than TOL (intervals narrower than TOL / 4 are not split
+further). A method without a bound (`curvature()` is None) gets an estimate from the second
+differences of its samples (times 4) and a largest step (`_fallback_step`): adaptive sampling,
+no proof. Each round evaluates its new moves in one batch: single-underlying moves packed into
+rows (row r moves each searching underlying to its r-th new move; only those underlyings are
+revalued), `all` moves as rows of their own.
 """
 
 from __future__ import annotations
@@ -22,9 +35,37 @@ from workstation.core.methods import MarginMethod, Parts
 
 DOWN_LIMIT = -0.99
 UP_LIMIT = 5.0
-TOL = 1e-6
-_DOWN = np.array([-0.04, -0.1, -0.18, -0.27, -0.4, -0.55, -0.75, -0.9, DOWN_LIMIT])
-_UP = np.array([0.04, 0.1, 0.18, 0.27, 0.4, 0.6, 0.9, 1.35, 2.0, 3.0, UP_LIMIT])
+TOL = 1e-9  # bracket width at which the refine stops (the method asks 0.01 % of the price: 1e-4)
+_GRID = (np.array([0.2, -DOWN_LIMIT]), np.array([0.3, 1.5, UP_LIMIT]))  # distances per side
+_LIMITS = np.array([-DOWN_LIMIT, UP_LIMIT])
+_KINK_EPS = TOL / 16  # a kink is sampled at x -/+ this (the pair is narrower than TOL / 4)
+_MAX_ROUNDS = 200
+_MAX_SPLIT = 16
+
+
+def _fallback_step(d: np.ndarray) -> np.ndarray:
+    """Largest sampling step at distance d where a method gives no curvature bound."""
+    return 0.05 + 0.25 * d
+
+
+def _estimated_curvature(d: np.ndarray, f: np.ndarray, sid: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Where a method gives no bound: 4 x the largest |f''| the samples around interval
+    [t, t + 1] show (second divided differences with the neighbours on either side; inf
+    without a neighbour). A heuristic: it adapts the sampling to the curve, it proves nothing."""
+    n = d.size
+    out = np.zeros(t.size)
+    seen = np.zeros(t.size, dtype=bool)
+    for a in (t - 1, t):  # triples (a, a + 1, a + 2)
+        ok = (a >= 0) & (a + 2 < n)
+        a = np.clip(a, 0, max(n - 3, 0))
+        ok &= (sid[a] == sid[np.minimum(a + 2, n - 1)])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            s1 = (f[a + 1] - f[a]) / (d[a + 1] - d[a])
+            s2 = (f[a + 2] - f[a + 1]) / (d[a + 2] - d[a + 1])
+            f2 = np.abs(2.0 * (s2 - s1) / (d[a + 2] - d[a]))
+        out = np.where(ok & np.isfinite(f2), np.maximum(out, f2), out)
+        seen |= ok
+    return np.where(seen, 4.0 * out, np.inf)
 
 
 class Liquidation:
@@ -35,6 +76,7 @@ class Liquidation:
         self.A = method.n_assets
         self.assets = method.assets
         self.p0 = method.snapshot()
+        self.rows = 0  # moved states evaluated (single-asset packed rows + `all` rows)
 
     def parts(self, X: np.ndarray, only: tuple[int, ...] | None = None) -> Parts:
         return self.m.parts(X, only)
@@ -51,79 +93,268 @@ class Liquidation:
         X[:, self.assets] = moves[:, None]
         return X
 
+    # ---------------------------------------------------------------- evaluation
+    def _eval(self, sid: np.ndarray, d: np.ndarray) -> np.ndarray:
+        """f at distance d of searches sid (search j = sid // 2, side = sid % 2: 0 down, 1 up).
+
+        Single-asset moves are packed into rows (row r moves each searching asset to its r-th
+        move) that revalue only those assets; `all` moves are rows of their own. A small book
+        takes both in one batch (a batch costs more than its rows there)."""
+        n_a = len(self.assets)
+        j = sid // 2
+        x = np.where(sid % 2 == 0, -d, d)
+        f = np.empty(d.size)
+        single = j < n_a
+        rows, sel, only = [], [], None
+        if single.any():
+            idx = np.flatnonzero(single)
+            jj = j[idx]
+            order = np.argsort(jj, kind="stable")
+            idx, jj = idx[order], jj[order]
+            cols, start, count = np.unique(jj, return_index=True, return_counts=True)
+            rank = np.arange(idx.size) - np.repeat(start, count)
+            asset = np.asarray(self.assets)[jj]
+            X = np.zeros((int(count.max()), self.A))
+            X[:, asset[start]] = x[idx[start]]  # pad: each column's first move, repeated
+            X[rank, asset] = x[idx]
+            only = tuple(sorted(int(a) for a in np.asarray(self.assets)[cols]))
+            rows.append(X)
+            sel.append((idx, rank, asset))
+        if (~single).any():
+            idx = np.flatnonzero(~single)
+            xs, inv = np.unique(x[idx], return_inverse=True)
+            rows.append(self._rows(xs))
+            sel.append((idx, inv.ravel(), None))
+        together = len(rows) == 2 and self.m.cost_per_state() * sum(r.shape[0] for r in rows) < 20_000
+        if together:
+            P = self.parts(np.concatenate(rows))
+            Fs, Fa = self.f_single(P), self.f_all(P)
+        start = 0
+        for X, (idx, rank, asset) in zip(rows, sel, strict=True):
+            R = X.shape[0]
+            if asset is not None:
+                F = Fs[start:start + R] if together else self.f_single(self.parts(X, only))
+                f[idx] = F[rank, asset]
+            else:
+                F = Fa[start:start + R] if together else self.f_all(self.parts(X))
+                f[idx] = F[rank]
+            start += R
+            self.rows += R
+        return f
+
+    def _bounds(self, sid: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+                need: np.ndarray) -> np.ndarray | None:
+        """Upper bounds of f'' over [lo, hi] (signed moves, lo < hi) for each interval of the
+        searches sid; None when the method has none."""
+        n_a = len(self.assets)
+        j = sid // 2
+        M = np.full(sid.size, np.inf)
+        single = j < n_a
+        if single.any():
+            idx = np.flatnonzero(single)
+            jj = j[idx]
+            order = np.argsort(jj, kind="stable")
+            idx, jj = idx[order], jj[order]
+            _, start, count = np.unique(jj, return_index=True, return_counts=True)
+            rank = np.arange(idx.size) - np.repeat(start, count)
+            asset = np.asarray(self.assets)[jj]
+            R = int(count.max())
+            L = np.zeros((R, self.A))
+            H = np.zeros((R, self.A))
+            N = np.full((R, self.A), np.inf)
+            L[rank, asset], H[rank, asset], N[rank, asset] = lo[idx], hi[idx], need[idx]
+            B = self.m.curvature(L, H, False, N)
+            if B is None:
+                return None
+            M[idx] = B[rank, asset]
+        if (~single).any():
+            idx = np.flatnonzero(~single)
+            B = self.m.curvature(lo[idx], hi[idx], True, need[idx])
+            if B is None:
+                return None
+            M[idx] = B
+        return M
+
+    def _kink_points(self) -> tuple[np.ndarray, np.ndarray]:
+        """(sid, d) of every kink (just before and after it) of each search."""
+        kinks = self.m.kinks()
+        sids, ds, every = [], [], []
+
+        def add(j: int, x: np.ndarray) -> None:
+            pts = np.concatenate([x - _KINK_EPS, x + _KINK_EPS])
+            sids.append(2 * j + (pts > 0))
+            ds.append(np.abs(pts))
+
+        for j, a in enumerate(self.assets):
+            x = np.asarray(kinks.get(a, ()), dtype=float)
+            if x.size:
+                every.append(x)
+                add(j, x)
+        if every:  # every column's kinks are kinks of `all`
+            add(len(self.assets), np.unique(np.concatenate(every)))
+        if not sids:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        sid, d = np.concatenate(sids).astype(np.int64), np.concatenate(ds)
+        keep = (d > 0) & (d < _LIMITS[sid % 2])
+        return sid[keep], d[keep]
+
     # ---------------------------------------------------------------- search
     def search(self) -> tuple[np.ndarray, np.ndarray]:
         """Nearest liquidation moves: (down, up) arrays over [assets..., all]; nan = none."""
-        assets = self.assets
-        n_a = len(assets)
-        grid = np.concatenate([[0.0], _DOWN, _UP])
-        P = Parts.concat([self.p0, self.parts(self._rows(grid[1:]))])  # row 0: the snapshot
-        F = np.concatenate([self.f_single(P)[:, assets], self.f_all(P)[:, None]], axis=1)  # (G, n_a+1)
-        sides = (np.arange(1, 1 + _DOWN.size), np.arange(1 + _DOWN.size, grid.size))
-        lo = np.zeros((2, n_a + 1))
-        hi = np.full((2, n_a + 1), np.nan)
-        flo = np.zeros((2, n_a + 1))
-        fhi = np.zeros((2, n_a + 1))
-        result = np.full((2, n_a + 1), np.nan)
-        now = F[0] <= 0
-        for s, idx in enumerate(sides):
-            Fs = F[idx]  # (g, n_a+1) ordered away from 0
-            hit = Fs <= 0
-            first = np.where(hit.any(0), hit.argmax(0), -1)
-            for j in range(n_a + 1):
-                k = first[j]
-                if now[j]:
-                    result[s, j] = 0.0
-                elif k >= 0:
-                    lo[s, j], flo[s, j] = (0.0, F[0, j]) if k == 0 else (grid[idx[k - 1]], Fs[k - 1, j])
-                    hi[s, j], fhi[s, j] = grid[idx[k]], Fs[k, j]
-        active = ~np.isnan(hi) & np.isnan(result)
-        if active.any():
-            result = np.where(active, self._refine(lo, hi, flo, fhi, active), result)
-        return result[0], result[1]
-
-    def _refine(self, lo, hi, flo, fhi, active) -> np.ndarray:
-        """Illinois regula falsi on every active bracket at once (f(lo) > 0 >= f(hi))."""
-        assets = self.assets
-        n_a = len(assets)
-        side = np.zeros_like(lo)
-        for _ in range(80):
-            todo = active & (np.abs(hi - lo) > TOL)
-            if not todo.any():
+        n_a = len(self.assets)
+        J = n_a + 1
+        S = 2 * J
+        result = np.full(S, np.nan)
+        if not self.assets:
+            return result[0::2], result[1::2]
+        f0 = np.concatenate([self.f_single(self.p0)[0, self.assets], self.f_all(self.p0)])
+        scale = abs(self.m._equity0()) + abs(self.m.requirement()[1]) + 1.0
+        err = 1e-12 * scale  # f at or below err counts as liquidated (rounding noise)
+        if not np.isfinite(err) or np.isnan(f0).any() or (f0 == -np.inf).any():
+            return result[0::2], result[1::2]  # overflow: the report refuses the book by name
+        now = np.repeat(f0 <= err, 2)
+        result[now] = 0.0
+        live = np.flatnonzero(~now)
+        # initial samples: the grid on each side (one batch of rows serves every search), kinks
+        grid = np.concatenate([-_GRID[0], _GRID[1]])
+        P = self.parts(self._rows(grid))
+        Fg = np.concatenate([self.f_single(P)[:, self.assets], self.f_all(P)[:, None]], axis=1)
+        self.rows += grid.size
+        g_side = (grid > 0).astype(np.int64)
+        g_sid = (2 * np.arange(J)[None, :] + g_side[:, None]).ravel()
+        g_d = np.repeat(np.abs(grid), J)
+        g_f = Fg.ravel()
+        k_sid, k_d = self._kink_points()
+        keep = ~now[k_sid]
+        k_sid, k_d = k_sid[keep], k_d[keep]
+        sel = ~now[g_sid]
+        sid = np.concatenate([live, g_sid[sel], k_sid])
+        d = np.concatenate([np.zeros(live.size), g_d[sel], k_d])
+        f = np.concatenate([f0[live // 2], g_f[sel], self._eval(k_sid, k_d)])
+        ok = np.zeros(sid.size, dtype=bool)  # the interval from this sample outward is proven
+        self._ill = np.zeros((S, 2))  # Illinois: times the near / far end of the bracket was kept
+        self._prev = np.full((S, 2), np.nan)  # last round's bracket
+        self._widths = np.full((S, 2), np.inf)  # bracket widths one and two rounds ago
+        open_ = ~now
+        for _ in range(_MAX_ROUNDS):
+            if not open_.any():
                 break
-            with np.errstate(divide="ignore", invalid="ignore"):
-                c = hi - fhi * (hi - lo) / (fhi - flo)
-            inside = (c - lo) * (c - hi) < 0
-            c = np.where(inside & (np.abs(side) < 3), c, 0.5 * (lo + hi))
-            c = np.where(todo, c, np.nan_to_num(hi))
-            # single-asset trials (down, up) revalue only the assets still searching;
-            # all-asset trials (down, up) revalue everything
-            fc = np.zeros_like(c)
-            single = [j for j in range(n_a) if todo[0, j] or todo[1, j]]
-            rows = [k for k in (0, 1) if todo[k, :n_a].any()]
-            if single:
-                X = np.zeros((len(rows), self.A))
-                for r, k in enumerate(rows):
-                    X[r, assets] = c[k, :n_a]
-                fc[rows, :n_a] = self.f_single(self.parts(X, tuple(assets[j] for j in single)))[:, assets]
-            rows = [k for k in (0, 1) if todo[k, n_a]]
-            if rows:
-                X = np.zeros((len(rows), self.A))
-                for r, k in enumerate(rows):
-                    X[r, assets] = c[k, n_a]
-                fc[rows, n_a] = self.f_all(self.parts(X))
-            neg = fc <= 0
-            upd = todo & neg
-            hi = np.where(upd, c, hi)
-            fhi = np.where(upd, fc, fhi)
-            flo = np.where(upd & (side < 0), 0.5 * flo, flo)
-            pos = todo & ~neg
-            lo = np.where(pos, c, lo)
-            flo = np.where(pos, fc, flo)
-            fhi = np.where(pos & (side > 0), 0.5 * fhi, fhi)
-            side = np.where(upd, np.minimum(side, 0) - 1, np.where(pos, np.maximum(side, 0) + 1, side))
-            side = np.where(~inside & todo, 0, side)  # a bisection step resets the count
-        return hi  # the f <= 0 end of each bracket
+            order = np.lexsort((d, sid))
+            sid, d, f, ok = sid[order], d[order], f[order], ok[order]
+            first = np.ones(sid.size, dtype=bool)
+            first[1:] = sid[1:] != sid[:-1]
+            bad = ~(f > err)  # non-finite f (overflow far out) counts as liquidated too
+            seg = np.cumsum(first) - 1
+            bad_before = np.cumsum(bad) - bad
+            start_bad = bad_before[first][seg]
+            keep = (bad_before - start_bad) == 0  # up to the first liquidating sample
+            sid, d, f, ok, bad = sid[keep], d[keep], f[keep], ok[keep], bad[keep]
+            nxt = np.r_[sid[1:] == sid[:-1], False]  # an interval starts here
+            i = np.flatnonzero(nxt)
+            h = d[i + 1] - d[i]
+            bracket = bad[i + 1]
+            todo = ~ok[i] & ~bracket & (h > TOL / 4)
+            ok[i[~todo & ~bracket]] = True
+            # prove intervals: M < need
+            t = i[todo]
+            if t.size:
+                fa = np.maximum(f[t] - err, 0.0)
+                fb = np.maximum(f[t + 1] - err, 0.0)
+                need = 2.0 * (np.sqrt(fa) + np.sqrt(fb)) ** 2 / h[todo] ** 2
+                sign = np.where(sid[t] % 2 == 0, -1.0, 1.0)
+                xa, xb = sign * d[t], sign * d[t + 1]
+                M = self._bounds(sid[t], np.minimum(xa, xb), np.maximum(xa, xb), need)
+                M = np.full(t.size, np.inf) if M is None else M
+                sample = ~np.isfinite(M)  # no bound: estimate one from the samples, cap the step
+                if sample.any():
+                    M = np.where(sample, _estimated_curvature(d, f, sid, t), M)
+                wide = sample & (h[todo] > _fallback_step(d[t]))
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    proven = (need > M) & ~wide
+                    pieces = np.where(wide, np.ceil(h[todo] / _fallback_step(d[t])), 0.0)
+                    pieces = np.maximum(pieces, np.ceil(1.2 * np.sqrt(np.maximum(M, 0.0) / need)))
+                    pieces = np.minimum(pieces, _MAX_SPLIT)
+                ok[t[proven]] = True
+                split = t[~proven]
+                pieces = pieces[~proven]
+                pieces = np.where(pieces >= 2, pieces, 2).astype(np.int64)  # NaN: 2
+            else:
+                split, pieces = t, np.zeros(0, dtype=np.int64)
+            # per search: resolved?
+            seg_i = sid[i]
+            unproven = np.zeros(S, dtype=bool)
+            unproven[seg_i[~ok[i] & ~bracket]] = True
+            has_bracket = np.zeros(S, dtype=bool)
+            br = i[bracket]
+            has_bracket[sid[br]] = True
+            width = np.full(S, np.inf)
+            width[sid[br]] = d[br + 1] - d[br]
+            last = np.r_[sid[1:] != sid[:-1], True]
+            reaches_end = np.zeros(S, dtype=bool)
+            reaches_end[sid[last]] = d[last] >= _LIMITS[sid[last] % 2]
+            done_hit = open_ & has_bracket & ~unproven & (width <= TOL)
+            done_none = open_ & ~has_bracket & ~unproven & reaches_end
+            for s in np.flatnonzero(done_hit):
+                result[s] = (-1.0 if s % 2 == 0 else 1.0) * d[br[sid[br] == s][0] + 1]
+            open_ &= ~(done_hit | done_none)
+            if not open_.any():
+                break
+            live_pt = open_[sid]
+            if not live_pt.all():  # drop the samples of finished searches
+                remap = np.cumsum(live_pt) - 1
+                sid, d, f, ok = sid[live_pt], d[live_pt], f[live_pt], ok[live_pt]
+                keep_split = live_pt[split]
+                split, pieces = remap[split[keep_split]], pieces[keep_split]
+                keep_br = live_pt[br]
+                br = remap[br[keep_br]]
+            # new samples: splits of unproven intervals, a refine step in each bracket
+            new_sid, new_d = [], []
+            if split.size:
+                reps = pieces - 1
+                base = np.repeat(split, reps)
+                k = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps) + 1
+                frac = k / np.repeat(pieces, reps)
+                new_sid.append(sid[base])
+                new_d.append(d[base] + frac * (d[base + 1] - d[base]))
+            rb = br[d[br + 1] - d[br] > TOL]
+            if rb.size:
+                new_sid.append(sid[rb])
+                new_d.append(self._illinois(sid[rb], d[rb], d[rb + 1], f[rb], f[rb + 1]))
+            if not new_sid:
+                break  # nothing left to sample (every open search is resolved above)
+            ns, nd = np.concatenate(new_sid), np.concatenate(new_d)
+            sid = np.concatenate([sid, ns])
+            d = np.concatenate([d, nd])
+            f = np.concatenate([f, self._eval(ns, nd)])
+            ok = np.concatenate([ok, np.zeros(ns.size, dtype=bool)])
+        else:  # pragma: no cover - the rounds always suffice in practice; keep the nearest hit
+            for s in np.flatnonzero(open_):
+                hits = d[(sid == s) & (f <= err)]
+                if hits.size:
+                    result[s] = (-1.0 if s % 2 == 0 else 1.0) * hits.min()
+        return result[0::2], result[1::2]
+
+    def _illinois(self, s: np.ndarray, a: np.ndarray, b: np.ndarray, fa: np.ndarray,
+                  fb: np.ndarray) -> np.ndarray:
+        """The next sample in each bracket [a, b] (distances, f(a) > 0 >= f(b)) of searches s:
+        regula falsi with the Illinois rule (an end kept twice in a row has its f halved, per
+        time kept), bisection when the bracket is tiny or did not halve in two rounds (f flat
+        at one end, e.g. exactly 0 where a far out-of-the-money option is worth nothing)."""
+        ill, prev, widths = self._ill, self._prev, self._widths
+        kept_a = a == prev[s, 0]
+        kept_b = b == prev[s, 1]
+        ill[s, 0] = np.where(kept_a & ~kept_b, ill[s, 0] + 1, 0)
+        ill[s, 1] = np.where(kept_b & ~kept_a, ill[s, 1] + 1, 0)
+        prev[s, 0], prev[s, 1] = a, b
+        ga = fa * 0.5 ** np.maximum(ill[s, 0] - 1, 0)
+        gb = fb * 0.5 ** np.maximum(ill[s, 1] - 1, 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            c = a + ga / (ga - gb) * (b - a)
+        w = b - a
+        slow = w > 0.5 * widths[s, 1]
+        widths[s, 1], widths[s, 0] = widths[s, 0], w
+        c = np.where((w <= 4 * TOL) | slow | ~np.isfinite(c), 0.5 * (a + b), c)
+        return np.clip(c, a + np.minimum(TOL / 4, w / 4), b - np.minimum(TOL / 4, w / 4))
 
     def report(self) -> dict[str, dict[str, float | None]]:
         down, up = self.search()
@@ -131,9 +362,9 @@ class Liquidation:
         out: dict[str, dict[str, float | None]] = {}
         for j, a in enumerate(self.assets):
             price = float(m.book.prices[a])
-            d, u = down[j], up[j]
+            dn, u = down[j], up[j]
             out[m.book.assets[a]] = {
-                "down_pct": _pct(d), "down_price": None if np.isnan(d) else price * (1 + d),
+                "down_pct": _pct(dn), "down_price": None if np.isnan(dn) else price * (1 + dn),
                 "up_pct": _pct(u), "up_price": None if np.isnan(u) else price * (1 + u),
             }
         out["all"] = {"down_pct": _pct(down[-1]) if self.assets else None,

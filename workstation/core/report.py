@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -111,12 +112,12 @@ def report_for_method(model: MarginMethod, liquidation: dict[str, Any], *, mk: A
         "standalone_margin": attr.standalone, "marginal_margin": attr.marginal,
         "component_margin": attr.component,
     }
+    table = np.array([np.asarray(v, dtype=float) for v in cols.values()]).reshape(len(cols), len(book))
+    _check_table(table, list(cols))
     # + 0.0 turns -0.0 into 0.0; tolist() gives plain Python floats in one pass per column
-    lists = {k: (np.asarray(v, dtype=float) + 0.0).tolist() for k, v in cols.items()}
-    positions = [
-        {"id": pid, "account": acc, **{k: lists[k][i] for k in cols}}
-        for i, (pid, acc) in enumerate(zip(book.ids.tolist(), book.account.tolist(), strict=True))
-    ]
+    keys = ("id", "account", *cols)
+    positions = [dict(zip(keys, row, strict=True))
+                 for row in zip(book.ids.tolist(), book.account.tolist(), *(table + 0.0).tolist(), strict=True)]
     standalone = float(np.sum(attr.standalone))
     report: dict[str, Any] = {
         "scope": scope.name,
@@ -148,27 +149,27 @@ def _usage(mm: float, equity: float) -> float | None:
     return _f(mm / equity)
 
 
+def _refuse(path: str) -> ComputeError:
+    return ComputeError(path, "the book gives a non-finite figure; check quantities, prices and the rate "
+                              "for overflow")
+
+
+def _check_table(table: np.ndarray, names: list[str]) -> None:
+    """The positions' figures (fields x positions), checked as one array."""
+    bad = ~np.isfinite(table)
+    if bad.any():
+        i, k = np.argwhere(bad.T)[0]
+        raise _refuse(f"positions[{i}].{names[k]}")
+
+
 def check_finite(doc: Any) -> None:
-    """Refuse a report with NaN or infinite figures (overflowing inputs), naming the field."""
-    if _all_finite(doc):
-        return
-    raise ComputeError(str(_first_non_finite(doc)), "the book gives a non-finite figure; "
-                                                    "check quantities, prices and the rate for overflow")
-
-
-def _all_finite(doc: Any) -> bool:
-    """Fast check: the positions' figures as one array, the rest walked (it is small)."""
-    if isinstance(doc, dict):
-        rest = [v for k, v in doc.items() if k != "positions"]
-        positions = doc.get("positions") or []
-        if positions:
-            nums = np.array([[v for v in p.values() if isinstance(v, float)] for p in positions])
-            if not np.isfinite(nums).all():
-                return False
-        return all(_all_finite(v) for v in rest)
-    if isinstance(doc, list):
-        return all(_all_finite(v) for v in doc)
-    return not (isinstance(doc, float) and not np.isfinite(doc))
+    """Refuse a report with NaN or infinite figures (overflowing inputs), naming the field. The
+    positions' figures were checked as arrays when the report was built (`_check_table`); the
+    rest is small and walked."""
+    rest = {k: v for k, v in doc.items() if k != "positions"} if isinstance(doc, dict) else doc
+    found = _first_non_finite(rest)
+    if found is not None:
+        raise _refuse(found)
 
 
 def _first_non_finite(doc: Any, path: str = "") -> str | None:
@@ -177,7 +178,7 @@ def _first_non_finite(doc: Any, path: str = "") -> str | None:
     elif isinstance(doc, list):
         items = ((f"{path}[{i}]", v) for i, v in enumerate(doc))
     else:
-        return path if isinstance(doc, float) and not np.isfinite(doc) else None
+        return path if isinstance(doc, float) and not math.isfinite(doc) else None
     for p, v in items:
         found = _first_non_finite(v, p)
         if found is not None:

@@ -19,11 +19,16 @@ columns add up: a sum, `sqrt(L' C L)`, a floor...) and `attribution()`. The base
 everything else: collateral valuation with haircuts, the snapshot, moved states of one column
 alone (`eq_mm_single`) or all together (`eq_mm_all`), chunked and threaded batches, and
 sub-books of a few columns for searches that revalue only what moved.
+
+For the exact liquidation search (`liquidation.py`) a method also tells where f = equity - MM
+may kink (`kinks()`) and bounds its convexity between kinks (`curvature()`); without a bound
+the search falls back to dense sampling. Optional speed hooks: `additive` (combine is a sum of
+per-column pieces: `eq_mm_single` without the (K, A, A) broadcast) and `fast_parts` (moved
+states computed per column in closed form, identical to the plain path to rounding).
 """
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -35,13 +40,16 @@ from workstation.core.profiles import Profile
 from workstation.core.valuation import values
 
 _CHUNK = 4_000_000  # scenario values evaluated per batch (bounds memory)
-_PARALLEL = 200_000  # batches at least this large are split over two threads
-_EXECUTOR: ThreadPoolExecutor | None = None
+_PARALLEL = 200_000  # batches of at least this many values are split over two threads (~7 ms of work)
+_EXECUTOR: Any = None
 
 
-def _pool() -> ThreadPoolExecutor:
+def _pool() -> Any:
+    """Two worker threads, created on first use (concurrent.futures costs ~20 ms to import)."""
     global _EXECUTOR
     if _EXECUTOR is None:
+        from concurrent.futures import ThreadPoolExecutor
+
         _EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="margin")
     return _EXECUTOR
 
@@ -97,6 +105,10 @@ class MarginMethod:
     """Base of every margin method (see the module docstring for the contract)."""
 
     name: ClassVar[str] = ""
+    # combine(terms) is a sum over columns of a linear function of each column's terms (cross,
+    # risk-array with `sum`): the state "only column a moved" then costs O(A), not O(A^2)
+    additive: ClassVar[bool] = False
+    use_fast: bool = True  # take `fast_parts` when the method has one (tests compare both paths)
 
     def __init__(self, scope: Scope):
         self.scope = scope
@@ -194,9 +206,32 @@ class MarginMethod:
         return None
 
     def kinks(self) -> dict[int, np.ndarray]:
-        """Per column, relative moves where equity - MM may have a kink (strikes, tier bounds,
-        haircut band edges): the liquidation search puts them on its grid."""
-        return {}
+        """Per column, relative moves of that column where f = equity - MM may kink or jump
+        (haircut band edges, strikes of options priced at zero vol or expiry, tier bounds...):
+        the liquidation search puts each on its grid (just before and just after it). A kink
+        where f turns downwards (f a minimum of smooth pieces, e.g. MM a maximum over scenarios)
+        need not be listed. The default lists what the base class knows: the collateral's band
+        edges and the strikes of options valued at their intrinsic value."""
+        from workstation.core.methods.bounds import base_kinks
+
+        return base_kinks(self)
+
+    def curvature(self, lo: np.ndarray, hi: np.ndarray, together: bool,
+                  need: np.ndarray | None = None) -> np.ndarray | None:
+        """Upper bounds of f'' (f = f_single or f_all as a function of the relative move x)
+        between kinks, for the liquidation search's proof that f > 0 between two sampled moves.
+
+        together=False: lo, hi (K, A); entry [k, a] bounds d^2 f_single[:, a] / dx^2 for moves
+        of column a alone within [lo[k, a], hi[k, a]]. together=True: lo, hi (K,); entry k bounds
+        d^2 f_all / dx^2 for every moving column moved by the same x within [lo[k], hi[k]].
+        `need` (same shape): bounds below it suffice, so a method may return a cheap looser
+        bound where that is already below `need`. None: no bound known (the search then samples
+        densely and proves nothing); see `bounds.py` for the helpers the built-in methods use."""
+        return None
+
+    def fast_parts(self, X: np.ndarray, only: tuple[int, ...] | None) -> Parts | None:
+        """Optional fast path of `parts` for one batch (None: take the plain path)."""
+        return None
 
     # -------------------------------------------------------------- evaluation at moved prices
     def subset(self, only: tuple[int, ...] | None) -> _Subset:
@@ -224,7 +259,8 @@ class MarginMethod:
         K = X.shape[0]
         per = self.cost_per_state()
         if only is not None and len(self.book):  # only those columns' positions are revalued
-            per = max(1, per * len(self.subset(only).rows) // len(self.book))
+            rows = sum(len(self.pos_by_und.get(int(a), ())) for a in set(only))
+            per = max(1, per * rows // len(self.book))
         step = max(1, _CHUNK // per)
         if K * per >= _PARALLEL and K >= 2:
             step = min(step, -(-K // 2))
@@ -234,6 +270,14 @@ class MarginMethod:
         return Parts.concat(list(_pool().map(lambda c: self._parts(c, only), chunks)))
 
     def _parts(self, X: np.ndarray, only: tuple[int, ...] | None) -> Parts:
+        if self.use_fast:
+            fast = self.fast_parts(X, only)
+            if fast is not None:
+                return fast
+        return self.plain_parts(X, only)
+
+    def plain_parts(self, X: np.ndarray, only: tuple[int, ...] | None = None) -> Parts:
+        """`parts` by revaluing every position of the columns `only` (the reference path)."""
         sub = self.subset(only)
         cols = np.ones(self.n_assets, dtype=bool) if only is None else np.isin(np.arange(self.n_assets), only)
         centers = self.book.prices * (1.0 + X[:, self.driver])  # (K, A)
@@ -256,7 +300,7 @@ class MarginMethod:
     def snapshot(self) -> Parts:
         """The pieces at the current prices (one state)."""
         if self._p0 is None:
-            self._p0 = self._parts(np.zeros((1, self.n_assets)), None)
+            self._p0 = self.plain_parts(np.zeros((1, self.n_assets)), None)
         return self._p0
 
     def requirement(self) -> tuple[float, float]:
@@ -271,6 +315,11 @@ class MarginMethod:
         """(equity, MM) of shape (K, A): row k, column a = only column a moved as in X[k, a]."""
         p0 = self.snapshot()
         eq = self._equity0() + (P.equity - p0.equity[0])
+        if self.additive and self.use_fast:  # MM0 + the change of column a's own share
+            _, mm0 = self.combine(p0.terms)
+            with np.errstate(invalid="ignore"):  # terms combine does not read may hold inf
+                _, dmm = self.combine({k: (v - p0.terms[k][0])[..., None] for k, v in P.terms.items()})
+            return eq, mm0[0] + dmm
         A = self.n_assets
         eye = np.eye(A, dtype=bool)
         # terms[k][r, a, b]: column b of the state where only column a moved (row r)

@@ -30,6 +30,7 @@ import numpy as np
 
 from workstation.core.book import Book
 from workstation.core.methods.base import Attribution, MarginMethod, Parts, Scope, _Subset
+from workstation.core.methods.bounds import per_position_curvature, per_position_kinks
 from workstation.core.model import Position
 from workstation.core.profiles import Profile, by_quantity
 from workstation.core.valuation import values
@@ -93,8 +94,10 @@ class PositionRequirements:
             im = np.where(np.isnan(lev), im, notional / np.where(np.isnan(lev), 1.0, lev))
         return im, mm, rate_im
 
-    def at(self, spot: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(IM, MM) per position at per-position spot prices of shape (..., n)."""
+    def at(self, spot: np.ndarray | None = None,
+           pos_values: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(IM, MM) per position at per-position spot prices of shape (..., n) (`pos_values`:
+        the positions' values there, when the caller has them)."""
         b = self.book
         s = b.spot if spot is None else np.asarray(spot, dtype=float)
         shape = np.broadcast_shapes(s.shape, b.qty.shape)
@@ -108,7 +111,7 @@ class PositionRequirements:
         if short.size:
             sub = b.take(short)
             so = s[..., short]
-            unit = values(sub, so) / sub.qty  # option value per unit in base
+            unit = (values(sub, so) if pos_values is None else pos_values[..., short]) / sub.qty  # per unit
             o = self.profile.options
             otm = np.where(sub.is_call, np.maximum(sub.strike - so, 0.0), np.maximum(so - sub.strike, 0.0))
             mm_u = np.maximum(o.short_mm * so, o.short_mm * unit) + unit + o.fee * so
@@ -146,6 +149,7 @@ class CrossMethod(MarginMethod):
     """`cross`: per-position requirements added up, all collateral shared."""
 
     name = "cross"
+    additive = True
 
     def __init__(self, scope: Scope):
         super().__init__(scope)
@@ -157,11 +161,17 @@ class CrossMethod(MarginMethod):
         return sub.cache["reqs"]
 
     def terms(self, sub, centers, spot, pos_values, cols):
-        im, mm = self._reqs(sub).at(spot)
+        im, mm = self._reqs(sub).at(spot, pos_values)
         return {"im": im @ sub.onehot, "mm": mm @ sub.onehot}
 
     def combine(self, terms):
         return terms["im"].sum(-1), terms["mm"].sum(-1)
+
+    def kinks(self) -> dict[int, np.ndarray]:
+        return per_position_kinks(self, self.reqs.t)
+
+    def curvature(self, lo, hi, together, need=None):
+        return per_position_curvature(self, lo, hi, together, need, "sum")
 
     def attribution(self) -> Attribution:
         im, _ = self.reqs.at()
@@ -176,13 +186,16 @@ class IsolatedMethod(CrossMethod):
     name = "isolated"
 
     def terms(self, sub, centers, spot, pos_values, cols):
-        im, mm = self._reqs(sub).at(spot)
+        im, mm = self._reqs(sub).at(spot, pos_values)
         balance = np.nan_to_num(sub.book.isolated) + pos_values - mm
         K = spot.shape[0]
         weakest = np.full((K, self.n_assets), np.inf)
         for a in np.unique(sub.book.und):
             weakest[:, a] = balance[:, sub.book.und == a].min(-1)
         return {"im": im @ sub.onehot, "mm": mm @ sub.onehot, "weakest": weakest}
+
+    def curvature(self, lo, hi, together, need=None):
+        return per_position_curvature(self, lo, hi, together, need, "max")
 
     def f_single(self, P: Parts) -> np.ndarray:
         return P.terms["weakest"]

@@ -16,7 +16,9 @@ perpetual/future notional per underlying.
 Attribution (Euler): a position's component is its loss in the worst scenario of its
 underlying times d agg / d L_u, plus the contingency it causes, times mm_factor * im_factor;
 the collateral held in u gets the same share of its own P&L. They add up to IM exactly
-because agg is homogeneous of degree one in the losses.
+because agg is homogeneous of degree one in the losses. Scenarios whose P&L ties within
+rounding noise (1e-12 of the column's gross P&L) count as one: the worst is the first of them,
+and a loss within that noise gets no component (rounding must not pick the attribution).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import numpy as np
 from workstation.core.book import Book
 from workstation.core.collateral import haircut_value
 from workstation.core.methods.base import Attribution, MarginMethod, Parts, Scope
+from workstation.core.methods.risk_array_fast import RiskArrayFast
 from workstation.core.profiles import Profile
 
 _VOL_DIR = {"up": 1.0, "none": 0.0, "same": 0.0, "down": -1.0}
@@ -83,6 +86,7 @@ class PortfolioRisk:
     cont: np.ndarray  # (n,) contingency per position (sums to the total contingency)
     mm: float
     im: float
+    noise: np.ndarray | None = None  # (assets,) rounding noise of the scenario P&L: a loss below it is 0
 
 
 class RiskArrayMethod(MarginMethod):
@@ -98,9 +102,14 @@ class RiskArrayMethod(MarginMethod):
         self.corr = np.array([[pp.corr(a, b) for b in assets] for a in assets]) \
             if pp.aggregation == "correlated" else None
         self.coll_in_scen = pp.collateral_in_scenarios
+        self.additive = self.corr is None  # sum aggregation: MM adds up per column
         self._risk: PortfolioRisk | None = None
+        self._fast: RiskArrayFast | None = None
+        self._vols: tuple[Book, np.ndarray] | None = None
 
     def cost_per_state(self) -> int:
+        if self.use_fast:  # options in every state (per column in closed form otherwise)
+            return max(1, (self.grid.n + 1) * int(np.count_nonzero(self.book.is_option)) + len(self.book))
         return max(1, self.grid.n * len(self.book))
 
     # -------------------------------------------------------------- scenario P&L
@@ -111,12 +120,18 @@ class RiskArrayMethod(MarginMethod):
         g = self.grid
         center = book.spot if spot_center is None else np.asarray(spot_center, dtype=float)
         shocked = center[..., None, :] * (1.0 + g.shock[:, book.und])
-        vols = g.shocked_vols(book, self.profile)
+        vols = self.shocked_vols(book)
         base = self.position_values(book, center) if v0 is None else v0
         out = self.position_values(book, shocked, vols)
         out -= base[..., None, :]
         out *= g.damp[:, book.und]
         return out
+
+    def shocked_vols(self, book: Book) -> np.ndarray:
+        """Option vols per scenario (n_s, n) of `book` (they do not depend on the price: kept)."""
+        if self._vols is None or self._vols[0] is not book:
+            self._vols = (book, self.grid.shocked_vols(book, self.profile))
+        return self._vols[1]
 
     def collateral_scenario_pnl(self, col: int, centers: np.ndarray) -> np.ndarray:
         """Damped scenario P&L (..., n_s) of the collateral in column `col`, at asset prices
@@ -207,6 +222,34 @@ class RiskArrayMethod(MarginMethod):
             loss = np.zeros((K, self.n_assets))
         return {"loss": loss, "cont": self.contingency(book, spot) @ sub.onehot}
 
+    # -------------------------------------------------------------- moved states, liquidation
+    def fast(self) -> RiskArrayFast:
+        if self._fast is None:
+            self._fast = RiskArrayFast(self)
+        return self._fast
+
+    def fast_parts(self, X, only):
+        return self.fast().parts(np.asarray(X, dtype=float), only)
+
+    def kinks(self) -> dict[int, np.ndarray]:
+        return self.fast().kinks()
+
+    def curvature(self, lo, hi, together, need=None):
+        return self.fast().curvature(np.asarray(lo, dtype=float), np.asarray(hi, dtype=float), together, need)
+
+    def eq_mm_single(self, P: Parts) -> tuple[np.ndarray, np.ndarray]:
+        if self.corr is None or not self.use_fast:
+            return super().eq_mm_single(P)
+        # sqrt(L' C L) with only L_a changed: quad0 + 2 dL_a (C L0)_a + dL_a^2 C_aa
+        p0 = self.snapshot()
+        eq = self._equity0() + (P.equity - p0.equity[0])
+        L0 = p0.terms["loss"][0]
+        dL = P.terms["loss"] - L0
+        quad = float(L0 @ self.corr @ L0) + 2.0 * dL * (self.corr @ L0) + dL * dL * np.diag(self.corr)
+        pp = self.profile.portfolio
+        cont = p0.terms["cont"][0].sum() + (P.terms["cont"] - p0.terms["cont"][0])
+        return eq, pp.mm_factor * np.sqrt(np.maximum(quad, 0.0)) + cont
+
     def risk(self) -> PortfolioRisk:
         """The scenario results at the current prices (cached)."""
         if self._risk is None:
@@ -216,7 +259,7 @@ class RiskArrayMethod(MarginMethod):
     def _compute_risk(self) -> PortfolioRisk:
         pp = self.profile.portfolio
         book = self.book
-        pnl = self.scenario_pnl(book)  # (n_s, n)
+        pnl = self.fast().position_pnl() if self.use_fast else self.scenario_pnl(book)  # (n_s, n)
         n_s = self.grid.n
         total = pnl @ self.onehot
         coll = np.zeros((n_s, self.n_assets))
@@ -224,9 +267,15 @@ class RiskArrayMethod(MarginMethod):
             coll[:, a] = self.collateral_scenario_pnl(a, self.book.prices[None, :])[0]
         total = total + coll
         if n_s:
-            worst = total.argmin(0)
-            loss = np.maximum(0.0, -total[worst, np.arange(self.n_assets)])
+            # rounding noise of each column's scenario P&L; the worst scenario is the first one
+            # within it of the minimum, so that rounding (another CPU, a fast path) cannot flip
+            # the attribution between scenarios that tie
+            noise = 1e-12 * (np.abs(pnl) @ self.onehot + np.abs(coll)).max(0)
+            low = total.min(0)
+            worst = (total <= low + noise).argmax(0)
+            loss = np.maximum(0.0, -low)
         else:
+            noise = np.zeros(self.n_assets)
             worst = np.zeros(self.n_assets, dtype=np.int64)
             loss = np.zeros(self.n_assets)
         agg = float(self.aggregate(loss))
@@ -237,7 +286,7 @@ class RiskArrayMethod(MarginMethod):
         cont = self.contingency(book)
         mm = pp.mm_factor * agg + float(cont.sum())
         return PortfolioRisk(pnl=pnl, coll_pnl=coll, total=total, loss=loss, worst=worst, agg=agg,
-                             grad=grad, cont=cont, mm=mm, im=pp.im_factor * mm)
+                             grad=grad, cont=cont, mm=mm, im=pp.im_factor * mm, noise=noise)
 
     def snapshot(self) -> Parts:
         """The pieces at current prices, from the scenario results (no second revaluation)."""

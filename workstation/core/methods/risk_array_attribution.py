@@ -54,7 +54,7 @@ def attribute(m: RiskArrayMethod) -> Attribution:
     cont_wo = float(r.cont.sum()) + _contingency_change(m, book, spot)
     marginal = r.im - imf * (mmf * agg_wo + cont_wo)
 
-    active = r.loss > 0
+    active = r.loss > (0.0 if r.noise is None else r.noise)  # a loss within rounding noise is none
     worst_loss = -r.pnl[r.worst[u], np.arange(n)] if has_scen else np.zeros(n)
     component = imf * (mmf * np.where(active[u], r.grad[u] * worst_loss, 0.0) + r.cont)
     collateral: dict[str, float] = {}

@@ -1,0 +1,287 @@
+"""Kinks and convexity bounds of f = equity - MM along a relative move x, for the exact
+liquidation search (`liquidation.py`).
+
+The search proves f > 0 between two sampled moves x0 < x1 from f(x0), f(x1) and an upper bound
+M of f'' on (x0, x1): if f'' <= M there, f - M x^2 / 2 is concave, so f lies above its chord
+minus M (x - x0)(x1 - x) / 2. This holds for a minimum of pieces each with f'' <= M as well (a
+kink where f turns downwards cannot hide a dip), which is how every method here is built:
+MM is a maximum (over scenarios, of a tier formula and 0, ...) so -MM is a minimum. A kink where
+f turns upwards (a convex kink: a haircut band edge where the scenario P&L switches bands, an
+option at zero vol, a tier table that is not convex) must be a grid point: `kinks()`.
+
+Option curvature. With y = ln(1 + x), an option on forward F = c F0 (1 + x) (c: a scenario's
+price multiple) at vol sd = vol sqrt(T) has, per unit,
+
+    d^2 V / dx^2 = gamma(x) = disc c F0 n(d1) / ((1 + x) sd) = g0 exp(-d1^2 / 2 - y),
+    g0 = disc c F0 / (sd sqrt(2 pi)),   d1 = d1_0 + y / sd,
+
+log-concave in y with its peak at d1 = -sd: on an interval its supremum is at the peak if the
+peak lies inside, else at an end, and its infimum at an end (`gamma_range`). A cheaper bound,
+g0 / (1 + x_lo) >= gamma, is used first where it already suffices (`need`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from workstation.core.methods.base import MarginMethod
+
+LOW, HIGH = -0.99, 5.0  # the searched range (liquidation.DOWN_LIMIT, UP_LIMIT)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+def _block(n: int) -> int:
+    return max(1, (1 << 14) // max(1, n))  # rows of (states x options) per block: stays in cache
+
+
+@dataclass
+class OptionCurves:
+    """The options of a book sorted by column, with their curvature constants at S1 price
+    multiples / vols (row 0: the current price and vol). Arrays (S1, n); dead entries (zero vol,
+    expired, non-positive strike or forward) have g0 = 0: their value is piecewise linear.
+
+    gamma(y) = g0 exp(-d1(y)^2 / 2 - y), d1(y) = d1_0 + y inv_sd, peaks at y_pk (d1 = -sd) with
+    the value g_pk."""
+
+    rows: np.ndarray  # indices into the book, sorted by column
+    col: np.ndarray  # (n,) column of each
+    qty: np.ndarray  # (n,)
+    d1_0: np.ndarray
+    inv_sd: np.ndarray
+    sd: np.ndarray
+    g0: np.ndarray
+    y_pk: np.ndarray
+    g_pk: np.ndarray
+    dead_kinks: np.ndarray  # (S1, n) moves x where a dead entry's intrinsic value kinks (nan: none)
+
+    @staticmethod
+    def build(m: MarginMethod, mult: np.ndarray | None = None, vols: np.ndarray | None = None,
+              forward: np.ndarray | None = None, disc: np.ndarray | None = None) -> OptionCurves:
+        """The book's live options, sorted by column. `mult` (S1, n_options) price multiples and
+        `vols` (S1, n_options) of each option in each state (default: one state, the current
+        price and the option's own vol); `forward` and `disc` (n_options, in the same sorted
+        order) for a method that prices on its own forwards and discount factors (default: the
+        book's, S * growth and e^{-rT} at each position's rate, as `valuation.values`)."""
+        book = m.book
+        rows = np.flatnonzero(book.is_option)
+        rows = rows[np.argsort(book.und[rows], kind="stable")]
+        col = book.und[rows]
+        T = book.tte[rows]
+        mult = np.ones((1, rows.size)) if mult is None else mult
+        vols = book.vol[rows][None, :] if vols is None else vols
+        F0 = mult * (book.prices[col] * book.growth[rows] if forward is None else forward)
+        K = book.strike[rows]
+        disc = np.exp(-book.rates[rows] * np.maximum(T, 0.0)) if disc is None else disc
+        with np.errstate(all="ignore"):
+            sd = vols * np.sqrt(np.maximum(T, 0.0))
+            live = (sd > 0) & (sd < np.inf) & (F0 > 0) & (K > 0)
+            dead = not live.all()
+            if dead:
+                sd = np.where(live, sd, 0.0)
+            inv_sd = 1.0 / sd
+            if dead:
+                inv_sd[~live] = 0.0
+            d1_0 = np.log(F0 / K) * inv_sd + 0.5 * sd
+            if dead:
+                d1_0[~live] = 0.0
+            g0 = (disc * _INV_SQRT_2PI) * F0 * inv_sd  # 0 where dead (inv_sd = 0)
+            y_pk = (-sd - d1_0) * sd
+            g_pk = g0 * np.exp(-0.5 * sd * sd - y_pk)
+            dead_kinks = np.where(~live & (F0 > 0) & (K > 0), K / F0 - 1.0, np.nan) if dead else \
+                np.full(sd.shape, np.nan)
+        return OptionCurves(rows, col, book.qty[rows], d1_0, inv_sd, sd, g0, y_pk, g_pk, dead_kinks)
+
+    def __post_init__(self) -> None:
+        cols, starts, counts = np.unique(self.col, return_index=True, return_counts=True)
+        self.cols, self.starts = cols, starts
+        self._slices = {int(c): slice(int(s), int(s + n)) for c, s, n in zip(cols, starts, counts, strict=True)}
+
+    def slices(self) -> dict[int, slice]:
+        """Column -> its options (a contiguous run of the sorted arrays)."""
+        return self._slices
+
+    def bounds(self, sl: slice, lo: np.ndarray, hi: np.ndarray, wp: np.ndarray | None = None,
+               wm: np.ndarray | None = None, worst: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """(U, L), each (k, S1), over x in [lo[r], hi[r]] for the options `sl` (one column) in
+        each state: U >= sup and L <= inf of sum (wp - wm) gamma (default weights q+ and q-);
+        worst: U >= max over the options of sup (wp - wm) gamma instead (L is then U)."""
+        d1_0, inv_sd, g0 = self.d1_0[:, sl], self.inv_sd[:, sl], self.g0[:, sl]
+        y_pk, g_pk = self.y_pk[:, sl], self.g_pk[:, sl]
+        q = self.qty[sl]
+        qp = np.maximum(q, 0.0) if wp is None else wp
+        qm = np.maximum(-q, 0.0) if wm is None else wm
+        S1, n = g0.shape
+        k = lo.size
+        U, L = np.empty((k, S1)), np.empty((k, S1))
+        y_lo, y_hi = np.log1p(lo), np.log1p(hi)
+        step = _block(S1 * n)
+        for r in range(0, k, step):
+            rs = slice(r, r + step)
+            ylo, yhi = y_lo[rs, None, None], y_hi[rs, None, None]
+            g_lo = ylo * inv_sd
+            g_lo += d1_0
+            g_lo *= g_lo
+            g_lo *= -0.5
+            g_lo -= ylo
+            np.exp(g_lo, out=g_lo)
+            g_lo *= g0
+            g_hi = yhi * inv_sd
+            g_hi += d1_0
+            g_hi *= g_hi
+            g_hi *= -0.5
+            g_hi -= yhi
+            np.exp(g_hi, out=g_hi)
+            g_hi *= g0
+            sup = np.maximum(g_lo, g_hi)
+            np.copyto(sup, g_pk, where=(y_pk > ylo) & (y_pk < yhi), casting="unsafe")
+            inf = np.minimum(g_lo, g_hi, out=g_lo)
+            if worst:
+                U[rs] = L[rs] = (sup * qp - inf * qm).max(-1) if n else 0.0
+            else:
+                U[rs] = sup @ qp - inf @ qm
+                L[rs] = inf @ qp - sup @ qm
+        return U, L
+
+    def column_sums(self, v: np.ndarray, n_assets: int) -> np.ndarray:
+        """Sum over each column's options of the last axis of v (..., n) -> (..., A)."""
+        out = np.zeros((*v.shape[:-1], n_assets))
+        if self.col.size:
+            out[..., self.cols] = np.add.reduceat(v, self.starts, axis=-1)
+        return out
+
+    def column_max(self, v: np.ndarray, n_assets: int) -> np.ndarray:
+        """Maximum over each column's options (0 where none) -> (..., A)."""
+        out = np.zeros((*v.shape[:-1], n_assets))
+        if self.col.size:
+            out[..., self.cols] = np.maximum.reduceat(v, self.starts, axis=-1)
+        return out
+
+
+def in_range(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=float).ravel()
+    return np.unique(x[np.isfinite(x) & (x > LOW) & (x < HIGH)])
+
+
+def _add(out: dict[int, list[np.ndarray]], col: int, x: np.ndarray) -> None:
+    x = in_range(x)
+    if x.size:
+        out.setdefault(int(col), []).append(x)
+
+
+def _merge(out: dict[int, list[np.ndarray]]) -> dict[int, np.ndarray]:
+    return {c: np.unique(np.concatenate(v)) for c, v in out.items()}
+
+
+def collateral_kinks(m: MarginMethod, out: dict[int, list[np.ndarray]],
+                     mults: Callable[[int], np.ndarray] | None = None) -> None:
+    """Moves of each collateral's driver column where its gross value crosses a band edge, at
+    the current price and at the multiples `mults(column)` of it (e.g. 1 + scenario shocks)."""
+    for a, col, amt, bands in zip(m.coll_idx, m.coll_col, m.coll_amt, m.coll_bands, strict=True):
+        price = float(m.book.prices[a])
+        edges = np.array([u for u, _ in bands[:-1]], dtype=float)
+        if amt <= 0 or price <= 0 or not edges.size or m.stable[col]:
+            continue
+        k = np.ones(1) if mults is None else np.concatenate([[1.0], mults(int(col))])
+        _add(out, col, edges[None, :] / (amt * price * k[:, None]) - 1.0)
+
+
+def base_kinks(m: MarginMethod, oc: OptionCurves | None = None) -> dict[int, np.ndarray]:
+    """Band edges of the collateral and strikes of options valued at their intrinsic value
+    (`oc`: the options' curves if the caller has them; their state 0 is the current one)."""
+    out: dict[int, list[np.ndarray]] = {}
+    collateral_kinks(m, out)
+    oc = OptionCurves.build(m) if oc is None else oc
+    for a in np.unique(oc.col):
+        _add(out, a, oc.dead_kinks[:1, oc.col == a])
+    return _merge(out)
+
+
+# ------------------------------------------------------------------ per-position methods
+def tier_kinks(m: MarginMethod, out: dict[int, list[np.ndarray]], t: dict[str, np.ndarray]) -> None:
+    """Bracket bounds crossed by perpetuals and futures (per_position's table `t`): a linear
+    position's notional |q| S crosses a notional bound, an inverse one's size |q| / mark a
+    quantity bound. A notional table without slopes that follows the cumulative-amount rule
+    with rising rates makes MM = max(N mmr - amount, 0) convex and continuous: it needs none
+    (between bounds MM is linear, or convex in S: slopes are >= 0)."""
+    book = m.book
+    d1 = np.flatnonzero(book.is_delta_one & (book.qty != 0))
+    for a in np.unique(book.und[d1]):
+        b, r, c = t["bound"][a], t["mmr"][a], t["amt"][a]
+        nf = int(np.isfinite(b).sum())  # finite bounds come first, the last tier is unbounded
+        if nf == 0:
+            continue
+        by_qty = bool(t["qty"][a])
+        if not by_qty and not t["mslope"][a].any():
+            k = np.arange(nf)
+            left, right = b[k] * r[k] - c[k], b[k] * r[k + 1] - c[k + 1]
+            if np.allclose(left, right, rtol=1e-9, atol=0.0) and np.all(np.diff(r[:nf + 1]) >= 0):
+                continue
+        rows = d1[book.und[d1] == a]
+        q = np.abs(book.qty[rows])
+        S = book.prices[a]
+        if by_qty:  # inverse: size q / (S e^{rT}) crosses the bound; linear: size q is constant
+            rows_inv = book.inverse[rows]
+            g = np.exp(book.rate * book.tte[rows])
+            _add(out, a, (q / (S * g))[rows_inv, None] / b[None, :nf] - 1.0)
+        else:  # linear: notional q S crosses the bound; inverse: notional q is constant
+            lin = ~book.inverse[rows]
+            _add(out, a, b[None, :nf] / (q[lin, None] * S) - 1.0)
+
+
+def identity_drivers(m: MarginMethod) -> bool:
+    """Every column moves with itself: its pieces depend on its own move only. The bounds here
+    assume it (a column whose positions follow another asset's moves gets no bound)."""
+    return bool(np.array_equal(m.driver, np.arange(m.n_assets)))
+
+
+def per_position_curvature(m: MarginMethod, lo: np.ndarray, hi: np.ndarray, together: bool,
+                           need: np.ndarray | None, reduce: str) -> np.ndarray | None:
+    """Curvature bound of per-position methods: long options add q gamma to f, short ones at
+    most -2 |q| gamma (their value and their maintenance margin mm S + value, or
+    max(mm S, mm value) + value + fee S); everything else is piecewise linear between kinks, or
+    convex in MM (size-linear rates with slopes >= 0).
+    reduce "sum": f adds the positions up (cross); "max": f is the weakest position
+    (isolated), and the bound is the largest position's (at least 0)."""
+    if not identity_drivers(m):
+        return None
+    oc = m.__dict__.get("_option_curves")
+    if oc is None:
+        oc = m.__dict__["_option_curves"] = OptionCurves.build(m)
+    A = m.n_assets
+    # f = equity - t MM (t: the profile's liquidation threshold; isolated: each position's
+    # balance, t = 1): a short option adds -(1 + t) |q| gamma at most
+    t = 1.0 if reduce == "max" else float(m.profile.liquidation_threshold)
+    lo = np.asarray(lo, dtype=float)
+    hi = np.asarray(hi, dtype=float)
+    lo2 = np.broadcast_to(lo[:, None], (lo.shape[0], A)) if together else lo
+    hi2 = np.broadcast_to(hi[:, None], (hi.shape[0], A)) if together else hi
+    wp, wm = np.maximum(oc.qty, 0.0), (1.0 + t) * np.maximum(-oc.qty, 0.0)
+    w = wp * oc.g0[0]  # cheap: 0 <= gamma <= g0 / (1 + x_lo)
+    cheap = oc.column_sums(w, A) if reduce == "sum" else oc.column_max(w, A)
+    M = cheap[None, :] / (1.0 + np.minimum(lo2, hi2))
+    if need is None:
+        fail = np.ones(M.shape, dtype=bool)
+    elif together:
+        fail = np.broadcast_to((M.sum(-1) >= need)[:, None], M.shape)
+    else:
+        fail = need <= M
+    for a, sl in oc.slices().items():
+        ks = np.flatnonzero(fail[:, a])
+        if ks.size:
+            U, _ = oc.bounds(sl, lo2[ks, a], hi2[ks, a], wp[sl], wm[sl], worst=reduce == "max")
+            M[ks, a] = np.minimum(M[ks, a], U[:, 0] if reduce == "sum" else np.maximum(U[:, 0], 0.0))
+    return M.sum(-1) if together else M
+
+
+def per_position_kinks(m: MarginMethod, table: dict[str, np.ndarray]) -> dict[int, np.ndarray]:
+    out: dict[int, list[np.ndarray]] = {}
+    for a, x in base_kinks(m).items():
+        out[a] = [x]
+    tier_kinks(m, out, table)
+    return _merge(out)

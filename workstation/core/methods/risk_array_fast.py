@@ -1,0 +1,300 @@
+"""The risk-array method at moved prices, per column in closed form (the liquidation search's
+grid, curves), with the kinks and curvature bounds of its f = equity - MM.
+
+Same figures as `RiskArrayMethod.plain_parts` (to rounding; a test compares them), computed
+without per-position arrays wherever the method is linear:
+- spot, perpetuals, futures and expired options add up per column to value = S * Dv + Cv and
+  scenario P&L = damp * Dv * S * shock;
+- contingencies per column: short options soc * naked * S; futures fc * min(long, short) with
+  long = aL S + bL, short = aS S + bS (inverse notionals are constant);
+- only options go through Black-76, on arrays prepared once per (state, option): with
+  y = ln(1 + x), s = +1 (call) / -1 (put), s d1 = a1 + y b1, s d2 = s d1 - s sd and
+  q * value = w1 (1 + x) N(s d1) - w2 N(s d2). State 0 is the current vol and price (the
+  position's value), states 1.. the scenarios (price multiple 1 + shock, shocked vol; these
+  vols do not depend on the price, so they are computed once).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from workstation.core.collateral import haircut_value
+from workstation.core.methods.base import Parts
+from workstation.core.methods.bounds import (
+    OptionCurves,
+    _add,
+    _merge,
+    base_kinks,
+    collateral_kinks,
+    identity_drivers,
+)
+from workstation.core.pricing import ndtr
+
+if TYPE_CHECKING:
+    from workstation.core.methods.risk_array import RiskArrayMethod
+
+_BLOCK = 1 << 15  # (rows x states x options) elements per block: the temporaries stay in cache
+
+
+class RiskArrayFast:
+    def __init__(self, m: RiskArrayMethod):
+        self.m = m
+        book, g, A = m.book, m.grid, m.n_assets
+        self.S1 = g.n + 1
+        opt = np.flatnonzero(book.is_option)
+        opt = opt[np.argsort(book.und[opt], kind="stable")]
+        col = book.und[opt]
+        mult = np.ones((self.S1, opt.size))
+        mult[1:] = 1.0 + g.shock[:, col]
+        vols = np.empty((self.S1, opt.size))
+        vols[0] = book.vol[opt]
+        vols[1:] = m.shocked_vols(book)[:, opt]
+        self.oc = oc = OptionCurves.build(m, mult, vols)
+        live = oc.g0 > 0
+        s = np.where(book.is_call[opt], 1.0, -1.0)
+        T = book.tte[opt]
+        qd = book.qty[opt] * np.exp(-book.rates[opt] * T)  # q * discount (each position's rate)
+        F0 = mult * (book.prices[col] * book.growth[opt])  # forward (or the market's) in each state
+        K = book.strike[opt]
+        self.a1 = np.where(live, s * oc.d1_0, 0.0)
+        self.b1 = s * oc.inv_sd
+        self.ssd = s * oc.sd
+        self.w1 = np.where(live, s * qd * F0, 0.0)
+        self.w2 = np.where(live, s * qd * K, 0.0)
+        ds, di = np.nonzero(~live)  # dead entries: q disc max(0, s (F0 (1 + x) - K))
+        self.dead = (ds, di, (s * qd)[di], F0[ds, di], K[di], s[di])
+        self.col = col
+        # delta-one, spot and expired options per column: value = S * Dv + Cv
+        gr = book.groups
+        Dv = np.zeros(A)
+        Cv = np.zeros(A)
+        q, e, u = book.qty, book.entry, book.und
+        np.add.at(Dv, u[gr.spot], q[gr.spot])
+        np.add.at(Dv, u[gr.linear], q[gr.linear] * gr.linear_growth)
+        np.add.at(Cv, u[gr.linear], -q[gr.linear] * e[gr.linear])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            np.add.at(Dv, u[gr.inverse], q[gr.inverse] * gr.inverse_growth / e[gr.inverse])
+        np.add.at(Cv, u[gr.inverse], -q[gr.inverse])
+        np.add.at(Cv, u[gr.expired], m.position_values(book.take(gr.expired)) if gr.expired.size else 0.0)
+        self.Dv, self.Cv = Dv, Cv
+        # contingencies per column
+        pp = m.profile.portfolio
+        n = len(book)
+        self.naked = np.zeros(A)
+        if pp.short_option_contingency and n:
+            grp, net = book.option_groups
+            qo = np.where(book.is_option, book.qty, 0.0)
+            shorts = np.bincount(grp, weights=np.where(qo < 0, -qo, 0.0))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                share = np.where((qo < 0) & (shorts[grp] > 0), -qo / shorts[grp], 0.0)
+            np.add.at(self.naked, u, np.maximum(-net, 0.0)[grp] * share)
+        self.fut = np.zeros((4, A))  # aL, bL, aS, bS
+        if pp.futures_contingency and n:
+            d1 = book.is_delta_one
+            absq = np.abs(q)
+            for k, side in enumerate((q > 0, q < 0)):
+                lin = d1 & side & ~book.inverse
+                inv = d1 & side & book.inverse
+                np.add.at(self.fut[2 * k], u[lin], absq[lin])
+                np.add.at(self.fut[2 * k + 1], u[inv], absq[inv])
+        self._sel: dict[tuple[int, ...] | None, tuple] = {}
+        self.mults = np.concatenate([np.ones((1, A)), 1.0 + g.shock]).T  # (A, 1 + n_s) price multiples
+        self.coll0 = [haircut_value(float(amt), float(book.prices[a]), bands)
+                      for a, amt, bands in zip(m.coll_idx, m.coll_amt, m.coll_bands, strict=True)]
+        self._cheap: np.ndarray | None = None
+
+    # ------------------------------------------------------------------ moved states
+    def _selection(self, only: tuple[int, ...] | None) -> tuple:
+        if only not in self._sel:
+            col = self.col
+            oc = self.oc
+            if only is None:
+                idx = np.arange(col.size)
+                arrays = [self.a1, self.b1, self.ssd, self.w1, self.w2]
+            else:
+                runs = [oc.slices()[a] for a in only if a in oc.slices()]
+                idx = np.concatenate([np.arange(r.start, r.stop) for r in runs]) if runs else np.zeros(0, int)
+                one = len(runs) == 1  # one column: views, no copies
+                arrays = [a[:, runs[0]] if one else a[:, idx] for a in (self.a1, self.b1, self.ssd, self.w1, self.w2)]
+            cols, starts = np.unique(col[idx], return_index=True)
+            ds, di, sq, F0, K, s = self.dead
+            keep = np.isin(col[di], col[idx]) if only is not None else np.ones(di.size, dtype=bool)
+            dead = (ds[keep], col[di[keep]], sq[keep], F0[keep], K[keep], s[keep])
+            self._sel[only] = (idx, arrays, cols, starts, dead)
+        return self._sel[only]
+
+    def option_values(self, Xd: np.ndarray, only: tuple[int, ...] | None) -> np.ndarray:
+        """Sum of q * value of each column's options in each state: (K, S1, A)."""
+        K, A = Xd.shape[0], self.m.n_assets
+        out = np.zeros((K, self.S1, A))
+        idx, (a1, b1, ssd, w1, w2), cols, starts, dead = self._selection(only)
+        if idx.size:
+            xo = Xd[:, self.col[idx]]
+            y = np.log1p(xo)
+            g = 1.0 + xo
+            step = max(1, _BLOCK // (self.S1 * idx.size))
+            for r in range(0, K, step):
+                sl = slice(r, r + step)
+                d = y[sl, None, :] * b1
+                d += a1
+                n1 = ndtr(d)
+                d -= ssd
+                n2 = ndtr(d, out=d)
+                n1 *= w1
+                n1 *= g[sl, None, :]
+                n2 *= w2
+                n1 -= n2
+                out[sl][:, :, cols] = np.add.reduceat(n1, starts, axis=2)
+        ds, dc, sq, F0, Kd, s = dead
+        if ds.size:
+            v = sq * np.maximum(s * (F0 * (1.0 + Xd[:, dc]) - Kd), 0.0)
+            np.add.at(out, (slice(None), ds, dc), v)
+        return out
+
+    def position_pnl(self) -> np.ndarray:
+        """Damped scenario P&L per position at the current prices (n_s, n), as
+        `RiskArrayMethod.scenario_pnl(book)`: options from the prepared arrays, the other
+        positions by the same arithmetic as that method (a perpetual and the collateral that
+        hedges it then cancel exactly, as they do there)."""
+        m, g, book = self.m, self.m.grid, self.m.book
+        pnl = np.empty((g.n, len(book)))
+        rest = np.flatnonzero(~book.is_option)
+        if rest.size:
+            pnl[:, rest] = m.scenario_pnl(book.take(rest))
+        if self.col.size:
+            n1 = ndtr(self.a1)
+            n2 = ndtr(self.a1 - self.ssd)
+            v = self.w1 * n1 - self.w2 * n2  # (S1, n_options): q * value in each state
+            ds, di, sq, F0, K, s = self.dead
+            if ds.size:
+                np.add.at(v, (ds, di), sq * np.maximum(s * (F0 - K), 0.0))
+            pnl[:, self.oc.rows] = (v[1:] - v[:1]) * g.damp[:, book.und[self.oc.rows]]
+        return pnl
+
+    def parts(self, X: np.ndarray, only: tuple[int, ...] | None) -> Parts:
+        m = self.m
+        g = m.grid
+        A = m.n_assets
+        if only is None:
+            cols = np.ones(A, dtype=bool)
+        else:
+            cols = np.zeros(A, dtype=bool)
+            cols[list(only)] = True
+        Xd = X[:, m.driver]
+        centers = m.book.prices * (1.0 + Xd)
+        V = self.option_values(Xd, only)
+        equity = V[:, 0, :] + centers * self.Dv + self.Cv
+        K = X.shape[0]
+        if g.n:
+            pnl = V[:, 1:, :]
+            pnl -= V[:, :1, :]
+            pnl += (self.Dv * centers)[:, None, :] * g.shock
+            pnl *= g.damp  # (n_s, A): each underlying its own dampeners
+        for a, c, amt, bands, v0 in zip(m.coll_idx, m.coll_col, m.coll_amt, m.coll_bands, self.coll0, strict=True):
+            if not cols[c]:
+                continue
+            scen = g.n and m.coll_in_scen and not m.stable[c]
+            if not scen:  # its value only (one call; none at all when its price did not move)
+                moved = Xd[:, a] != 0.0
+                equity[:, c] += haircut_value(float(amt), centers[:, a], bands) if moved.any() else v0
+                continue
+            # the value at the centre and at every scenario price, in one call
+            v = haircut_value(float(amt), centers[:, a][:, None] * self.mults[c], bands)
+            equity[:, c] += v[:, 0]
+            pnl[:, :, c] += (v[:, 1:] - v[:, :1]) * g.damp[:, c]
+        loss = np.maximum(0.0, -pnl.min(1)) if g.n else np.zeros((K, A))
+        pp = m.profile.portfolio
+        cont = pp.short_option_contingency * self.naked * centers
+        if pp.futures_contingency:
+            aL, bL, aS, bS = self.fut
+            cont = cont + pp.futures_contingency * np.minimum(aL * centers + bL, aS * centers + bS)
+        out = Parts(equity, {"loss": loss, "cont": cont})
+        if only is not None:
+            p0 = m.snapshot()
+            rest = ~cols
+            out.equity[:, rest] = p0.equity[0, rest]
+            for k, v in out.terms.items():
+                v[:, rest] = p0.terms[k][0, rest]
+        return out
+
+    # ------------------------------------------------------------------ liquidation bounds
+    def kinks(self) -> dict[int, np.ndarray]:
+        """Base kinks, band edges at every scenario's price, strikes of options dead in a
+        scenario, and where the futures contingency switches sides (min(long, short))."""
+        m = self.m
+        out: dict[int, list[np.ndarray]] = {a: [x] for a, x in base_kinks(m, self.oc).items()}
+        if m.coll_in_scen and m.grid.n:
+            collateral_kinks(m, out, lambda col: 1.0 + m.grid.shock[:, col])
+        for a in np.unique(self.oc.col):
+            _add(out, a, self.oc.dead_kinks[:, self.oc.col == a])
+        aL, bL, aS, bS = self.fut
+        with np.errstate(divide="ignore", invalid="ignore"):
+            s_star = (bS - bL) / (aL - aS)
+        for a in np.flatnonzero(np.isfinite(s_star) & (s_star > 0)):
+            _add(out, a, np.array([s_star[a] / m.book.prices[a] - 1.0]))
+        return _merge(out)
+
+    def curvature(self, lo: np.ndarray, hi: np.ndarray, together: bool,
+                  need: np.ndarray | None) -> np.ndarray | None:
+        m = self.m
+        if not identity_drivers(m):
+            return None
+        A = m.n_assets
+        lo2 = np.broadcast_to(lo[:, None], (lo.shape[0], A)) if together else np.asarray(lo)
+        hi2 = np.broadcast_to(hi[:, None], (hi.shape[0], A)) if together else np.asarray(hi)
+        oc = self.oc
+        if self._cheap is None:  # 0 <= gamma <= g0 / (1 + x_lo): per column, once
+            G = oc.column_sums(np.stack([np.maximum(oc.qty, 0.0) * oc.g0, np.maximum(-oc.qty, 0.0) * oc.g0]), A)
+            self._cheap = self._branches(G[0][None], -G[1][None])[0]  # (A,)
+        M = self._cheap / (1.0 + np.minimum(lo2, hi2))
+        if need is None:
+            fail = np.ones(M.shape, dtype=bool)
+        elif together:
+            fail = np.broadcast_to((M.sum(-1) >= need)[:, None], M.shape)
+        else:
+            fail = need <= M
+        for a, sl in oc.slices().items():
+            ks = np.flatnonzero(fail[:, a])
+            if ks.size:
+                U, L = oc.bounds(sl, lo2[ks, a], hi2[ks, a])
+                M[ks, a] = np.minimum(M[ks, a], self._branches(U[..., None], L[..., None])[:, 0])
+        if m.corr is not None:
+            M = self._correlated_guard(M, together)
+        return M.sum(-1) if together else M
+
+    def _branches(self, U: np.ndarray, L: np.ndarray) -> np.ndarray:
+        """Bound of f'' per column from bounds U >= sum q gamma_s >= L per state s (K, S1, A).
+
+        sum: f = min(E - cont, min_s (E - cont + mmf pnl_s)); branch s has f'' =
+        sum q [(1 - mmf w_s) gamma_0 + mmf w_s gamma_s]. correlated: f'' <= E'' + mmf
+        max(0, sup pnl_s'') (the aggregation's slope in each loss lies in [0, 1])."""
+        pp = self.m.profile.portfolio
+        mmf = pp.mm_factor * self.m.profile.liquidation_threshold  # f = equity - t MM
+        w = self.m.grid.damp[None, :, :]  # (1, n_s, A)
+        U0, L0 = U[:, :1], L[:, :1]
+        Us, Ls = U[:, 1:], L[:, 1:]
+        if self.m.corr is None:
+            c = 1.0 - mmf * w
+            b = np.maximum(c * U0, c * L0) + np.maximum(mmf * w * Us, mmf * w * Ls)
+            M = U0[:, 0]
+            if b.shape[1]:
+                M = np.maximum(M, b.max(1))
+            return M
+        b = np.maximum(w * Us, w * Ls) + np.maximum(-w * U0, -w * L0)
+        top = np.maximum(b.max(1), 0.0) if b.shape[1] else np.zeros_like(U0[:, 0])
+        return U0[:, 0] + mmf * top
+
+    def _correlated_guard(self, M: np.ndarray, together: bool) -> np.ndarray:
+        """sqrt(L' C L) rises with each loss only where C L >= 0: with a negative correlation
+        the bound does not hold; no bound then (the search samples densely)."""
+        m = self.m
+        C = m.corr
+        moving = np.asarray(m.assets, dtype=int)
+        if together:
+            return M if np.all(C[np.ix_(moving, moving)] >= 0) else np.full_like(M, np.inf)
+        L0 = m.snapshot().terms["loss"][0]
+        b = C @ L0 - np.diag(C) * L0  # sum over u != a of C[a, u] L0[u]
+        return np.where((b >= 0)[None, :], M, np.inf)
+
