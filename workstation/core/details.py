@@ -40,15 +40,26 @@ def collateral_lines(portfolio: Portfolio, scope: str) -> list[dict[str, Any]]:
 def pnl_curve(portfolio: Portfolio, scope: str, underlying: str | None,
               moves: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Equity, maintenance margin and P&L against relative moves of `underlying`
-    (None: every non-stable asset together). Prices are the moved underlying's prices."""
+    (None: every non-stable asset together). Prices are the moved underlying's prices.
+
+    One underlying moved alone changes only its own positions' and collateral's terms, so only
+    those are revalued at the moved prices (`Liquidation.parts(..., only=(a,))`): the other
+    underlyings keep their snapshot figures, as a full revaluation gives them.
+    """
     m = _model(portfolio, scope)
-    x = np.linspace(-0.5, 0.5, 101) if moves is None else np.asarray(moves, dtype=float)
+    x = np.asarray(np.linspace(-0.5, 0.5, 101) if moves is None else moves, dtype=float)
     liq = Liquidation(m)
-    assets = list(m.book.assets)
-    a = None if underlying is None else assets.index(underlying)
-    eq, mm = liq.curve(a, x)
-    ref = m.book.prices[a] if a is not None else 1.0
-    eq0, _ = liq.curve(a, np.zeros(1))
+    if underlying is None:
+        eq, mm = liq.curve(None, x)
+        eq0, _ = liq.curve(None, np.zeros(1))
+        ref = 1.0
+    else:
+        a = list(m.book.assets).index(underlying)
+        X = np.zeros((x.size + 1, m.n_assets))
+        X[1:, a] = x  # row 0: the snapshot, for the P&L's zero
+        eq_all, mm_all = liq.eq_mm_single(liq.parts(X, only=(a,)))
+        eq, mm, eq0 = eq_all[1:, a], mm_all[1:, a], eq_all[:1, a]
+        ref = m.book.prices[a]
     return {"moves": x, "prices": ref * (1.0 + x), "equity": eq, "maintenance_margin": mm,
             "pnl": eq - eq0[0]}
 
