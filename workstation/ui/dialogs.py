@@ -5,10 +5,40 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from PySide6.QtCore import QDateTime, QTimeZone
-from PySide6.QtWidgets import QComboBox, QDateTimeEdit, QLineEdit, QWidget
+from PySide6.QtWidgets import QComboBox, QDateTimeEdit, QLabel, QLineEdit, QWidget
 
 from workstation.core.model import KINDS, MARGIN_MODES, RIGHTS, SETTLEMENTS, Portfolio, Position
-from workstation.ui.fields import FormDialog, NumberField
+from workstation.ui.fields import FormDialog, NumberField, PercentField
+
+VOL_QUESTION = 3.0  # a vol above 300 % is asked about before it is accepted
+PRICE_QUESTION = 0.5  # so is a price more than 50 % away from the last one
+COIN_MARGINED = {"deribit": ("BTC", "ETH")}  # venues whose derivatives on these coins are inverse
+
+
+def venue_settlement(venue: str | None, underlying: str, kind: str) -> str:
+    """The venue's usual settlement: Deribit's BTC and ETH perpetuals, futures and options are
+    inverse (coin-settled); its other coins and Binance, OKX, Bybit (USDT) are linear."""
+    if kind == "spot":
+        return "linear"
+    coins = COIN_MARGINED.get((venue or "").strip().lower(), ())
+    return "inverse" if underlying.strip().upper() in coins else "linear"
+
+
+def vol_question(vol: float | None) -> list[str]:
+    if vol is not None and vol > VOL_QUESTION:
+        return [f"An implied vol of {vol * 100:,.4g} % is above {VOL_QUESTION:.0%}. Vols are typed in "
+                f"percent: 55 means 55 %.\n\nKeep {vol * 100:,.4g} %?"]
+    return []
+
+
+def price_question(name: str, price: float | None, last: float | None) -> list[str]:
+    if price is None or not last or last <= 0:
+        return []
+    move = price / last - 1.0
+    if abs(move) > PRICE_QUESTION:
+        return [f"{name} {price:,.10g} is {move:+.0%} away from the last price {last:,.10g}.\n\n"
+                f"Keep {price:,.10g}?"]
+    return []
 
 
 def _combo(items: list[str] | tuple[str, ...], current: str | None = None, editable: bool = False) -> QComboBox:
@@ -50,8 +80,12 @@ class PositionDialog(FormDialog):
         self.kind = _combo(KINDS, p.kind if p else "perpetual")
         assets = sorted(portfolio.market)
         self.underlying = _combo(assets, p.underlying if p else (assets[0] if assets else ""), True)
-        self.settlement = _combo(SETTLEMENTS, p.settlement if p else "linear")
+        self.settlement = _combo(SETTLEMENTS, p.settlement if p else self._venue_default())
+        self._settlement_chosen = self.editing  # a choice of the user's is kept
+        self.settlement.activated.connect(lambda _i: setattr(self, "_settlement_chosen", True))
         self.quantity = NumberField(p.quantity if p else None, placeholder="signed; positive is long")
+        self.quantity_hint = QLabel("")
+        self.quantity_hint.setObjectName("muted")
         self.entry = NumberField(p.entry_price if p else None, placeholder="premium per unit for options")
         self.expiry = QDateTimeEdit()
         self.expiry.setTimeZone(QTimeZone.utc())
@@ -61,25 +95,61 @@ class PositionDialog(FormDialog):
         self.expiry.setDateTime(_qdatetime(p.expiry if p and p.expiry else default_expiry))
         self.right = _combo(RIGHTS, p.right if p and p.right else "call")
         self.strike = NumberField(p.strike if p else None)
-        self.vol = NumberField(p.vol if p else None, optional=True, placeholder="market vol if empty")
+        self.vol = PercentField(p.vol if p else None, optional=True, placeholder="in %; market vol if empty")
         self.isolated = NumberField(p.isolated_margin if p else None, optional=True)
         rows = (
             ("Account", self.account), ("Id", self.ident), ("Kind", self.kind),
             ("Underlying", self.underlying), ("Settlement", self.settlement),
-            ("Quantity", self.quantity), ("Entry price", self.entry), ("Expiry", self.expiry),
-            ("Right", self.right), ("Strike", self.strike), ("Implied vol", self.vol),
+            ("Quantity", self.quantity), ("", self.quantity_hint), ("Entry price", self.entry),
+            ("Expiry", self.expiry), ("Right", self.right), ("Strike", self.strike), ("Implied vol (%)", self.vol),
             ("Isolated margin", self.isolated),
         )
         for label, widget in rows:
             self.form.addRow(label, widget)
         self.kind.currentTextChanged.connect(self._follow_kind)
         self.account.currentTextChanged.connect(self._follow_kind)
+        self.underlying.currentTextChanged.connect(self._follow_kind)
+        self.settlement.currentTextChanged.connect(self._follow_units)
+        self.quantity.textChanged.connect(self._follow_units)
         self._follow_kind()
-        self.setMinimumWidth(380)
+        self.setMinimumWidth(400)
+
+    def _account(self):
+        ids = {a.id for a in self.portfolio.accounts}
+        return self.portfolio.account(self.account.currentText()) if self.account.currentText() in ids else None
+
+    def _venue_default(self) -> str:
+        account = self._account()
+        return venue_settlement(account.venue if account else None, self.underlying.currentText(),
+                                self.kind.currentText())
+
+    def _follow_units(self) -> None:
+        """Say what unit the quantity is in, and its coin equivalent for USD-notional sizes."""
+        kind, und = self.kind.currentText(), self.underlying.currentText().strip().upper()
+        inverse_d1 = kind in ("perpetual", "future") and self.settlement.currentText() == "inverse"
+        label = self.form.labelForField(self.quantity)
+        if isinstance(label, QLabel):
+            label.setText(f"Quantity ({self.portfolio.base_currency} of contracts)" if inverse_d1
+                          else f"Quantity ({und or 'coins'}{', contracts of 1' if kind == 'option' else ''})")
+        hint = ""
+        quote = self.portfolio.market.get(und)
+        try:
+            qty = self.quantity.value("Quantity")
+        except ValueError:
+            qty = None
+        if inverse_d1 and qty is not None and quote is not None and quote.price > 0:
+            hint = f"≈ {qty / quote.price:,.6g} {und} at {quote.price:,.2f}"
+        self.quantity_hint.setText(hint)
+        self.form.setRowVisible(self.quantity_hint, bool(hint))
 
     def _follow_kind(self) -> None:
         kind = self.kind.currentText()
-        account = self.portfolio.account(self.account.currentText()) if self.portfolio.accounts else None
+        account = self._account()
+        if not self._settlement_chosen:
+            self.settlement.blockSignals(True)
+            self.settlement.setCurrentText(self._venue_default())
+            self.settlement.blockSignals(False)
+        self._follow_units()
         shown = {
             self.settlement: kind != "spot",
             self.expiry: kind in ("future", "option"),
@@ -93,6 +163,15 @@ class PositionDialog(FormDialog):
 
     def account_id(self) -> str:
         return self.account.currentText()
+
+    def questions(self, value: Position) -> list[str]:
+        """A vol above 300 %, or a perpetual's, future's or spot entry price more than 50 % from
+        the market price, is confirmed first."""
+        out = vol_question(value.vol)
+        quote = self.portfolio.market.get(value.underlying)
+        if value.kind != "option" and quote is not None:
+            out += price_question("Entry price", value.entry_price, quote.price)
+        return out
 
     def result_value(self) -> Position:
         kind = self.kind.currentText()
@@ -162,10 +241,10 @@ class QuoteDialog(FormDialog):
         assets = sorted(portfolio.market)
         self.asset = _combo(assets, asset or (assets[0] if assets else None), editable=True)
         self.price = NumberField()
-        self.vol = NumberField(optional=True, placeholder="e.g. 0.55 for 55 %")
+        self.vol = PercentField(optional=True, placeholder="in %, e.g. 55 for 55 %")
         self.form.addRow("Asset", self.asset)
-        self.form.addRow("Price", self.price)
-        self.form.addRow("Implied vol", self.vol)
+        self.form.addRow(f"Price ({portfolio.base_currency})", self.price)
+        self.form.addRow("Implied vol (%)", self.vol)
         self.asset.currentTextChanged.connect(self._fill)
         self._fill(self.asset.currentText())
         self.setMinimumWidth(320)
@@ -184,8 +263,13 @@ class QuoteDialog(FormDialog):
         if price is None or price < 0:
             raise ValueError("Price: must be zero or more")
         if vol is not None and vol <= 0:
-            raise ValueError("Implied vol: must be positive (0.55 means 55 %)")
+            raise ValueError("Implied vol: must be positive, in percent (55 means 55 %)")
         return asset, price, vol
+
+    def questions(self, value: tuple[str, float, float | None]) -> list[str]:
+        asset, price, vol = value
+        quote = self.portfolio.market.get(asset)
+        return price_question("Price", price, quote.price if quote else None) + vol_question(vol)
 
 
 class AccountModeDialog(FormDialog):

@@ -47,8 +47,30 @@ class NumberField(QLineEdit):
         return number
 
 
+class PercentField(NumberField):
+    """A number typed and shown in percent (55 means 55 %), held as a fraction (0.55)."""
+
+    def __init__(self, value: float | None = None, optional: bool = False, placeholder: str = ""):
+        super().__init__(value, optional, placeholder or "in %, e.g. 55 for 55 %")
+
+    def set_value(self, value: float | None) -> None:
+        self.setText("" if value is None else f"{value * 100.0:.8g}")
+
+    def value(self, name: str) -> float | None:
+        """The fraction typed in percent ("55", "55 %", "55%" are all 0.55)."""
+        text = self.text()
+        self.setText(text.strip().removesuffix("%").strip())
+        try:
+            number = super().value(name)
+        finally:
+            self.setText(text)
+        return None if number is None else number / 100.0
+
+
 class FormDialog(QDialog):
-    """A form with OK / Cancel; OK calls `submit()`, and an error keeps the dialog open."""
+    """A form with OK / Cancel; OK calls `submit()`, and an error keeps the dialog open.
+
+    Values that are allowed but unusual (`questions`) are confirmed before they are accepted."""
 
     def __init__(self, title: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -76,9 +98,23 @@ class FormDialog(QDialog):
         """What the form describes; raise ValueError with a message for bad input."""
         raise NotImplementedError
 
+    def questions(self, value: Any) -> list[str]:
+        """Questions to confirm before `value` is accepted (e.g. a vol of 350 %)."""
+        return []
+
+    def confirm(self, text: str) -> bool:
+        """Ask the user (tests replace this)."""
+        from PySide6.QtWidgets import QMessageBox
+
+        answer = QMessageBox.question(self, self.windowTitle(), text)
+        return answer == QMessageBox.StandardButton.Yes
+
     def _on_ok(self) -> None:
         try:
             value = self.result_value()
+            for question in self.questions(value):
+                if not self.confirm(question):
+                    return
             if self.on_submit is not None:
                 self.on_submit(value)
         except Exception as exc:  # shown in the dialog: the user fixes and retries

@@ -1,4 +1,10 @@
-"""The main window: accounts and pools tree, dashboard, positions, charts, liquidation."""
+"""The main window: accounts and pools tree, dashboard, and the Book, What-if, Accounts and History
+tabs. Every figure on screen comes from the engine; the window only arranges and formats them.
+
+Start-up order (numbers first): the tree, dashboard and tables are built at once; the charts and
+the What-if tab import pyqtgraph and the hedge code, so they are imported on a worker after the
+first figures and built then (or when first asked for).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -21,18 +27,21 @@ from PySide6.QtWidgets import (
 
 from workstation import __version__
 from workstation.core.model import Portfolio
+from workstation.ui.accounts_overview import AccountsOverview
 from workstation.ui.collateral import CollateralPanel
-from workstation.ui.compute import ScopeView
+from workstation.ui.compute import ScopeView, view_charts
 from workstation.ui.dashboard import Dashboard, ScopeInfo
 from workstation.ui.editing import Editor
 from workstation.ui.errors import show_error
 from workstation.ui.formatting import NumberFormat
+from workstation.ui.history import HistoryPanel
 from workstation.ui.liquidation import LiquidationPanel
-from workstation.ui.positions import PositionsPanel, position_rows
+from workstation.ui.menus import build_menus
+from workstation.ui.positions import PositionsPanel
 from workstation.ui.scope_tree import ScopeTree
 from workstation.ui.settings import DisplaySettings
 from workstation.ui.theme import apply_theme, theme_named
-from workstation.ui.whatif_panel import WhatIfPanel
+from workstation.ui.worker import LatestJob, start_worker
 from workstation.ui.workspace import Workspace
 
 TITLE = "Margin Workstation"
@@ -42,35 +51,51 @@ each position's contribution to the requirement, how far prices can move before
 liquidation, and what a hedge would change.</p>
 <p>Every figure comes from the margin engine (<code>python -m workstation margin</code>
 prints the same report).</p>"""
+LAZY_MODULES = ("workstation.ui.charts_panel", "workstation.ui.whatif_panel")
+POSITIONS_STATE = "layout/positions-v2"  # the columns changed: older saved states do not apply
+
+
+def _placeholder(text: str) -> QWidget:
+    host = QWidget()
+    layout = QVBoxLayout(host)
+    layout.setContentsMargins(0, 0, 0, 0)
+    label = QLabel(text)
+    label.setObjectName("muted")
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    layout.addWidget(label)
+    return host
+
+
+def _import_modules(names: tuple[str, ...]) -> None:
+    import importlib
+
+    for name in names:
+        importlib.import_module(name)
 
 
 class MainWindow(QMainWindow):
     """Shows one `Workspace`; every number on screen is from the engine's report dicts."""
 
-    def __init__(
-        self,
-        workspace: Workspace,
-        settings: QSettings | None = None,
-        lazy_charts: bool = True,
-        parent: QWidget | None = None,
-    ) -> None:
+    def __init__(self, workspace: Workspace, settings: QSettings | None = None, lazy_charts: bool = True,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(TITLE)
         self.setObjectName("mainWindow")
         self.settings = settings if settings is not None else QSettings()
         self.display = DisplaySettings.load(self.settings)
         self.workspace: Workspace = workspace
-        self.charts: Any = None  # ChartsPanel, built after the first paint (pyqtgraph is slow)
+        self.charts: Any = None  # ChartsPanel, built after the first figures (pyqtgraph is slow)
+        self._whatif: Any = None  # WhatIfPanel, built when first needed
+        self._lazy_charts = lazy_charts
+        self._preloading = False
         self.editor = Editor(self)
 
         self.tree = ScopeTree()
         self.tree_dock = QDockWidget("Accounts and pools", self)
         self.tree_dock.setObjectName("treeDock")
         self.tree_dock.setWidget(self.tree)
-        self.tree_dock.setFeatures(
-            QDockWidget.DockWidgetFeature.DockWidgetMovable
-            | QDockWidget.DockWidgetFeature.DockWidgetClosable
-        )
+        self.tree_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                                   | QDockWidget.DockWidgetFeature.DockWidgetClosable)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.tree_dock)
         self.tree.scope_selected.connect(self._on_scope_selected)
 
@@ -78,14 +103,8 @@ class MainWindow(QMainWindow):
         self.collateral = CollateralPanel()
         self.liquidation = LiquidationPanel()
         self.positions = PositionsPanel()
-        self.chart_host = QWidget()
+        self.chart_host = _placeholder("Loading charts…")
         self.chart_host.setObjectName("chartHost")
-        QVBoxLayout(self.chart_host).setContentsMargins(0, 0, 0, 0)
-        self.chart_placeholder = QLabel("Loading charts…")
-        self.chart_placeholder.setObjectName("muted")
-        self.chart_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.chart_host.layout().addWidget(self.chart_placeholder)
-
         self.top_split = QSplitter(Qt.Orientation.Horizontal)
         self.top_split.setObjectName("topSplitter")
         self.top_split.addWidget(self.collateral)
@@ -96,50 +115,57 @@ class MainWindow(QMainWindow):
         for w in (self.top_split, self.positions, self.chart_host):
             self.main_split.addWidget(w)
         self.main_split.setChildrenCollapsible(False)
-        self.main_split.setSizes([190, 300, 330])
-        self.whatif = WhatIfPanel()
-        self.whatif.apply_requested.connect(self._apply_whatif)
+        self.main_split.setSizes([170, 300, 330])
+        self.whatif_host = _placeholder("Loading the what-if…")
+        self.overview = AccountsOverview()
+        self.overview.scope_activated.connect(self._show_scope_in_book)
+        self.history = HistoryPanel()
         self.tabs = QTabWidget()
         self.tabs.setObjectName("centralTabs")
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.main_split, "Book")
-        self.tabs.addTab(self.whatif, "What-if")
+        self.tabs.addTab(self.whatif_host, "What-if")
+        self.tabs.addTab(self.overview, "Accounts")
+        self.tabs.addTab(self.history, "History")
         self.tabs.setTabToolTip(1, "Draft hypothetical trades or a hedge and see the figures before trading")
+        self.tabs.setTabToolTip(2, "Every account and pool side by side, with the nearest liquidation price")
+        self.tabs.setTabToolTip(3, "Equity, margin and usage of the selection over time, as recorded")
+        self.tabs.currentChanged.connect(self._on_tab)
         central = QWidget()
         central.setObjectName("central")
         layout = QVBoxLayout(central)
-        layout.setContentsMargins(12, 10, 12, 8)
-        layout.setSpacing(10)
+        layout.setContentsMargins(10, 8, 10, 6)
+        layout.setSpacing(8)
         layout.addWidget(self.dashboard)
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
 
-        self.source_label = QLabel()
-        self.as_of_label = QLabel()
-        self.timing_label = QLabel()
+        self.source_label, self.as_of_label, self.timing_label = QLabel(), QLabel(), QLabel()
         for label in (self.source_label, self.as_of_label, self.timing_label):
             label.setObjectName("statusField")
             self.statusBar().addPermanentWidget(label)
 
-        self._build_menus()
+        build_menus(self)
         self.positions.add_requested.connect(self.editor.add_position)
         self.positions.edit_requested.connect(self.editor.edit_position)
         self.positions.delete_requested.connect(self.editor.delete_position)
         self.collateral.add_requested.connect(self.editor.add_collateral)
         self.collateral.edit_requested.connect(self.editor.edit_collateral)
         self.collateral.delete_requested.connect(self.editor.delete_collateral)
+        self._chart_job = LatestJob(self._on_charts, self._on_chart_error, parent=self)
 
-        self.tree.setMinimumWidth(240)
-        self.resize(1600, 1000)
-        self.resizeDocks([self.tree_dock], [330], Qt.Orientation.Horizontal)
+        self.tree.setMinimumWidth(180)
+        screen = self.screen().availableGeometry() if self.screen() else None
+        width = min(1600, screen.width()) if screen else 1600
+        self.resize(width, min(1000, screen.height()) if screen else 1000)
+        self.resizeDocks([self.tree_dock], [320 if width >= 1500 else 240], Qt.Orientation.Horizontal)
         self._restore_layout()
         self.apply_display(self.display, save=False)
         self._connect(workspace)
         if lazy_charts:  # after the first figures (or 1.5 s): numbers first, charts next
-            QTimer.singleShot(1500, self.load_charts)
+            QTimer.singleShot(1500, self._preload)
         else:
             self.load_charts()
-        self._lazy_charts = lazy_charts
 
     # -- workspace ------------------------------------------------------------------------
     def set_workspace(self, workspace: Workspace) -> None:
@@ -158,13 +184,14 @@ class MainWindow(QMainWindow):
         ws.setParent(self)
         ws.loaded.connect(self._on_loaded)
         ws.computed.connect(self._on_computed)
-        ws.busy_changed.connect(self._on_busy)
+        ws.busy_changed.connect(self.dashboard.set_busy)
         ws.failed.connect(lambda exc: show_error(self, "Margin Workstation", exc))
         self.source_label.setText(ws.source_label())
         editable = not ws.read_only
         self.positions.set_editable(editable)
         self.collateral.set_editable(editable)
-        self.whatif.set_context(ws.portfolio, ws.scope, ws.read_only, ws.db)
+        self.history.set_source(ws.db, ws.db_path)
+        self._whatif_context()
         for action in self.edit_actions:
             action.setEnabled(editable)
         self.import_action.setEnabled(editable)
@@ -183,12 +210,9 @@ class MainWindow(QMainWindow):
         self.workspace.select(scope)
         self._show_scope_info()
 
-    def _on_underlying(self, underlying: str) -> None:
-        if self.workspace.scope:
-            self.workspace.select(self.workspace.scope, underlying)
-
-    def _on_busy(self, busy: bool) -> None:
-        self.dashboard.set_busy(busy)
+    def _show_scope_in_book(self, scope: str) -> None:
+        self.tree.select_scope(scope)
+        self.tabs.setCurrentWidget(self.main_split)
 
     def _on_computed(self, view: ScopeView) -> None:
         portfolio = self.workspace.portfolio
@@ -196,50 +220,84 @@ class MainWindow(QMainWindow):
             return
         if view.reports is not None:
             self.tree.tree_model.set_reports(view.reports)
+            self.overview.set_reports(portfolio, view.reports)
+            self.history.mark_stale()
         self._show_scope_info()
         report = view.report
         self.dashboard.set_report(report)
-        pool = view.scope.startswith("pool:")
         self.collateral.set_lines(view.collateral, show_account=False, total=self._collateral_total(report))
         self.liquidation.set_liquidation(report.get("liquidation"))
-        self.positions.set_rows(position_rows(report, portfolio, view.labels, view.coin_deltas))
-        self.positions.view.setColumnHidden(self.positions.model.column_index("account"), not pool)
+        if view.table is not None:
+            self.positions.set_table(view.table)
+        self.positions.view.setColumnHidden(self.positions.model.column_index("account"),
+                                            not view.scope.startswith("pool:"))
+        self.timing_label.setText(f"recomputed in {view.elapsed_ms:.0f} ms")
+        if view.curve is None and view.underlying is not None:
+            self._request_charts(view)
         if self.charts is not None:
             self._show_charts(view)
         elif self._lazy_charts:
-            QTimer.singleShot(0, self.load_charts)
-        self.timing_label.setText(f"recomputed in {view.elapsed_ms:.0f} ms")
+            QTimer.singleShot(0, self._preload)
+        if self.tabs.currentWidget() is self.history:
+            self.history.refresh()
+
+    # -- charts ---------------------------------------------------------------------------
+    def _request_charts(self, view: ScopeView) -> None:
+        """Compute the curve and heatmap of the view's underlying on a worker."""
+        if self.charts is not None:
+            self.charts.set_pending(True)
+        self._chart_job.submit(view_charts, self.workspace.portfolio, view)
+
+    def _on_charts(self, result: tuple[ScopeView, Any, Any]) -> None:
+        view, curve, heat = result
+        view.curve, view.heatmap = curve, heat
+        if self.charts is not None:
+            self.charts.set_pending(False)
+            if view is self.workspace.view:
+                self._show_charts(view)
+
+    def _on_chart_error(self, exc: BaseException) -> None:
+        if self.charts is not None:
+            self.charts.set_pending(False)
+        show_error(self, "Charts", exc)
+
+    def charts_busy(self) -> bool:
+        """A curve or heatmap is being computed."""
+        return self._chart_job.is_busy()
+
+    def is_busy(self) -> bool:
+        """The engine is working for this window (figures or charts)."""
+        return self.workspace.is_busy() or self.charts_busy()
+
+    def _on_underlying(self, underlying: str) -> None:
+        view = self.workspace.view
+        if view is None or underlying == view.underlying or underlying not in view.underlyings:
+            return
+        self.workspace.underlying = view.underlying = underlying
+        view.curve = view.heatmap = None
+        self._show_charts(view)
+        self._request_charts(view)
 
     def _show_charts(self, view: ScopeView) -> None:
         portfolio = self.workspace.portfolio
         quote = portfolio.market.get(view.underlying or "") if portfolio else None
         self.charts.show_view(view, quote.price if quote else None, self.number_format().unit_label())
+        self.charts.set_pending(view.curve is None and view.underlying is not None)
 
-    def _collateral_total(self, report: dict[str, Any]) -> str:
-        return f"after haircuts {self.number_format().money(report.get('collateral_value'), unit=True)}"
-
-    def _show_scope_info(self) -> None:
-        ws = self.workspace
-        self.whatif.set_context(ws.portfolio, ws.scope, ws.read_only, ws.db)
-        self.tabs.setTabEnabled(1, ws.portfolio is not None and ws.scope is not None)
-        if ws.portfolio is None or ws.scope is None:
-            self.dashboard.set_scope(None)
+    def _preload(self) -> None:
+        """Import the charts and the What-if code on a worker, then build them here."""
+        if self._preloading or (self.charts is not None and self._whatif is not None):
             return
-        self.dashboard.set_scope(scope_info(ws.portfolio, ws.scope))
+        self._preloading = True
+        start_worker(_import_modules, LAZY_MODULES, on_returned=lambda _r: self._after_preload(),
+                     on_errored=lambda _e: self._after_preload())
 
-    # -- what-if --------------------------------------------------------------------------
-    def show_whatif(self) -> None:
-        """Switch to the What-if tab."""
-        if self.tabs.isTabEnabled(1):
-            self.tabs.setCurrentWidget(self.whatif)
+    def _after_preload(self) -> None:
+        self.load_charts()
+        QTimer.singleShot(0, self._build_whatif)  # a separate turn of the event loop
 
-    def _apply_whatif(self, account_id: str, trades: list) -> None:
-        if self.editor.apply_trades(account_id, trades):
-            self.whatif.clear_drafts(account_id)
-
-    # -- charts ---------------------------------------------------------------------------
     def load_charts(self) -> None:
-        """Build the charts (imports pyqtgraph); called once, after the window is painted."""
+        """Build the charts (imports pyqtgraph if not yet imported); called once."""
         if self.charts is not None:
             return
         from workstation.ui.charts_panel import ChartsPanel
@@ -248,64 +306,93 @@ class MainWindow(QMainWindow):
         self.charts.set_theme(theme_named(self.display.theme))
         self.charts.set_number_format(self.number_format())
         self.charts.underlying_changed.connect(self._on_underlying)
-        self.chart_host.layout().removeWidget(self.chart_placeholder)
-        self.chart_placeholder.deleteLater()
-        self.chart_host.layout().addWidget(self.charts)
+        layout = self.chart_host.layout()
+        while layout.count():
+            layout.takeAt(0).widget().deleteLater()
+        layout.addWidget(self.charts)
         state = self.settings.value("layout/charts")
         if isinstance(state, QByteArray | bytes):
             self.charts.splitter.restoreState(QByteArray(state))
         if self.workspace.view is not None:
             self._show_charts(self.workspace.view)
 
-    # -- menus ----------------------------------------------------------------------------
-    def _build_menus(self) -> None:
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        file_menu.addAction("&Open portfolio…", QKeySequence.StandardKey.Open, self.editor.open_portfolio)
-        file_menu.addAction("Open &database…", self.editor.open_database)
-        self.import_action = file_menu.addAction("&Import…", QKeySequence("Ctrl+I"), self.editor.import_file)
-        file_menu.addAction("&Export…", QKeySequence("Ctrl+E"), self.editor.export_file)
-        file_menu.addSeparator()
-        file_menu.addAction("&Quit", QKeySequence.StandardKey.Quit, self.close)
+    def reset_chart_views(self) -> None:
+        if self.charts is not None:
+            for chart in self.charts.charts():
+                chart.reset_view()
+        if self.history.charts is not None:
+            self.history.charts.reset_view()
 
-        edit = bar.addMenu("&Edit")
-        self.edit_actions: list[QAction] = [
-            edit.addAction("&Add position…", QKeySequence("Ctrl+N"), self.editor.add_position),
-            edit.addAction("&Edit position…", self.editor.edit_current_position),
-            edit.addAction("&Delete position", self.editor.delete_current_position),
-        ]
-        edit.addSeparator()
-        self.edit_actions += [
-            edit.addAction("Add &collateral…", self.editor.add_collateral),
-            edit.addAction("Edit c&ollateral…", self.editor.edit_current_collateral),
-            edit.addAction("Delete co&llateral", self.editor.delete_current_collateral),
-        ]
-        edit.addSeparator()
-        self.edit_actions += [
-            edit.addAction("&Market price and vol…", QKeySequence("Ctrl+M"), self.editor.edit_quote),
-            edit.addAction("Account mode and &profile…", self.editor.edit_account_mode),
-        ]
-        edit.addSeparator()
-        edit.addAction("&Settings…", QKeySequence("Ctrl+,"), self.editor.open_settings)
+    # -- what-if --------------------------------------------------------------------------
+    @property
+    def whatif(self) -> Any:
+        """The What-if panel (built on first use)."""
+        return self._build_whatif()
 
-        view = bar.addMenu("&View")
-        theme_menu = view.addMenu("&Theme")
-        group = QActionGroup(self)
-        self.theme_actions: dict[str, QAction] = {}
-        for name in ("light", "dark"):
-            action = theme_menu.addAction(name.capitalize())
-            action.setCheckable(True)
-            action.triggered.connect(lambda _c=False, n=name: self.set_theme(n))
-            group.addAction(action)
-            self.theme_actions[name] = action
-        view.addAction(self.tree_dock.toggleViewAction())
-        view.addAction("&What-if / hedge", QKeySequence("Ctrl+Shift+W"), self.show_whatif)
-        view.addAction("&Book", QKeySequence("Ctrl+Shift+B"), lambda: self.tabs.setCurrentIndex(0))
-        view.addSeparator()
-        view.addAction("&Recompute", QKeySequence.StandardKey.Refresh, lambda: self.workspace.load(record=True))
+    def _build_whatif(self) -> Any:
+        if self._whatif is not None:
+            return self._whatif
+        from workstation.ui.whatif_panel import WhatIfPanel
 
-        help_menu = bar.addMenu("&Help")
-        help_menu.addAction("&About", self.about)
+        panel = WhatIfPanel()
+        self._whatif = panel
+        panel.apply_requested.connect(self._apply_whatif)
+        panel.set_theme(theme_named(self.display.theme))
+        panel.set_number_format(self.number_format())
+        state = self.settings.value("layout/whatif")
+        if isinstance(state, QByteArray | bytes):
+            panel.splitter.restoreState(QByteArray(state))
+        # the panel replaces its placeholder as the tab's page (same index, same current tab)
+        index, current, enabled = self.tabs.indexOf(self.whatif_host), self.tabs.currentIndex(), \
+            self.tabs.isTabEnabled(self.tabs.indexOf(self.whatif_host))
+        self.tabs.blockSignals(True)
+        tip = self.tabs.tabToolTip(index)
+        self.tabs.removeTab(index)
+        self.tabs.insertTab(index, panel, "What-if")
+        self.tabs.setTabToolTip(index, tip)
+        self.tabs.setTabEnabled(index, enabled)
+        self.tabs.setCurrentIndex(current)
+        self.tabs.blockSignals(False)
+        self.whatif_host.deleteLater()
+        self.whatif_host = panel
+        self._whatif_context()
+        return panel
+
+    def _whatif_context(self) -> None:
+        if self._whatif is not None:
+            ws = self.workspace
+            self._whatif.set_context(ws.portfolio, ws.scope, ws.read_only, ws.db)
+
+    def show_whatif(self) -> None:
+        """Switch to the What-if tab."""
+        self._build_whatif()
+        if self.tabs.isTabEnabled(self.tabs.indexOf(self.whatif_host)):
+            self.tabs.setCurrentWidget(self.whatif_host)
+
+    def _apply_whatif(self, account_id: str, trades: list) -> None:
+        if self.editor.apply_trades(account_id, trades):
+            self.whatif.clear_drafts(account_id)
+
+    def _on_tab(self, _index: int) -> None:
+        current = self.tabs.currentWidget()
+        if current is self.whatif_host:
+            self._build_whatif()
+        elif current is self.history:
+            self.history.refresh()
+
+    def _show_scope_info(self) -> None:
+        ws = self.workspace
+        self._whatif_context()
+        self.tabs.setTabEnabled(self.tabs.indexOf(self.whatif_host), ws.portfolio is not None and ws.scope is not None)
+        if ws.portfolio is None or ws.scope is None:
+            self.dashboard.set_scope(None)
+            self.history.set_scope(None)
+            return
+        info = scope_info(ws.portfolio, ws.scope)
+        self.dashboard.set_scope(info)
+        self.history.set_scope(ws.scope, info.title)
+        if self.tabs.currentWidget() is self.history:
+            self.history.refresh()
 
     def about(self) -> None:
         QMessageBox.about(self, f"About {TITLE}", ABOUT)
@@ -317,8 +404,7 @@ class MainWindow(QMainWindow):
         return self.display.number_format(base)
 
     def set_theme(self, name: str) -> None:
-        self.apply_display(DisplaySettings(name, self.display.decimals, self.display.thousands,
-                                           self.display.currency_display))
+        self.apply_display(replace(self.display, theme=name))
 
     def apply_display(self, display: DisplaySettings, save: bool = True) -> None:
         """Apply theme and number format everywhere (and remember them)."""
@@ -331,23 +417,25 @@ class MainWindow(QMainWindow):
             apply_theme(app, theme)
         self.theme_actions[display.theme].setChecked(True)
         for target in (self.tree.tree_model, self.positions.model, self.collateral.model,
-                       self.liquidation.model, self.dashboard, self.whatif):
-            target.set_theme(theme)
-        if self.charts is not None:
-            self.charts.set_theme(theme)
+                       self.liquidation.model, self.overview.model, self.dashboard, self.history,
+                       self.charts, self._whatif):
+            if target is not None:
+                target.set_theme(theme)
         self._apply_number_format()
+
+    def _collateral_total(self, report: dict[str, Any]) -> str:
+        return f"after haircuts {self.number_format().money(report.get('collateral_value'), unit=True)}"
 
     def _apply_number_format(self) -> None:
         fmt = self.number_format()
         for target in (self.positions.model, self.collateral.model, self.liquidation.model,
-                       self.dashboard, self.whatif):
-            target.set_number_format(fmt)
+                       self.overview.model, self.dashboard, self.history, self.charts, self._whatif):
+            if target is not None:
+                target.set_number_format(fmt)
         self.tree.tree_model.set_number_format(replace(fmt, decimals=0))
-        if self.charts is not None:
-            self.charts.set_number_format(fmt)
-            if self.workspace.view is not None:
-                self._show_charts(self.workspace.view)
         if self.workspace.view is not None:
+            if self.charts is not None:
+                self._show_charts(self.workspace.view)
             self.collateral.total.setText(self._collateral_total(self.workspace.view.report))
 
     # -- layout persistence ---------------------------------------------------------------
@@ -358,14 +446,11 @@ class MainWindow(QMainWindow):
             ("layout/state", self.restoreState),
             ("layout/main", self.main_split.restoreState),
             ("layout/top", self.top_split.restoreState),
-            ("layout/whatif", self.whatif.splitter.restoreState),
-            ("layout/positions", self.positions.view.horizontalHeader().restoreState),
+            (POSITIONS_STATE, self.positions.view.horizontalHeader().restoreState),
         ):
             value = s.value(key)
-            if isinstance(value, QByteArray | bytes):
-                restore(QByteArray(value))
-                if key == "layout/positions":
-                    self.positions.mark_sized()
+            if isinstance(value, QByteArray | bytes) and restore(QByteArray(value)) and key == POSITIONS_STATE:
+                self.positions.mark_sized()
 
     def save_layout(self) -> None:
         s = self.settings
@@ -373,8 +458,9 @@ class MainWindow(QMainWindow):
         s.setValue("layout/state", self.saveState())
         s.setValue("layout/main", self.main_split.saveState())
         s.setValue("layout/top", self.top_split.saveState())
-        s.setValue("layout/whatif", self.whatif.splitter.saveState())
-        s.setValue("layout/positions", self.positions.view.horizontalHeader().saveState())
+        s.setValue(POSITIONS_STATE, self.positions.view.horizontalHeader().saveState())
+        if self._whatif is not None:
+            s.setValue("layout/whatif", self._whatif.splitter.saveState())
         if self.charts is not None:
             s.setValue("layout/charts", self.charts.splitter.saveState())
         s.sync()
@@ -392,8 +478,7 @@ def scope_info(portfolio: Portfolio, scope: str) -> ScopeInfo:
         n = sum(len(portfolio.account(a).positions) for a in pool.accounts)
         sub = (f"Pool {pool.id} · {_count(len(pool.accounts), 'account')} · {_count(n, 'position')} · "
                f"{pool.margin_mode} margin · profile {pool.profile}")
-        return ScopeInfo(scope, pool.name or f"Pool {pool.id}", sub, pool.margin_mode,
-                         tuple(pool.accounts))
+        return ScopeInfo(scope, pool.name or f"Pool {pool.id}", sub, pool.margin_mode, tuple(pool.accounts))
     acc = portfolio.account(ident)
     venue = f" · {acc.venue}" if acc.venue else ""
     sub = (f"Account {acc.id}{venue} · {_count(len(acc.positions), 'position')} · "
@@ -402,4 +487,4 @@ def scope_info(portfolio: Portfolio, scope: str) -> ScopeInfo:
 
 
 def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")

@@ -32,7 +32,8 @@ class Column:
     42 %), number. `colour` is None, "sign" (negative red, positive calm), "negative" (red
     when negative), "hedge" (calm when negative: it lowers margin) or "distance" (liquidation
     distance bands, read from `colour_key` or the column's own value).
-    `blank` is shown instead of a missing value.
+    `blank` is shown instead of a missing value; `unit_key` names a record field whose text
+    follows the number (a column whose rows are in different units).
     """
 
     header: str
@@ -42,6 +43,7 @@ class Column:
     colour: str | None = None
     colour_key: str | None = None
     blank: str | None = None
+    unit_key: str | None = None
 
     @property
     def numeric(self) -> bool:
@@ -95,7 +97,10 @@ class RecordTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             if value is None and column.blank is not None:
                 return column.blank
-            return format_value(column, value, self._fmt)
+            text = format_value(column, value, self._fmt)
+            if column.unit_key and value is not None and record.get(column.unit_key):
+                text = f"{text} {record[column.unit_key]}"
+            return text
         if role == SORT_ROLE:
             return _sort_key(value, column)
         if role == RECORD_ROLE:
@@ -107,6 +112,7 @@ class RecordTableModel(QAbstractTableModel):
             return self._colour(column, record, value)
         if role == Qt.ItemDataRole.ToolTipRole:
             return record.get("_tip") if index.column() == 0 else None
+
         return None
 
     def headerData(
@@ -195,6 +201,8 @@ class RecordTableModel(QAbstractTableModel):
         self.dataChanged.emit(self.index(first, 0), self.index(last, len(self.columns) - 1))
 
     def _colour(self, column: Column, record: dict[str, Any], value: Any) -> QColor | None:
+        if record.get("_state") == "past":  # a scope past liquidation: the whole row is red
+            return self._theme.level("red")
         number = isinstance(value, int | float) and value
         if column.colour == "sign" and number:
             return self._theme.level("red" if value < 0 else "calm")

@@ -34,8 +34,9 @@ class Theme:
     pnl: str
 
     def level(self, level: str) -> QColor:
-        """QColor of a band ('calm', 'amber', 'red'); muted text for anything else."""
-        return QColor({"calm": self.calm, "amber": self.amber, "red": self.red}.get(level, self.muted))
+        """QColor of a band ('calm', 'amber', 'red'; 'past' liquidation is red); muted otherwise."""
+        colours = {"calm": self.calm, "amber": self.amber, "red": self.red, "past": self.red}
+        return QColor(colours.get(level, self.muted))
 
 
 LIGHT = Theme(
