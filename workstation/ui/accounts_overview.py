@@ -24,9 +24,10 @@ OVERVIEW_COLUMNS: tuple[Column, ...] = (
     Column("Free margin", "free_margin", "money", "Equity minus initial margin", "negative"),
     Column("Usage", "margin_usage", "ratio", "Maintenance margin / equity; liquidation at 100 %",
            blank=PAST_LIQUIDATION),
-    Column("Nearest liquidation", "nearest_price", "price",
-           "Price of the underlying whose smallest move (others held) liquidates the scope",
-           blank="none", unit_key="nearest_underlying"),
+    Column("Nearest liquidation", "nearest_underlying", tip="The underlying whose smallest move, others "
+           "held, liquidates the scope", blank="none"),
+    Column("Liq. price", "nearest_price", "price", "Its price at liquidation", "distance", "nearest_pct",
+           blank=""),
     Column("Move", "nearest_pct", "pct", "That move in percent", "distance", blank=""),
 )
 

@@ -1,5 +1,6 @@
-"""Reusable chart pieces (pyqtgraph): a frame whose header holds the title, the legend and a
-reset-view button outside the plot area, and a crosshair that reads values out on hover.
+"""Reusable chart pieces (pyqtgraph): `ThemedPlot` (theme, number format, a home view to reset
+to, a read-out per chart), a frame whose header holds the title, the legend and a reset-view
+button outside the plot area, and a crosshair that reads values out on hover.
 
     frame = ChartFrame(plot, "Title")
     frame.set_legend([LegendEntry("equity", "#3b6fc4"), LegendEntry("MM", "#c62828", dashed=True)])
@@ -16,15 +17,82 @@ import html
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPointF, Qt, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
+from workstation.ui.formatting import NumberFormat
 from workstation.ui.theme import LIGHT, Theme
+
+pg.setConfigOptions(antialias=True, foreground=LIGHT.text, background=LIGHT.base)
+
+
+def color(hex_colour: str, alpha: int = 255) -> QColor:
+    c = QColor(hex_colour)
+    c.setAlpha(alpha)
+    return c
+
+
+class ThemedPlot(pg.PlotWidget):
+    """A PlotWidget that follows the app theme and number format, with a home view to reset to."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.theme: Theme = LIGHT
+        self.fmt = NumberFormat()
+        self.home: tuple[tuple[float, float], tuple[float, float]] | None = None  # x and y ranges
+        self.setMenuEnabled(False)
+        self.plotItem.hideButtons()
+        self.plotItem.showGrid(x=True, y=True, alpha=0.12)
+        self.setMinimumSize(200, 150)
+
+    def set_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        self.setBackground(theme.base)
+        for name in ("left", "bottom", "right", "top"):
+            axis = self.plotItem.getAxis(name)
+            axis.setPen(pg.mkPen(theme.border))
+            axis.setTextPen(pg.mkPen(theme.muted))
+        self.restyle()
+
+    def set_number_format(self, fmt: NumberFormat) -> None:
+        self.fmt = fmt
+
+    def set_home(self, x: tuple[float, float], y: tuple[float, float]) -> None:
+        """The view `reset_view` returns to, shown now."""
+        self.home = (x, y)
+        self.reset_view()
+
+    def reset_view(self) -> None:
+        if self.home is not None:
+            (x0, x1), (y0, y1) = self.home
+            self.plotItem.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
+
+    def is_home(self, rel: float = 1e-6) -> bool:
+        """Whether the view shows the home ranges (not zoomed or panned away)."""
+        if self.home is None:
+            return True
+        (vx0, vx1), (vy0, vy1) = self.plotItem.vb.viewRange()
+        (x0, x1), (y0, y1) = self.home
+        span = max(abs(x1 - x0), 1e-300), max(abs(y1 - y0), 1e-300)
+        return (abs(vx0 - x0) <= rel * span[0] and abs(vx1 - x1) <= rel * span[0]
+                and abs(vy0 - y0) <= rel * span[1] and abs(vy1 - y1) <= rel * span[1])
+
+    def legend_entries(self) -> list[LegendEntry]:
+        return []
+
+    def readout(self, x: float, y: float) -> tuple[str, dict[str, str]]:
+        """What the header shows with the cursor at (x, y): a heading and a value per series."""
+        return "", {}
+
+    def restyle(self) -> None:
+        """Re-apply theme colours to the chart's own items."""
 
 
 @dataclass(frozen=True)
@@ -73,16 +141,18 @@ class ChartFrame(QWidget):
         self.reset_button.setAutoRaise(True)
         self.reset_button.clicked.connect(self.reset_requested)
         self.reset_button.setVisible(resettable)
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         bar = QHBoxLayout()
         bar.setContentsMargins(4, 0, 0, 0)
-        bar.setSpacing(10)
-        bar.addWidget(self.title)
-        bar.addWidget(self.legend, 1)
+        bar.setSpacing(8)
+        bar.addWidget(self.title, 1)
         bar.addWidget(self.reset_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
+        layout.setSpacing(0)
         layout.addLayout(bar)
+        self.legend.setContentsMargins(4, 0, 0, 2)
+        layout.addWidget(self.legend)
         layout.addWidget(plot, 1)
         if resettable:
             plot.scene().sigMouseClicked.connect(self._on_click)
@@ -127,10 +197,13 @@ class ChartFrame(QWidget):
         parts = []
         if self._at:
             parts.append(f'<span style="color:{t.text}; font-weight:600">{html.escape(self._at)}</span>')
-        for e in self._entries:
+        for e in self._entries:  # while hovering, the swatch alone names the series: values fit
             value = self._values.get(e.name)
-            text = html.escape(e.name) + (f' <b style="color:{t.text}">{html.escape(value)}</b>' if value else "")
-            parts.append(f'{_sample(e)}&nbsp;<span style="color:{t.muted}">{text}</span>')
+            text = (f'<b style="color:{t.text}">{html.escape(value)}</b>' if value
+                    else f'<span style="color:{t.muted}">{html.escape(e.name)}</span>')
+            if self._values and not value:
+                continue
+            parts.append(f"{_sample(e)}&nbsp;{text}")
         known = {e.name for e in self._entries}
         for name, value in self._values.items():
             if name not in known:
@@ -218,4 +291,4 @@ def nearest_index(values: np.ndarray, at: float) -> int | None:
     return int(np.argmin(np.abs(values - at)))
 
 
-__all__ = ["ChartFrame", "Crosshair", "LegendEntry", "nearest_index", "value_at"]
+__all__ = ["ChartFrame", "Crosshair", "LegendEntry", "ThemedPlot", "color", "nearest_index", "value_at"]

@@ -16,77 +16,12 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QResizeEvent
+from PySide6.QtGui import QFont, QFontMetrics, QResizeEvent
 
-from workstation.ui.chart_tools import LegendEntry, nearest_index, value_at
-from workstation.ui.formatting import NumberFormat
-from workstation.ui.theme import LIGHT, Theme
-
-pg.setConfigOptions(antialias=True, foreground=LIGHT.text, background=LIGHT.base)
+from workstation.ui.chart_tools import LegendEntry, ThemedPlot, color, nearest_index, value_at
+from workstation.ui.theme import LIGHT
 
 ROW_PX = 15  # vertical room per bar label in the component chart
-
-
-def _color(hex_colour: str, alpha: int = 255) -> QColor:
-    c = QColor(hex_colour)
-    c.setAlpha(alpha)
-    return c
-
-
-class ThemedPlot(pg.PlotWidget):
-    """A PlotWidget that follows the app theme and number format, with a home view to reset to."""
-
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self.theme: Theme = LIGHT
-        self.fmt = NumberFormat()
-        self.home: tuple[tuple[float, float], tuple[float, float]] | None = None  # x and y ranges
-        self.setMenuEnabled(False)
-        self.plotItem.hideButtons()
-        self.plotItem.showGrid(x=True, y=True, alpha=0.12)
-        self.setMinimumSize(200, 150)
-
-    def set_theme(self, theme: Theme) -> None:
-        self.theme = theme
-        self.setBackground(theme.base)
-        for name in ("left", "bottom", "right", "top"):
-            axis = self.plotItem.getAxis(name)
-            axis.setPen(pg.mkPen(theme.border))
-            axis.setTextPen(pg.mkPen(theme.muted))
-        self.restyle()
-
-    def set_number_format(self, fmt: NumberFormat) -> None:
-        self.fmt = fmt
-
-    def set_home(self, x: tuple[float, float], y: tuple[float, float]) -> None:
-        """The view `reset_view` returns to, shown now."""
-        self.home = (x, y)
-        self.reset_view()
-
-    def reset_view(self) -> None:
-        if self.home is not None:
-            (x0, x1), (y0, y1) = self.home
-            self.plotItem.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
-
-    def is_home(self, rel: float = 1e-6) -> bool:
-        """Whether the view shows the home ranges (not zoomed or panned away)."""
-        if self.home is None:
-            return True
-        (vx0, vx1), (vy0, vy1) = self.plotItem.vb.viewRange()
-        (x0, x1), (y0, y1) = self.home
-        span = max(abs(x1 - x0), 1e-300), max(abs(y1 - y0), 1e-300)
-        return (abs(vx0 - x0) <= rel * span[0] and abs(vx1 - x1) <= rel * span[0]
-                and abs(vy0 - y0) <= rel * span[1] and abs(vy1 - y1) <= rel * span[1])
-
-    def legend_entries(self) -> list[LegendEntry]:
-        return []
-
-    def readout(self, x: float, y: float) -> tuple[str, dict[str, str]]:
-        """What the header shows with the cursor at (x, y): a heading and a value per series."""
-        return "", {}
-
-    def restyle(self) -> None:
-        """Re-apply theme colours to the chart's own items."""
 
 
 class ComponentMarginChart(ThemedPlot):
@@ -171,7 +106,7 @@ class ComponentMarginChart(ThemedPlot):
         brushes = []
         for _label, v, is_collateral in self._shown:
             colour = self.theme.hedge if v < 0 else self.theme.accent
-            brushes.append(pg.mkBrush(_color(colour, 120 if is_collateral else 220)))
+            brushes.append(pg.mkBrush(color(colour, 120 if is_collateral else 220)))
         self.bars.setOpts(
             x0=np.minimum(values, 0.0), width=np.abs(values), y=y, height=0.68,
             brushes=brushes, pen=pg.mkPen(None), pens=None,
@@ -213,6 +148,8 @@ class PnlCurveChart(ThemedPlot):
         self.plotItem.getAxis("left").setWidth(60)
         self._curve: dict[str, np.ndarray] | None = None
         self._underlying = ""
+        self._markers: list[tuple[float, str]] = []  # (price, label), liquidation first
+        self.plotItem.vb.sigXRangeChanged.connect(lambda *_: self._place_markers())
         self.set_theme(LIGHT)
 
     def set_curve(
@@ -231,6 +168,7 @@ class PnlCurveChart(ThemedPlot):
                 item.setData([], [])
             for line in (self.spot, self.liq_down, self.liq_up):
                 line.hide()
+            self._markers = []
             self.top.setTicks([[], []])
             return
         prices = np.asarray(curve["prices"], dtype=float)
@@ -242,17 +180,16 @@ class PnlCurveChart(ThemedPlot):
         f = self.fmt
         liq = liquidation or {}
         down, up = liq.get("down_price"), liq.get("up_price")
-        ticks = []
-        for line, x, label in ((self.spot, spot, "spot"),
-                               (self.liq_down, down, f"liq {f.percent(liq.get('down_pct'), 0)}"),
-                               (self.liq_up, up, f"liq {f.percent(liq.get('up_pct'), 0, signed=True)}")):
+        self._markers = []
+        for line, x, label in ((self.liq_down, down, f"liq {f.percent(liq.get('down_pct'), 0)}"),
+                               (self.liq_up, up, f"liq {f.percent(liq.get('up_pct'), 0, signed=True)}"),
+                               (self.spot, spot, "spot")):
             if x is None:
                 line.hide()
                 continue
             line.setValue(float(x))
             line.show()
-            ticks.append((float(x), label))
-        self.top.setTicks([ticks, []])
+            self._markers.append((float(x), label))
         self.plotItem.setLabel("bottom", f"{underlying} price", units=unit or None)
         self.plotItem.setLabel("left", "", units=unit or None)
         ys = np.concatenate([self._curve[k] for k in ("equity", "maintenance_margin", "pnl")])
@@ -262,6 +199,29 @@ class PnlCurveChart(ThemedPlot):
         x_span = float(prices.max() - prices.min()) or 1.0
         self.set_home((float(prices.min()) - 0.02 * x_span, float(prices.max()) + 0.02 * x_span),
                       (lo - 0.06 * span, hi + 0.06 * span))
+        self._place_markers()
+
+    def _place_markers(self) -> None:
+        """Label the markers on the top axis, liquidation first; a label that would overlap one
+        already placed is dropped (the line stays), or joined to it when both mark one price."""
+        (x0, x1), width = self.plotItem.vb.viewRange()[0], self.plotItem.vb.width() or 300.0
+        scale = width / ((x1 - x0) or 1.0)
+        metrics = QFontMetrics(self.top.style.get("tickFont") or QFont())
+        placed: list[list] = []  # [x, label, left px, right px]
+        for x, label in self._markers:
+            half = metrics.horizontalAdvance(label) / 2 + 6
+            px = (x - x0) * scale
+            clash = next((p for p in placed if px - half < p[3] and px + half > p[2]), None)
+            if clash is None:
+                placed.append([x, label, px - half, px + half])
+            elif abs(clash[0] - x) <= 1e-9 * max(abs(x), 1.0) and label not in clash[1].split(" = "):
+                clash[1] = f"{clash[1]} = {label}"
+        self.top.setTicks([[(x, label) for x, label, _l, _r in placed], []])
+
+    def resizeEvent(self, event: QResizeEvent | None) -> None:
+        super().resizeEvent(event)
+        if getattr(self, "_markers", None):
+            self._place_markers()
 
     def markers(self) -> dict[str, float]:
         """The marked prices by label (spot, liquidation), as on the top axis."""
@@ -374,7 +334,7 @@ class ScenarioHeatmap(ThemedPlot):
         return self._pnl
 
     def legend_entries(self) -> list[LegendEntry]:
-        return [LegendEntry("loss", self.theme.red, shape="box"), LegendEntry("gain", self.theme.calm, shape="box")]
+        return []  # the colour bar says it
 
     def readout(self, x: float, y: float) -> tuple[str, dict[str, str]]:
         if self._pnl is None or self._axes is None:
@@ -389,7 +349,7 @@ class ScenarioHeatmap(ThemedPlot):
 
     def restyle(self) -> None:
         t = self.theme
-        cmap = pg.ColorMap([0.0, 0.5, 1.0], [_color(t.red), _color(t.base), _color(t.calm)])
+        cmap = pg.ColorMap([0.0, 0.5, 1.0], [color(t.red), color(t.base), color(t.calm)])
         self.bar.setColorMap(cmap)
         bar_axis = self.bar.axis  # the colour bar's scale follows the theme like the plot's axes
         bar_axis.setPen(pg.mkPen(t.border))

@@ -8,8 +8,8 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
-from workstation.ui.chart_tools import ChartFrame, Crosshair
-from workstation.ui.charts import ComponentMarginChart, PnlCurveChart, ScenarioHeatmap, ThemedPlot
+from workstation.ui.chart_tools import ChartFrame, Crosshair, ThemedPlot
+from workstation.ui.charts import ComponentMarginChart, PnlCurveChart, ScenarioHeatmap
 from workstation.ui.compute import ScopeView
 from workstation.ui.formatting import NumberFormat
 from workstation.ui.theme import Theme

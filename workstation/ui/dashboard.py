@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QPainter, QPaintEvent, QPalette
+from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workstation.core.model import Portfolio
 from workstation.ui.formatting import (
     DASH,
     PAST_LIQUIDATION,
@@ -42,7 +43,9 @@ class ScopeInfo:
 class FitLabel(QLabel):
     """A one-line label that draws its text smaller rather than cut it when the card is narrow."""
 
-    MIN_POINT = 8.0
+    def __init__(self, text: str = "", min_point: float = 8.0, parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.min_point = min_point
 
     def minimumSizeHint(self) -> QSize:
         return QSize(40, super().minimumSizeHint().height())
@@ -50,14 +53,23 @@ class FitLabel(QLabel):
     def fits(self) -> bool:
         return self.fontMetrics().horizontalAdvance(self.text()) <= self.contentsRect().width()
 
+    def fitted_font(self) -> QFont:
+        """The label's font, made smaller (not below `min_point`) until the text fits its width."""
+        font = QFont(self.font())
+        room = max(1, self.contentsRect().width())
+        for _ in range(12):
+            width = QFontMetrics(font).horizontalAdvance(self.text())
+            if width <= room or font.pointSizeF() <= self.min_point:
+                break
+            font.setPointSizeF(max(self.min_point, font.pointSizeF() * min(0.97, 0.99 * room / width)))
+        return font
+
     def paintEvent(self, event: QPaintEvent) -> None:
         if self.fits():
             super().paintEvent(event)
             return
         painter = QPainter(self)
-        font = self.font()
-        width = self.fontMetrics().horizontalAdvance(self.text()) or 1
-        font.setPointSizeF(max(self.MIN_POINT, font.pointSizeF() * self.contentsRect().width() / width))
+        font = self.fitted_font()
         painter.setFont(font)
         painter.setPen(self.palette().color(QPalette.ColorRole.WindowText))
         painter.drawText(self.contentsRect(), int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
@@ -72,8 +84,9 @@ class KpiCard(QFrame):
         super().__init__(parent)
         self.setObjectName("card")
         self.setToolTip(tip)
-        self.title = QLabel(title.upper())
+        self.title = FitLabel(title.upper(), min_point=6.0)
         self.title.setObjectName("cardTitle")
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.value = FitLabel(DASH)
         self.value.setObjectName("cardValue")
         self.value.setFont(numeric_font(self.value.font()))
@@ -253,4 +266,24 @@ class Dashboard(QWidget):
         )
 
 
-__all__ = ["PAST_LIQUIDATION", "Dashboard", "FitLabel", "KpiCard", "ScopeInfo"]
+def scope_info(portfolio: Portfolio, scope: str) -> ScopeInfo:
+    """Title and one line of context for `account:ID` or `pool:ID`."""
+    kind, _, ident = scope.partition(":")
+    if kind == "pool":
+        pool = portfolio.pool(ident)
+        n = sum(len(portfolio.account(a).positions) for a in pool.accounts)
+        sub = (f"Pool {pool.id} · {_count(len(pool.accounts), 'account')} · {_count(n, 'position')} · "
+               f"{pool.margin_mode} margin · profile {pool.profile}")
+        return ScopeInfo(scope, pool.name or f"Pool {pool.id}", sub, pool.margin_mode, tuple(pool.accounts))
+    acc = portfolio.account(ident)
+    venue = f" · {acc.venue}" if acc.venue else ""
+    sub = (f"Account {acc.id}{venue} · {_count(len(acc.positions), 'position')} · "
+           f"{acc.margin_mode} margin · profile {acc.profile}")
+    return ScopeInfo(scope, acc.name or acc.id, sub, acc.margin_mode, (acc.id,))
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
+__all__ = ["PAST_LIQUIDATION", "Dashboard", "FitLabel", "KpiCard", "ScopeInfo", "scope_info"]

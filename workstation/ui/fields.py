@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QDateTime, Qt, QTimeZone
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -16,6 +18,23 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+
+def combo(items: list[str] | tuple[str, ...], current: str | None = None, editable: bool = False) -> QComboBox:
+    box = QComboBox()
+    box.setEditable(editable)
+    box.addItems(list(items))
+    if current is not None:
+        idx = box.findText(current)
+        if idx >= 0:
+            box.setCurrentIndex(idx)
+        elif editable:
+            box.setEditText(current)
+    return box
+
+
+def qdatetime(value: datetime) -> QDateTime:
+    return QDateTime.fromSecsSinceEpoch(int(value.timestamp()), QTimeZone.utc())
 
 
 class NumberField(QLineEdit):

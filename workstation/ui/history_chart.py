@@ -1,5 +1,6 @@
 """Margin history charts (pyqtgraph): equity, initial and maintenance margin over time, and margin
-usage with its bands, on one time axis. Imported lazily, like the other charts."""
+usage with its bands, on one time axis. Figures hold from one record to the next (steps), as
+recorded. Imported lazily, like the other charts."""
 
 from __future__ import annotations
 
@@ -11,8 +12,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from workstation.ui.chart_tools import ChartFrame, Crosshair, LegendEntry, nearest_index
-from workstation.ui.charts import ThemedPlot
+from workstation.ui.chart_tools import ChartFrame, Crosshair, LegendEntry, ThemedPlot, nearest_index
 from workstation.ui.formatting import USAGE_AMBER, USAGE_RED, NumberFormat, margin_state
 from workstation.ui.history_data import HistorySeries
 from workstation.ui.theme import LIGHT, Theme
@@ -65,7 +65,7 @@ class FiguresPlot(_TimePlot):
     def set_series(self, series: HistorySeries) -> None:
         self.series = series
         for key, line in self.lines.items():
-            line.setData(series.times, series.figures.get(key, np.zeros(0)), connect="finite")
+            line.setData(series.times, series.figures.get(key, np.zeros(0)), connect="finite", stepMode="left")
         self.plotItem.setLabel("left", "", units=series.base_currency)
         self._home(np.concatenate([series.figures.get(k, np.zeros(0)) for k in self.NAMES]))
 
@@ -115,7 +115,7 @@ class UsagePlot(_TimePlot):
                          zip(f.get("equity", []), f.get("maintenance_margin", []), usage, strict=True)], dtype=bool)
         self._past_mask = past
         pct = np.where(past, np.nan, 100.0 * usage)
-        self.usage.setData(series.times, pct, connect="finite")
+        self.usage.setData(series.times, pct, connect="finite", stepMode="left")
         self.past.setData(series.times[past], np.full(int(past.sum()), 100.0 * PAST_Y))
         self._home(np.concatenate([pct, [100.0 * PAST_Y] if past.any() else []]), lo_floor=0.0)
 

@@ -2,8 +2,8 @@
 tabs. Every figure on screen comes from the engine; the window only arranges and formats them.
 
 Start-up order (numbers first): the tree, dashboard and tables are built at once; the charts and
-the What-if tab import pyqtgraph and the hedge code, so they are imported on a worker after the
-first figures and built then (or when first asked for).
+the What-if tab import pyqtgraph and the hedge code, so those modules are imported on a worker
+after the first figures and the widgets built then (or when first asked for).
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
-    QSplitter,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -28,20 +27,19 @@ from PySide6.QtWidgets import (
 from workstation import __version__
 from workstation.core.model import Portfolio
 from workstation.ui.accounts_overview import AccountsOverview
-from workstation.ui.collateral import CollateralPanel
-from workstation.ui.compute import ScopeView, view_charts
-from workstation.ui.dashboard import Dashboard, ScopeInfo
+from workstation.ui.book_tab import BookTab, placeholder
+from workstation.ui.compute import ScopeView
+from workstation.ui.dashboard import Dashboard, scope_info
 from workstation.ui.editing import Editor
 from workstation.ui.errors import show_error
 from workstation.ui.formatting import NumberFormat
 from workstation.ui.history import HistoryPanel
-from workstation.ui.liquidation import LiquidationPanel
+from workstation.ui.layout_state import POSITIONS_STATE, restore_layout, save_layout
 from workstation.ui.menus import build_menus
-from workstation.ui.positions import PositionsPanel
 from workstation.ui.scope_tree import ScopeTree
 from workstation.ui.settings import DisplaySettings
 from workstation.ui.theme import apply_theme, theme_named
-from workstation.ui.worker import LatestJob, start_worker
+from workstation.ui.worker import start_worker
 from workstation.ui.workspace import Workspace
 
 TITLE = "Margin Workstation"
@@ -52,18 +50,6 @@ liquidation, and what a hedge would change.</p>
 <p>Every figure comes from the margin engine (<code>python -m workstation margin</code>
 prints the same report).</p>"""
 LAZY_MODULES = ("workstation.ui.charts_panel", "workstation.ui.whatif_panel")
-POSITIONS_STATE = "layout/positions-v2"  # the columns changed: older saved states do not apply
-
-
-def _placeholder(text: str) -> QWidget:
-    host = QWidget()
-    layout = QVBoxLayout(host)
-    layout.setContentsMargins(0, 0, 0, 0)
-    label = QLabel(text)
-    label.setObjectName("muted")
-    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-    layout.addWidget(label)
-    return host
 
 
 def _import_modules(names: tuple[str, ...]) -> None:
@@ -84,7 +70,6 @@ class MainWindow(QMainWindow):
         self.settings = settings if settings is not None else QSettings()
         self.display = DisplaySettings.load(self.settings)
         self.workspace: Workspace = workspace
-        self.charts: Any = None  # ChartsPanel, built after the first figures (pyqtgraph is slow)
         self._whatif: Any = None  # WhatIfPanel, built when first needed
         self._lazy_charts = lazy_charts
         self._preloading = False
@@ -100,36 +85,26 @@ class MainWindow(QMainWindow):
         self.tree.scope_selected.connect(self._on_scope_selected)
 
         self.dashboard = Dashboard()
-        self.collateral = CollateralPanel()
-        self.liquidation = LiquidationPanel()
-        self.positions = PositionsPanel()
-        self.chart_host = _placeholder("Loading charts…")
-        self.chart_host.setObjectName("chartHost")
-        self.top_split = QSplitter(Qt.Orientation.Horizontal)
-        self.top_split.setObjectName("topSplitter")
-        self.top_split.addWidget(self.collateral)
-        self.top_split.addWidget(self.liquidation)
-        self.top_split.setSizes([560, 520])
-        self.main_split = QSplitter(Qt.Orientation.Vertical)
-        self.main_split.setObjectName("mainSplitter")
-        for w in (self.top_split, self.positions, self.chart_host):
-            self.main_split.addWidget(w)
-        self.main_split.setChildrenCollapsible(False)
-        self.main_split.setSizes([170, 300, 330])
-        self.whatif_host = _placeholder("Loading the what-if…")
+        self.book = self.main_split = BookTab()
+        self.book.underlying_chosen.connect(self._on_underlying)
+        self.book.chart_failed.connect(lambda exc: show_error(self, "Charts", exc))
+        self.collateral, self.liquidation, self.positions = self.book.collateral, self.book.liquidation, \
+            self.book.positions
+        self.top_split, self.chart_host = self.book.top_split, self.book.chart_host
+        self.whatif_host = placeholder("Loading the what-if…")
         self.overview = AccountsOverview()
         self.overview.scope_activated.connect(self._show_scope_in_book)
         self.history = HistoryPanel()
         self.tabs = QTabWidget()
         self.tabs.setObjectName("centralTabs")
         self.tabs.setDocumentMode(True)
-        self.tabs.addTab(self.main_split, "Book")
-        self.tabs.addTab(self.whatif_host, "What-if")
-        self.tabs.addTab(self.overview, "Accounts")
-        self.tabs.addTab(self.history, "History")
-        self.tabs.setTabToolTip(1, "Draft hypothetical trades or a hedge and see the figures before trading")
-        self.tabs.setTabToolTip(2, "Every account and pool side by side, with the nearest liquidation price")
-        self.tabs.setTabToolTip(3, "Equity, margin and usage of the selection over time, as recorded")
+        for page, name, tip in (
+            (self.book, "Book", ""),
+            (self.whatif_host, "What-if", "Draft hypothetical trades or a hedge and see the figures before trading"),
+            (self.overview, "Accounts", "Every account and pool side by side, with the nearest liquidation price"),
+            (self.history, "History", "Equity, margin and usage of the selection over time, as recorded"),
+        ):
+            self.tabs.setTabToolTip(self.tabs.addTab(page, name), tip)
         self.tabs.currentChanged.connect(self._on_tab)
         central = QWidget()
         central.setObjectName("central")
@@ -152,7 +127,6 @@ class MainWindow(QMainWindow):
         self.collateral.add_requested.connect(self.editor.add_collateral)
         self.collateral.edit_requested.connect(self.editor.edit_collateral)
         self.collateral.delete_requested.connect(self.editor.delete_collateral)
-        self._chart_job = LatestJob(self._on_charts, self._on_chart_error, parent=self)
 
         self.tree.setMinimumWidth(180)
         screen = self.screen().availableGeometry() if self.screen() else None
@@ -166,6 +140,11 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(1500, self._preload)
         else:
             self.load_charts()
+
+    @property
+    def charts(self) -> Any:
+        """The charts row (None until built)."""
+        return self.book.charts
 
     # -- workspace ------------------------------------------------------------------------
     def set_workspace(self, workspace: Workspace) -> None:
@@ -212,78 +191,39 @@ class MainWindow(QMainWindow):
 
     def _show_scope_in_book(self, scope: str) -> None:
         self.tree.select_scope(scope)
-        self.tabs.setCurrentWidget(self.main_split)
+        self.tabs.setCurrentWidget(self.book)
 
     def _on_computed(self, view: ScopeView) -> None:
         portfolio = self.workspace.portfolio
         if portfolio is None:
             return
         if view.reports is not None:
-            self.tree.tree_model.set_reports(view.reports)
-            self.overview.set_reports(portfolio, view.reports)
             self.history.mark_stale()
+        # the newest full set: a full recompute may have finished while another scope was asked for
+        self.tree.tree_model.set_reports(self.workspace.reports or [view.report])
+        self.overview.set_reports(portfolio, self.workspace.reports)
         self._show_scope_info()
-        report = view.report
-        self.dashboard.set_report(report)
-        self.collateral.set_lines(view.collateral, show_account=False, total=self._collateral_total(report))
-        self.liquidation.set_liquidation(report.get("liquidation"))
-        if view.table is not None:
-            self.positions.set_table(view.table)
-        self.positions.view.setColumnHidden(self.positions.model.column_index("account"),
-                                            not view.scope.startswith("pool:"))
+        self.dashboard.set_report(view.report)
+        self.book.show_view(view, portfolio, self._collateral_total(view.report), self.number_format().unit_label())
         self.timing_label.setText(f"recomputed in {view.elapsed_ms:.0f} ms")
-        if view.curve is None and view.underlying is not None:
-            self._request_charts(view)
-        if self.charts is not None:
-            self._show_charts(view)
-        elif self._lazy_charts:
+        if self.charts is None and self._lazy_charts:
             QTimer.singleShot(0, self._preload)
         if self.tabs.currentWidget() is self.history:
             self.history.refresh()
 
-    # -- charts ---------------------------------------------------------------------------
-    def _request_charts(self, view: ScopeView) -> None:
-        """Compute the curve and heatmap of the view's underlying on a worker."""
-        if self.charts is not None:
-            self.charts.set_pending(True)
-        self._chart_job.submit(view_charts, self.workspace.portfolio, view)
-
-    def _on_charts(self, result: tuple[ScopeView, Any, Any]) -> None:
-        view, curve, heat = result
-        view.curve, view.heatmap = curve, heat
-        if self.charts is not None:
-            self.charts.set_pending(False)
-            if view is self.workspace.view:
-                self._show_charts(view)
-
-    def _on_chart_error(self, exc: BaseException) -> None:
-        if self.charts is not None:
-            self.charts.set_pending(False)
-        show_error(self, "Charts", exc)
+    def _on_underlying(self, underlying: str) -> None:
+        self.workspace.underlying = underlying  # the default asset of the market dialog
+        self.book.choose_underlying(underlying)
 
     def charts_busy(self) -> bool:
         """A curve or heatmap is being computed."""
-        return self._chart_job.is_busy()
+        return self.book.charts_busy()
 
     def is_busy(self) -> bool:
         """The engine is working for this window (figures or charts)."""
         return self.workspace.is_busy() or self.charts_busy()
 
-    def _on_underlying(self, underlying: str) -> None:
-        view = self.workspace.view
-        if view is None or underlying == view.underlying or underlying not in view.underlyings:
-            return
-        self.workspace.underlying = view.underlying = underlying
-        view.curve = view.heatmap = None
-        self._show_charts(view)
-        self._request_charts(view)
-
-    def _show_charts(self, view: ScopeView) -> None:
-        portfolio = self.workspace.portfolio
-        quote = portfolio.market.get(view.underlying or "") if portfolio else None
-        self.charts.show_view(view, quote.price if quote else None, self.number_format().unit_label())
-        self.charts.set_pending(view.curve is None and view.underlying is not None)
-
+    # -- lazily built parts ---------------------------------------------------------------
     def _preload(self) -> None:
         """Import the charts and the What-if code on a worker, then build them here."""
         if self._preloading or (self.charts is not None and self._whatif is not None):
@@ -298,32 +238,14 @@ class MainWindow(QMainWindow):
 
     def load_charts(self) -> None:
         """Build the charts (imports pyqtgraph if not yet imported); called once."""
-        if self.charts is not None:
-            return
-        from workstation.ui.charts_panel import ChartsPanel
-
-        self.charts = ChartsPanel()
-        self.charts.set_theme(theme_named(self.display.theme))
-        self.charts.set_number_format(self.number_format())
-        self.charts.underlying_changed.connect(self._on_underlying)
-        layout = self.chart_host.layout()
-        while layout.count():
-            layout.takeAt(0).widget().deleteLater()
-        layout.addWidget(self.charts)
-        state = self.settings.value("layout/charts")
-        if isinstance(state, QByteArray | bytes):
-            self.charts.splitter.restoreState(QByteArray(state))
-        if self.workspace.view is not None:
-            self._show_charts(self.workspace.view)
+        self.book.load_charts(theme_named(self.display.theme), self.number_format(),
+                              self.settings.value("layout/charts"))
 
     def reset_chart_views(self) -> None:
-        if self.charts is not None:
-            for chart in self.charts.charts():
-                chart.reset_view()
+        self.book.reset_chart_views()
         if self.history.charts is not None:
             self.history.charts.reset_view()
 
-    # -- what-if --------------------------------------------------------------------------
     @property
     def whatif(self) -> Any:
         """The What-if panel (built on first use)."""
@@ -343,10 +265,9 @@ class MainWindow(QMainWindow):
         if isinstance(state, QByteArray | bytes):
             panel.splitter.restoreState(QByteArray(state))
         # the panel replaces its placeholder as the tab's page (same index, same current tab)
-        index, current, enabled = self.tabs.indexOf(self.whatif_host), self.tabs.currentIndex(), \
-            self.tabs.isTabEnabled(self.tabs.indexOf(self.whatif_host))
+        index, current = self.tabs.indexOf(self.whatif_host), self.tabs.currentIndex()
+        enabled, tip = self.tabs.isTabEnabled(index), self.tabs.tabToolTip(index)
         self.tabs.blockSignals(True)
-        tip = self.tabs.tabToolTip(index)
         self.tabs.removeTab(index)
         self.tabs.insertTab(index, panel, "What-if")
         self.tabs.setTabToolTip(index, tip)
@@ -416,9 +337,8 @@ class MainWindow(QMainWindow):
         if isinstance(app, QApplication):
             apply_theme(app, theme)
         self.theme_actions[display.theme].setChecked(True)
-        for target in (self.tree.tree_model, self.positions.model, self.collateral.model,
-                       self.liquidation.model, self.overview.model, self.dashboard, self.history,
-                       self.charts, self._whatif):
+        for target in (self.tree.tree_model, self.overview.model, self.dashboard, self.history, self.book,
+                       self._whatif):
             if target is not None:
                 target.set_theme(theme)
         self._apply_number_format()
@@ -428,63 +348,29 @@ class MainWindow(QMainWindow):
 
     def _apply_number_format(self) -> None:
         fmt = self.number_format()
-        for target in (self.positions.model, self.collateral.model, self.liquidation.model,
-                       self.overview.model, self.dashboard, self.history, self.charts, self._whatif):
+        for target in (self.overview.model, self.dashboard, self.history, self._whatif):
             if target is not None:
                 target.set_number_format(fmt)
+        self.book.set_number_format(fmt, fmt.unit_label())
         self.tree.tree_model.set_number_format(replace(fmt, decimals=0))
         if self.workspace.view is not None:
-            if self.charts is not None:
-                self._show_charts(self.workspace.view)
             self.collateral.total.setText(self._collateral_total(self.workspace.view.report))
 
     # -- layout persistence ---------------------------------------------------------------
     def _restore_layout(self) -> None:
-        s = self.settings
-        for key, restore in (
-            ("layout/geometry", self.restoreGeometry),
-            ("layout/state", self.restoreState),
-            ("layout/main", self.main_split.restoreState),
-            ("layout/top", self.top_split.restoreState),
-            (POSITIONS_STATE, self.positions.view.horizontalHeader().restoreState),
-        ):
-            value = s.value(key)
-            if isinstance(value, QByteArray | bytes) and restore(QByteArray(value)) and key == POSITIONS_STATE:
-                self.positions.mark_sized()
+        if restore_layout(self.settings, self._layout_parts()):
+            self.positions.mark_sized()
 
     def save_layout(self) -> None:
-        s = self.settings
-        s.setValue("layout/geometry", self.saveGeometry())
-        s.setValue("layout/state", self.saveState())
-        s.setValue("layout/main", self.main_split.saveState())
-        s.setValue("layout/top", self.top_split.saveState())
-        s.setValue(POSITIONS_STATE, self.positions.view.horizontalHeader().saveState())
-        if self._whatif is not None:
-            s.setValue("layout/whatif", self._whatif.splitter.saveState())
-        if self.charts is not None:
-            s.setValue("layout/charts", self.charts.splitter.saveState())
-        s.sync()
+        save_layout(self.settings, self._layout_parts())
+
+    def _layout_parts(self) -> dict[str, Any]:
+        """What is saved and restored, by settings key (None: not built yet, keep the old value)."""
+        return {"layout/geometry": self, "layout/state": self, "layout/main": self.book,
+                "layout/top": self.top_split, POSITIONS_STATE: self.positions.view.horizontalHeader(),
+                "layout/whatif": self._whatif.splitter if self._whatif is not None else None,
+                "layout/charts": self.charts.splitter if self.charts is not None else None}
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_layout()
         super().closeEvent(event)
-
-
-def scope_info(portfolio: Portfolio, scope: str) -> ScopeInfo:
-    """Title and one line of context for `account:ID` or `pool:ID`."""
-    kind, _, ident = scope.partition(":")
-    if kind == "pool":
-        pool = portfolio.pool(ident)
-        n = sum(len(portfolio.account(a).positions) for a in pool.accounts)
-        sub = (f"Pool {pool.id} · {_count(len(pool.accounts), 'account')} · {_count(n, 'position')} · "
-               f"{pool.margin_mode} margin · profile {pool.profile}")
-        return ScopeInfo(scope, pool.name or f"Pool {pool.id}", sub, pool.margin_mode, tuple(pool.accounts))
-    acc = portfolio.account(ident)
-    venue = f" · {acc.venue}" if acc.venue else ""
-    sub = (f"Account {acc.id}{venue} · {_count(len(acc.positions), 'position')} · "
-           f"{acc.margin_mode} margin · profile {acc.profile}")
-    return ScopeInfo(scope, acc.name or acc.id, sub, acc.margin_mode, (acc.id,))
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n:,} {noun}" + ("" if n == 1 else "s")

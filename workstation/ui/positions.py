@@ -31,7 +31,7 @@ POSITION_COLUMNS: tuple[Column, ...] = (
            "Signed size in the instrument's own unit; positive is long. Inverse perpetuals and futures: "
            "USD notional of contracts; linear ones, spot and options: coins of the underlying "
            "(option contracts of one coin)", unit_key="size_unit"),
-    Column("Size\n(coin)", "coin_size", "qty",
+    Column("Size\n(coin)", "coin_size", "greek",
            "Size in coins of the underlying: inverse perpetuals and futures are their USD notional / mark"),
     Column("Mark", "mark_price", "price",
            "Mark price in {base}; inverse options in coin per contract", unit_key="mark_unit"),

@@ -27,6 +27,7 @@ from workstation.ui.theme import LIGHT, TABLE_POINT_SIZE, Theme, numeric_font
 
 SCOPE_ROLE = Qt.ItemDataRole.UserRole
 HEADERS = ("Account / pool", "Equity", "Usage")
+PAST_SHORT = "past liq."  # the usage column is narrow; the tooltip says "past liquidation" in full
 Index = QModelIndex | QPersistentModelIndex
 
 
@@ -124,7 +125,7 @@ class ScopeTreeModel(QAbstractItemModel):
             if col == 1:
                 return self._fmt.money(node.equity, decimals=0)
             if level == "past":
-                return PAST_LIQUIDATION
+                return PAST_SHORT
             return self._fmt.ratio(node.usage, 0) if node.usage is not None else ""
         if role == SCOPE_ROLE:
             return node.scope
@@ -213,7 +214,7 @@ class ScopeTreeModel(QAbstractItemModel):
     def _tip(self, node: ScopeNode) -> str:
         if node.state != "past":
             return node.tip
-        return (f"{node.tip}\nPAST LIQUIDATION: equity {self._fmt.money(node.equity, unit=True)} is at or "
+        return (f"{node.tip}\n{PAST_LIQUIDATION.upper()}: equity {self._fmt.money(node.equity, unit=True)} is at or "
                 f"below maintenance margin {self._fmt.money(node.maintenance, unit=True)}")
 
     def _dot(self, level: str) -> QIcon:

@@ -63,12 +63,14 @@ def resources_dir() -> Path:
 
 
 def stylesheet(theme: Theme) -> str:
-    """The theme's QSS from `resources/styles/NAME.qss` (empty if the file is missing)."""
+    """The theme's QSS from `resources/styles/NAME.qss` (empty if the file is missing); `@ICONS@`
+    in it is the icons folder (QSS resolves relative urls against the working directory)."""
     path = resources_dir() / "styles" / f"{theme.name}.qss"
     try:
-        return path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
     except OSError:
         return ""
+    return text.replace("@ICONS@", (resources_dir() / "icons").as_posix())
 
 
 def palette(theme: Theme) -> QPalette:

@@ -1,0 +1,143 @@
+"""The Book tab: collateral and liquidation on top, the positions table, the charts row.
+
+The figures arrive with the engine's `ScopeView`; the curve and heatmap of the chosen underlying
+are a second job on a worker (only that underlying is revalued), so the numbers show first. The
+charts (pyqtgraph) are built when `load_charts` is first called.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QByteArray, Qt, Signal
+from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
+
+from workstation.core.model import Portfolio
+from workstation.ui.collateral import CollateralPanel
+from workstation.ui.compute import ScopeView, view_charts
+from workstation.ui.formatting import NumberFormat
+from workstation.ui.liquidation import LiquidationPanel
+from workstation.ui.positions import PositionsPanel
+from workstation.ui.theme import Theme
+from workstation.ui.worker import LatestJob
+
+
+def placeholder(text: str) -> QWidget:
+    """A page that says what is still loading."""
+    host = QWidget()
+    layout = QVBoxLayout(host)
+    layout.setContentsMargins(0, 0, 0, 0)
+    label = QLabel(text)
+    label.setObjectName("muted")
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    layout.addWidget(label)
+    return host
+
+
+class BookTab(QSplitter):
+    """Vertical splitter of (collateral | liquidation), positions and charts."""
+
+    underlying_chosen = Signal(str)  # the user picked another underlying for the charts
+    chart_failed = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(Qt.Orientation.Vertical, parent)
+        self.setObjectName("mainSplitter")
+        self.collateral = CollateralPanel()
+        self.liquidation = LiquidationPanel()
+        self.positions = PositionsPanel()
+        self.chart_host = placeholder("Loading charts…")
+        self.chart_host.setObjectName("chartHost")
+        self.charts: Any = None  # ChartsPanel
+        self.top_split = QSplitter(Qt.Orientation.Horizontal)
+        self.top_split.setObjectName("topSplitter")
+        self.top_split.addWidget(self.collateral)
+        self.top_split.addWidget(self.liquidation)
+        self.top_split.setSizes([560, 520])
+        for w in (self.top_split, self.positions, self.chart_host):
+            self.addWidget(w)
+        self.setChildrenCollapsible(False)
+        self.setSizes([170, 300, 330])
+        self._view: ScopeView | None = None
+        self._portfolio: Portfolio | None = None
+        self._unit = ""
+        self._job = LatestJob(self._on_charts, self.chart_failed.emit, parent=self)
+
+    # -- figures --------------------------------------------------------------------------
+    def show_view(self, view: ScopeView, portfolio: Portfolio, collateral_total: str, unit: str) -> None:
+        """Show the engine's figures for one scope; ask for its curve and heatmap if missing."""
+        self._view, self._portfolio, self._unit = view, portfolio, unit
+        report = view.report
+        self.collateral.set_lines(view.collateral, show_account=False, total=collateral_total)
+        self.liquidation.set_liquidation(report.get("liquidation"))
+        if view.table is not None:
+            self.positions.set_table(view.table)
+        self.positions.view.setColumnHidden(self.positions.model.column_index("account"),
+                                            not view.scope.startswith("pool:"))
+        if view.curve is None and view.underlying is not None:
+            self._job.submit(view_charts, portfolio, view)
+        self._draw()
+
+    def choose_underlying(self, underlying: str) -> None:
+        """Draw the curve and heatmap of `underlying` (computed on a worker)."""
+        view = self._view
+        if view is None or self._portfolio is None or underlying == view.underlying \
+                or underlying not in view.underlyings:
+            return
+        view.underlying = underlying
+        view.curve = view.heatmap = None
+        self._job.submit(view_charts, self._portfolio, view)
+        self._draw()
+
+    def charts_busy(self) -> bool:
+        return self._job.is_busy()
+
+    def _on_charts(self, result: tuple[ScopeView, Any, Any]) -> None:
+        view, curve, heat = result
+        view.curve, view.heatmap = curve, heat
+        if view is self._view:
+            self._draw()
+
+    def _draw(self) -> None:
+        view = self._view
+        if self.charts is None or view is None:
+            return
+        quote = self._portfolio.market.get(view.underlying or "") if self._portfolio else None
+        self.charts.show_view(view, quote.price if quote else None, self._unit)
+        self.charts.set_pending(view.curve is None and view.underlying is not None)
+
+    # -- charts ---------------------------------------------------------------------------
+    def load_charts(self, theme: Theme, fmt: NumberFormat, state: Any = None) -> None:
+        """Build the charts (imports pyqtgraph if not yet imported); called once."""
+        if self.charts is not None:
+            return
+        from workstation.ui.charts_panel import ChartsPanel
+
+        self.charts = ChartsPanel()
+        self.charts.set_theme(theme)
+        self.charts.set_number_format(fmt)
+        self.charts.underlying_changed.connect(self.underlying_chosen)
+        layout = self.chart_host.layout()
+        while layout.count():
+            layout.takeAt(0).widget().deleteLater()
+        layout.addWidget(self.charts)
+        if isinstance(state, QByteArray | bytes):
+            self.charts.splitter.restoreState(QByteArray(state))
+        self._draw()
+
+    def set_theme(self, theme: Theme) -> None:
+        for target in (self.positions.model, self.collateral.model, self.liquidation.model, self.charts):
+            if target is not None:
+                target.set_theme(theme)
+
+    def set_number_format(self, fmt: NumberFormat, unit: str) -> None:
+        self._unit = unit
+        for target in (self.positions.model, self.collateral.model, self.liquidation.model, self.charts):
+            if target is not None:
+                target.set_number_format(fmt)
+        self._draw()
+
+    def reset_chart_views(self) -> None:
+        if self.charts is not None:
+            for chart in self.charts.charts():
+                chart.reset_view()
