@@ -58,6 +58,7 @@ class BookTab(QSplitter):
             self.addWidget(w)
         self.setChildrenCollapsible(False)
         self.setSizes([170, 300, 330])
+        self._building = False
         self._view: ScopeView | None = None
         self._portfolio: Portfolio | None = None
         self._unit = ""
@@ -107,13 +108,22 @@ class BookTab(QSplitter):
         self.charts.set_pending(view.curve is None and view.underlying is not None)
 
     # -- charts ---------------------------------------------------------------------------
-    def load_charts(self, theme: Theme, fmt: NumberFormat, state: Any = None) -> None:
-        """Build the charts (imports pyqtgraph if not yet imported); called once."""
-        if self.charts is not None:
+    def load_charts(self, theme: Theme, fmt: NumberFormat, state: Any = None, staged: bool = False) -> None:
+        """Build the charts (imports pyqtgraph if not yet imported); called once. `staged`: one
+        chart per turn of the event loop, so the window never waits long for them."""
+        if self.charts is not None or self._building:
             return
-        from workstation.ui.charts_panel import ChartsPanel
+        from workstation.ui.charts_panel import ChartsPanel, build_staged
 
-        self.charts = ChartsPanel()
+        if staged:
+            self._building = True
+            build_staged(lambda panel: self._install(panel, theme, fmt, state))
+        else:
+            self._install(ChartsPanel(), theme, fmt, state)
+
+    def _install(self, panel: Any, theme: Theme, fmt: NumberFormat, state: Any) -> None:
+        self._building = False
+        self.charts = panel
         self.charts.set_theme(theme)
         self.charts.set_number_format(fmt)
         self.charts.underlying_changed.connect(self.underlying_chosen)

@@ -3,30 +3,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from workstation.ui.chart_tools import ChartFrame, Crosshair, ThemedPlot
 from workstation.ui.charts import ComponentMarginChart, PnlCurveChart, ScenarioHeatmap
-from workstation.ui.compute import ScopeView
+from workstation.ui.compute import ScopeView, component_arrays
 from workstation.ui.formatting import NumberFormat
 from workstation.ui.theme import Theme
-
-
-def component_items(view: ScopeView) -> list[tuple[str, float, bool]]:
-    """(label, component margin, is_collateral) for every position and collateral asset."""
-    items = [
-        (view.labels.get(f"{p['account']}/{p['id']}", p["id"]), float(p.get("component_margin") or 0.0), False)
-        for p in view.report.get("positions", [])
-    ]
-    items += [
-        (f"{asset} collateral", float(value), True)
-        for asset, value in (view.report.get("collateral_components") or {}).items()
-        if value
-    ]
-    return items
 
 
 class ChartsPanel(QWidget):
@@ -34,11 +21,13 @@ class ChartsPanel(QWidget):
 
     underlying_changed = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, charts: tuple[ComponentMarginChart, PnlCurveChart, ScenarioHeatmap] | None = None,
+                 parent: QWidget | None = None) -> None:
+        """`charts`: the three plots when already built (`build_staged` builds them one per turn
+        of the event loop, so no single step blocks the window long)."""
         super().__init__(parent)
-        self.components = ComponentMarginChart()
-        self.curve = PnlCurveChart()
-        self.heatmap = ScenarioHeatmap()
+        self.components, self.curve, self.heatmap = charts or (
+            ComponentMarginChart(), PnlCurveChart(), ScenarioHeatmap())
         self.frames: dict[str, ChartFrame] = {
             "components": ChartFrame(self.components, "Margin by position", resettable=False),
             "curve": ChartFrame(self.curve, "Equity and margin vs price"),
@@ -107,7 +96,8 @@ class ChartsPanel(QWidget):
         if view.underlying:
             self.underlying.setCurrentText(view.underlying)
         self.underlying.blockSignals(False)
-        self.components.set_components(component_items(view), unit)
+        self.components.set_components(view.components if view.components is not None
+                                       else component_arrays(view.report, view.labels), unit)
         und = view.underlying or ""
         liquidation = (view.report.get("liquidation") or {}).get(und)
         self.curve.set_curve(view.curve, und, spot, liquidation, unit)
@@ -125,3 +115,18 @@ class ChartsPanel(QWidget):
 
     def current(self) -> dict[str, Any]:
         return {"underlying": self.underlying.currentText()}
+
+
+def build_staged(done: Callable[[ChartsPanel], None]) -> None:
+    """Build a ChartsPanel one chart per turn of the event loop, then call `done(panel)`."""
+    built: list[Any] = []
+    steps: list[Callable[[], Any]] = [ComponentMarginChart, PnlCurveChart, ScenarioHeatmap]
+
+    def step() -> None:
+        if len(built) < len(steps):
+            built.append(steps[len(built)]())
+            QTimer.singleShot(0, step)
+        else:
+            done(ChartsPanel(tuple(built)))  # type: ignore[arg-type]
+
+    QTimer.singleShot(0, step)

@@ -33,6 +33,7 @@ class ScopeView:
     margin_mode: str
     coin_deltas: dict[str, float] = field(default_factory=dict)  # by position key
     table: PositionTable | None = None  # the positions table's columns
+    components: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # labels, IM components, collateral?
     reports: list[dict[str, Any]] | None = None
     elapsed_ms: float = 0.0
     serial: int = 0
@@ -87,6 +88,18 @@ def curve_moves(liquidation: dict[str, Any] | None) -> np.ndarray:
     return np.linspace(down, up, CURVE_POINTS)
 
 
+def component_arrays(report: dict[str, Any], labels: dict[str, str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(label, component margin, is_collateral) arrays of every position and collateral asset."""
+    positions = report.get("positions", [])
+    collateral = [(f"{asset} collateral", float(v)) for asset, v in (report.get("collateral_components") or {}).items()
+                  if v]
+    names = [labels.get(f"{p.get('account')}/{p['id']}", p["id"]) for p in positions] + [a for a, _v in collateral]
+    values = [float(p.get("component_margin") or 0.0) for p in positions] + [v for _a, v in collateral]
+    is_coll = np.zeros(len(values), dtype=bool)
+    is_coll[len(positions):] = True
+    return np.array(names, dtype=object), np.array(values, dtype=float), is_coll
+
+
 def compute_scope(
     portfolio: Portfolio,
     scope: str,
@@ -118,6 +131,7 @@ def compute_scope(
         labels=labels,
         coin_deltas=coin,
         table=position_table(rep, portfolio, labels, coin),
+        components=component_arrays(rep, labels),
         underlyings=underlyings,
         underlying=underlying,
         curve=None,

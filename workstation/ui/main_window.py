@@ -3,7 +3,8 @@ tabs. Every figure on screen comes from the engine; the window only arranges and
 
 Start-up order (numbers first): the tree, dashboard and tables are built at once; the charts and
 the What-if tab import pyqtgraph and the hedge code, so those modules are imported on a worker
-after the first figures and the widgets built then (or when first asked for).
+after the first figures; the charts are then built one per turn of the event loop, the What-if
+when first opened.
 """
 
 from __future__ import annotations
@@ -226,20 +227,19 @@ class MainWindow(QMainWindow):
     # -- lazily built parts ---------------------------------------------------------------
     def _preload(self) -> None:
         """Import the charts and the What-if code on a worker, then build them here."""
-        if self._preloading or (self.charts is not None and self._whatif is not None):
+        if self._preloading or self.charts is not None:
             return
         self._preloading = True
         start_worker(_import_modules, LAZY_MODULES, on_returned=lambda _r: self._after_preload(),
                      on_errored=lambda _e: self._after_preload())
 
     def _after_preload(self) -> None:
-        self.load_charts()
-        QTimer.singleShot(0, self._build_whatif)  # a separate turn of the event loop
+        self.load_charts(staged=True)  # the What-if is built when first opened
 
-    def load_charts(self) -> None:
+    def load_charts(self, staged: bool = False) -> None:
         """Build the charts (imports pyqtgraph if not yet imported); called once."""
         self.book.load_charts(theme_named(self.display.theme), self.number_format(),
-                              self.settings.value("layout/charts"))
+                              self.settings.value("layout/charts"), staged)
 
     def reset_chart_views(self) -> None:
         self.book.reset_chart_views()
