@@ -12,7 +12,7 @@ import pytest
 
 from workstation.core.details import pnl_curve
 from workstation.core.liquidation import Liquidation
-from workstation.core.margin import RiskModel
+from workstation.core.methods import method_for
 from workstation.core.portfolio_io import read_portfolio
 from workstation.core.report import build_report, make_scope
 
@@ -56,20 +56,22 @@ def test_curve_is_the_report_at_the_moved_price(portfolio, scope, asset) -> None
 
 @pytest.mark.parametrize(("portfolio", "scope", "asset"), list(_books()))
 def test_curve_equals_the_revaluation_of_every_underlying(portfolio, scope, asset) -> None:
-    # the former path: every underlying revalued at every point (Liquidation.curve)
-    liq = Liquidation(RiskModel(make_scope(portfolio, scope)))
-    a = list(liq.m.book.assets).index(asset)
-    eq, mm = liq.curve(a, MOVES)
+    # every underlying revalued at every point (parts without `only`): the same figures
+    m = method_for(make_scope(portfolio, scope))
+    a = list(m.book.assets).index(asset)
+    X = np.zeros((MOVES.size, m.n_assets))
+    X[:, a] = MOVES
+    eq, mm = m.eq_mm_single(m.parts(X))
     curve = pnl_curve(portfolio, scope, asset, MOVES)
-    np.testing.assert_allclose(curve["equity"], eq, rtol=1e-12)
-    np.testing.assert_allclose(curve["maintenance_margin"], mm, rtol=1e-12)
-    eq0 = liq.curve(a, np.zeros(1))[0][0]
-    np.testing.assert_allclose(curve["pnl"], eq - eq0, rtol=0, atol=4e-16 * abs(eq0) * 8)
+    np.testing.assert_allclose(curve["equity"], eq[:, a], rtol=1e-12)
+    np.testing.assert_allclose(curve["maintenance_margin"], mm[:, a], rtol=1e-12)
+    eq0 = m.eq_mm_single(m.parts(np.zeros((1, m.n_assets))))[0][0, a]
+    np.testing.assert_allclose(curve["pnl"], eq[:, a] - eq0, rtol=0, atol=32 * np.spacing(abs(eq0)))
 
 
 def test_all_underlyings_together_is_unchanged() -> None:
     demo = read_portfolio(DEMO)
-    liq = Liquidation(RiskModel(make_scope(demo, "pool:all")))
+    liq = Liquidation(method_for(make_scope(demo, "pool:all")))
     eq, mm = liq.curve(None, MOVES)
     curve = pnl_curve(demo, "pool:all", None, MOVES)
     np.testing.assert_allclose(curve["equity"], eq, rtol=1e-12)

@@ -239,16 +239,16 @@ def test_liquidation_suggestion_searches_past_the_delta_hedge():
         assert dist <= s["distance_after_pct"] + 1e-6
 
 
-def test_liquidation_snapshot_from_risk_equals_revalued_snapshot():
-    from workstation.core.liquidation import Liquidation
-    from workstation.core.margin import RiskModel
+def test_snapshot_from_risk_equals_revalued_snapshot():
+    from workstation.core.methods import method_for
     from workstation.core.report import make_scope
 
-    m = RiskModel(make_scope(synthetic_book(200), "account:book"))
-    revalued = Liquidation(m).p0
-    shortcut = Liquidation(m, m.portfolio_risk()).p0
-    for field in ("equity", "loss", "cont"):
-        np.testing.assert_allclose(getattr(shortcut, field), getattr(revalued, field), rtol=1e-12, atol=1e-9)
+    m = method_for(make_scope(synthetic_book(200), "account:book"))
+    shortcut = m.snapshot()  # built from the scenario results
+    revalued = m._parts(np.zeros((1, m.n_assets)), None)  # every position revalued
+    np.testing.assert_allclose(shortcut.equity, revalued.equity, rtol=1e-12, atol=1e-9)
+    for key in ("loss", "cont"):
+        np.testing.assert_allclose(shortcut.terms[key], revalued.terms[key], rtol=1e-12, atol=1e-9)
 
 
 def test_stablecoin_underlyings_are_held_at_par_in_scenarios():

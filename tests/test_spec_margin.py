@@ -686,3 +686,26 @@ def test_property_scaling_quantities_scales_portfolio_margin(book, btc, k):
     assert rk["initial_margin"] == pytest.approx(k * r1["initial_margin"], rel=1e-9, abs=1e-6)
     assert rk["maintenance_margin"] == pytest.approx(k * r1["maintenance_margin"], rel=1e-9,
                                                      abs=1e-6)
+
+
+def test_long_option_standalone_margin_never_exceeds_its_value():
+    # Long 1 linear call K 70,000 with 2 days left, S 60,000, iv 0.5 (profile t-pm: +/-10 %,
+    # vol up/same/down, im_factor 1.3). Its value C0 is small; at -10 % and vol down it is worth
+    # almost nothing, so its worst loss L is close to C0 and 1.3 * L > C0. A long option can
+    # lose at most its value: its standalone margin is C0, not 1.3 * L.
+    S, K, days, iv = 60_000.0, 70_000.0, 2, 0.5
+    T = C.years(days)
+    pm = C.profile()["portfolio"]
+    c0 = C.black(S, K, T, iv)
+    worst = max(c0 - C.black(S * (1 + m), K, T, C.shocked_vol(iv, days, vd, pm))
+                for m in (-0.1, 0.0, 0.1) for vd in ("up", "same", "down"))
+    assert 1.3 * worst > c0  # the uncapped figure would exceed the option's value
+    doc = C.portfolio([C.account("pm", "portfolio", {"USDT": 1_000.0},
+                                 [C.option("c", "BTC", "call", K, C.expiry_in(days), 1.0, c0, vol=iv)])],
+                      C.market(BTC=(S, 0.5)))
+    rep = C.report(doc, "account:pm")
+    o = C.pos(rep, "c")
+    assert o["market_value"] == pytest.approx(c0, rel=1e-9)
+    assert o["standalone_margin"] == pytest.approx(c0, rel=1e-9)
+    # the account's own requirement is the method's (not capped): 1.3 x the worst loss
+    assert rep["initial_margin"] == pytest.approx(1.3 * worst, rel=1e-9)

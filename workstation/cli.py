@@ -4,6 +4,7 @@
     python -m workstation margin --db PATH [--record] ...
     python -m workstation whatif FILE --account ID --trade TRADE.json [--json]
     python -m workstation whatif FILE --account ID --suggest delta|margin|liquidation --hedge HEDGE.json
+    python -m workstation stress FILE|--db PATH --scenario NAME|--all [--json]
     python -m workstation db init|import|export|history ...
 
 Errors go to stderr with exit status 2; nothing is printed on stdout then.
@@ -41,6 +42,9 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--suggest", choices=("delta", "margin", "liquidation"))
     w.add_argument("--hedge", help="JSON position: the hedge instrument (quantity ignored)")
     w.add_argument("--json", action="store_true")
+    from workstation.stress_cli import add_stress_parser
+
+    add_stress_parser(sub)
     try:
         from workstation.store.commands import add_db_commands
     except ImportError:  # pragma: no cover - the store ships with the package
@@ -165,6 +169,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_margin(args)
         if args.command == "whatif":
             return _cmd_whatif(args)
+        if args.command == "stress":
+            from workstation.stress_cli import run_stress
+
+            return run_stress(args, _load)
         if args.command == "db":
             from workstation.store.commands import run_db_command
 

@@ -12,14 +12,14 @@ import numpy as np
 from workstation.core.book import FUTURE, OPTION, PERPETUAL
 from workstation.core.collateral import effective_haircut
 from workstation.core.liquidation import Liquidation
-from workstation.core.margin import RiskModel
+from workstation.core.methods import MarginMethod, method_for
 from workstation.core.model import Portfolio
 from workstation.core.report import make_scope
 from workstation.core.valuation import greeks, values
 
 
-def _model(portfolio: Portfolio, scope: str) -> RiskModel:
-    return RiskModel(make_scope(portfolio, scope))
+def _model(portfolio: Portfolio, scope: str) -> MarginMethod:
+    return method_for(make_scope(portfolio, scope))
 
 
 def collateral_lines(portfolio: Portfolio, scope: str) -> list[dict[str, Any]]:
@@ -42,26 +42,17 @@ def pnl_curve(portfolio: Portfolio, scope: str, underlying: str | None,
     """Equity, maintenance margin and P&L against relative moves of `underlying`
     (None: every non-stable asset together). Prices are the moved underlying's prices.
 
-    One underlying moved alone changes only its own positions' and collateral's terms, so only
-    those are revalued at the moved prices (`Liquidation.parts(..., only=(a,))`): the other
-    underlyings keep their snapshot figures, as a full revaluation gives them.
+    One batch: the snapshot (the P&L's zero) and the moves. Moving one underlying revalues only
+    its own positions and collateral (`Liquidation.curve`); the others keep their snapshot figures.
     """
     m = _model(portfolio, scope)
     x = np.asarray(np.linspace(-0.5, 0.5, 101) if moves is None else moves, dtype=float)
     liq = Liquidation(m)
-    if underlying is None:
-        eq, mm = liq.curve(None, x)
-        eq0, _ = liq.curve(None, np.zeros(1))
-        ref = 1.0
-    else:
-        a = list(m.book.assets).index(underlying)
-        X = np.zeros((x.size + 1, m.n_assets))
-        X[1:, a] = x  # row 0: the snapshot, for the P&L's zero
-        eq_all, mm_all = liq.eq_mm_single(liq.parts(X, only=(a,)))
-        eq, mm, eq0 = eq_all[1:, a], mm_all[1:, a], eq_all[:1, a]
-        ref = m.book.prices[a]
-    return {"moves": x, "prices": ref * (1.0 + x), "equity": eq, "maintenance_margin": mm,
-            "pnl": eq - eq0[0]}
+    a = None if underlying is None else list(m.book.assets).index(underlying)
+    eq, mm = liq.curve(a, np.concatenate([[0.0], x]))
+    ref = m.book.prices[a] if a is not None else 1.0
+    return {"moves": x, "prices": ref * (1.0 + x), "equity": eq[1:], "maintenance_margin": mm[1:],
+            "pnl": eq[1:] - eq[0]}
 
 
 def scenario_heatmap(portfolio: Portfolio, scope: str, underlying: str,

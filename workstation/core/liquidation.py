@@ -16,183 +16,34 @@ isolated_margin + value - MM.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-
 import numpy as np
 
-from workstation.core.collateral import haircut_value
-from workstation.core.margin import PortfolioRisk, PositionRequirements, RiskModel
-from workstation.core.valuation import values
+from workstation.core.methods import MarginMethod, Parts
 
 DOWN_LIMIT = -0.99
 UP_LIMIT = 5.0
 TOL = 1e-6
 _DOWN = np.array([-0.04, -0.1, -0.18, -0.27, -0.4, -0.55, -0.75, -0.9, DOWN_LIMIT])
 _UP = np.array([0.04, 0.1, 0.18, 0.27, 0.4, 0.6, 0.9, 1.35, 2.0, 3.0, UP_LIMIT])
-_CHUNK = 4_000_000  # scenario values evaluated per batch (bounds memory)
-_PARALLEL = 200_000  # batches at least this large are split over two threads
-_EXECUTOR: ThreadPoolExecutor | None = None
-
-
-def _pool() -> ThreadPoolExecutor:
-    global _EXECUTOR
-    if _EXECUTOR is None:
-        _EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="liquidation")
-    return _EXECUTOR
-
-
-@dataclass
-class Parts:
-    """Per-asset pieces at K states: arrays of shape (K, assets)."""
-
-    equity: np.ndarray  # value of positions on the asset plus collateral held in it
-    mm: np.ndarray  # cross/isolated: sum of position MM
-    loss: np.ndarray  # portfolio: worst scenario loss
-    cont: np.ndarray  # portfolio: contingencies
-    iso: np.ndarray  # isolated: weakest position's balance - MM (inf without positions)
 
 
 class Liquidation:
-    def __init__(self, model: RiskModel, risk: PortfolioRisk | None = None):
-        self.m = model
-        self.A = model.n_assets
-        self.assets = [int(a) for a in np.flatnonzero(model.moving & ~model.stable)]
-        self._subsets: dict[tuple[int, ...], tuple] = {}
-        self.p0 = self._snapshot(risk) if risk is not None else self.parts(np.zeros((1, self.A)))
-        self.equity0 = model.equity()
-        self.corr_l0 = None
-        if model.mode == "portfolio":
-            self.loss0 = self.p0.loss[0]
-            self.cont0 = float(self.p0.cont[0].sum())
-            self.corr_l0 = model.corr @ self.loss0 if model.corr is not None else None
-            self.quad0 = float(self.loss0 @ self.corr_l0) if model.corr is not None else 0.0
-        self.mm0 = float(self.eq_mm_all(self.p0)[1][0])
+    """The liquidation search of one scope, on its margin method's moved states."""
 
-    # ---------------------------------------------------------------- evaluation
-    def _snapshot(self, risk: PortfolioRisk) -> Parts:
-        """The pieces at the snapshot from an already computed portfolio risk (same figures as
-        parts(zeros), without revaluing the scenario grid again)."""
-        m = self.m
-        equity = (values(m.book) @ m.onehot)[None, :]
-        for a, amt, bands in zip(m.coll_idx, m.coll_amt, m.coll_bands, strict=True):
-            equity[0, a] += haircut_value(float(amt), m.book.prices[a], bands)
-        nan = np.full((1, self.A), np.nan)
-        return Parts(equity, nan, risk.loss[None, :].copy(), (risk.cont @ m.onehot)[None, :], nan)
+    def __init__(self, method: MarginMethod):
+        self.m = method
+        self.A = method.n_assets
+        self.assets = method.assets
+        self.p0 = method.snapshot()
 
     def parts(self, X: np.ndarray, only: tuple[int, ...] | None = None) -> Parts:
-        """Every asset's pieces at moves X (K, assets). With `only`, just those assets' positions
-        and collateral are revalued (other columns keep the snapshot's figures). Large batches are
-        chunked to bound memory and spread over two threads (numpy releases the GIL)."""
-        m = self.m
-        n = len(m.book)
-        n_s = m.grid.n if m.mode == "portfolio" else 1
-        K = X.shape[0]
-        step = max(1, _CHUNK // max(1, n_s * n))
-        if K * n_s * n >= _PARALLEL and K >= 2:
-            step = min(step, -(-K // 2))
-        if step >= K:
-            return self._parts(X, only)
-        chunks = [X[i:i + step] for i in range(0, K, step)]
-        results = list(_pool().map(lambda c: self._parts(c, only), chunks))
-        return Parts(*(np.concatenate([getattr(r, f) for r in results])
-                       for f in ("equity", "mm", "loss", "cont", "iso")))
-
-    def _subset(self, only: tuple[int, ...] | None):
-        """(book, onehot, requirements, positions by asset) of the positions on `only`."""
-        m = self.m
-        if only is None:
-            return m.book, m.onehot, getattr(m, "reqs", None), m.pos_by_und
-        if only not in self._subsets:
-            idx = np.flatnonzero(np.isin(m.book.und, only))
-            sub = m.book.take(idx)
-            onehot = m.onehot[idx]
-            reqs = PositionRequirements(sub, m.profile) if m.mode != "portfolio" else None
-            by_und = {a: np.flatnonzero(sub.und == a) for a in np.unique(sub.und)}
-            self._subsets[only] = (sub, onehot, reqs, by_und)
-        return self._subsets[only]
-
-    def _parts(self, X: np.ndarray, only: tuple[int, ...] | None = None) -> Parts:
-        m = self.m
-        book, onehot, reqs, by_und = self._subset(only)
-        K = X.shape[0]
-        cols = list(range(self.A)) if only is None else list(only)
-        centers = m.book.prices * (1.0 + X)  # (K, A)
-        spot = centers[:, book.und]  # (K, n)
-        pos_values = values(book, spot)
-        equity = pos_values @ onehot
-        for a, amt, bands in zip(m.coll_idx, m.coll_amt, m.coll_bands, strict=True):
-            if only is None or a in only:
-                equity[:, a] += haircut_value(float(amt), centers[:, a], bands)
-        nan = np.full((K, self.A), np.nan)
-        if m.mode == "portfolio":
-            if m.grid.n and len(book):
-                pnl = m.scenario_pnl(book, spot, pos_values) @ onehot  # (K, n_s, A)
-            else:
-                pnl = np.zeros((K, m.grid.n, self.A))
-            if m.grid.n:
-                for a in self.assets:
-                    if only is None or a in only:
-                        pnl[:, :, a] += m.collateral_scenario_pnl(a, centers[:, a])
-                loss = np.maximum(0.0, -pnl.min(1))
-            else:
-                loss = np.zeros((K, self.A))
-            cont = m.contingency(book, spot) @ onehot
-            out = Parts(equity, nan, loss, cont, nan)
-        else:
-            _, mm_pos = reqs.at(spot)
-            iso = nan
-            if m.mode == "isolated":
-                bal = np.nan_to_num(book.isolated) + pos_values - mm_pos
-                iso = np.full((K, self.A), np.inf)
-                for a, idx in by_und.items():
-                    iso[:, a] = bal[:, idx].min(-1)
-            out = Parts(equity, mm_pos @ onehot, nan, nan, iso)
-        if only is not None:  # columns not revalued keep the snapshot's figures
-            rest = np.setdiff1d(np.arange(self.A), cols)
-            for f in ("equity", "mm", "loss", "cont", "iso"):
-                getattr(out, f)[:, rest] = getattr(self.p0, f)[0, rest]
-        return out
-
-    def eq_mm_single(self, P: Parts) -> tuple[np.ndarray, np.ndarray]:
-        """(equity, MM) of shape (K, A): row k, column a = only asset a moved as in X[k, a]."""
-        m = self.m
-        p0 = self.p0
-        eq = self.equity0 + (P.equity - p0.equity[0])
-        if m.mode == "portfolio":
-            mmf = m.profile.portfolio.mm_factor
-            d = P.loss - self.loss0
-            if m.corr is None:
-                agg = self.loss0.sum() + d
-            else:
-                quad = self.quad0 + 2.0 * d * self.corr_l0 + d * d * np.diag(m.corr)
-                agg = np.sqrt(np.maximum(quad, 0.0))
-            mm = mmf * agg + self.cont0 + (P.cont - p0.cont[0])
-        else:
-            mm = self.mm0 + (P.mm - p0.mm[0])
-        return eq, mm
-
-    def eq_mm_all(self, P: Parts) -> tuple[np.ndarray, np.ndarray]:
-        """(equity, MM) of shape (K,): every asset moved as in its row of X."""
-        m = self.m
-        eq = self.equity0 + (P.equity - self.p0.equity[0]).sum(-1)
-        if m.mode == "portfolio":
-            mm = m.profile.portfolio.mm_factor * m.aggregate(P.loss) + P.cont.sum(-1)
-        else:
-            mm = P.mm.sum(-1)
-        return eq, mm
+        return self.m.parts(X, only)
 
     def f_single(self, P: Parts) -> np.ndarray:
-        if self.m.mode == "isolated":
-            return P.iso
-        eq, mm = self.eq_mm_single(P)
-        return eq - mm
+        return self.m.f_single(P)
 
     def f_all(self, P: Parts) -> np.ndarray:
-        if self.m.mode == "isolated":
-            return P.iso.min(-1)
-        eq, mm = self.eq_mm_all(P)
-        return eq - mm
+        return self.m.f_all(P)
 
     def _rows(self, moves: np.ndarray) -> np.ndarray:
         """X with every moving asset at the row's move."""
@@ -206,9 +57,7 @@ class Liquidation:
         assets = self.assets
         n_a = len(assets)
         grid = np.concatenate([[0.0], _DOWN, _UP])
-        P = self.parts(self._rows(grid[1:]))
-        P = Parts(*(np.concatenate([getattr(self.p0, f), getattr(P, f)])  # row 0: the snapshot
-                    for f in ("equity", "mm", "loss", "cont", "iso")))
+        P = Parts.concat([self.p0, self.parts(self._rows(grid[1:]))])  # row 0: the snapshot
         F = np.concatenate([self.f_single(P)[:, assets], self.f_all(P)[:, None]], axis=1)  # (G, n_a+1)
         sides = (np.arange(1, 1 + _DOWN.size), np.arange(1 + _DOWN.size, grid.size))
         lo = np.zeros((2, n_a + 1))
@@ -295,10 +144,10 @@ class Liquidation:
         """(equity, MM) at relative moves `x` of asset `a` (None: every non-stable asset)."""
         x = np.asarray(x, dtype=float)
         if a is None:
-            return self.eq_mm_all(self.parts(self._rows(x)))
+            return self.m.eq_mm_all(self.parts(self._rows(x)))
         X = np.zeros((x.size, self.A))
         X[:, a] = x
-        eq, mm = self.eq_mm_single(self.parts(X))
+        eq, mm = self.m.eq_mm_single(self.parts(X, (a,)))
         return eq[:, a], mm[:, a]
 
 
@@ -306,5 +155,5 @@ def _pct(x: float) -> float | None:
     return None if np.isnan(x) else 100.0 * float(x)
 
 
-def liquidation(model: RiskModel, risk: PortfolioRisk | None = None) -> dict[str, dict[str, float | None]]:
-    return Liquidation(model, risk).report()
+def liquidation(method: MarginMethod) -> dict[str, dict[str, float | None]]:
+    return Liquidation(method).report()

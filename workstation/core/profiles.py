@@ -25,10 +25,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from workstation.core.errors import ProfileError, unknown_profile
+from workstation.core.stress_profile import StressParams, stress_params
 
 PROFILES_DIR = Path(__file__).resolve().parents[2] / "resources" / "profiles"
 INF = math.inf
 VOL_DIRECTIONS = ("up", "none", "down")
+# portfolio margin methods a profile may name (`method`); workstation.core.methods implements them
+METHODS = ("risk-array",)
 AGGREGATIONS = ("sum", "correlated")
 
 _K = TypeVar("_K")
@@ -153,7 +156,9 @@ class Profile:
     tiers: Mapping[str, tuple[Tier, ...]]
     options: OptionParams
     portfolio: PortfolioParams
+    method: str = "risk-array"  # the portfolio-mode method (workstation.core.methods)
     origin: str = field(default="", compare=False, repr=False)
+    stress: StressParams = field(default_factory=StressParams)  # optional [stress] table
 
     def haircut_bands(self, asset: str) -> tuple[tuple[float, float], ...]:
         """(upper_value, haircut) bands of `asset`, else of `"*"`, else no haircut."""
@@ -218,7 +223,9 @@ METHOD_DEFAULTS: dict[str, Any] = {
     },
 }
 
-_TOP_KEYS = ("name", "source", "as_of", "stablecoins", "haircuts", "tiers", "options", "portfolio")
+_TOP_KEYS = ("name", "source", "as_of", "stablecoins", "haircuts", "tiers", "options", "portfolio", "method",
+             "stress")
+_OPTIONAL_TOP = ("method", "stress")
 _TIER_KEYS = ("max_notional", "initial_rate", "maintenance_rate", "maintenance_amount")
 _OPTION_KEYS = ("short_im_base", "short_im_floor", "short_mm")
 _PORTFOLIO_KEYS = (
@@ -528,7 +535,10 @@ def _portfolio(value: Any, source: str) -> PortfolioParams:
 def _build(d: Mapping[str, Any], source: str) -> Profile:
     """Validate a complete (already merged) raw profile and freeze it."""
     _known(d, _TOP_KEYS, source, "")
-    _require(d, _TOP_KEYS, source, "")
+    _require(d, tuple(k for k in _TOP_KEYS if k not in _OPTIONAL_TOP), source, "")
+    method = d.get("method", "risk-array")
+    if method not in METHODS:
+        raise ProfileError(source, "method", f"unknown method {method!r}; methods: {', '.join(METHODS)}")
     stables = tuple(
         _str(s, source, f"stablecoins[{i}]")
         for i, s in enumerate(_list(d["stablecoins"], source, "stablecoins", empty_ok=True))
@@ -550,7 +560,9 @@ def _build(d: Mapping[str, Any], source: str) -> Profile:
         tiers=FrozenMap(tiers),
         options=_options(d["options"], source),
         portfolio=_portfolio(d["portfolio"], source),
+        method=method,
         origin=source,
+        stress=stress_params(d.get("stress"), source),
     )
 
 

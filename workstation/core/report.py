@@ -10,11 +10,10 @@ from typing import Any
 
 import numpy as np
 
-from workstation.core.attribution import attribute
 from workstation.core.book import Book
 from workstation.core.errors import ScopeError, WorkstationError
 from workstation.core.liquidation import liquidation
-from workstation.core.margin import RiskModel, Scope
+from workstation.core.methods import MarginMethod, Scope, method_for
 from workstation.core.model import Account, Portfolio
 from workstation.core.profiles import Profile, get_profile, load_profiles
 from workstation.core.valuation import greeks, marks
@@ -69,7 +68,7 @@ def _f(x: float) -> float:
     return 0.0 if x == 0 else x
 
 
-def _greeks_by_underlying(model: RiskModel, g) -> dict[str, dict[str, float]]:
+def _greeks_by_underlying(model: MarginMethod, g) -> dict[str, dict[str, float]]:
     book = model.book
     out: dict[str, dict[str, float]] = {}
     und = sorted(set(book.und.tolist()) | {int(a) for a in model.coll_idx if not model.stable[a]})
@@ -87,14 +86,10 @@ def _greeks_by_underlying(model: RiskModel, g) -> dict[str, dict[str, float]]:
 
 
 def report_for_scope(scope: Scope, *, with_liquidation: bool = True) -> dict[str, Any]:
-    model = RiskModel(scope)
+    model = method_for(scope)
     book = model.book
-    risk = model.portfolio_risk() if model.mode == "portfolio" else None
-    if risk is not None:
-        im, mm = risk.im, risk.mm
-    else:
-        im, mm = model.requirement()
-    attr = attribute(model, risk)
+    im, mm = model.requirement()
+    attr = model.attribution()
     collateral_value = float(model.collateral_value()) + model.isolated_total()
     equity = model.equity()
     mk = marks(book)
@@ -125,8 +120,11 @@ def report_for_scope(scope: Scope, *, with_liquidation: bool = True) -> dict[str
         "positions": positions,
         "collateral_components": {k: _f(v) for k, v in attr.collateral.items()},
         "greeks": _greeks_by_underlying(model, g),
-        "liquidation": liquidation(model, risk) if with_liquidation else {},
+        "liquidation": liquidation(model) if with_liquidation else {},
     }
+    vectors = model.scenario_vectors()
+    if vectors is not None:
+        report["scenarios"] = vectors
     return report
 
 
@@ -189,7 +187,7 @@ def _build_report(portfolio: Portfolio, scope: str, *, with_liquidation: bool) -
         seg = 0.0
         for acc_id in sc.members:
             member = _account_scope(portfolio, portfolio.account(acc_id), profiles)
-            seg += RiskModel(member).requirement()[0]
+            seg += method_for(member).requirement()[0]
         report["segregated_initial_margin"] = _f(seg)
     check_finite(report)
     return report

@@ -17,7 +17,7 @@ import numpy as np
 
 from workstation.core.book import Book
 from workstation.core.errors import WorkstationError
-from workstation.core.margin import RiskModel
+from workstation.core.methods import method_for
 from workstation.core.model import Portfolio, Position
 from workstation.core.report import build_report, make_scope
 from workstation.core.valuation import greeks
@@ -80,7 +80,7 @@ def _account_delta(portfolio: Portfolio, account_id: str, underlying: str) -> fl
 
 def _im(portfolio: Portfolio, account_id: str, hedge: Position, q: float) -> float:
     p = with_trades(portfolio, account_id, [replace(hedge, quantity=q)]) if q else portfolio
-    return RiskModel(make_scope(p, f"account:{account_id}")).requirement()[0]
+    return method_for(make_scope(p, f"account:{account_id}")).requirement()[0]
 
 
 def _liq_distance(portfolio: Portfolio, account_id: str, hedge: Position, q: float) -> float:
@@ -88,7 +88,7 @@ def _liq_distance(portfolio: Portfolio, account_id: str, hedge: Position, q: flo
     from workstation.core.liquidation import Liquidation
 
     p = with_trades(portfolio, account_id, [replace(hedge, quantity=q)]) if q else portfolio
-    liq = Liquidation(RiskModel(make_scope(p, f"account:{account_id}")))
+    liq = Liquidation(method_for(make_scope(p, f"account:{account_id}")))
     assets = list(p.market)
     idx = assets.index(hedge.underlying)
     if idx not in liq.assets:

@@ -125,6 +125,27 @@ _SCHEMA_2 = [
 ]
 
 
+_SCHEMA_STRESS = [  # user stress scenarios and imported price histories (store/stress_store.py)
+    """CREATE TABLE stress_scenarios (
+        name TEXT PRIMARY KEY CHECK (length(name) > 0),
+        created_at TEXT NOT NULL,
+        body TEXT NOT NULL CHECK (json_valid(body))
+    )""",
+    """CREATE TABLE price_histories (
+        name TEXT PRIMARY KEY CHECK (length(name) > 0),
+        source TEXT,
+        imported_at TEXT NOT NULL
+    )""",
+    """CREATE TABLE price_history_rows (
+        history TEXT NOT NULL REFERENCES price_histories(name) ON DELETE CASCADE,
+        date TEXT NOT NULL,
+        asset TEXT NOT NULL,
+        price REAL NOT NULL CHECK (price > 0),
+        PRIMARY KEY (history, date, asset)
+    )""",
+]
+
+
 def _statements(sql: list[str]) -> Callable[[sqlite_utils.Database], None]:
     def migrate(db: sqlite_utils.Database) -> None:
         for statement in sql:
@@ -137,6 +158,7 @@ def _statements(sql: list[str]) -> Callable[[sqlite_utils.Database], None]:
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _statements(_SCHEMA_1),  # 1: the book, snapshots, profiles, scenarios
     _statements(_SCHEMA_2),  # 2: margin history, indexes
+    _statements(_SCHEMA_STRESS),  # 3: stress scenarios, price histories
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -39,6 +39,7 @@ class BookTab(QSplitter):
 
     underlying_chosen = Signal(str)  # the user picked another underlying for the charts
     chart_failed = Signal(object)
+    charts_ready = Signal()  # the charts row is built
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(Qt.Orientation.Vertical, parent)
@@ -134,6 +135,7 @@ class BookTab(QSplitter):
         if isinstance(state, QByteArray | bytes):
             self.charts.splitter.restoreState(QByteArray(state))
         self._draw()
+        self.charts_ready.emit()
 
     def set_theme(self, theme: Theme) -> None:
         for target in (self.positions.model, self.collateral.model, self.liquidation.model, self.charts):

@@ -72,6 +72,7 @@ class MainWindow(QMainWindow):
         self.display = DisplaySettings.load(self.settings)
         self.workspace: Workspace = workspace
         self._whatif: Any = None  # WhatIfPanel, built when first needed
+        self.stress: Any = None  # StressPanel (the Stress tab), built with the charts
         self._lazy_charts = lazy_charts
         self._preloading = False
         self.editor = Editor(self)
@@ -89,6 +90,7 @@ class MainWindow(QMainWindow):
         self.book = self.main_split = BookTab()
         self.book.underlying_chosen.connect(self._on_underlying)
         self.book.chart_failed.connect(lambda exc: show_error(self, "Charts", exc))
+        self.book.charts_ready.connect(self._on_charts_ready)
         self.collateral, self.liquidation, self.positions = self.book.collateral, self.book.liquidation, \
             self.book.positions
         self.top_split, self.chart_host = self.book.top_split, self.book.chart_host
@@ -241,6 +243,26 @@ class MainWindow(QMainWindow):
         self.book.load_charts(theme_named(self.display.theme), self.number_format(),
                               self.settings.value("layout/charts"), staged)
 
+    def _on_charts_ready(self) -> None:
+        if self._lazy_charts:
+            QTimer.singleShot(0, self._add_stress_tab)  # a turn of the event loop of its own
+        else:
+            self._add_stress_tab()
+
+    def _add_stress_tab(self) -> None:
+        if self.stress is not None:
+            return
+        from workstation.ui.stress_compute import drafted_portfolio
+        from workstation.ui.stress_panel import StressPanel
+
+        self.stress = StressPanel()
+        self.stress.draft_source = lambda: drafted_portfolio(self.whatif)
+        self.tabs.addTab(self.stress, "Stress")
+        self.tabs.setTabToolTip(self.tabs.count() - 1, "Historical days, contagion, cascade and top-ups")
+        self.stress.set_theme(theme_named(self.display.theme))
+        self.stress.set_number_format(self.number_format())
+        self.stress.set_context(self.workspace.portfolio, self.workspace.scope, self.workspace.db)
+
     def reset_chart_views(self) -> None:
         self.book.reset_chart_views()
         if self.history.charts is not None:
@@ -304,6 +326,8 @@ class MainWindow(QMainWindow):
     def _show_scope_info(self) -> None:
         ws = self.workspace
         self._whatif_context()
+        if self.stress is not None:
+            self.stress.set_context(ws.portfolio, ws.scope, ws.db)
         self.tabs.setTabEnabled(self.tabs.indexOf(self.whatif_host), ws.portfolio is not None and ws.scope is not None)
         if ws.portfolio is None or ws.scope is None:
             self.dashboard.set_scope(None)
@@ -338,7 +362,7 @@ class MainWindow(QMainWindow):
             apply_theme(app, theme)
         self.theme_actions[display.theme].setChecked(True)
         for target in (self.tree.tree_model, self.overview.model, self.dashboard, self.history, self.book,
-                       self._whatif):
+                       self._whatif, self.stress):
             if target is not None:
                 target.set_theme(theme)
         self._apply_number_format()
@@ -348,7 +372,7 @@ class MainWindow(QMainWindow):
 
     def _apply_number_format(self) -> None:
         fmt = self.number_format()
-        for target in (self.overview.model, self.dashboard, self.history, self._whatif):
+        for target in (self.overview.model, self.dashboard, self.history, self._whatif, self.stress):
             if target is not None:
                 target.set_number_format(fmt)
         self.book.set_number_format(fmt, fmt.unit_label())

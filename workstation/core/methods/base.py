@@ -1,0 +1,293 @@
+"""The contract every margin method meets, and the machinery the methods share.
+
+A margin method turns a `Scope` (positions, pooled collateral, profile, mode) into equity,
+initial and maintenance margin, their attribution to positions and collateral, and the same
+figures at moved prices (liquidation search, curves, what-if). One method object is built per
+scope (the arrays are prepared once) and evaluated many times.
+
+Every figure of every method splits by **column** (a market asset): a position belongs to the
+column of its underlying, collateral to the column of the asset it is held in (or of the asset
+it moves with, `driver`). Moving one column's price changes only that column's pieces, so a
+batch of moved states X (K states x A columns of relative moves) is evaluated once, column by
+column, and `combine` turns the per-column pieces into the account's IM and MM:
+
+    parts(X)                 -> Parts: equity (K, A) and the method's terms {name: (K, A)}
+    combine(terms (..., A))  -> (IM (...), MM (...))
+
+A method implements `terms(...)` (its per-column requirement pieces), `combine(...)` (how the
+columns add up: a sum, `sqrt(L' C L)`, a floor...) and `attribution()`. The base class gives
+everything else: collateral valuation with haircuts, the snapshot, moved states of one column
+alone (`eq_mm_single`) or all together (`eq_mm_all`), chunked and threaded batches, and
+sub-books of a few columns for searches that revalue only what moved.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from workstation.core.book import Book
+from workstation.core.collateral import haircut_value
+from workstation.core.profiles import Profile
+from workstation.core.valuation import values
+
+_CHUNK = 4_000_000  # scenario values evaluated per batch (bounds memory)
+_PARALLEL = 200_000  # batches at least this large are split over two threads
+_EXECUTOR: ThreadPoolExecutor | None = None
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _EXECUTOR
+    if _EXECUTOR is None:
+        _EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="margin")
+    return _EXECUTOR
+
+
+@dataclass
+class Scope:
+    """What one requirement is computed on: positions, pooled collateral, profile and mode."""
+
+    name: str  # "account:ID" or "pool:ID"
+    book: Book
+    collateral: dict[str, float]
+    profile: Profile
+    mode: str
+    base_currency: str = "USD"
+    members: list[str] = field(default_factory=list)  # accounts of a pool
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """IM per position: standalone (alone, no collateral), marginal (book minus book without
+    it) and component (Euler: components of positions plus collateral add up to IM)."""
+
+    standalone: np.ndarray
+    marginal: np.ndarray
+    component: np.ndarray
+    collateral: dict[str, float]  # collateral asset -> component (IM)
+
+
+@dataclass
+class Parts:
+    """Per-column pieces at K moved states: equity (K, A) and the method's terms (K, A)."""
+
+    equity: np.ndarray
+    terms: dict[str, np.ndarray]
+
+    @staticmethod
+    def concat(parts: list[Parts]) -> Parts:
+        return Parts(np.concatenate([p.equity for p in parts]),
+                     {k: np.concatenate([p.terms[k] for p in parts]) for k in parts[0].terms})
+
+
+@dataclass
+class _Subset:
+    """The positions of a few columns: a sub-book and its column map."""
+
+    book: Book
+    onehot: np.ndarray  # (n_sub, A)
+    rows: np.ndarray  # indices into the scope's book
+    cache: dict[str, Any] = field(default_factory=dict)  # method-specific prepared arrays
+
+
+class MarginMethod:
+    """Base of every margin method (see the module docstring for the contract)."""
+
+    name: ClassVar[str] = ""
+
+    def __init__(self, scope: Scope):
+        self.scope = scope
+        self.book = book = scope.book
+        self.profile = scope.profile
+        self.mode = scope.mode
+        assets = book.assets
+        self.n_assets = A = len(assets)
+        index = {a: i for i, a in enumerate(assets)}
+        self.stable = np.array([self.profile.is_stable(a) or a == scope.base_currency for a in assets],
+                               dtype=bool)
+        self.driver = self._drivers()
+        self.coll_idx = np.array([index[a] for a in scope.collateral], dtype=np.int64)
+        self.coll_amt = np.array(list(scope.collateral.values()), dtype=float)
+        self.coll_bands = [self._bands(a) for a in scope.collateral]
+        self.coll_col = self.driver[self.coll_idx] if self.coll_idx.size else self.coll_idx
+        self.onehot = np.zeros((len(book), A))
+        self.onehot[np.arange(len(book)), book.und] = 1.0
+        self.pos_by_und = {int(a): np.flatnonzero(book.und == a) for a in np.unique(book.und)}
+        # columns that carry price risk: those of positions and collateral, except the base
+        # currency and the profile's stablecoins (held at par: a USDC perpetual against USDC
+        # collateral is not shocked on one side only)
+        moving = np.zeros(A, dtype=bool)
+        moving[book.und] = True
+        moving[self.coll_col] = True
+        moving &= ~self.stable
+        self.moving = moving
+        self.assets = [int(a) for a in np.flatnonzero(moving)]
+        self._subsets: dict[tuple[int, ...] | None, _Subset] = {}
+        self._p0: Parts | None = None
+
+    # -------------------------------------------------------------- set-up hooks
+    def _drivers(self) -> np.ndarray:
+        """Column whose relative move each asset follows (itself by default)."""
+        return np.arange(self.n_assets)
+
+    def _bands(self, asset: str) -> tuple[tuple[float, float], ...]:
+        """Haircut bands; the base currency and the profile's stablecoins take none unless the
+        profile lists them by name (a "*" fallback is meant for coins)."""
+        p = self.profile
+        if asset not in p.haircuts and (asset == self.scope.base_currency or p.is_stable(asset)):
+            return ((float("inf"), 0.0),)
+        return p.haircut_bands(asset)
+
+    # -------------------------------------------------------------- collateral and equity
+    def collateral_value(self, prices: np.ndarray | None = None) -> np.ndarray:
+        """Haircut value of the collateral at asset prices of shape (..., assets)."""
+        p = self.book.prices if prices is None else np.asarray(prices, dtype=float)
+        total = np.zeros(p.shape[:-1])
+        for a, amt, bands in zip(self.coll_idx, self.coll_amt, self.coll_bands, strict=True):
+            total = total + haircut_value(float(amt), p[..., a], bands)
+        return total
+
+    def collateral_lines(self) -> list[tuple[str, float, float, float]]:
+        """(asset, amount, price, value) per collateral asset at current prices."""
+        out = []
+        for a, amt, bands in zip(self.coll_idx, self.coll_amt, self.coll_bands, strict=True):
+            price = float(self.book.prices[a])
+            out.append((self.book.assets[a], float(amt), price, float(haircut_value(float(amt), price, bands))))
+        return out
+
+    def isolated_total(self) -> float:
+        """Collateral set aside in isolated positions (counted in equity wherever they sit)."""
+        return float(np.nansum(self.book.isolated))
+
+    def position_values(self, book: Book, spot: np.ndarray | None = None,
+                        vol: np.ndarray | None = None) -> np.ndarray:
+        """Value of each position in equity at per-position spot prices (..., n) and vols
+        (a method that prices on its own forwards or marks overrides this)."""
+        return values(book, spot, vol)
+
+    def equity(self) -> float:
+        return float(self.collateral_value() + self.isolated_total() + self.position_values(self.book).sum())
+
+    # -------------------------------------------------------------- what a method defines
+    def terms(self, sub: _Subset, centers: np.ndarray, spot: np.ndarray,
+              pos_values: np.ndarray, cols: np.ndarray) -> dict[str, np.ndarray]:
+        """The method's requirement pieces per column (K, A) at moved prices `centers` (K, A),
+        for the positions of `sub` (spot (K, n_sub), their values (K, n_sub)) and the
+        collateral held in the columns `cols` (bool (A,)). Columns outside `cols` are filled
+        from the snapshot by the caller."""
+        raise NotImplementedError
+
+    def combine(self, terms: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """(IM, MM) from per-column terms of shape (..., A), reducing the last axis."""
+        raise NotImplementedError
+
+    def attribution(self) -> Attribution:
+        raise NotImplementedError
+
+    def scenario_vectors(self) -> dict[str, Any] | None:
+        """Per risk unit scenario P&L vectors (venues.md "Scenario vectors"); None if the method
+        has no scenarios."""
+        return None
+
+    def kinks(self) -> dict[int, np.ndarray]:
+        """Per column, relative moves where equity - MM may have a kink (strikes, tier bounds,
+        haircut band edges): the liquidation search puts them on its grid."""
+        return {}
+
+    # -------------------------------------------------------------- evaluation at moved prices
+    def subset(self, only: tuple[int, ...] | None) -> _Subset:
+        """The positions of the columns `only` (None: all), cached."""
+        if only not in self._subsets:
+            if only is None:
+                rows = np.arange(len(self.book))
+                sub = _Subset(self.book, self.onehot, rows)
+            else:
+                rows = np.flatnonzero(np.isin(self.book.und, only))
+                sub = _Subset(self.book.take(rows), self.onehot[rows], rows)
+            self._subsets[only] = sub
+        return self._subsets[only]
+
+    def cost_per_state(self) -> int:
+        """Values evaluated per moved state (sets the batch size)."""
+        return max(1, len(self.book))
+
+    def parts(self, X: np.ndarray, only: tuple[int, ...] | None = None) -> Parts:
+        """Every column's pieces at moves X (K, A). With `only`, just those columns' positions
+        and collateral are revalued (the other columns keep the snapshot's figures). Large
+        batches are chunked to bound memory and spread over two threads (numpy releases the
+        GIL)."""
+        X = np.asarray(X, dtype=float)
+        K = X.shape[0]
+        per = self.cost_per_state()
+        step = max(1, _CHUNK // per)
+        if K * per >= _PARALLEL and K >= 2:
+            step = min(step, -(-K // 2))
+        if step >= K:
+            return self._parts(X, only)
+        chunks = [X[i:i + step] for i in range(0, K, step)]
+        return Parts.concat(list(_pool().map(lambda c: self._parts(c, only), chunks)))
+
+    def _parts(self, X: np.ndarray, only: tuple[int, ...] | None) -> Parts:
+        sub = self.subset(only)
+        cols = np.ones(self.n_assets, dtype=bool) if only is None else np.isin(np.arange(self.n_assets), only)
+        centers = self.book.prices * (1.0 + X[:, self.driver])  # (K, A)
+        spot = centers[:, sub.book.und]
+        pos_values = self.position_values(sub.book, spot)
+        equity = pos_values @ sub.onehot
+        for a, col, amt, bands in zip(self.coll_idx, self.coll_col, self.coll_amt, self.coll_bands, strict=True):
+            if cols[col]:
+                equity[:, col] += haircut_value(float(amt), centers[:, a], bands)
+        terms = self.terms(sub, centers, spot, pos_values, cols)
+        out = Parts(equity, terms)
+        if only is not None:  # columns not revalued keep the snapshot's figures
+            p0 = self.snapshot()
+            rest = ~cols
+            out.equity[:, rest] = p0.equity[0, rest]
+            for k, v in out.terms.items():
+                v[:, rest] = p0.terms[k][0, rest]
+        return out
+
+    def snapshot(self) -> Parts:
+        """The pieces at the current prices (one state)."""
+        if self._p0 is None:
+            self._p0 = self._parts(np.zeros((1, self.n_assets)), None)
+        return self._p0
+
+    def requirement(self) -> tuple[float, float]:
+        """(IM, MM) of the scope at current prices."""
+        im, mm = self.combine(self.snapshot().terms)
+        return float(im[0]), float(mm[0])
+
+    def _equity0(self) -> float:
+        return float(self.snapshot().equity[0].sum() + self.isolated_total())
+
+    def eq_mm_single(self, P: Parts) -> tuple[np.ndarray, np.ndarray]:
+        """(equity, MM) of shape (K, A): row k, column a = only column a moved as in X[k, a]."""
+        p0 = self.snapshot()
+        eq = self._equity0() + (P.equity - p0.equity[0])
+        A = self.n_assets
+        eye = np.eye(A, dtype=bool)
+        # terms[k][r, a, b]: column b of the state where only column a moved (row r)
+        terms = {k: np.where(eye[None], v[:, None, :], p0.terms[k][0][None, None, :])
+                 for k, v in P.terms.items()}
+        _, mm = self.combine(terms)
+        return eq, mm
+
+    def eq_mm_all(self, P: Parts) -> tuple[np.ndarray, np.ndarray]:
+        """(equity, MM) of shape (K,): every column moved as in its row of X."""
+        eq = self._equity0() + (P.equity - self.snapshot().equity[0]).sum(-1)
+        _, mm = self.combine(P.terms)
+        return eq, mm
+
+    def f_single(self, P: Parts) -> np.ndarray:
+        """How far each single-column state is from liquidation (<= 0: liquidated), (K, A)."""
+        eq, mm = self.eq_mm_single(P)
+        return eq - mm
+
+    def f_all(self, P: Parts) -> np.ndarray:
+        """How far each all-columns state is from liquidation (<= 0: liquidated), (K,)."""
+        eq, mm = self.eq_mm_all(P)
+        return eq - mm

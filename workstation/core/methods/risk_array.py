@@ -1,0 +1,257 @@
+"""The generic portfolio method (`portfolio` mode, method.md): risk arrays per underlying.
+
+For each underlying u, a grid of scenarios s (spot shock x_s, vol up/same/down, dampener w_s)
+revalues its positions and the collateral held in it:
+
+    P_us = w_s * sum_i [V_i(S_u (1 + x_s), iv_i') - V_i(S_u, iv_i)]      (+ collateral, haircut)
+    iv'  = iv * (1 +/- shock * (30 / max(dte_floor, dte)) ** p),  p = power_short if dte < 30
+    L_u  = max(0, -min_s P_us)
+    agg  = sum_u L_u        or  sqrt(L' C L)   (correlated, ISDA SIMM style)
+    MM   = mm_factor * agg + contingencies,    IM = im_factor * MM
+
+Contingencies: `short_option_contingency` x net short contracts (calls and puts netted per
+underlying, expiry and strike) x S; `futures_contingency` x the smaller of the long and short
+perpetual/future notional per underlying.
+
+Attribution (Euler): a position's component is its loss in the worst scenario of its
+underlying times d agg / d L_u, plus the contingency it causes, times mm_factor * im_factor;
+the collateral held in u gets the same share of its own P&L. They add up to IM exactly
+because agg is homogeneous of degree one in the losses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from workstation.core.book import Book
+from workstation.core.collateral import haircut_value
+from workstation.core.methods.base import Attribution, MarginMethod, Parts, Scope
+from workstation.core.profiles import Profile
+
+_VOL_DIR = {"up": 1.0, "none": 0.0, "same": 0.0, "down": -1.0}
+
+
+class ScenarioGrid:
+    """The profile's scenarios as arrays: shocks (n_s, assets), vol direction, dampener."""
+
+    def __init__(self, profile: Profile, assets: tuple[str, ...], used: np.ndarray):
+        pp = profile.portfolio
+        lists = {a: pp.scenario_list(assets[a]) for a in np.flatnonzero(used)}
+        n_s = max((len(v) for v in lists.values()), default=0)
+        if lists and any(len(v) != n_s for v in lists.values()):
+            raise ValueError("every underlying must have the same number of scenarios")
+        self.n = n_s
+        self.shock = np.zeros((n_s, len(assets)))
+        self.vol_dir = np.zeros(n_s)
+        self.damp = np.ones(n_s)
+        for a, scen in lists.items():
+            for s, (shock, vdir, damp) in enumerate(scen):
+                self.shock[s, a] = shock
+                self.vol_dir[s] = _VOL_DIR[vdir]
+                self.damp[s] = damp
+
+    def shocked_vols(self, book: Book, profile: Profile) -> np.ndarray:
+        """Option vols per scenario (n_s, n): iv * (1 +/- shock * (30 / max(floor, dte)) ** p)."""
+        pp = profile.portfolio
+        dte = book.tte * 365.0
+        power = np.where(dte < 30.0, pp.power_short, pp.power_long)
+        scale = (30.0 / np.maximum(pp.dte_floor, dte)) ** power
+        up = book.vol * (1.0 + pp.vol_shock_up * scale)
+        if pp.vol_floor is not None:
+            up = np.maximum(up, pp.vol_floor)
+        down = np.maximum(book.vol * (1.0 - pp.vol_shock_down * scale), 0.0)
+        d = self.vol_dir[:, None]
+        return np.where(d > 0, up, np.where(d < 0, down, book.vol))
+
+
+@dataclass
+class PortfolioRisk:
+    """Scenario results of a portfolio-mode scope at the current prices."""
+
+    pnl: np.ndarray  # (n_s, n) damped scenario P&L per position
+    coll_pnl: np.ndarray  # (n_s, assets) damped scenario P&L of collateral
+    total: np.ndarray  # (n_s, assets) per-underlying scenario P&L
+    loss: np.ndarray  # (assets,) worst loss per underlying, >= 0
+    worst: np.ndarray  # (assets,) index of the worst scenario
+    agg: float
+    grad: np.ndarray  # (assets,) d agg / d loss
+    cont: np.ndarray  # (n,) contingency per position (sums to the total contingency)
+    mm: float
+    im: float
+
+
+class RiskArrayMethod(MarginMethod):
+    """method.md's portfolio margin (see the module docstring)."""
+
+    name = "risk-array"
+
+    def __init__(self, scope: Scope):
+        super().__init__(scope)
+        assets = self.book.assets
+        self.grid = ScenarioGrid(self.profile, assets, self.moving)
+        pp = self.profile.portfolio
+        self.corr = np.array([[pp.corr(a, b) for b in assets] for a in assets]) \
+            if pp.aggregation == "correlated" else None
+        self.coll_in_scen = pp.collateral_in_scenarios
+        self._risk: PortfolioRisk | None = None
+
+    def cost_per_state(self) -> int:
+        return max(1, self.grid.n * len(self.book))
+
+    # -------------------------------------------------------------- scenario P&L
+    def scenario_pnl(self, book: Book, spot_center: np.ndarray | None = None,
+                     v0: np.ndarray | None = None) -> np.ndarray:
+        """Damped scenario P&L per position, shape (..., n_s, n) around `spot_center` (..., n);
+        `v0` are the values at the centre when the caller has them already."""
+        g = self.grid
+        center = book.spot if spot_center is None else np.asarray(spot_center, dtype=float)
+        shocked = center[..., None, :] * (1.0 + g.shock[:, book.und])
+        vols = g.shocked_vols(book, self.profile)
+        base = self.position_values(book, center) if v0 is None else v0
+        out = self.position_values(book, shocked, vols)
+        out -= base[..., None, :]
+        out *= g.damp[:, None]
+        return out
+
+    def collateral_scenario_pnl(self, col: int, centers: np.ndarray) -> np.ndarray:
+        """Damped scenario P&L (..., n_s) of the collateral in column `col`, at asset prices
+        `centers` (..., A)."""
+        out = np.zeros((*centers.shape[:-1], self.grid.n))
+        if not self.coll_in_scen or self.stable[col]:
+            return out
+        g = self.grid
+        for a, c, amt, bands in zip(self.coll_idx, self.coll_col, self.coll_amt, self.coll_bands, strict=True):
+            if c != col:
+                continue
+            p = centers[..., a][..., None]
+            shocked = haircut_value(float(amt), p * (1.0 + g.shock[:, col]), bands)
+            out = out + (shocked - haircut_value(float(amt), p, bands)) * g.damp
+        return out
+
+    # -------------------------------------------------------------- contingencies
+    def contingency(self, book: Book, spot: np.ndarray | None = None) -> np.ndarray:
+        """Contingency per position (..., n): short options netted per strike within underlying
+        and expiry (Derive: a box or a synthetic forward carries no naked short), allocated to the
+        group's short legs; futures on the smaller of long and short notional per underlying."""
+        pp = self.profile.portfolio
+        s = book.spot if spot is None else np.asarray(spot, dtype=float)
+        n = len(book)
+        out = np.zeros(np.broadcast_shapes(s.shape, (n,)))
+        if n == 0:
+            return out
+        if pp.short_option_contingency:
+            grp, net = book.option_groups
+            q = np.where(book.is_option, book.qty, 0.0)
+            shorts = np.bincount(grp, weights=np.where(q < 0, -q, 0.0))
+            naked = np.maximum(-net, 0.0)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                share = np.where((q < 0) & (shorts[grp] > 0), -q / shorts[grp], 0.0)
+            out = out + pp.short_option_contingency * naked[grp] * share * s
+        if pp.futures_contingency:
+            long_n, short_n = self._delta_one_sides(book, s)
+            onehot = np.zeros((n, self.n_assets))
+            onehot[np.arange(n), book.und] = 1.0
+            tot_long = long_n @ onehot
+            tot_short = short_n @ onehot
+            off = np.minimum(tot_long, tot_short)
+            u = book.und
+            # the smaller side carries the charge; a tie splits it between both sides
+            w_long = np.where(tot_long < tot_short, 1.0, np.where(tot_long == tot_short, 0.5, 0.0))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                part = np.where(long_n > 0, w_long[..., u] * long_n / tot_long[..., u],
+                                np.where(short_n > 0, (1.0 - w_long[..., u]) * short_n / tot_short[..., u],
+                                         0.0))
+            out = out + pp.futures_contingency * np.nan_to_num(off[..., u] * part)
+        return out
+
+    @staticmethod
+    def _delta_one_sides(book: Book, spot: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Long and short notional (base) of perpetuals and futures at per-position spot:
+        |q| * S for linear ones, |q| USD for inverse ones (the method's N)."""
+        notional = np.where(book.is_delta_one,
+                            np.where(book.inverse, np.abs(book.qty), np.abs(book.qty) * spot), 0.0)
+        return np.where(book.qty > 0, notional, 0.0), np.where(book.qty < 0, notional, 0.0)
+
+    # -------------------------------------------------------------- the contract
+    def aggregate(self, loss: np.ndarray) -> np.ndarray:
+        """Aggregate losses (..., assets): sum, or sqrt(L' C L) (ISDA SIMM style)."""
+        if self.corr is None:
+            return loss.sum(-1)
+        quad = np.einsum("...a,ab,...b->...", loss, self.corr, loss)
+        return np.sqrt(np.maximum(quad, 0.0))
+
+    def combine(self, terms):
+        pp = self.profile.portfolio
+        mm = pp.mm_factor * self.aggregate(terms["loss"]) + terms["cont"].sum(-1)
+        return pp.im_factor * mm, mm
+
+    def terms(self, sub, centers, spot, pos_values, cols):
+        K = centers.shape[0]
+        n_s = self.grid.n
+        book = sub.book
+        if n_s and len(book):
+            pnl = self.scenario_pnl(book, spot, pos_values) @ sub.onehot  # (K, n_s, A)
+        else:
+            pnl = np.zeros((K, n_s, self.n_assets))
+        if n_s:
+            for a in self.assets:
+                if cols[a]:
+                    pnl[:, :, a] += self.collateral_scenario_pnl(a, centers)
+            loss = np.maximum(0.0, -pnl.min(1))
+        else:
+            loss = np.zeros((K, self.n_assets))
+        return {"loss": loss, "cont": self.contingency(book, spot) @ sub.onehot}
+
+    def risk(self) -> PortfolioRisk:
+        """The scenario results at the current prices (cached)."""
+        if self._risk is None:
+            self._risk = self._compute_risk()
+        return self._risk
+
+    def _compute_risk(self) -> PortfolioRisk:
+        pp = self.profile.portfolio
+        book = self.book
+        pnl = self.scenario_pnl(book)  # (n_s, n)
+        n_s = self.grid.n
+        total = pnl @ self.onehot
+        coll = np.zeros((n_s, self.n_assets))
+        for a in self.assets:
+            coll[:, a] = self.collateral_scenario_pnl(a, self.book.prices[None, :])[0]
+        total = total + coll
+        if n_s:
+            worst = total.argmin(0)
+            loss = np.maximum(0.0, -total[worst, np.arange(self.n_assets)])
+        else:
+            worst = np.zeros(self.n_assets, dtype=np.int64)
+            loss = np.zeros(self.n_assets)
+        agg = float(self.aggregate(loss))
+        if self.corr is None:
+            grad = np.ones(self.n_assets)
+        else:
+            grad = self.corr @ loss / agg if agg > 0 else np.zeros(self.n_assets)
+        cont = self.contingency(book)
+        mm = pp.mm_factor * agg + float(cont.sum())
+        return PortfolioRisk(pnl=pnl, coll_pnl=coll, total=total, loss=loss, worst=worst, agg=agg,
+                             grad=grad, cont=cont, mm=mm, im=pp.im_factor * mm)
+
+    def snapshot(self) -> Parts:
+        """The pieces at current prices, from the scenario results (no second revaluation)."""
+        if self._p0 is None:
+            r = self.risk()
+            equity = (self.position_values(self.book) @ self.onehot)[None, :]
+            for a, col, amt, bands in zip(self.coll_idx, self.coll_col, self.coll_amt, self.coll_bands,
+                                          strict=True):
+                equity[0, col] += haircut_value(float(amt), self.book.prices[a], bands)
+            self._p0 = Parts(equity, {"loss": r.loss[None, :].copy(), "cont": (r.cont @ self.onehot)[None, :]})
+        return self._p0
+
+    def requirement(self) -> tuple[float, float]:
+        r = self.risk()
+        return r.im, r.mm
+
+    def attribution(self) -> Attribution:
+        from workstation.core.methods.risk_array_attribution import attribute
+
+        return attribute(self)
