@@ -439,11 +439,12 @@ def test_a_vol_above_300_percent_is_asked_about(qtbot, demo_book) -> None:
     qtbot.addWidget(dialog)
     asked, saved = [], []
     dialog.on_submit = saved.append
-    dialog.confirm = lambda text: asked.append(text) or False  # the user says no
+    dialog.ask = lambda text: asked.append(text) or False  # the user says no
     dialog.vol.setText("350")
     dialog._on_ok()
     assert len(asked) == 1 and "350 %" in asked[0] and not saved  # not saved, dialog stays open
-    dialog.confirm = lambda text: asked.append(text) or True  # now yes
+    assert "not accepted" in dialog.error.text()
+    dialog.ask = lambda text: asked.append(text) or True  # now yes
     dialog._on_ok()
     assert saved and saved[-1][2] == pytest.approx(3.5, rel=1e-15)
     asked.clear()
@@ -460,13 +461,13 @@ def test_a_price_more_than_half_away_is_asked_about(qtbot, demo_book) -> None:
     qtbot.addWidget(dialog)
     asked = []
     dialog.on_submit = lambda _v: None
-    dialog.confirm = lambda text: asked.append(text) or False
+    dialog.ask = lambda text: asked.append(text) or False
     dialog.price.setText(str(last * 1.49))
     dialog._on_ok()
     assert not asked
     dialog.price.setText(str(last * 1.51))
     dialog._on_ok()
-    assert len(asked) == 1 and "+51%" in asked[0]
+    assert len(asked) == 1 and "+51 %" in asked[0]
     add = PositionDialog(demo_book, "binance-usdm")
     qtbot.addWidget(add)
     add.ident.setText("t")
@@ -474,9 +475,9 @@ def test_a_price_more_than_half_away_is_asked_about(qtbot, demo_book) -> None:
     add.underlying.setCurrentText("BTC")
     add.quantity.setText("1")
     add.entry.setText(str(last * 0.4))
-    add.confirm = lambda text: asked.append(text) or False
+    add.ask = lambda text: asked.append(text) or False
     add._on_ok()
-    assert "Entry price" in asked[-1] and "−60%" in asked[-1].replace("-", "−")
+    assert "Entry price" in asked[-1] and "-60 %" in asked[-1]
 
 
 @pytest.mark.parametrize(("account", "underlying", "kind", "expected"), [

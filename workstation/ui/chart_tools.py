@@ -4,7 +4,7 @@ button outside the plot area, and a crosshair that reads values out on hover.
 
     frame = ChartFrame(plot, "Title")
     frame.set_legend([LegendEntry("equity", "#3b6fc4"), LegendEntry("MM", "#c62828", dashed=True)])
-    Crosshair(plot, lambda x, y: frame.show_readout(f"at {x:,.0f}", {...}), frame.clear_readout)
+    HoverCrosshair(plot, lambda x, y: frame.show_readout(f"at {x:,.0f}", {...}), frame.clear_readout)
     frame.reset_requested.connect(plot.reset_view)
 
 The legend doubles as the read-out: on hover each entry shows its curve's value at the cursor,
@@ -219,7 +219,7 @@ class ChartFrame(QWidget):
             self.reset_requested.emit()
 
 
-class Crosshair(QObject):
+class HoverCrosshair(QObject):
     """Vertical and horizontal lines that follow the mouse over `plot`; calls `on_move(x, y)` in
     data coordinates while the cursor is over the plot area and `on_leave()` when it leaves."""
 
@@ -291,4 +291,4 @@ def nearest_index(values: np.ndarray, at: float) -> int | None:
     return int(np.argmin(np.abs(values - at)))
 
 
-__all__ = ["ChartFrame", "Crosshair", "LegendEntry", "ThemedPlot", "color", "nearest_index", "value_at"]
+__all__ = ["ChartFrame", "HoverCrosshair", "LegendEntry", "ThemedPlot", "color", "nearest_index", "value_at"]

@@ -9,7 +9,7 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
-from workstation.ui.chart_tools import ChartFrame, Crosshair, ThemedPlot
+from workstation.ui.chart_tools import ChartFrame, HoverCrosshair, ThemedPlot
 from workstation.ui.charts import ComponentMarginChart, PnlCurveChart, ScenarioHeatmap
 from workstation.ui.compute import ScopeView, component_arrays
 from workstation.ui.formatting import NumberFormat
@@ -33,11 +33,11 @@ class ChartsPanel(QWidget):
             "curve": ChartFrame(self.curve, "Equity and margin vs price"),
             "heatmap": ChartFrame(self.heatmap, "Scenario P&L", resettable=False),
         }
-        self.crosshairs: dict[str, Crosshair] = {}
+        self.crosshairs: dict[str, HoverCrosshair] = {}
         for name, frame in self.frames.items():
             plot: ThemedPlot = frame.plot  # type: ignore[assignment]
             frame.reset_requested.connect(plot.reset_view)
-            self.crosshairs[name] = Crosshair(
+            self.crosshairs[name] = HoverCrosshair(
                 plot, lambda x, y, p=plot, f=frame: f.show_readout(*p.readout(x, y)), frame.clear_readout,
                 horizontal=name == "curve")
         self.underlying = QComboBox()

@@ -6,20 +6,13 @@ from __future__ import annotations
 from PySide6.QtWidgets import QComboBox, QLineEdit, QWidget
 
 from workstation.core.model import MARGIN_MODES, Portfolio
-from workstation.ui.fields import FormDialog, NumberField, PercentField, combo, qdatetime
-from workstation.ui.position_dialog import (
-    PRICE_QUESTION,
-    VOL_QUESTION,
-    PositionDialog,
-    price_question,
-    venue_settlement,
-    vol_question,
-)
+from workstation.ui.fields import FormDialog, NumberField, PercentField, combo, qdatetime, unusual_price, unusual_vol
+from workstation.ui.position_dialog import PositionDialog, venue_settlement
 
 # The position dialog lives in its own module; its names stay importable from here.
 _combo, _qdatetime = combo, qdatetime
-__all__ = ["PRICE_QUESTION", "VOL_QUESTION", "AccountModeDialog", "CollateralDialog", "ImportDialog",
-           "PositionDialog", "QuoteDialog", "venue_settlement"]
+__all__ = ["AccountModeDialog", "CollateralDialog", "ImportDialog", "PositionDialog", "QuoteDialog",
+           "venue_settlement"]
 
 
 class CollateralDialog(FormDialog):
@@ -84,12 +77,9 @@ class QuoteDialog(FormDialog):
             raise ValueError("Price: must be zero or more")
         if vol is not None and vol <= 0:
             raise ValueError("Implied vol: must be positive, in percent (55 means 55 %)")
-        return asset, price, vol
-
-    def questions(self, value: tuple[str, float, float | None]) -> list[str]:
-        asset, price, vol = value
         quote = self.portfolio.market.get(asset)
-        return price_question("Price", price, quote.price if quote else None) + vol_question(vol)
+        self.check(unusual_vol(vol), unusual_price(price, quote.price if quote else None))
+        return asset, price, vol
 
 
 class AccountModeDialog(FormDialog):

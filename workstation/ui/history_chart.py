@@ -12,7 +12,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from workstation.ui.chart_tools import ChartFrame, Crosshair, LegendEntry, ThemedPlot, nearest_index
+from workstation.ui.chart_tools import ChartFrame, HoverCrosshair, LegendEntry, ThemedPlot, nearest_index
 from workstation.ui.formatting import USAGE_AMBER, USAGE_RED, NumberFormat, margin_state
 from workstation.ui.history_data import HistorySeries
 from workstation.ui.theme import LIGHT, Theme
@@ -159,7 +159,7 @@ class HistoryCharts(QWidget):
         for frame, stretch in zip(self.frames, (3, 2), strict=True):
             plot: ThemedPlot = frame.plot  # type: ignore[assignment]
             frame.reset_requested.connect(self.reset_view)
-            self.crosshairs.append(Crosshair(plot, lambda x, y, p=plot, f=frame: f.show_readout(*p.readout(x, y)),
+            self.crosshairs.append(HoverCrosshair(plot, lambda x, y, p=plot, f=frame: f.show_readout(*p.readout(x, y)),
                                              frame.clear_readout))
             layout.addWidget(frame, stretch)
 

@@ -312,8 +312,8 @@ class MainWindow(QMainWindow):
         if self.tabs.isTabEnabled(self.tabs.indexOf(self.whatif_host)):
             self.tabs.setCurrentWidget(self.whatif_host)
 
-    def _apply_whatif(self, account_id: str, trades: list) -> None:
-        if self.editor.apply_trades(account_id, trades):
+    def _apply_whatif(self, account_id: str, trades: list, *cash: dict) -> None:
+        if self.editor.apply_trades(account_id, trades, *cash):  # cash legs, when the What-if has them
             self.whatif.clear_drafts(account_id)
 
     def _on_tab(self, _index: int) -> None:

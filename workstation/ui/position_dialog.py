@@ -4,16 +4,13 @@ account's venue convention, and unusual vols or prices are confirmed before they
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from PySide6.QtCore import QTimeZone
 from PySide6.QtWidgets import QDateTimeEdit, QLabel, QLineEdit, QWidget
 
 from workstation.core.model import KINDS, RIGHTS, SETTLEMENTS, Portfolio, Position
-from workstation.ui.fields import FormDialog, NumberField, PercentField, combo, qdatetime
+from workstation.ui.fields import FormDialog, NumberField, PercentField, combo, qdatetime, unusual_price, unusual_vol
 
-VOL_QUESTION = 3.0  # a vol above 300 % is asked about before it is accepted
-PRICE_QUESTION = 0.5  # so is a price more than 50 % away from the last one
 COIN_MARGINED = {"deribit": ("BTC", "ETH")}  # venues whose derivatives on these coins are inverse
 
 
@@ -24,24 +21,6 @@ def venue_settlement(venue: str | None, underlying: str, kind: str) -> str:
         return "linear"
     coins = COIN_MARGINED.get((venue or "").strip().lower(), ())
     return "inverse" if underlying.strip().upper() in coins else "linear"
-
-
-def vol_question(vol: float | None) -> list[str]:
-    if vol is not None and vol > VOL_QUESTION:
-        return [f"An implied vol of {vol * 100:,.4g} % is above {VOL_QUESTION:.0%}. Vols are typed in "
-                f"percent: 55 means 55 %.\n\nKeep {vol * 100:,.4g} %?"]
-    return []
-
-
-def price_question(name: str, price: float | None, last: float | None) -> list[str]:
-    if price is None or not last or last <= 0:
-        return []
-    move = price / last - 1.0
-    if abs(move) > PRICE_QUESTION:
-        return [f"{name} {price:,.10g} is {move:+.0%} away from the last price {last:,.10g}.\n\n"
-                f"Keep {price:,.10g}?"]
-    return []
-
 
 
 class PositionDialog(FormDialog):
@@ -57,6 +36,7 @@ class PositionDialog(FormDialog):
         super().__init__("Edit position" if position else "Add position", parent)
         self.portfolio = portfolio
         p = position
+        self.original = position
         self.editing = position is not None
         self.account = combo([a.id for a in portfolio.accounts], account_id)
         self.account.setEnabled(not self.editing)
@@ -119,7 +99,7 @@ class PositionDialog(FormDialog):
         labels = {
             self.quantity: f"Quantity ({base} of contracts)" if inverse_d1
             else f"Quantity ({coin}; 1 contract = 1 {coin})" if kind == "option" else f"Quantity ({coin})",
-            self.entry: f"Entry premium ({option_unit} per {coin})" if kind == "option" else f"Entry price ({base})",
+            self.entry: f"Entry premium ({option_unit} per contract)" if kind == "option" else f"Entry price ({base})",
             self.strike: f"Strike ({base})",
         }
         for field, text in labels.items():
@@ -160,20 +140,10 @@ class PositionDialog(FormDialog):
     def account_id(self) -> str:
         return self.account.currentText()
 
-    def questions(self, value: Any) -> list[str]:
-        """A vol above 300 %, or a perpetual's, future's or spot entry price more than 50 % from
-        the market price, is confirmed first. `value` is a Position, or a subclass's wrapper of one
-        (`.position`; `.at_mark` when the entry price is the engine's mark, not typed)."""
-        pos = value if isinstance(value, Position) else getattr(value, "position", None)
-        if not isinstance(pos, Position):
-            return []
-        out = vol_question(pos.vol)
-        quote = self.portfolio.market.get(pos.underlying)
-        if pos.kind != "option" and quote is not None and not getattr(value, "at_mark", False):
-            out += price_question("Entry price", pos.entry_price, quote.price)
-        return out
-
     def result_value(self) -> Position:
+        """The position typed in. A vol above 300 %, or a perpetual's, future's or spot entry
+        price more than 50 % from the market price, is asked about first (an edit that keeps its
+        entry price asks nothing about it)."""
         kind = self.kind.currentText()
         ident = self.ident.text().strip()
         if not ident:
@@ -186,7 +156,7 @@ class PositionDialog(FormDialog):
         if kind in ("future", "option"):
             secs = self.expiry.dateTime().toSecsSinceEpoch()
             expiry = datetime.fromtimestamp(secs, UTC)
-        return Position(
+        pos = Position(
             id=ident,
             kind=kind,
             underlying=underlying,
@@ -200,3 +170,13 @@ class PositionDialog(FormDialog):
             isolated_margin=self.isolated.value("Isolated margin")
             if self.form.isRowVisible(self.isolated) else None,
         )
+        self.check(unusual_vol(pos.vol), unusual_price(pos.entry_price, self._last_price(pos), "Entry price"))
+        return pos
+
+    def _last_price(self, pos: Position) -> float | None:
+        """The market price an entry price is compared with: perpetuals, futures and spot only
+        (an option's entry is a premium), and not when an edit keeps the entry price."""
+        if pos.kind == "option" or (self.original is not None and pos.entry_price == self.original.entry_price):
+            return None
+        quote = self.portfolio.market.get(pos.underlying)
+        return quote.price if quote else None

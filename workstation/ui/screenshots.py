@@ -142,36 +142,32 @@ def made_up_history(portfolio, steps: int = 42, hours: float = 4.0, seed: int = 
 
 
 def save_dialogs(window: MainWindow, app: QApplication, grab: Callable[[QWidget, str], None]) -> None:
+    """The position, add-position, market and settings dialogs, light and dark (`-dark` names)."""
     from workstation.ui.dialogs import PositionDialog, QuoteDialog
     from workstation.ui.settings_dialog import SettingsDialog
 
     portfolio = window.workspace.portfolio
     account = next((a for a in portfolio.accounts if a.venue == "deribit"), portfolio.accounts[0])
-    if account.positions:
-        option = next((p for p in account.positions if p.kind == "option"), account.positions[0])
-        dialog = PositionDialog(portfolio, account.id, option, parent=window)
-        dialog.show()
-        app.processEvents()
-        grab(dialog, "dialog-position.png")
-        dialog.close()
-    dialog = PositionDialog(portfolio, account.id, parent=window)  # adding: venue's settlement
-    dialog.kind.setCurrentText("perpetual")
-    dialog.underlying.setCurrentText("BTC")
-    dialog.quantity.setText("-30000")
-    dialog.show()
-    app.processEvents()
-    grab(dialog, "dialog-add-position.png")
-    dialog.close()
-    dialog = QuoteDialog(portfolio, "BTC", parent=window)
-    dialog.show()
-    app.processEvents()
-    grab(dialog, "dialog-quote.png")
-    dialog.close()
-    dialog = SettingsDialog(window.display, portfolio.base_currency, parent=window)
-    dialog.show()
-    app.processEvents()
-    grab(dialog, "dialog-settings.png")
-    dialog.close()
+    for theme in ("light", "dark"):
+        window.set_theme(theme)
+        suffix = "" if theme == "light" else "-dark"
+        dialogs = []
+        if account.positions:
+            option = next((p for p in account.positions if p.kind == "option"), account.positions[0])
+            dialogs.append((PositionDialog(portfolio, account.id, option, parent=window), "dialog-position"))
+        add = PositionDialog(portfolio, account.id, parent=window)  # adding: the venue's settlement
+        add.kind.setCurrentText("perpetual")
+        add.underlying.setCurrentText("BTC")
+        add.quantity.setText("-30000")
+        dialogs.append((add, "dialog-add-position"))
+        dialogs.append((QuoteDialog(portfolio, "BTC", parent=window), "dialog-quote"))
+        dialogs.append((SettingsDialog(window.display, portfolio.base_currency, parent=window), "dialog-settings"))
+        for dialog, name in dialogs:
+            dialog.show()
+            app.processEvents()
+            grab(dialog, f"{name}{suffix}.png")
+            dialog.close()
+    window.set_theme("light")
 
 
 def save_underwater(window: MainWindow, app: QApplication, grab: Callable[[QWidget, str], None]) -> None:
