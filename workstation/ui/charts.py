@@ -160,7 +160,8 @@ class PnlCurveChart(ThemedPlot):
             line.hide()
         self.plotItem.showAxis("top")
         self.top = self.plotItem.getAxis("top")
-        self.top.setStyle(tickLength=4)
+        self.top.setStyle(tickLength=4, tickTextOffset=3)
+        self.top.setHeight(22)
         self.plotItem.getAxis("left").setWidth(60)
         self._curve: dict[str, np.ndarray] | None = None
         self._underlying = ""

@@ -103,10 +103,17 @@ def palette(theme: Theme) -> QPalette:
 
 
 def apply_theme(app: QApplication, theme: Theme) -> None:
-    """Fusion style, the theme's palette and QSS on the whole application."""
-    app.setStyle("Fusion")
+    """Fusion style, the theme's palette and QSS on the whole application.
+
+    The style is set once: `setStyle` destroys the old style object, which widgets with style
+    sheets of their own may still refer to while they are being re-polished (a crash seen when
+    a window is built while another one is being deleted)."""
+    if app.style().name().lower() != "fusion":
+        app.setStyle("Fusion")
     app.setPalette(palette(theme))
-    app.setStyleSheet(stylesheet(theme))
+    sheet = stylesheet(theme)
+    if app.styleSheet() != sheet:
+        app.setStyleSheet(sheet)
 
 
 def numeric_font(base: QFont | None = None, point_size: float | None = None) -> QFont:
