@@ -10,28 +10,17 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QByteArray, Qt, Signal
-from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QSplitter, QWidget
 
 from workstation.core.model import Portfolio
 from workstation.ui.collateral import CollateralPanel
 from workstation.ui.compute import ScopeView, view_charts
 from workstation.ui.formatting import NumberFormat
+from workstation.ui.lazy_tab import placeholder
 from workstation.ui.liquidation import LiquidationPanel
 from workstation.ui.positions import PositionsPanel
 from workstation.ui.theme import Theme
 from workstation.ui.worker import LatestJob
-
-
-def placeholder(text: str) -> QWidget:
-    """A page that says what is still loading."""
-    host = QWidget()
-    layout = QVBoxLayout(host)
-    layout.setContentsMargins(0, 0, 0, 0)
-    label = QLabel(text)
-    label.setObjectName("muted")
-    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-    layout.addWidget(label)
-    return host
 
 
 class BookTab(QSplitter):

@@ -4,7 +4,7 @@ tabs. Every figure on screen comes from the engine; the window only arranges and
 Start-up order (numbers first): the tree, dashboard and tables are built at once; the charts and
 the What-if tab import pyqtgraph and the hedge code, so those modules are imported on a worker
 after the first figures; the charts are then built one per turn of the event loop, the What-if
-when first opened.
+and Stress tabs when first opened (`lazy_tab.py`).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from workstation import __version__
 from workstation.core.model import Portfolio
 from workstation.ui.accounts_overview import AccountsOverview
-from workstation.ui.book_tab import BookTab, placeholder
+from workstation.ui.book_tab import BookTab
 from workstation.ui.compute import ScopeView
 from workstation.ui.dashboard import Dashboard, scope_info
 from workstation.ui.editing import Editor
@@ -36,6 +36,7 @@ from workstation.ui.errors import show_error
 from workstation.ui.formatting import NumberFormat
 from workstation.ui.history import HistoryPanel
 from workstation.ui.layout_state import POSITIONS_STATE, restore_layout, save_layout
+from workstation.ui.lazy_tab import LazyTab
 from workstation.ui.menus import build_menus
 from workstation.ui.scope_tree import ScopeTree
 from workstation.ui.settings import DisplaySettings
@@ -50,7 +51,7 @@ each position's contribution to the requirement, how far prices can move before
 liquidation, and what a hedge would change.</p>
 <p>Every figure comes from the margin engine (<code>python -m workstation margin</code>
 prints the same report).</p>"""
-LAZY_MODULES = ("workstation.ui.charts_panel", "workstation.ui.whatif_panel")
+LAZY_MODULES = ("workstation.ui.charts_panel", "workstation.ui.whatif_panel", "workstation.ui.stress_panel")
 
 
 def _import_modules(names: tuple[str, ...]) -> None:
@@ -71,8 +72,6 @@ class MainWindow(QMainWindow):
         self.settings = settings if settings is not None else QSettings()
         self.display = DisplaySettings.load(self.settings)
         self.workspace: Workspace = workspace
-        self._whatif: Any = None  # WhatIfPanel, built when first needed
-        self.stress: Any = None  # StressPanel (the Stress tab), built with the charts
         self._lazy_charts = lazy_charts
         self._preloading = False
         self.editor = Editor(self)
@@ -90,24 +89,25 @@ class MainWindow(QMainWindow):
         self.book = self.main_split = BookTab()
         self.book.underlying_chosen.connect(self._on_underlying)
         self.book.chart_failed.connect(lambda exc: show_error(self, "Charts", exc))
-        self.book.charts_ready.connect(self._on_charts_ready)
         self.collateral, self.liquidation, self.positions = self.book.collateral, self.book.liquidation, \
             self.book.positions
         self.top_split, self.chart_host = self.book.top_split, self.book.chart_host
-        self.whatif_host = placeholder("Loading the what-if…")
         self.overview = AccountsOverview()
         self.overview.scope_activated.connect(self._show_scope_in_book)
         self.history = HistoryPanel()
         self.tabs = QTabWidget()
         self.tabs.setObjectName("centralTabs")
         self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.book, "Book")
+        self.whatif_tab = LazyTab(self.tabs, "What-if", "Draft hypothetical trades or a hedge and see the "
+                                  "figures before trading", self._make_whatif, "Loading the what-if…")
         for page, name, tip in (
-            (self.book, "Book", ""),
-            (self.whatif_host, "What-if", "Draft hypothetical trades or a hedge and see the figures before trading"),
             (self.overview, "Accounts", "Every account and pool side by side, with the nearest liquidation price"),
             (self.history, "History", "Equity, margin and usage of the selection over time, as recorded"),
         ):
             self.tabs.setTabToolTip(self.tabs.addTab(page, name), tip)
+        self.stress_tab = LazyTab(self.tabs, "Stress", "Historical days, contagion, cascade and top-ups",
+                                  self._make_stress, "Loading the stress tests…")
         self.tabs.currentChanged.connect(self._on_tab)
         central = QWidget()
         central.setObjectName("central")
@@ -243,26 +243,6 @@ class MainWindow(QMainWindow):
         self.book.load_charts(theme_named(self.display.theme), self.number_format(),
                               self.settings.value("layout/charts"), staged)
 
-    def _on_charts_ready(self) -> None:
-        if self._lazy_charts:
-            QTimer.singleShot(0, self._add_stress_tab)  # a turn of the event loop of its own
-        else:
-            self._add_stress_tab()
-
-    def _add_stress_tab(self) -> None:
-        if self.stress is not None:
-            return
-        from workstation.ui.stress_compute import drafted_portfolio
-        from workstation.ui.stress_panel import StressPanel
-
-        self.stress = StressPanel()
-        self.stress.draft_source = lambda: drafted_portfolio(self.whatif)
-        self.tabs.addTab(self.stress, "Stress")
-        self.tabs.setTabToolTip(self.tabs.count() - 1, "Historical days, contagion, cascade and top-ups")
-        self.stress.set_theme(theme_named(self.display.theme))
-        self.stress.set_number_format(self.number_format())
-        self.stress.set_context(self.workspace.portfolio, self.workspace.scope, self.workspace.db)
-
     def reset_chart_views(self) -> None:
         self.book.reset_chart_views()
         if self.history.charts is not None:
@@ -271,44 +251,55 @@ class MainWindow(QMainWindow):
     @property
     def whatif(self) -> Any:
         """The What-if panel (built on first use)."""
-        return self._build_whatif()
+        return self.whatif_tab.get()
 
-    def _build_whatif(self) -> Any:
-        if self._whatif is not None:
-            return self._whatif
+    @property
+    def whatif_host(self) -> Any:
+        """The What-if tab's page: the panel once built, a placeholder before."""
+        return self.whatif_tab.widget()
+
+    @property
+    def stress(self) -> Any:
+        """The Stress panel (built on first use)."""
+        return self.stress_tab.get()
+
+    def _make_whatif(self) -> Any:
         from workstation.ui.whatif_panel import WhatIfPanel
 
         panel = WhatIfPanel()
-        self._whatif = panel
         panel.apply_requested.connect(self._apply_whatif)
         panel.set_theme(theme_named(self.display.theme))
         panel.set_number_format(self.number_format())
         state = self.settings.value("layout/whatif")
         if isinstance(state, QByteArray | bytes):
             panel.splitter.restoreState(QByteArray(state))
-        # the panel replaces its placeholder as the tab's page (same index, same current tab)
-        index, current = self.tabs.indexOf(self.whatif_host), self.tabs.currentIndex()
-        enabled, tip = self.tabs.isTabEnabled(index), self.tabs.tabToolTip(index)
-        self.tabs.blockSignals(True)
-        self.tabs.removeTab(index)
-        self.tabs.insertTab(index, panel, "What-if")
-        self.tabs.setTabToolTip(index, tip)
-        self.tabs.setTabEnabled(index, enabled)
-        self.tabs.setCurrentIndex(current)
-        self.tabs.blockSignals(False)
-        self.whatif_host.deleteLater()
-        self.whatif_host = panel
-        self._whatif_context()
+        ws = self.workspace
+        panel.set_context(ws.portfolio, ws.scope, ws.read_only, ws.db)
         return panel
 
+    def _make_stress(self) -> Any:
+        from workstation.ui.stress_compute import drafted_portfolio
+        from workstation.ui.stress_panel import StressPanel
+
+        panel = StressPanel()
+        panel.draft_source = lambda: drafted_portfolio(self.whatif)
+        panel.set_theme(theme_named(self.display.theme))
+        panel.set_number_format(self.number_format())
+        panel.set_context(self.workspace.portfolio, self.workspace.scope, self.workspace.db)
+        return panel
+
+    def _built(self) -> tuple[Any, ...]:
+        """The lazily built panels that exist."""
+        return tuple(t.page for t in (self.whatif_tab, self.stress_tab) if t.page is not None)
+
     def _whatif_context(self) -> None:
-        if self._whatif is not None:
+        if self.whatif_tab.page is not None:
             ws = self.workspace
-            self._whatif.set_context(ws.portfolio, ws.scope, ws.read_only, ws.db)
+            self.whatif_tab.page.set_context(ws.portfolio, ws.scope, ws.read_only, ws.db)
 
     def show_whatif(self) -> None:
         """Switch to the What-if tab."""
-        self._build_whatif()
+        self.whatif_tab.get()
         if self.tabs.isTabEnabled(self.tabs.indexOf(self.whatif_host)):
             self.tabs.setCurrentWidget(self.whatif_host)
 
@@ -318,16 +309,17 @@ class MainWindow(QMainWindow):
 
     def _on_tab(self, _index: int) -> None:
         current = self.tabs.currentWidget()
-        if current is self.whatif_host:
-            self._build_whatif()
-        elif current is self.history:
+        for tab in (self.whatif_tab, self.stress_tab):
+            if current is tab.widget():
+                tab.get()
+        if current is self.history:
             self.history.refresh()
 
     def _show_scope_info(self) -> None:
         ws = self.workspace
         self._whatif_context()
-        if self.stress is not None:
-            self.stress.set_context(ws.portfolio, ws.scope, ws.db)
+        if self.stress_tab.page is not None:
+            self.stress_tab.page.set_context(ws.portfolio, ws.scope, ws.db)
         self.tabs.setTabEnabled(self.tabs.indexOf(self.whatif_host), ws.portfolio is not None and ws.scope is not None)
         if ws.portfolio is None or ws.scope is None:
             self.dashboard.set_scope(None)
@@ -362,9 +354,8 @@ class MainWindow(QMainWindow):
             apply_theme(app, theme)
         self.theme_actions[display.theme].setChecked(True)
         for target in (self.tree.tree_model, self.overview.model, self.dashboard, self.history, self.book,
-                       self._whatif, self.stress):
-            if target is not None:
-                target.set_theme(theme)
+                       *self._built()):
+            target.set_theme(theme)
         self._apply_number_format()
 
     def _collateral_total(self, report: dict[str, Any]) -> str:
@@ -372,9 +363,8 @@ class MainWindow(QMainWindow):
 
     def _apply_number_format(self) -> None:
         fmt = self.number_format()
-        for target in (self.overview.model, self.dashboard, self.history, self._whatif, self.stress):
-            if target is not None:
-                target.set_number_format(fmt)
+        for target in (self.overview.model, self.dashboard, self.history, *self._built()):
+            target.set_number_format(fmt)
         self.book.set_number_format(fmt, fmt.unit_label())
         self.tree.tree_model.set_number_format(replace(fmt, decimals=0))
         if self.workspace.view is not None:
@@ -392,7 +382,7 @@ class MainWindow(QMainWindow):
         """What is saved and restored, by settings key (None: not built yet, keep the old value)."""
         return {"layout/geometry": self, "layout/state": self, "layout/main": self.book,
                 "layout/top": self.top_split, POSITIONS_STATE: self.positions.view.horizontalHeader(),
-                "layout/whatif": self._whatif.splitter if self._whatif is not None else None,
+                "layout/whatif": self.whatif_tab.page.splitter if self.whatif_tab.page is not None else None,
                 "layout/charts": self.charts.splitter if self.charts is not None else None}
 
     def closeEvent(self, event: QCloseEvent) -> None:
