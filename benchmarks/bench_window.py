@@ -130,8 +130,10 @@ def _trace_gui_slots(t0: float) -> None:
 
     targets = {
         "workstation.ui.workspace": ("Workspace", ("load", "_on_result", "_record")),
-        "workstation.ui.main_window": ("MainWindow", ("_on_computed", "_on_loaded", "load_charts", "_build_whatif")),
-        "workstation.ui.book_tab": ("BookTab", ("show_view", "_draw", "_on_charts")),
+        "workstation.ui.main_window": ("MainWindow", ("_on_computed", "_on_loaded", "load_charts")),
+        "workstation.ui.charts_panel": ("ChartsPanel", ("__init__", "show_view")),
+        "workstation.ui.charts": ("ScenarioHeatmap", ("__init__", "set_heatmap")),
+        "workstation.ui.book_tab": ("BookTab", ("show_view", "_draw", "_on_charts", "_install")),
         "workstation.ui.positions": ("PositionsPanel", ("set_table", "fit_columns")),
         "workstation.ui.scope_tree": ("ScopeTreeModel", ("set_reports", "set_portfolio")),
         "workstation.ui.accounts_overview": ("AccountsOverview", ("set_reports",)),
@@ -143,13 +145,13 @@ def _trace_gui_slots(t0: float) -> None:
             fn = getattr(cls, name)
 
             def wrapped(*a, _fn=fn, _n=f"{cls_name}.{name}", **k):
-                start = time.perf_counter()
+                start, cpu = time.perf_counter(), time.thread_time()
                 try:
                     return _fn(*a, **k)
                 finally:
-                    end = time.perf_counter()
-                    print(f"  trace {1000 * (start - t0):8.0f} ms  {1000 * (end - start):7.1f} ms  {_n}",
-                          file=sys.stderr)
+                    end, cpu_end = time.perf_counter(), time.thread_time()
+                    print(f"  trace {1000 * (start - t0):8.0f} ms  {1000 * (end - start):7.1f} ms wall "
+                          f"{1000 * (cpu_end - cpu):7.1f} ms cpu  {_n}", file=sys.stderr)
             setattr(cls, name, functools.wraps(fn)(wrapped))
 
 

@@ -43,11 +43,10 @@ class ThemedPlot(pg.PlotWidget):
     """A PlotWidget that follows the app theme and number format, with a home view to reset to."""
 
     def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
+        super().__init__(parent, enableMenu=False)  # no context menus: not built at all (faster)
         self.theme: Theme = LIGHT
         self.fmt = NumberFormat()
         self.home: tuple[tuple[float, float], tuple[float, float]] | None = None  # x and y ranges
-        self.setMenuEnabled(False)
         self.plotItem.hideButtons()
         self.plotItem.showGrid(x=True, y=True, alpha=0.12)
         self.setMinimumSize(200, 150)

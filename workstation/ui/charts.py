@@ -280,7 +280,7 @@ class ScenarioHeatmap(ThemedPlot):
         super().__init__(parent)
         self.image = pg.ImageItem()
         self.addItem(self.image)
-        self.bar = pg.ColorBarItem(values=(-1, 1), interactive=False, width=12)
+        self.bar = pg.ColorBarItem(values=(-1, 1), interactive=False, width=12, colorMapMenu=False)
         self.bar.setImageItem(self.image, insert_in=self.plotItem)
         self._bar_suffix = ""
         plain_ticks = self.bar.axis.tickStrings
