@@ -47,6 +47,7 @@ class ComponentMarginChart(ThemedPlot):
         self._values = np.zeros(0)
         self._collateral = np.zeros(0, dtype=bool)
         self._shown: list[tuple[str, float, bool]] = []
+        self.plotItem.vb.sigResized.connect(lambda *_: self._resized())  # the plot area, laid out
         self.set_theme(LIGHT)
 
     def set_components(self, items: Any, unit: str = "") -> None:
@@ -96,10 +97,10 @@ class ComponentMarginChart(ThemedPlot):
         self.zero.setPen(pg.mkPen(self.theme.muted, width=1))
         self._draw()
 
-    def resizeEvent(self, event: QResizeEvent | None) -> None:
-        super().resizeEvent(event)
-        shown = getattr(self, "_shown", None)
-        if shown is not None and self._values.size and self.capacity() != len(shown) and (
+    def _resized(self) -> None:
+        """The plot area changed size: redraw when the number of bars that fit changed."""
+        shown = self._shown
+        if self._values.size and self.capacity() != len(shown) and (
                 len(shown) < self._values.size or self.capacity() < len(shown)):
             self._draw()
 
