@@ -68,6 +68,7 @@ def child(db: str) -> None:
 
     if os.environ.get("BENCH_TRACE"):
         _trace_gui_slots(t0)
+        _trace_gc(t0)
     qapp = QApplication.instance() or QApplication([sys.argv[0]])
     settings = QSettings(str(Path(tempfile.mkdtemp()) / "s.ini"), QSettings.Format.IniFormat)
     workspace = Workspace.from_database(Path(db))
@@ -156,6 +157,27 @@ def _trace_gui_slots(t0: float) -> None:
                     print(f"  trace {1000 * (start - t0):8.0f} ms  {1000 * (end - start):7.1f} ms wall "
                           f"{1000 * (cpu_end - cpu):7.1f} ms cpu  {_n}", file=sys.stderr)
             setattr(cls, name, functools.wraps(fn)(wrapped))
+
+
+def _trace_gc(t0: float) -> None:
+    """Print garbage collections longer than 10 ms (BENCH_TRACE=1, diagnosis only)."""
+    import gc
+    import threading
+
+    started: dict[int, float] = {}
+
+    def callback(phase: str, info: dict) -> None:
+        ident = threading.get_ident()
+        if phase == "start":
+            started[ident] = time.perf_counter()
+        elif ident in started:
+            took = 1000 * (time.perf_counter() - started.pop(ident))
+            if took > 10:
+                main = "GUI" if threading.current_thread() is threading.main_thread() else "worker"
+                print(f"  gc gen {info['generation']} {took:6.1f} ms on {main} at "
+                      f"{1000 * (time.perf_counter() - t0):.0f} ms", file=sys.stderr)
+
+    gc.callbacks.append(callback)
 
 
 def _watch_main_thread(last: list[float], t0: float) -> None:

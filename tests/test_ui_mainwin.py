@@ -514,3 +514,22 @@ def test_add_dialog_gives_the_coin_equivalent_of_usd_contracts(qtbot, demo_book)
     assert dialog.form.labelForField(dialog.quantity).text() == "Quantity (USD of contracts)"
     coins = -30000 / demo_book.market["BTC"].price
     assert f"{coins:,.6g} BTC" in dialog.quantity_hint.text()
+
+
+def test_a_large_book_is_kept_out_of_the_cyclic_collector(demo_book) -> None:
+    import gc
+    import sys
+
+    from workstation.ui.startup import FREEZE_FROM, freeze_if_large
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from bench_margin import synthetic_book
+
+    gc.unfreeze()
+    try:
+        freeze_if_large(demo_book)
+        assert gc.get_freeze_count() == 0  # a small book: nothing changes
+        freeze_if_large(synthetic_book(FREEZE_FROM, "cross"))
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

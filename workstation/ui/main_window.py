@@ -40,6 +40,7 @@ from workstation.ui.lazy_tab import LazyTab
 from workstation.ui.menus import build_menus
 from workstation.ui.scope_tree import ScopeTree
 from workstation.ui.settings import DisplaySettings
+from workstation.ui.startup import LAZY_MODULES, freeze_if_large, import_modules
 from workstation.ui.theme import apply_theme, theme_named
 from workstation.ui.worker import start_worker
 from workstation.ui.workspace import Workspace
@@ -51,14 +52,6 @@ each position's contribution to the requirement, how far prices can move before
 liquidation, and what a hedge would change.</p>
 <p>Every figure comes from the margin engine (<code>python -m workstation margin</code>
 prints the same report).</p>"""
-LAZY_MODULES = ("workstation.ui.charts_panel", "workstation.ui.whatif_panel", "workstation.ui.stress_panel")
-
-
-def _import_modules(names: tuple[str, ...]) -> None:
-    import importlib
-
-    for name in names:
-        importlib.import_module(name)
 
 
 class MainWindow(QMainWindow):
@@ -179,6 +172,7 @@ class MainWindow(QMainWindow):
         self.import_action.setEnabled(editable)
 
     def _on_loaded(self, portfolio: Portfolio) -> None:
+        freeze_if_large(portfolio)  # the book's objects live until the next load
         self.tree.tree_model.set_portfolio(portfolio)
         if self.workspace.scope:
             self.tree.blockSignals(True)
@@ -209,6 +203,7 @@ class MainWindow(QMainWindow):
         self.dashboard.set_report(view.report)
         self.book.show_view(view, portfolio, self._collateral_total(view.report), self.number_format().unit_label())
         self.timing_label.setText(f"recomputed in {view.elapsed_ms:.0f} ms")
+        freeze_if_large(portfolio)
         if self.charts is None and self._lazy_charts:
             QTimer.singleShot(0, self._preload)
         if self.tabs.currentWidget() is self.history:
@@ -232,7 +227,7 @@ class MainWindow(QMainWindow):
         if self._preloading or self.charts is not None:
             return
         self._preloading = True
-        start_worker(_import_modules, LAZY_MODULES, on_returned=lambda _r: self._after_preload(),
+        start_worker(import_modules, LAZY_MODULES, on_returned=lambda _r: self._after_preload(),
                      on_errored=lambda _e: self._after_preload())
 
     def _after_preload(self) -> None:
