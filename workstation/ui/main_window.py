@@ -132,10 +132,8 @@ class MainWindow(QMainWindow):
         self._restore_layout()
         self.apply_display(self.display, save=False)
         self._connect(workspace)
-        if lazy_charts:  # after the first figures (or 1.5 s): numbers first, charts next
-            QTimer.singleShot(1500, self._preload)
-        else:
-            self.load_charts()
+        if not lazy_charts:  # else after the first figures (`_on_computed`): numbers first, charts next;
+            self.load_charts()  # never sooner, or a big book's figures would wait for them
 
     @property
     def charts(self) -> Any:
