@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from workstation.core.profiles import (
     shipped_profiles,
 )
 
-SHIPPED = ("default", "deribit-pm", "binance-usdm", "okx-pm", "bybit-pm")
+SHIPPED = ("default", "deribit-pm", "binance-usdm", "okx-pm", "bybit-pm", "deribit-sm", "bybit-rm", "span")
 
 
 # ------------------------------------------------------------------------------ shipped files
@@ -41,8 +42,18 @@ def test_every_shipped_profile_loads_with_source_and_date() -> None:
 
 
 def test_each_shipped_file_loads_on_its_own() -> None:
+    """An undated profile's file builds alone; a dated one's base builds with each version."""
+    from workstation.core.profile_versions import shipped
+
+    versions = shipped()
     for path in sorted(PROFILES_DIR.glob("*.toml")):
-        assert load_profile_file(path).name == path.stem
+        if path.with_suffix("").is_dir():
+            dated = versions[path.stem]
+            files = sorted(p.stem for p in path.with_suffix("").glob("*.toml"))
+            assert [v.effective.isoformat() for v in dated] == files
+            assert all(v.profile.name == path.stem and v.profile.version for v in dated)
+        else:
+            assert load_profile_file(path).name == path.stem
 
 
 def test_default_is_the_method_example() -> None:
@@ -96,8 +107,10 @@ def test_default_btc_scenarios() -> None:
     )
 
 
-def test_binance_brackets_are_continuous() -> None:
-    p = shipped_profiles()["binance-usdm"]
+@pytest.mark.parametrize("as_of", ["2021-03-18", "2024-09-01", "2025-08-19"])
+def test_binance_brackets_are_continuous(as_of: str) -> None:
+    p = shipped_profiles(date.fromisoformat(as_of))["binance-usdm"]
+    assert p.version == as_of
     for underlying in ("BTC", "ETH", "SOL", "*"):
         tiers = p.tier_for(underlying)
         assert tiers[0].maintenance_amount == 0.0
@@ -109,8 +122,16 @@ def test_binance_brackets_are_continuous() -> None:
             assert hi.max_notional > lo.max_notional
             assert hi.initial_rate >= lo.initial_rate and hi.maintenance_rate >= lo.maintenance_rate
     btc = p.tier_for("BTC")
-    assert btc[0] == Tier(50_000, 1 / 125, 0.004, 0.0)
-    assert btc[-1].maintenance_amount == 421_481_450.0  # Binance's published cum
+    if as_of == "2024-09-01":
+        assert btc[0] == Tier(50_000, 1 / 125, 0.004, 0.0)
+        assert btc[-1].maintenance_amount == 421_481_450.0  # Binance's published cum
+    if as_of == "2021-03-18":  # the FAQ's cum amounts: BTCUSDT 16,300 at 2.5 %, ETHUSDT 135,365 at 10 %
+        assert (btc[3].maintenance_rate, btc[3].maintenance_amount) == (0.025, 16_300.0)
+        eth = p.tier_for("ETH")
+        assert (eth[5].maintenance_rate, eth[5].maintenance_amount) == (0.10, 135_365.0)
+    if as_of == "2025-08-19":  # 150x to 300,000, then 100x at 0.5 % with cum 300
+        assert btc[0] == Tier(300_000, 1 / 150, 0.004, 0.0)
+        assert (btc[1].maintenance_amount, len(btc)) == (300.0, 12)
     assert p.tier_for("DOGE") == p.tiers["*"]
 
 

@@ -53,7 +53,7 @@ def test_init(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 def test_import_export_history(db_path: Path, tmp_path: Path,
                                capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "import", "balances-csv", str(DATA / "balances.csv"),
-                       "--db", str(db_path), "--account", "main")
+                       "--db", str(db_path), "--account", "main", "--replace")
     assert code == 0 and "imported 3 row(s) of balances-csv" in out
     code, out, _ = run(capsys, "import", "market-csv", str(DATA / "market.csv"), "--db",
                        str(db_path), "--as-of", "2026-11-25T12:00:00Z", "--rate", "0.02")

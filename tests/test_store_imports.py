@@ -51,7 +51,8 @@ def _file_bytes(path: Path) -> bytes:
 
 # ---------------------------------------------------------------- ccxt
 def test_ccxt_positions_replace_an_account(db) -> None:
-    result = import_file(db, "ccxt-positions", DATA / "ccxt-positions.json", account="main")
+    result = import_file(db, "ccxt-positions", DATA / "ccxt-positions.json", account="main",
+                         replace=True)
     assert result.rows == 4 and result.accounts == ["main"]
     got = _positions(db, "main")
     assert list(got) == ["BTC/USD:BTC", "BTC/USDT:USDT", "ETH/USDT:USDT-261225",
@@ -84,7 +85,7 @@ def test_ccxt_isolated_positions(db, tmp_path: Path) -> None:
                 "entryPrice": 90000.0, "marginMode": "isolated", "initialMargin": 0.01}]
     path = tmp_path / "iso.json"
     path.write_text(json.dumps(entries, indent=2))
-    import_file(db, "ccxt-positions", path, account="iso")
+    import_file(db, "ccxt-positions", path, account="iso", replace=True)
     got = _positions(db, "iso")
     assert got["SOL/USDT:USDT"].isolated_margin == 300.0
     assert got["BTC/USD:BTC"].isolated_margin == pytest.approx(0.01 * 91245.5)
@@ -92,7 +93,7 @@ def test_ccxt_isolated_positions(db, tmp_path: Path) -> None:
     entries[1] = {**entries[1], "marginMode": "cross", "initialMargin": None}
     path.write_text(json.dumps(entries, indent=2))
     with pytest.raises(ImportFileError) as err:
-        import_file(db, "ccxt-positions", path, account="iso")
+        import_file(db, "ccxt-positions", path, account="iso", replace=True)
     assert (err.value.line, err.value.field) == (11, "[1].collateral")
 
 
@@ -131,7 +132,8 @@ def test_ccxt_positions_errors(book_db_path: Path, tmp_path: Path, entry, field,
 
 
 def test_ccxt_balance(db) -> None:
-    result = import_file(db, "ccxt-balance", DATA / "ccxt-balance.json", account="main")
+    result = import_file(db, "ccxt-balance", DATA / "ccxt-balance.json", account="main",
+                         replace=True)
     assert result.rows == 3
     assert repo.load_portfolio(db).account("main").collateral == {
         "BTC": 1.75, "USDT": 52500.0, "ETH": 4.0}
@@ -151,7 +153,8 @@ def test_ccxt_needs_an_account(db) -> None:
 
 # ---------------------------------------------------------------- CSV
 def test_positions_csv_with_venue_symbols(db) -> None:
-    result = import_file(db, "positions-csv", DATA / "positions.csv", account="main")
+    result = import_file(db, "positions-csv", DATA / "positions.csv", account="main",
+                         replace=True)
     assert result.rows == 5
     got = _positions(db, "main")
     assert list(got) == ["BTC-PERPETUAL", "BTC-26MAR27", "BTC-26MAR27-120000-C",
@@ -176,7 +179,7 @@ def test_positions_csv_explicit_columns_and_accounts(db) -> None:
 
 
 def test_balances_csv_and_merge(db) -> None:
-    import_file(db, "balances-csv", DATA / "balances.csv", account="main")
+    import_file(db, "balances-csv", DATA / "balances.csv", account="main", replace=True)
     assert repo.load_portfolio(db).account("main").collateral == {
         "BTC": 2.5, "USDT": 10000.0, "ETH": -1.5}
     path = DATA / "balances.csv"
@@ -235,7 +238,7 @@ def test_bad_csv_changes_nothing(book_db_path: Path, tmp_path: Path, name, kind,
 # ---------------------------------------------------------------- portfolio
 def test_portfolio_import_replaces_the_book(db) -> None:
     path = _SHARED_EXAMPLES / "pooled-three-accounts.json"
-    result = import_file(db, "portfolio", path)
+    result = import_file(db, "portfolio", path, replace=True)
     assert result.accounts == ["deribit-btc", "binance-usdm", "spot-wallet"]
     assert dumps_portfolio(repo.load_portfolio(db)) == dumps_portfolio(read_portfolio(path))
 
@@ -314,7 +317,7 @@ def test_docs_list_every_column_synonym() -> None:
 def test_empty_venue_dump_empties_the_account(db, tmp_path: Path) -> None:
     path = tmp_path / "none.json"
     path.write_text('[{"symbol": "BTC/USDT:USDT", "contracts": 0, "entryPrice": null}]')
-    result = import_file(db, "ccxt-positions", path, account="main")
+    result = import_file(db, "ccxt-positions", path, account="main", replace=True)
     assert result.rows == 0 and _positions(db, "main") == {}
     assert repo.load_portfolio(db).account("iso").positions  # other accounts untouched
 

@@ -49,7 +49,7 @@ def _state(path: Path) -> tuple[bool, list[str]]:
 
 def _import_cmd(db: Path, csv: Path) -> list[str]:
     return [sys.executable, "-m", "workstation.store", "import", "positions-csv", str(csv),
-            "--db", str(db), "--account", "main"]
+            "--db", str(db), "--account", "main", "--replace"]
 
 
 def _reap(proc: subprocess.Popen) -> None:
@@ -94,7 +94,7 @@ def test_killed_portfolio_import_keeps_the_old_book(book_db_path: Path) -> None:
     if not Path(other).exists():
         pytest.skip("example missing")
     cmd = [sys.executable, "-m", "workstation.store", "import", "portfolio", other,
-           "--db", str(book_db_path)]
+           "--db", str(book_db_path), "--replace"]
     proc = subprocess.Popen(cmd, env=_env(**{PAUSE_ENV: "60"}), stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
     try:

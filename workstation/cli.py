@@ -35,6 +35,8 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--json", action="store_true", help="print the report as JSON")
     m.add_argument("--db", help="read the book from this database instead of FILE")
     m.add_argument("--record", action="store_true", help="with --db: append the figures to history")
+    m.add_argument("--scenarios", action="store_true",
+                   help="add each position's scenario vector to the report's scenarios")
     w = sub.add_parser("whatif", help="before/after report of hypothetical trades, or a hedge")
     w.add_argument("file", help="portfolio JSON file")
     w.add_argument("--account", required=True)
@@ -120,12 +122,13 @@ def _cmd_margin(args: argparse.Namespace) -> int:
     if args.record and not args.db:
         raise WorkstationError("--record needs --db PATH: history lives in the database")
     portfolio = _load(args)
+    vec = {"position_vectors": True} if getattr(args, "scenarios", False) else {}
     if args.account:
-        reports = [build_report(portfolio, f"account:{args.account}")]
+        reports = [build_report(portfolio, f"account:{args.account}", **vec)]
     elif args.pool:
-        reports = [build_report(portfolio, f"pool:{args.pool}")]
+        reports = [build_report(portfolio, f"pool:{args.pool}", **vec)]
     else:
-        reports = build_reports(portfolio)
+        reports = build_reports(portfolio, **vec)
     if args.db and args.record:
         from workstation.store.commands import record_reports
 

@@ -53,6 +53,8 @@ def format_report(r: dict[str, Any]) -> str:
     cur = r.get("base_currency", "")
     lines = [f"== {r['scope']} ({cur})"]
     width = max(len(label) for label, _ in _SUMMARY)
+    if r.get("profile"):  # the margin profile and the version in force on the book's date
+        lines.append(f"{'Profile'.ljust(width)}  {r['profile']} ({r.get('profile_version') or 'undated'})")
     for label, key in _SUMMARY:
         if key in r:
             lines.append(f"{label.ljust(width)}  {money(r[key]).rjust(16)}")

@@ -2,6 +2,12 @@
 
 Everything downstream (valuation, margin, attribution, liquidation) is vector operations over
 these columns, so a book of 10,000 positions costs a handful of numpy calls, not a Python loop.
+
+Forwards and marks: an option or future prices on F = S * growth, discounted at its own rate.
+`growth` is exp(rate * T) and the rate the file's, unless the market gives a forward for the
+position's expiry (`market.<U>.forwards`): then growth = F / S and the rate is the entry's. A
+perpetual's growth is mark_price / S (1 without a mark). At a moved price S' the forward (or
+mark) is S' * growth: it moves by the underlying's relative move.
 """
 
 from __future__ import annotations
@@ -56,6 +62,15 @@ class Book:
     expired: np.ndarray  # bool
     settle: np.ndarray  # settlement price of expired options (nan elsewhere)
     isolated: np.ndarray  # isolated margin (nan where not set)
+    growth: np.ndarray  # forward (futures, options) or mark (perpetuals) over spot (see above)
+    rates: np.ndarray  # discount rate of each position (its forward entry's, else `rate`)
+    carry: np.ndarray  # b with growth = exp(b T): `rate`, or ln(F/S)/T on a forward entry
+    fwd_given: np.ndarray  # bool: priced on a forward entry of the market
+    conf: np.ndarray  # oracle confidence: the forward entry's (options, futures), mark's (perps)
+    asset_conf: np.ndarray  # (assets,) price oracle confidence of each asset (1 if not given)
+    peg: np.ndarray  # (assets,) a stable's own price (`peg_price`, 1 if not given)
+    driver: np.ndarray  # (assets,) int64: the asset whose relative moves each one follows
+    leverage: np.ndarray | None = None  # per-position leverage (nan where not set; None: none set)
 
     def __len__(self) -> int:
         return int(self.qty.shape[0])
@@ -82,10 +97,9 @@ class Book:
         opt = np.flatnonzero(self.is_option)
         return KindGroups(
             spot=np.flatnonzero(self.kind == SPOT), linear=lin,
-            linear_growth=np.exp(self.rate * self.tte[lin]), inverse=inv,
-            inverse_growth=np.exp(self.rate * self.tte[inv]),
+            linear_growth=self.growth[lin], inverse=inv, inverse_growth=self.growth[inv],
             expired=np.flatnonzero((self.kind == OPTION) & self.expired), option=opt,
-            option_growth=np.exp(self.rate * self.tte[opt]))
+            option_growth=self.growth[opt])
 
     @cached_property
     def option_groups(self) -> tuple[np.ndarray, np.ndarray]:
@@ -106,11 +120,15 @@ class Book:
             name: getattr(self, name)[idx]
             for name in (
                 "ids", "account", "kind", "inverse", "und", "qty", "entry", "strike", "is_call",
-                "tte", "expiry_key", "vol", "expired", "settle", "isolated",
+                "tte", "expiry_key", "vol", "expired", "settle", "isolated", "growth", "rates",
+                "carry", "fwd_given", "conf",
             )
         }
+        if self.leverage is not None:
+            cols["leverage"] = self.leverage[idx]
         return Book(assets=self.assets, prices=self.prices, market_vols=self.market_vols,
-                    rate=self.rate, **cols)
+                    rate=self.rate, asset_conf=self.asset_conf, peg=self.peg, driver=self.driver,
+                    **cols)
 
     def with_prices(self, prices: np.ndarray) -> Book:
         """The same positions under other asset prices (for what-if and liquidation checks)."""
@@ -149,6 +167,11 @@ class Book:
         expired = np.zeros(n, dtype=bool)
         settle = np.full(n, np.nan)
         isolated = np.full(n, np.nan)
+        rate = float(portfolio.rate)
+        fwd = np.full(n, np.nan)  # forward entry's price, or the perpetual's mark
+        rates = np.full(n, rate)
+        conf = np.ones(n)
+        leverage: np.ndarray | None = None
         # One pass to gather plain Python values; the maths never loops over positions.
         for i, (acc, p) in enumerate(rows):
             ids[i] = p.id
@@ -170,6 +193,23 @@ class Book:
                     settle[i] = p.settlement_price
             if p.isolated_margin is not None:
                 isolated[i] = p.isolated_margin
+            if p.kind == "perpetual":
+                if p.mark_price is not None:
+                    fwd[i] = p.mark_price
+                if p.mark_confidence is not None:
+                    conf[i] = p.mark_confidence
+            elif p.expiry is not None and not p.expired:
+                entry_f = portfolio.market[p.underlying].forward_for(p.expiry)
+                if entry_f is not None:
+                    fwd[i] = entry_f.forward
+                    if entry_f.rate is not None:
+                        rates[i] = entry_f.rate
+                    if entry_f.confidence is not None:
+                        conf[i] = entry_f.confidence
+            if p.leverage is not None:
+                if leverage is None:
+                    leverage = np.full(n, np.nan)
+                leverage[i] = p.leverage
         missing_vol = (kind == OPTION) & ~expired & np.isnan(vol)
         if missing_vol.any():
             from workstation.core.errors import WorkstationError
@@ -179,7 +219,21 @@ class Book:
                 "no implied vol for option(s) " + ", ".join(bad)
                 + ": give the position a vol or its underlying a market vol"
             )
-        return cls(assets=assets, prices=prices, market_vols=mvols, rate=float(portfolio.rate),
+        given = ~np.isnan(fwd)
+        growth = np.exp(rate * tte)
+        carry = np.full(n, rate)
+        if given.any():
+            growth = np.where(given, fwd / prices[und], growth)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                carry = np.where(given & (tte > 0), np.log(growth) / tte, np.where(given, 0.0, carry))
+        quotes = [portfolio.market[a] for a in assets]
+        asset_conf = np.array([1.0 if q.confidence is None else q.confidence for q in quotes])
+        peg = np.array([1.0 if q.peg_price is None else q.peg_price for q in quotes])
+        driver = np.array([index[q.moves_with] if q.moves_with is not None else i
+                           for i, q in enumerate(quotes)], dtype=np.int64)
+        return cls(assets=assets, prices=prices, market_vols=mvols, rate=rate,
                    ids=ids, account=account, kind=kind, inverse=inverse, und=und, qty=qty,
                    entry=entry, strike=strike, is_call=is_call, tte=tte, expiry_key=expiry_key,
-                   vol=vol, expired=expired, settle=settle, isolated=isolated)
+                   vol=vol, expired=expired, settle=settle, isolated=isolated, growth=growth,
+                   rates=rates, carry=carry, fwd_given=given & (kind != PERPETUAL), conf=conf,
+                   asset_conf=asset_conf, peg=peg, driver=driver, leverage=leverage)

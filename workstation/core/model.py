@@ -17,11 +17,42 @@ MARGIN_MODES = ("isolated", "cross", "portfolio")
 
 
 @dataclass(frozen=True)
+class Forward:
+    """A market's forward for one expiry (a venue's futures price for that date): options and
+    futures of that expiry price on `forward`, discounted at `rate` (None: the file's rate);
+    `confidence` is the oracle's, in [0, 1] (None: 1)."""
+
+    expiry: datetime
+    forward: float
+    rate: float | None = None
+    confidence: float | None = None
+
+
+@dataclass(frozen=True)
 class Quote:
-    """Price of an asset in the base currency, and the implied vol of options on it."""
+    """Price of an asset in the base currency, and the implied vol of options on it.
+
+    Optional (None or empty: absent, today's behaviour): `confidence` of the price oracle in
+    [0, 1]; `moves_with`, the asset whose relative moves this one follows (it is then no
+    underlying of its own); `peg_price`, a stable's own price (the peg-loss rule); `forwards`,
+    one `Forward` per expiry; `funding_rate`, the funding rate of its perpetuals (a fraction per
+    8 hours, paid by longs to shorts when positive; the what-if's funding carry).
+    """
 
     price: float
     vol: float | None = None
+    confidence: float | None = None
+    moves_with: str | None = None
+    peg_price: float | None = None
+    forwards: tuple[Forward, ...] = ()
+    funding_rate: float | None = None
+
+    def forward_for(self, expiry: datetime) -> Forward | None:
+        """The forward entry of exactly `expiry`, if the market gives one."""
+        for f in self.forwards:
+            if f.expiry == expiry:
+                return f
+        return None
 
 
 @dataclass
@@ -39,6 +70,9 @@ class Position:
     isolated_margin: float | None = None
     expired: bool = False
     settlement_price: float | None = None
+    mark_price: float | None = None  # perpetuals: the venue's mark (None: the underlying's price)
+    mark_confidence: float | None = None  # perpetuals: the mark oracle's confidence (None: 1)
+    leverage: float | None = None  # perpetuals/futures in cross/isolated: IM = notional / leverage
 
 
 @dataclass

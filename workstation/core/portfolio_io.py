@@ -29,12 +29,13 @@ from workstation.core.model import (
 )
 
 _TOP_FIELDS = {"format", "as_of", "base_currency", "rate", "market", "accounts", "pools", "profiles"}
-_QUOTE_FIELDS = {"price", "vol"}
+_QUOTE_FIELDS = {"price", "vol", "funding_rate"}
+FUNDING_LIMIT = 0.1  # per 8 hours; venues cap funding far below 10 %
 _ACCOUNT_FIELDS = {"id", "name", "venue", "margin_mode", "profile", "collateral", "positions"}
 _POOL_FIELDS = {"id", "name", "accounts", "margin_mode", "profile"}
 _POSITION_FIELDS = {
     "id", "kind", "underlying", "right", "strike", "expiry", "settlement", "quantity",
-    "entry_price", "vol", "isolated_margin", "expired", "settlement_price",
+    "entry_price", "vol", "isolated_margin", "expired", "settlement_price", "leverage",
 }
 
 
@@ -113,16 +114,33 @@ def format_time(t: datetime) -> str:
 
 # ---------------------------------------------------------------- sections
 def _market(doc: Any, path: str = "market") -> dict[str, Quote]:
+    from workstation.core import portfolio_extras as extras
+
     market: dict[str, Quote] = {}
     for asset, entry in _obj(doc, path).items():
         p = f"{path}.{asset}"
         _str(asset, p)
         entry = _obj(entry, p)
-        _fields(entry, p, _QUOTE_FIELDS, ("price",))
+        _fields(entry, p, _QUOTE_FIELDS | extras.QUOTE_FIELDS, ("price",))
         price = _num(entry["price"], f"{p}.price", positive=True)
         vol = _num(entry["vol"], f"{p}.vol", minimum=0.0) if "vol" in entry else None
-        market[asset] = Quote(price=price, vol=vol)
+        market[asset] = Quote(price=price, vol=vol, funding_rate=_funding_rate(entry, p),
+                              **extras.quote_extras(entry, p))
+    extras.check_market(market, path)
     return market
+
+
+def _funding_rate(entry: dict[str, Any], path: str) -> float | None:
+    """`market.<asset>.funding_rate`: the perpetual funding rate per 8 hours as a fraction
+    (0.0001 is 0.01 %), positive when longs pay shorts; optional."""
+    if "funding_rate" not in entry:
+        return None
+    p = f"{path}.funding_rate"
+    rate = _num(entry["funding_rate"], p)
+    if abs(rate) > FUNDING_LIMIT:
+        raise PortfolioError(p, f"a funding rate per 8 hours within +/-{FUNDING_LIMIT:g} "
+                                "(a fraction: 0.0001 is 0.01 %)", entry["funding_rate"])
+    return rate
 
 
 def position_from_dict(
@@ -136,11 +154,13 @@ def position_from_dict(
 ) -> Position:
     """One position object. `margin_mode` of its account decides whether isolated_margin is
     required (isolated) or refused (others); None skips that rule (trade files)."""
+    from workstation.core import portfolio_extras as extras
+
     d = _obj(d, path)
     required: tuple[str, ...] = ("kind", "underlying", "quantity", "entry_price")
     if default_id is None:
         required = ("id", *required)
-    _fields(d, path, _POSITION_FIELDS, required)
+    _fields(d, path, _POSITION_FIELDS | extras.POSITION_FIELDS, required)
     pid = _str(d["id"], f"{path}.id") if "id" in d else str(default_id)
     kind = _choice(d["kind"], f"{path}.kind", KINDS)
     underlying = _str(d["underlying"], f"{path}.underlying")
@@ -194,10 +214,11 @@ def position_from_dict(
         else:
             if settle is not None:
                 raise PortfolioError(f"{path}.settlement_price", "only with \"expired\": true", settle)
-            if expiry <= as_of:
+            if expiry < as_of:  # expiring at as_of: live at tau = 0, worth its intrinsic value
                 raise PortfolioError(
                     f"{path}.expiry",
-                    "an expiry after as_of, or \"expired\": true with a settlement_price",
+                    "an expiry after as_of (or at it: live, worth its intrinsic value), "
+                    "or \"expired\": true with a settlement_price",
                     d["expiry"],
                 )
         if vol is None and not expired and market[underlying].vol is None:
@@ -219,7 +240,41 @@ def position_from_dict(
         id=pid, kind=kind, underlying=underlying, quantity=quantity, entry_price=entry,
         settlement=settlement, expiry=expiry, right=right, strike=strike, vol=vol,
         isolated_margin=isolated, expired=expired, settlement_price=settle,
+        **extras.position_extras(d, path, kind, market),
+        leverage=_leverage(d, path, kind),
     )
+
+
+def _leverage(d: dict[str, Any], path: str, kind: str) -> float | None:
+    """`leverage` (venues.md "Leverage"): a number >= 1 on perpetuals and futures only."""
+    if "leverage" not in d:
+        return None
+    if kind not in ("perpetual", "future"):
+        raise PortfolioError(f"{path}.leverage", f"no leverage on a {kind} (perpetuals and futures only)",
+                             d["leverage"])
+    return _num(d["leverage"], f"{path}.leverage", minimum=1.0)
+
+
+def _check_leverage(accounts: list[Account], doc_profiles: dict[str, Any], market: Mapping[str, Quote],
+                    as_of: datetime) -> None:
+    """Refuse a leverage above its bracket's maximum at the current notional (cross and
+    isolated accounts; portfolio mode ignores leverage)."""
+    from workstation.core.methods.per_position import max_leverage
+    from workstation.core.profiles import load_profiles
+
+    profiles = None
+    for i, acc in enumerate(accounts):
+        if acc.margin_mode == "portfolio":
+            continue
+        for j, pos in enumerate(acc.positions):
+            if pos.leverage is None:
+                continue
+            profiles = profiles or load_profiles(doc_profiles, source="profiles", as_of=as_of)
+            most = max_leverage(profiles[acc.profile], pos, market[pos.underlying].price)
+            if pos.leverage > most * (1 + 1e-12):
+                raise PortfolioError(f"accounts[{i}].positions[{j}].leverage",
+                                     f"at most {most:g} (the maximum leverage of its bracket at the "
+                                     "current notional)", pos.leverage)
 
 
 def _account(d: Any, path: str, market: Mapping[str, Quote], as_of: datetime) -> Account:
@@ -269,12 +324,15 @@ def _pool(d: Any, path: str, account_ids: set[str]) -> Pool:
     return Pool(id=pid, accounts=members, margin_mode=mode, profile=profile, name=name)
 
 
-def _check_profiles(doc_profiles: dict[str, Any], accounts: list[Account], pools: list[Pool]) -> None:
-    """Validate the file's profiles and that every account and pool names a known one."""
+def _check_profiles(doc_profiles: dict[str, Any], accounts: list[Account], pools: list[Pool],
+                    as_of: datetime | None = None) -> None:
+    """Validate the file's profiles and that every account and pool names a known one, in a
+    version in force on the book's date."""
     from workstation.core.profiles import load_profiles
 
+    _check_profile_dates(accounts, pools, as_of)
     try:
-        known = load_profiles(doc_profiles, source="profiles")
+        known = load_profiles(doc_profiles, source="profiles", as_of=as_of)
     except ProfileError as err:
         path = err.key if err.source in ("", "profiles") else f"{err.source}.{err.key}"
         if not path.startswith("profiles"):
@@ -287,6 +345,21 @@ def _check_profiles(doc_profiles: dict[str, Any], accounts: list[Account], pools
     for k, pool in enumerate(pools):
         if pool.profile not in known:
             raise PortfolioError(f"pools[{k}].profile", _known_list(known), pool.profile)
+
+
+def _check_profile_dates(accounts: list[Account], pools: list[Pool], as_of: datetime | None) -> None:
+    """A book older than a shipped profile's first version is refused where it names it."""
+    from workstation.core.profile_versions import first_version
+
+    if as_of is None:
+        return
+    named = [(f"accounts[{i}].profile", a.profile) for i, a in enumerate(accounts)]
+    named += [(f"pools[{k}].profile", p.profile) for k, p in enumerate(pools)]
+    for path, name in named:
+        first = first_version(name)
+        if first is not None and as_of.date().isoformat() < first:
+            raise PortfolioError(path, f"a profile in force on the book's date "
+                                       f"{as_of.date().isoformat()}: {name} starts on {first}", name)
 
 
 def _known_list(known: Mapping[str, Any]) -> str:
@@ -322,7 +395,8 @@ def portfolio_from_dict(doc: Any) -> Portfolio:
     profiles = _obj(doc.get("profiles", {}), "profiles")
     for name, body in profiles.items():
         _obj(body, f"profiles.{name}")
-    _check_profiles(profiles, accounts, pools)
+    _check_profiles(profiles, accounts, pools, as_of)
+    _check_leverage(accounts, profiles, market, as_of)
     return Portfolio(as_of=as_of, market=market, accounts=accounts, pools=pools,
                      base_currency=base, rate=rate, profiles=profiles)
 
@@ -349,6 +423,8 @@ def read_portfolio(path: str | Path) -> Portfolio:
 
 
 def position_to_dict(pos: Position) -> dict[str, Any]:
+    from workstation.core.portfolio_extras import position_extras_to_dict
+
     d: dict[str, Any] = {"id": pos.id, "kind": pos.kind, "underlying": pos.underlying}
     if pos.kind == "option":
         d["right"] = pos.right
@@ -366,13 +442,23 @@ def position_to_dict(pos: Position) -> dict[str, Any]:
     if pos.expired:
         d["expired"] = True
         d["settlement_price"] = pos.settlement_price
-    return d
+    _leverage_to_dict(pos, d)
+    return d | position_extras_to_dict(pos)
+
+
+def _leverage_to_dict(pos: Position, d: dict[str, Any]) -> None:
+    if pos.leverage is not None:
+        d["leverage"] = pos.leverage
 
 
 def portfolio_to_dict(p: Portfolio) -> dict[str, Any]:
+    from workstation.core.portfolio_extras import quote_extras_to_dict
+
     market: dict[str, Any] = {}
     for asset, q in p.market.items():
-        market[asset] = {"price": q.price} | ({"vol": q.vol} if q.vol is not None else {})
+        market[asset] = ({"price": q.price} | ({"vol": q.vol} if q.vol is not None else {})
+                         | ({"funding_rate": q.funding_rate} if q.funding_rate is not None else {})
+                         | quote_extras_to_dict(q))
     accounts = []
     for acc in p.accounts:
         a: dict[str, Any] = {"id": acc.id}

@@ -24,7 +24,8 @@ def scope_names(portfolio: Portfolio) -> list[str]:
 
 
 def _profiles(portfolio: Portfolio) -> dict[str, Profile]:
-    return load_profiles(portfolio.profiles or None)
+    """The profiles of the book: each shipped one in its version in force on the book's as_of."""
+    return load_profiles(portfolio.profiles or None, as_of=portfolio.as_of)
 
 
 def _account_scope(portfolio: Portfolio, acc: Account, profiles: Mapping[str, Profile]) -> Scope:
@@ -85,15 +86,25 @@ def _greeks_by_underlying(model: MarginMethod, g) -> dict[str, dict[str, float]]
     return out
 
 
-def report_for_scope(scope: Scope, *, with_liquidation: bool = True) -> dict[str, Any]:
+def report_for_scope(scope: Scope, *, with_liquidation: bool = True,
+                     position_vectors: bool = False) -> dict[str, Any]:
     model = method_for(scope)
+    return report_for_method(model, liquidation(model) if with_liquidation else {},
+                             position_vectors=position_vectors)
+
+
+def report_for_method(model: MarginMethod, liquidation: dict[str, Any], *, mk: Any = None,
+                      g: Any = None, position_vectors: bool = False) -> dict[str, Any]:
+    """The report of a prepared margin method, with its liquidation figures; `mk` (marks) and
+    `g` (Greeks) when the caller has them already (a what-if reuses the before's rows)."""
+    scope = model.scope
     book = model.book
     im, mm = model.requirement()
     attr = model.attribution()
     collateral_value = float(model.collateral_value()) + model.isolated_total()
     equity = model.equity()
-    mk = marks(book)
-    g = greeks(book)
+    mk = marks(book) if mk is None else mk
+    g = greeks(book) if g is None else g
     cols = {
         "mark_price": mk.mark_price, "market_value": mk.market_value, "unrealized_pnl": mk.unrealized_pnl,
         "delta": g.delta, "gamma": g.gamma, "vega": g.vega, "theta": g.theta,
@@ -110,6 +121,8 @@ def report_for_scope(scope: Scope, *, with_liquidation: bool = True) -> dict[str
     report: dict[str, Any] = {
         "scope": scope.name,
         "base_currency": scope.base_currency,
+        "profile": scope.profile.name,
+        "profile_version": scope.profile.version,
         "collateral_value": _f(collateral_value),
         "equity": _f(equity),
         "initial_margin": _f(im),
@@ -120,9 +133,9 @@ def report_for_scope(scope: Scope, *, with_liquidation: bool = True) -> dict[str
         "positions": positions,
         "collateral_components": {k: _f(v) for k, v in attr.collateral.items()},
         "greeks": _greeks_by_underlying(model, g),
-        "liquidation": liquidation(model) if with_liquidation else {},
+        "liquidation": liquidation,
     }
-    vectors = model.scenario_vectors()
+    vectors = model.scenario_vectors(positions=position_vectors)
     if vectors is not None:
         report["scenarios"] = vectors
     return report
@@ -172,17 +185,21 @@ def _first_non_finite(doc: Any, path: str = "") -> str | None:
     return None
 
 
-def build_report(portfolio: Portfolio, scope: str, *, with_liquidation: bool = True) -> dict[str, Any]:
+def build_report(portfolio: Portfolio, scope: str, *, with_liquidation: bool = True,
+                 position_vectors: bool = False) -> dict[str, Any]:
     """The contract report of `scope`. Floating-point overflow is not warned about on the way:
-    the finished report is checked instead, and a non-finite figure is refused by name."""
+    the finished report is checked instead, and a non-finite figure is refused by name.
+    `position_vectors`: the scenario vectors also list each position's own (`--scenarios`)."""
     with np.errstate(all="ignore"):
-        return _build_report(portfolio, scope, with_liquidation=with_liquidation)
+        return _build_report(portfolio, scope, with_liquidation=with_liquidation,
+                             position_vectors=position_vectors)
 
 
-def _build_report(portfolio: Portfolio, scope: str, *, with_liquidation: bool) -> dict[str, Any]:
+def _build_report(portfolio: Portfolio, scope: str, *, with_liquidation: bool,
+                  position_vectors: bool = False) -> dict[str, Any]:
     profiles = _profiles(portfolio)
     sc = make_scope(portfolio, scope, profiles)
-    report = report_for_scope(sc, with_liquidation=with_liquidation)
+    report = report_for_scope(sc, with_liquidation=with_liquidation, position_vectors=position_vectors)
     if scope.startswith("pool:"):
         seg = 0.0
         for acc_id in sc.members:
@@ -193,5 +210,5 @@ def _build_report(portfolio: Portfolio, scope: str, *, with_liquidation: bool) -
     return report
 
 
-def build_reports(portfolio: Portfolio) -> list[dict[str, Any]]:
-    return [build_report(portfolio, s) for s in scope_names(portfolio)]
+def build_reports(portfolio: Portfolio, *, position_vectors: bool = False) -> list[dict[str, Any]]:
+    return [build_report(portfolio, s, position_vectors=position_vectors) for s in scope_names(portfolio)]

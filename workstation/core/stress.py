@@ -122,15 +122,26 @@ def stable_assets(portfolio: Portfolio, profiles: Mapping[str, Profile] | None =
 
 
 def shocked_prices(portfolio: Portfolio, scenario: Scenario, stable: set[str]) -> dict[str, float]:
-    """New price of every market asset under the scenario."""
+    """New price of every market asset under the scenario. An asset that `moves_with` another
+    and is not named follows that one's relative move."""
     out = {}
-    for asset, quote in portfolio.market.items():
+    moves: dict[str, float | None] = {}
+    for asset in portfolio.market:
         if asset in scenario.depeg:
             out[asset] = float(scenario.depeg[asset])
             continue
         move = scenario.shocks.get(asset)
         if move is None and asset not in stable:
             move = scenario.shocks.get("*")
+        moves[asset] = move
+    for asset, quote in portfolio.market.items():
+        if asset in out:
+            continue
+        move = moves[asset]
+        driver = quote.moves_with
+        if asset not in scenario.shocks and driver is not None:
+            d = portfolio.market[driver]
+            move = out[driver] / d.price - 1.0 if driver in scenario.depeg else moves.get(driver)
         out[asset] = quote.price if not move else quote.price * (1.0 + max(MIN_MOVE, move))
     return out
 
@@ -177,7 +188,12 @@ def apply_scenario_detailed(portfolio: Portfolio, scenario: Scenario,
     market: dict[str, Quote] = {}
     vs = scenario.vol_shift
     for asset, quote in portfolio.market.items():
-        market[asset] = Quote(prices[asset], _shift_vol(quote.vol, vs.get(asset, vs.get("*")), scenario.vol_mode))
+        # forwards move with their asset's price; confidences, moves_with, peg price stay
+        ratio = prices[asset] / quote.price
+        forwards = tuple(replace(f, forward=f.forward * ratio) for f in quote.forwards) if ratio != 1.0 \
+            else quote.forwards
+        market[asset] = replace(quote, price=prices[asset], forwards=forwards,
+                                vol=_shift_vol(quote.vol, vs.get(asset, vs.get("*")), scenario.vol_mode))
     as_of = portfolio.as_of + timedelta(days=scenario.days) if scenario.days else portfolio.as_of
     base = portfolio.base_currency
     if base not in market and scenario.days:
@@ -194,6 +210,9 @@ def apply_scenario_detailed(portfolio: Portfolio, scenario: Scenario,
             if d is not None and pos.settlement == "linear" and pos.kind != "spot":
                 pos = replace(pos, entry_price=pos.entry_price * d,
                               strike=pos.strike * d if pos.strike is not None else None)
+            if pos.mark_price is not None and prices[pos.underlying] != portfolio.market[pos.underlying].price:
+                pos = replace(pos, mark_price=pos.mark_price * prices[pos.underlying]
+                              / portfolio.market[pos.underlying].price)
             if pos.vol is not None and vs:
                 pos = replace(pos, vol=_shift_vol(pos.vol, vs.get(pos.underlying, vs.get("*")), scenario.vol_mode))
             expiring = (scenario.days and pos.expiry is not None and not pos.expired

@@ -2,12 +2,15 @@
 
 Position value V (what enters equity; a scenario's P&L is V(shocked) - V(now)):
     spot                q * S
-    linear perpetual    q * (S - entry)
-    linear future       q * (F - entry),                 F = S * exp(r T)
-    inverse perpetual   q * (S/entry - 1)                (q in USD; coin P&L q*(1/entry - 1/S) at S)
+    linear perpetual    q * (M - entry)                  M = S * growth (mark_price; S without)
+    linear future       q * (F - entry),                 F = S * growth
+    inverse perpetual   q * (M/entry - 1)                (q in USD; coin P&L q*(1/entry - 1/M) at M)
     inverse future      q * (F/entry - 1)                (coin P&L q*(1/entry - 1/F) at the mark F)
-    option              q * Black76(F, K, T, vol) * 1    (inverse options hold the same base value)
+    option              q * Black76(F, K, T, vol, r)     (inverse options hold the same base value)
     expired option      q * intrinsic(settlement_price)  (constant)
+
+growth = exp(rate T) and r = the file's rate, unless the market gives a forward for the
+position's expiry: then F is that forward (moving with S) and r its rate (`book.py`).
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ def values(book: Book, spot: np.ndarray | None = None, vol: np.ndarray | None = 
     shape = np.broadcast_shapes(s.shape, book.qty.shape) if vol is None else \
         np.broadcast_shapes(s.shape, book.qty.shape, np.shape(vol))
     s = np.broadcast_to(s, shape)
-    q, r = book.qty, book.rate
+    q = book.qty
     g = book.groups
     out = np.empty(shape)
     if g.spot.size:
@@ -57,7 +60,7 @@ def values(book: Book, spot: np.ndarray | None = None, vol: np.ndarray | None = 
         v_in = book.vol if vol is None else np.asarray(vol, dtype=float)
         vo = v_in[..., i] if v_in.ndim else v_in  # black76 broadcasts it: no full-size copy
         To = book.tte[i]
-        price = black76(s[..., i] * g.option_growth, book.strike[i], To, vo, r, book.is_call[i])
+        price = black76(s[..., i] * g.option_growth, book.strike[i], To, vo, book.rates[i], book.is_call[i])
         price *= q[i]
         out[..., i] = price
     return out
@@ -76,32 +79,42 @@ class Greeks:
 
 
 def greeks(book: Book) -> Greeks:
+    """Greeks in S. A perpetual or future moves with its mark or forward, S * growth; theta
+    holds S, the forward keeping its carry b (growth = exp(b T); b = rate without an entry)."""
     n = len(book)
-    q, r, T, s = book.qty, book.rate, book.tte, book.spot
+    q, T, s = book.qty, book.tte, book.spot
+    b = book.carry
     delta = np.zeros(n)
     gamma = np.zeros(n)
     vega = np.zeros(n)
     theta = np.zeros(n)
     lin = ~book.inverse
-    growth = np.exp(r * T)
+    growth = book.growth
     delta = np.where(book.kind == SPOT, q, delta)
-    delta = np.where((book.kind == PERPETUAL) & lin, q, delta)
+    delta = np.where((book.kind == PERPETUAL) & lin, q * growth, delta)
     delta = np.where((book.kind == FUTURE) & lin, q * growth, delta)
-    theta = np.where((book.kind == FUTURE) & lin, -q * s * r * growth / 365.0, theta)
+    theta = np.where((book.kind == FUTURE) & lin, -q * s * b * growth / 365.0, theta)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         inv = ((book.kind == PERPETUAL) | (book.kind == FUTURE)) & book.inverse
-        delta = np.where(inv, q * growth / book.entry, delta)  # V = q (S e^{rT} / entry - 1)
-        theta = np.where((book.kind == FUTURE) & book.inverse, -q * s * r * growth / book.entry / 365.0, theta)
+        delta = np.where(inv, q * growth / book.entry, delta)  # V = q (S growth / entry - 1)
+        theta = np.where((book.kind == FUTURE) & book.inverse, -q * s * b * growth / book.entry / 365.0, theta)
     coin_delta = delta.copy()
     opt = np.flatnonzero(book.is_option)
     if opt.size:
-        g = spot_greeks(s[opt], book.strike[opt], T[opt], book.vol[opt], r, book.is_call[opt])
+        r, so, To = book.rates[opt], s[opt], T[opt]
+        # on a forward entry: Black-76 on F = S' e^{rT} with S' = F e^{-rT}, so dS'/dS = S'/S
+        given = book.fwd_given[opt]
+        scale = np.where(given, growth[opt] * np.exp(-r * To), 1.0)
+        s_eff = so * scale
+        g = spot_greeks(s_eff, book.strike[opt], To, book.vol[opt], r, book.is_call[opt])
         qo = q[opt]
-        delta[opt] = qo * g.delta
-        gamma[opt] = qo * g.gamma
+        delta[opt] = qo * g.delta * scale
+        gamma[opt] = qo * g.gamma * scale * scale
         vega[opt] = qo * g.vega * 0.01
-        theta[opt] = qo * g.theta / 365.0
-        coin = np.where(book.inverse[opt], qo * (g.delta - g.price / s[opt]), qo * g.delta)
+        # -dV/dT at fixed S: S' = S e^{(b - r) T} moves with T unless b = r
+        carry_term = np.where(given, g.delta * s_eff * (b[opt] - r), 0.0)
+        theta[opt] = qo * (g.theta - carry_term) / 365.0
+        coin = np.where(book.inverse[opt], qo * (g.delta * scale - g.price / so), qo * g.delta * scale)
         coin_delta[opt] = coin
     coin_delta = np.where(book.expired, 0.0, coin_delta)
     return Greeks(delta=delta, gamma=gamma, vega=vega, theta=theta, coin_delta=coin_delta)
@@ -119,7 +132,7 @@ class Marks:
 def marks(book: Book) -> Marks:
     s, q, T = book.spot, book.qty, book.tte
     value = values(book)
-    mark = np.where(book.kind == FUTURE, s * np.exp(book.rate * T), s)
+    mark = np.where((book.kind == FUTURE) | (book.kind == PERPETUAL), s * book.growth, s)
     opt = book.kind == OPTION
     with np.errstate(divide="ignore", invalid="ignore"):
         unit_base = np.where(q != 0, value / q, 0.0)  # option value per unit in base
@@ -127,8 +140,8 @@ def marks(book: Book) -> Marks:
         if (opt & ~book.expired & (q == 0)).any():  # a zero-quantity option still has a mark
             idx = np.flatnonzero(opt & ~book.expired & (q == 0))
             opt_unit = opt_unit.copy()
-            opt_unit[idx] = black76(s[idx] * np.exp(book.rate * T[idx]), book.strike[idx], T[idx],
-                                    book.vol[idx], book.rate, book.is_call[idx])
+            opt_unit[idx] = black76(s[idx] * book.growth[idx], book.strike[idx], T[idx],
+                                    book.vol[idx], book.rates[idx], book.is_call[idx])
         coin_ref = np.where(book.expired, book.settle, s)
         opt_mark = np.where(book.inverse, opt_unit / coin_ref, opt_unit)
     mark = np.where(opt, opt_mark, mark)

@@ -37,7 +37,8 @@ def now_utc() -> datetime:
 
 POSITION_COLUMNS = (
     "id", "kind", "underlying", "settlement", "quantity", "entry_price", "expiry",
-    "right", "strike", "vol", "isolated_margin", "expired", "settlement_price",
+    "right", "strike", "vol", "isolated_margin", "expired", "settlement_price", "mark_price",
+    "mark_confidence", "leverage",
 )
 
 
@@ -58,6 +59,10 @@ def position_row(account_id: str, position: Position, seq: int) -> dict[str, Any
         "isolated_margin": position.isolated_margin,
         "expired": 1 if position.expired else 0,
         "settlement_price": position.settlement_price,
+    } | {  # columns of later schemas, written only when set (so a book without them fits any schema)
+        k: v for k, v in (("mark_price", position.mark_price), ("mark_confidence", position.mark_confidence),
+                          ("leverage", position.leverage))
+        if v is not None
     }
 
 
@@ -76,6 +81,9 @@ def position_from_row(row: dict[str, Any]) -> Position:
         isolated_margin=row["isolated_margin"],
         expired=bool(row["expired"]),
         settlement_price=row["settlement_price"],
+        mark_price=row.get("mark_price"),
+        mark_confidence=row.get("mark_confidence"),
+        leverage=row.get("leverage"),
     )
 
 

@@ -1,4 +1,5 @@
-"""The `db` command line: init, import, export, history. Errors: message on stderr, status 2.
+"""The `db` command line: init, import, export, history, backups, restore. Errors: message on
+stderr, status 2.
 
 `add_db_commands(subparsers)` registers `db` on the main CLI; `run_db_command(args)` runs it.
 `load_portfolio_from_db` and `record_reports` serve `margin --db [--record]`.
@@ -7,7 +8,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -18,11 +18,12 @@ from typing import Any
 from workstation.core.errors import PortfolioError, WorkstationError
 from workstation.core.model import Portfolio
 from workstation.core.portfolio_io import parse_time
-from workstation.store import exports, records, repository
+from workstation.store import backups, exports, records, repository
 from workstation.store.codec import iso
-from workstation.store.db import open_db
-from workstation.store.errors import StoreError
-from workstation.store.imports import KINDS, import_file
+from workstation.store.db import create_database, open_db
+from workstation.store.errors import InvalidInput, StoreError
+from workstation.store.health import damage_guard, unusable
+from workstation.store.imports import KINDS, ImportResult, import_file
 from workstation.store.paths import default_db_path, ensure_database
 
 EXPORTS = ("portfolio", "report-json", "report-csv")
@@ -38,12 +39,21 @@ def _open_existing(path: str | Path | None):
 
 
 def load_portfolio_from_db(path: str | Path | None = None) -> Portfolio:
-    """The current book of the database at `path` (default: the user's, created if new)."""
-    db = _open_existing(path)
-    try:
-        return repository.load_portfolio(db)
-    finally:
-        db.close()
+    """The current book of the database at `path` (default: the user's, created if new),
+    checked by the portfolio reader's rules: a damaged file gives one clear error."""
+    where = path if path is not None else default_db_path()
+    with damage_guard(where):
+        db = _open_existing(path)
+        try:
+            book = repository.load_portfolio(db)
+        finally:
+            db.close()
+        try:
+            repository.check_portfolio(book)
+        except InvalidInput as err:
+            raise unusable(where, f"the stored book is not valid ({err}): the file may be "
+                                  f"damaged") from None
+    return book
 
 
 def record_reports(
@@ -58,14 +68,15 @@ def record_reports(
     """
     from workstation.store.db import transaction
 
-    db = _open_existing(path)
-    try:
-        with transaction(db):
-            for report in reports:
-                records.record_history(db, report, as_of=as_of)
-        return len(reports)
-    finally:
-        db.close()
+    with damage_guard(path if path is not None else default_db_path()):
+        db = _open_existing(path)
+        try:
+            with transaction(db):
+                for report in reports:
+                    records.record_history(db, report, as_of=as_of)
+            return len(reports)
+        finally:
+            db.close()
 
 
 # ---------------------------------------------------------------- parser
@@ -96,9 +107,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
     p.add_argument("file", help="the file to import")
     p.add_argument("--account", metavar="ID",
                    help="account the positions or balances belong to (created if new)")
-    p.add_argument("--merge", action="store_true",
-                   help="add to / update the account's positions or balances instead of "
-                        "replacing them")
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--merge", action="store_true",
+                     help="add and update only: positions / balances into their accounts; a "
+                          "portfolio's accounts, pools and profiles replace those of the same "
+                          "id, the rest of the book is kept")
+    how.add_argument("--replace", action="store_true",
+                     help="let the import delete what the file does not list (the whole book "
+                          "for a portfolio; the accounts' positions or balances otherwise); a "
+                          "backup is taken first")
+    p.add_argument("--allow-empty", action="store_true",
+                   help="accept a positions or balances file that lists nothing (the account "
+                        "holds nothing)")
     p.add_argument("--venue", help="venue of the symbols (e.g. bybit: Deribit-style names are "
                                    "USDC-settled there)")
     p.add_argument("--as-of", metavar="TIME",
@@ -113,6 +133,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--positions", action="store_true",
                    help="report-csv: one row per position instead of per report")
 
+    p = sub.add_parser("backups", help="list the automatic backups of the database")
+    _db_option(p)
+
+    p = sub.add_parser("restore", help="bring back a backup (the current state is backed up "
+                                       "first)")
+    _db_option(p)
+    p.add_argument("backup", help="a number from `db backups` (1 = newest) or a backup file")
+
     p = sub.add_parser("history", help="print the recorded margin history as a table")
     _db_option(p)
     _scope_options(p)
@@ -124,7 +152,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def add_db_commands(subparsers: Any) -> argparse.ArgumentParser:
     """Register `db` (with its sub-commands) on the main CLI's subparsers."""
     parser = subparsers.add_parser(
-        "db", help="the local database: init, import, export, history",
+        "db", help="the local database: init, import, export, history, backups, restore",
         description="The local SQLite store of the book, market snapshots and margin history.",
     )
     configure(parser)
@@ -164,29 +192,23 @@ def _import(args: argparse.Namespace) -> int:
         except PortfolioError as err:
             raise StoreError(f"--as-of: expected {err.expected} (got {args.as_of!r})") from None
     path = _path(args)
-    created = not path.exists()
+    options = dict(account=args.account, merge=args.merge, replace=args.replace,
+                   allow_empty=args.allow_empty, venue=args.venue, as_of=as_of, rate=args.rate)
+    done: list[ImportResult] = []
+    # a new database is built in a file of its own and only put in place once the import
+    # succeeded: a refused import leaves nothing behind and deletes no file it did not make
+    if not path.exists() and create_database(
+        path, prepare=lambda db: done.append(import_file(db, args.kind, args.file, **options))
+    ):
+        print(done[0])
+        return 0
+    db = ensure_database(path, demo=False)
     try:
-        db = ensure_database(path, demo=False)
-        try:
-            result = import_file(
-                db, args.kind, args.file, account=args.account, merge=args.merge,
-                venue=args.venue, as_of=as_of, rate=args.rate,
-            )
-        finally:
-            db.close()
-    except BaseException:
-        if created:
-            _remove_database(path)  # a refused import leaves no new, empty database behind
-        raise
+        result = import_file(db, args.kind, args.file, **options)
+    finally:
+        db.close()
     print(result)
     return 0
-
-
-def _remove_database(path: Path) -> None:
-    """Delete a database file this command created, with its WAL and shared-memory files."""
-    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
-        with contextlib.suppress(OSError):
-            name.unlink(missing_ok=True)
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -206,7 +228,29 @@ def _export(args: argparse.Namespace) -> int:
     if args.output == "-":
         sys.stdout.write(text)
     else:
-        exports.write_text(text, args.output)
+        exports.write_text(text, args.output, protect=[_path(args)])
+    return 0
+
+
+def _backups(args: argparse.Namespace) -> int:
+    path = _path(args)
+    found = backups.list_backups(path)
+    if not found:
+        print(f"no backups of {path} yet (they are kept in {backups.backup_dir(path)})")
+        return 0
+    table = [("#", "taken (UTC)", "reason", "size", "file")]
+    for n, b in enumerate(found, start=1):
+        table.append((str(n), f"{b.taken:%Y-%m-%d %H:%M:%S}", b.reason,
+                      f"{max(b.size // 1024, 1):,} KiB", b.path.name))
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    for row in table:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    print(f"\nin {backups.backup_dir(path)}; bring one back with `db restore N --db {path}`")
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    print(backups.restore(_path(args), args.backup))
     return 0
 
 
@@ -278,13 +322,15 @@ def _history(args: argparse.Namespace) -> int:
 
 _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "init": _init, "import": _import, "export": _export, "history": _history,
+    "backups": _backups, "restore": _restore,
 }
 
 
 def run_db_command(args: argparse.Namespace) -> int:
     """Run a parsed `db` command; on error print the message to stderr and return 2."""
     try:
-        return _COMMANDS[args.db_command](args)
+        with damage_guard(_path(args)):
+            return _COMMANDS[args.db_command](args)
     except (WorkstationError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

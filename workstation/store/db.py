@@ -2,7 +2,15 @@
 
 The schema version is `PRAGMA user_version`: migration N (1-based) in `MIGRATIONS` brings a
 database from version N-1 to N. Each migration runs in its own `BEGIN IMMEDIATE` transaction
-together with the version bump, so a crash leaves the database at a whole version.
+together with the version bump, so a crash leaves the database at a whole version; a backup
+is taken before migrating a database that holds data.
+
+Opening checks the file first (`health`: empty, foreign, newer, damaged) and opens it
+read-only when it cannot be written. A new database is built in a private temporary file and
+hard-linked into place, so no process ever sees a half-made database and no process deletes
+a file it did not create.
+
+(Somewhat over 400 lines: the SQL of every migration lives here, next to `MIGRATIONS`.)
 """
 
 from __future__ import annotations
@@ -12,10 +20,12 @@ import secrets
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 
-from workstation.store.errors import StoreError
+from workstation.store import files, health
+from workstation.store.errors import ReadOnlyDatabase, StoreError
 
 BUSY_TIMEOUT_S = 5.0
 
@@ -124,6 +134,12 @@ _SCHEMA_2 = [
     "CREATE INDEX positions_underlying ON positions(underlying)",
 ]
 
+_SCHEMA_WHATIF = [
+    # the perpetual funding rate per 8 hours of each quote (portfolio `market.<asset>.funding_rate`)
+    """ALTER TABLE quotes ADD COLUMN funding_rate REAL
+        CHECK (funding_rate IS NULL OR (funding_rate >= -0.1 AND funding_rate <= 0.1))""",
+]
+
 
 _SCHEMA_STRESS = [  # user stress scenarios and imported price histories (store/stress_store.py)
     """CREATE TABLE stress_scenarios (
@@ -145,6 +161,56 @@ _SCHEMA_STRESS = [  # user stress scenarios and imported price histories (store/
     )""",
 ]
 
+# venues.md "Leverage": a perpetual's or future's own leverage (IM = notional / leverage)
+_SCHEMA_LEVERAGE = [
+    "ALTER TABLE positions ADD COLUMN leverage REAL CHECK (leverage IS NULL OR leverage >= 1)",
+]
+
+
+# Forwards per expiry, oracle confidences, moves_with, a stable's peg price, perpetual marks
+# (shared/spec/derive-pmrm2.md, "Portfolio file"); every new column NULL = absent.
+_SCHEMA_FORWARDS = [
+    "ALTER TABLE quotes ADD COLUMN confidence REAL "
+    "CHECK (confidence IS NULL OR (confidence >= 0 AND confidence <= 1))",
+    "ALTER TABLE quotes ADD COLUMN moves_with TEXT",
+    "ALTER TABLE quotes ADD COLUMN peg_price REAL CHECK (peg_price IS NULL OR peg_price > 0)",
+    """CREATE TABLE forwards (
+        snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
+        asset TEXT NOT NULL REFERENCES assets(code),
+        expiry TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        forward REAL NOT NULL CHECK (forward > 0),
+        rate REAL,
+        confidence REAL CHECK (confidence IS NULL OR (confidence >= 0 AND confidence <= 1)),
+        PRIMARY KEY (snapshot_id, asset, expiry)
+    )""",
+    "ALTER TABLE positions ADD COLUMN mark_price REAL CHECK (mark_price IS NULL OR mark_price > 0)",
+    "ALTER TABLE positions ADD COLUMN mark_confidence REAL "
+    "CHECK (mark_confidence IS NULL OR (mark_confidence >= 0 AND mark_confidence <= 1))",
+]
+
+
+# Tables that make up the book: every row written to them bumps `book_changes.counter`, the
+# change counter an editor compares with the one its data was loaded at (stale edits are
+# refused). History and scenarios are not the book: recording a report changes nothing here.
+BOOK_TABLES = ("meta", "assets", "snapshots", "quotes", "accounts", "pools", "pool_members",
+               "collateral", "positions", "profiles", "forwards")
+
+_SCHEMA_BOOK_CHANGES = [
+    f"PRAGMA application_id = {health.APPLICATION_ID}",
+    """CREATE TABLE book_changes (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        counter INTEGER NOT NULL
+    )""",
+    "INSERT INTO book_changes(id, counter) VALUES (1, 0)",
+    *(
+        f"CREATE TRIGGER book_changes_{table}_{op.lower()} AFTER {op} ON {table} "
+        "BEGIN UPDATE book_changes SET counter = counter + 1 WHERE id = 1; END"
+        for table in BOOK_TABLES
+        for op in ("INSERT", "UPDATE", "DELETE")
+    ),
+]
+
 
 def _statements(sql: list[str]) -> Callable[[sqlite_utils.Database], None]:
     def migrate(db: sqlite_utils.Database) -> None:
@@ -159,54 +225,172 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _statements(_SCHEMA_1),  # 1: the book, snapshots, profiles, scenarios
     _statements(_SCHEMA_2),  # 2: margin history, indexes
     _statements(_SCHEMA_STRESS),  # 3: stress scenarios, price histories
+    _statements(_SCHEMA_FORWARDS),  # 4: forwards per expiry, confidences, peg price, marks
+    _statements(_SCHEMA_BOOK_CHANGES),  # 5: application id, the book's change counter
+    _statements(_SCHEMA_LEVERAGE),  # 6: positions' leverage
+    _statements(_SCHEMA_WHATIF),  # 7: quotes.funding_rate (what-if funding carry)
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-def connect(path: str | Path) -> sqlite_utils.Database:
-    """Open `path` with the store's connection settings, without migrating."""
+def connect(path: str | Path, *, read_only: bool = False, wal: bool = True) -> sqlite_utils.Database:
+    """Open `path` with the store's connection settings, without checking or migrating.
+
+    `read_only` opens it with `mode=ro` (or `immutable=1` when even the -shm file cannot be
+    made, as on read-only media); `db.read_only` then says why and writes are refused.
+    `wal=False` leaves the journal mode alone (`open_db` checks the file before changing it).
+    """
     # isolation_level=None: the driver never opens transactions behind our back;
     # `transaction()` issues BEGIN IMMEDIATE / COMMIT / ROLLBACK itself.
-    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    if read_only:
+        conn = _connect_read_only(Path(path))
+    else:
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None)
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         conn.execute("PRAGMA foreign_keys = ON")
-        mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
-        if str(mode).lower() != "wal":
-            conn.execute("PRAGMA journal_mode = WAL")
+        if not read_only and wal:
+            use_wal(conn)
         # FULL: the WAL is synced at every commit, so a book kept for months keeps its last
         # commits through a power loss (NORMAL may lose them; it only guarantees consistency)
         conn.execute("PRAGMA synchronous = FULL")
-        return sqlite_utils.Database(conn, execute_plugins=False)
+        db = sqlite_utils.Database(conn, execute_plugins=False)
     except BaseException:
         conn.close()
         raise
+    db.read_only = (  # type: ignore[attr-defined]
+        "the file or its folder cannot be written (read-only media or no permission)"
+        if read_only else None
+    )
+    return db
 
 
-def open_db(path: str | Path, *, version: int | None = None) -> sqlite_utils.Database:
-    """Open (creating if needed) the database at `path` and migrate it to the current schema.
+def use_wal(conn: sqlite3.Connection) -> None:
+    mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+    if str(mode).lower() != "wal":
+        conn.execute("PRAGMA journal_mode = WAL")
 
-    `version` stops the migrations at that schema version (tests build old databases so).
+
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    uri = path.resolve().as_uri()
+    conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S,
+                           isolation_level=None)
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return conn
+    except sqlite3.OperationalError:
+        # a WAL database on read-only media: its -shm cannot be created; nobody can write
+        # the file there either, so reading it as immutable is safe
+        conn.close()
+    return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, timeout=BUSY_TIMEOUT_S,
+                           isolation_level=None)
+
+
+def read_only_reason(db: sqlite_utils.Database) -> str | None:
+    """Why `db` was opened read-only, or None when it can be written."""
+    return getattr(db, "read_only", None)
+
+
+def db_file(db: sqlite_utils.Database) -> Path | None:
+    """The file of the main database, or None for an in-memory one."""
+    for _, name, file in db.conn.execute("PRAGMA database_list"):
+        if name == "main":
+            return Path(file) if file else None
+    return None
+
+
+def open_db(
+    path: str | Path,
+    *,
+    version: int | None = None,
+    read_only: bool | None = None,
+    check: bool = True,
+) -> sqlite_utils.Database:
+    """Open the database at `path` (creating it if missing) and migrate it to the current
+    schema.
+
+    An existing file is checked first (`health`): an empty, foreign, damaged or newer file
+    raises `DatabaseUnusable`. A file this process cannot write is opened read-only (so is
+    any file with `read_only=True`). `version` stops the migrations at that schema version
+    (tests build old databases so).
     """
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
+    if not path.exists() and not read_only:
+        create_database(path, version=version)
+    if check:
+        health.check_file(path)
+    if read_only is None:
+        read_only = not health.is_writable(path)
     try:
-        db = connect(path)
+        db = connect(path, read_only=read_only, wal=False)
     except sqlite3.DatabaseError as exc:
-        raise StoreError(f"{path}: cannot open the database: {exc}") from exc
+        raise health.translate(exc, path) from None
     try:
-        migrate(db, version)
+        if check:
+            current = health.check_schema(db.conn, path, SCHEMA_VERSION)
+            health.quick_check(db.conn, path)
+        else:
+            current = schema_version(db)
+        if not read_only:
+            use_wal(db.conn)
+        target = SCHEMA_VERSION if version is None else version
+        if current < target and read_only:
+            raise ReadOnlyDatabase(
+                f"{path}: the database needs an upgrade (schema {current} to {target}) but is "
+                f"read-only: {read_only_reason(db)}"
+            )
+        if current < target:
+            migrate(db, version)
+    except sqlite3.DatabaseError as exc:
+        db.close()
+        raise health.translate(exc, path) from None
     except BaseException:
         db.close()
         raise
     return db
 
 
+def create_database(
+    path: str | Path,
+    *,
+    version: int | None = None,
+    prepare: Callable[[sqlite_utils.Database], Any] | None = None,
+) -> bool:
+    """Make a new database at `path`, atomically; False if `path` exists (nothing is done).
+
+    The database is built (schema, then `prepare(db)`, e.g. seeding or an import) in a
+    temporary file of its own (0600) next to `path` and hard-linked to `path` only when
+    complete. If `prepare` raises, or another process made `path` first, only the temporary
+    file is removed: never a file this call did not create.
+    """
+    path = Path(path)
+    files.make_private_dir(path.parent)
+    if path.exists():
+        return False
+    tmp = files.private_temp(path.parent, f".{path.name}.", ".new")
+    try:
+        db = connect(tmp)
+        try:
+            migrate(db, version, backup=False)
+            if prepare is not None:
+                prepare(db)
+            checkpoint(db)
+        finally:
+            db.close()
+        return files.publish_new(tmp, path)
+    finally:
+        files.remove_own_files(tmp)
+
+
 def schema_version(db: sqlite_utils.Database) -> int:
     return int(db.conn.execute("PRAGMA user_version").fetchone()[0])
 
 
-def migrate(db: sqlite_utils.Database, target: int | None = None) -> int:
-    """Apply the pending migrations up to `target` (default: all); return the new version."""
+def migrate(db: sqlite_utils.Database, target: int | None = None, *, backup: bool = True) -> int:
+    """Apply the pending migrations up to `target` (default: all); return the new version.
+
+    With `backup`, a database that holds a schema already is backed up first.
+    """
     target = SCHEMA_VERSION if target is None else target
     try:
         current = schema_version(db)
@@ -217,6 +401,10 @@ def migrate(db: sqlite_utils.Database, target: int | None = None) -> int:
             f"database schema version {current} is newer than this program's "
             f"({SCHEMA_VERSION}); upgrade margin-workstation"
         )
+    if backup and 0 < current < target:
+        from workstation.store.backups import backup_before
+
+        backup_before(db, f"before-migration-{current}-to-{target}")
     while current < target:
         with transaction(db):
             # Another process may have migrated while we waited for the write lock.
@@ -250,6 +438,9 @@ def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
         else:
             conn.execute(f"RELEASE SAVEPOINT {name}")
         return
+    reason = read_only_reason(db)
+    if reason:
+        raise ReadOnlyDatabase(f"the database is open read-only ({reason}): nothing can be saved")
     try:
         conn.execute("BEGIN IMMEDIATE")
     except sqlite3.OperationalError as exc:
@@ -285,6 +476,12 @@ def reading(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
     finally:
         if db.conn.in_transaction:
             db.conn.execute("COMMIT")
+
+
+def book_counter(db: sqlite_utils.Database) -> int:
+    """The book's change counter: it grows with every row written to the book's tables."""
+    row = db.conn.execute("SELECT counter FROM book_changes WHERE id = 1").fetchone()
+    return int(row[0]) if row else 0
 
 
 def checkpoint(db: sqlite_utils.Database) -> None:

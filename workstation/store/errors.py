@@ -40,3 +40,35 @@ class ImportFileError(StoreError):
         self.message = message
         where = f"{self.file}:{line}" if line is not None else self.file
         super().__init__(f"{where}: {field}: {message}")
+
+
+class DatabaseUnusable(StoreError):
+    """The file cannot serve as the book: damaged, foreign, empty, or from a newer program.
+
+    str is `PATH: problem. hint`; the hint points to `db backups` / `db restore`.
+    """
+
+    def __init__(self, path: str | Path, problem: str, hint: str = ""):
+        self.path = str(path)
+        self.problem = problem
+        text = f"{self.path}: {problem}"
+        super().__init__(f"{text}. {hint}" if hint else text)
+
+
+class ReadOnlyDatabase(StoreError):
+    """A write was asked of a database opened read-only (read-only media, no write access)."""
+
+
+class StaleBookError(StoreError):
+    """An edit was made from a book that has changed in the database since it was loaded."""
+
+
+class ReplaceRefused(StoreError):
+    """An import would delete data and was not given `replace=True` (`--replace`).
+
+    `changes` is the `workstation.store.changes.Changes` the import would have made.
+    """
+
+    def __init__(self, message: str, changes: object):
+        self.changes = changes
+        super().__init__(message)

@@ -12,6 +12,7 @@ from typing import Any
 import sqlite_utils
 
 from workstation.core.portfolio_io import dumps_portfolio
+from workstation.store.files import write_export
 from workstation.store.records import HISTORY_FIGURES, json_safe
 from workstation.store.repository import load_portfolio
 
@@ -79,9 +80,8 @@ def reports_csv(reports: Sequence[dict[str, Any]], positions: bool = False) -> s
     return out.getvalue()
 
 
-def write_text(text: str, path: str | Path) -> None:
-    """Write an export atomically: a temporary file renamed over `path`."""
-    target = Path(path)
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(target)
+def write_text(text: str, path: str | Path, protect: Sequence[str | Path] = ()) -> Path:
+    """Write an export atomically (a private temporary file in the target folder, fsynced,
+    renamed over `path`; the file is 0600). Refuses to overwrite the databases in `protect`,
+    their -wal / -shm, or any SQLite file."""
+    return write_export(text, path, [Path(p) for p in protect])

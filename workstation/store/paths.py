@@ -1,4 +1,9 @@
-"""Where the database lives, and creating it (with the demo book) on first use."""
+"""Where the database lives, and creating it (with the demo book) on first use.
+
+A new database is made complete (schema, demo book) in a private file and only then put in
+place (`db.create_database`); an existing file is checked before use (`health`), so an empty
+(0-byte) file is refused, never filled with the demo book.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ import platformdirs
 import sqlite_utils
 
 from workstation.core.portfolio_io import read_portfolio
-from workstation.store.db import open_db, transaction
+from workstation.store.db import create_database, open_db, read_only_reason, transaction
 from workstation.store.repository import _write_portfolio
 
 APP_NAME = "margin-workstation"
@@ -39,7 +44,15 @@ def ensure_database(
     (`db init --empty`) records the database as seeded without the demo, so it never comes in
     later; `demo=False` alone just skips seeding this time.
     """
-    db = open_db(path if path is not None else default_db_path())
+    target = Path(path) if path is not None else default_db_path()
+    if not target.exists():
+        if empty:
+            create_database(target, prepare=mark_seeded)
+        elif demo:
+            create_database(target, prepare=_seed)
+    db = open_db(target)
+    if read_only_reason(db):
+        return db  # read-only media: shown as it is, never seeded
     try:
         if empty:
             mark_seeded(db)

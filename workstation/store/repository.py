@@ -9,7 +9,9 @@ History and scenarios live in `workstation.store.records` and are re-exported he
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +19,7 @@ import sqlite_utils
 
 from workstation.core.errors import PortfolioError
 from workstation.core.model import FORMAT, Account, Pool, Portfolio, Position, Quote
-from workstation.core.portfolio_io import portfolio_from_dict, portfolio_to_dict
+from workstation.core.portfolio_io import FUNDING_LIMIT, portfolio_from_dict, portfolio_to_dict
 from workstation.store import validate
 from workstation.store.codec import (
     iso,
@@ -27,8 +29,9 @@ from workstation.store.codec import (
     position_from_row,
     position_row,
 )
-from workstation.store.db import reading, transaction
-from workstation.store.errors import InvalidInput, NotFoundError, StoreError
+from workstation.store.db import book_counter, reading, transaction
+from workstation.store.errors import InvalidInput, NotFoundError, StaleBookError, StoreError
+from workstation.store.forwards import checked_extras, insert_forwards, quote_from_row, read_forwards
 from workstation.store.records import (
     delete_scenario,
     history,
@@ -61,10 +64,19 @@ def market(db: Database, snapshot_id: int | None = None) -> dict[str, Quote]:
         if snap is None:
             return {}
         snapshot_id = snap["id"]
+    funding = ", funding_rate" if _has_funding(db) else ", NULL AS funding_rate"
     rows = db.query(
-        "SELECT asset, price, vol FROM quotes WHERE snapshot_id = ? ORDER BY seq", [snapshot_id]
+        "SELECT asset, price, vol, confidence, moves_with, peg_price" + funding + " FROM quotes "
+        "WHERE snapshot_id = ? ORDER BY seq", [snapshot_id]
     )
-    return {r["asset"]: Quote(price=r["price"], vol=r["vol"]) for r in rows}
+    forwards = read_forwards(db, snapshot_id)
+    return {r["asset"]: replace(quote_from_row(r, forwards), funding_rate=r["funding_rate"]) for r in rows}
+
+
+def _has_funding(db: Database) -> bool:
+    """Whether `quotes` has the funding-rate column (a database opened at an older schema
+    version, as the migration tests do, has not)."""
+    return any(r[1] == "funding_rate" for r in db.conn.execute("PRAGMA table_info(quotes)"))
 
 
 def _meta(db: Database, key: str, default: str) -> str:
@@ -110,7 +122,40 @@ def _pools(db: Database) -> list[Pool]:
 
 
 def load_portfolio(db: Database) -> Portfolio:
-    """The book at the current snapshot, as the engine takes it."""
+    """The book at the current snapshot, as the engine takes it.
+
+    A stored value that cannot be read back (a damaged file) raises `DatabaseUnusable`."""
+    try:
+        return _load_portfolio(db)
+    except (ValueError, TypeError, KeyError, OverflowError, sqlite3.DatabaseError) as exc:
+        from workstation.store.db import db_file
+        from workstation.store.health import translate, unusable
+
+        where = db_file(db) or "the database"
+        if isinstance(exc, sqlite3.DatabaseError):
+            raise translate(exc, where) from None
+        raise unusable(where, f"the database holds a value that cannot be read back ({exc}); "
+                              f"the file may be damaged") from None
+
+
+def load_book(db: Database) -> tuple[Portfolio, int]:
+    """The book and the change counter it was read at (`db.book_counter`), read together: an
+    edit made from this book can check that nothing changed since (`require_counter`)."""
+    with reading(db):
+        return load_portfolio(db), book_counter(db)
+
+
+def require_counter(db: Database, expected: int | None) -> None:
+    """Refuse (`StaleBookError`) when the book changed since it was read at `expected`."""
+    if expected is not None and book_counter(db) != expected:
+        raise StaleBookError(
+            "the book changed in the database since this window loaded it (another window or "
+            "a command wrote to it), so this change was not saved: it would have overwritten "
+            "the newer data. The window now shows the book as it is: check it and try again."
+        )
+
+
+def _load_portfolio(db: Database) -> Portfolio:
     with reading(db):
         snap = current_snapshot(db)
         if snap is None:
@@ -259,10 +304,21 @@ def _insert_snapshot(
     )
     snapshot_id = int(cur.lastrowid or 0)
     _ensure_assets(db, list(quotes))
-    db.conn.executemany(
-        "INSERT INTO quotes(snapshot_id, asset, seq, price, vol) VALUES (?, ?, ?, ?, ?)",
-        [(snapshot_id, a, i, q.price, q.vol) for i, (a, q) in enumerate(quotes.items())],
-    )
+    rows = [(snapshot_id, a, i, q.price, q.vol, q.confidence, q.moves_with, q.peg_price)
+            for i, (a, q) in enumerate(quotes.items())]
+    if any(r[5:] != (None, None, None) for r in rows):  # schema 4 columns only when used
+        db.conn.executemany(
+            "INSERT INTO quotes(snapshot_id, asset, seq, price, vol, confidence, moves_with, peg_price) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    else:
+        db.conn.executemany("INSERT INTO quotes(snapshot_id, asset, seq, price, vol) VALUES (?, ?, ?, ?, ?)",
+                            [r[:5] for r in rows])
+    funding = [(q.funding_rate, snapshot_id, a) for a, q in quotes.items() if q.funding_rate is not None]
+    if funding:  # the what-if column only when used
+        db.conn.executemany("UPDATE quotes SET funding_rate = ? WHERE snapshot_id = ? AND asset = ?", funding)
+    for a, q in quotes.items():
+        if q.forwards:
+            insert_forwards(db, snapshot_id, a, q.forwards)
     return snapshot_id
 
 
@@ -280,12 +336,9 @@ def _insert_position(db: Database, account_id: str, pos: Position, seq: int) -> 
     row = position_row(account_id, pos, seq)
     cols = ", ".join(f'"{c}"' for c in row)
     marks = ", ".join("?" * len(row))
-    updates = ", ".join(f'"{c}" = excluded."{c}"' for c in row if c not in ("account_id", "id"))
-    db.conn.execute(
-        f"INSERT INTO positions({cols}) VALUES ({marks}) "
-        f"ON CONFLICT(account_id, id) DO UPDATE SET {updates}",
-        list(row.values()),
-    )
+    # replaced whole: columns the row leaves out (unset optional fields) become NULL
+    db.conn.execute("DELETE FROM positions WHERE account_id = ? AND id = ?", (account_id, pos.id))
+    db.conn.execute(f"INSERT INTO positions({cols}) VALUES ({marks})", list(row.values()))
 
 
 def _insert_pool(db: Database, pool: Pool, seq: int) -> None:
@@ -319,6 +372,39 @@ def upsert_position(db: Database, account_id: str, position: Position) -> None:
         )
         seq = rows[0]["seq"] if rows else _next_seq(db, "positions", "account_id = ?", [account_id])
         _insert_position(db, account_id, pos, seq)
+        _check_book(db)
+
+
+def apply_trades(db: Database, account_id: str, trades: list[Position],
+                 collateral_changes: Mapping[str, float] | None = None) -> None:
+    """Book drafted what-if trades: add the positions (ids must be new in the account) and move
+    the collateral by `collateral_changes` (asset -> change; the trades' premiums and fees paid,
+    negative) in one transaction, so one Undo can take all of it back."""
+    with transaction(db):
+        acc = _account_row(db, account_id)
+        snap = _require_snapshot(db)
+        quotes = market(db, snap["id"])
+        as_of = parse_iso(snap["as_of"])
+        for trade in trades:
+            pos = validate.position(trade, f"accounts[{account_id}].positions[{getattr(trade, 'id', '?')}]",
+                                    market=quotes, as_of=as_of, mode=acc["margin_mode"])
+            if db.conn.execute("SELECT 1 FROM positions WHERE account_id = ? AND id = ?",
+                               (account_id, pos.id)).fetchone():
+                raise InvalidInput(f"accounts[{account_id}].positions[{pos.id}].id",
+                                   "a new position id (a drafted trade never replaces a position)")
+            _insert_position(db, account_id, pos, _next_seq(db, "positions", "account_id = ?", [account_id]))
+        for asset, change in (collateral_changes or {}).items():
+            field = f"accounts[{account_id}].collateral.{asset}"
+            validate.asset(asset, field, quotes)
+            delta = validate.number(change, field)
+            row = db.conn.execute("SELECT amount FROM collateral WHERE account_id = ? AND asset = ?",
+                                  (account_id, asset)).fetchone()
+            amount = (row[0] if row else 0.0) + delta
+            db.conn.execute(
+                "INSERT INTO collateral(account_id, asset, seq, amount) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(account_id, asset) DO UPDATE SET amount = excluded.amount",
+                (account_id, asset, _next_seq(db, "collateral", "account_id = ?", [account_id]), amount),
+            )
         _check_book(db)
 
 
@@ -364,26 +450,38 @@ def _quote(asset: str, quote: Quote | float, field: str) -> Quote:
         quote = Quote(price=quote)  # type: ignore[arg-type]
     price = validate.number(quote.price, f"{field}.price", positive=True)
     vol = validate.number(quote.vol, f"{field}.vol", minimum=0, optional=True)
+    funding = validate.number(quote.funding_rate, f"{field}.funding_rate", optional=True)
+    if funding is not None and abs(funding) > FUNDING_LIMIT:
+        raise InvalidInput(f"{field}.funding_rate",
+                           f"a funding rate per 8 hours within +/-{FUNDING_LIMIT:g}, got {funding!r}")
     assert price is not None
-    return Quote(price=price, vol=vol)
+    return checked_extras(replace(quote, price=price, vol=vol, funding_rate=funding), field)
 
 
-def set_quote(db: Database, asset: str, price: float, vol: float | None = None) -> None:
-    """Set (or add) one asset's price and vol in the current snapshot."""
-    quote = _quote(asset, Quote(price=price, vol=vol), f"market.{asset}")
+_KEEP = object()
+
+
+def set_quote(db: Database, asset: str, price: float, vol: float | None = None,
+              funding_rate: Any = _KEEP) -> None:
+    """Set (or add) one asset's price and vol in the current snapshot; `funding_rate` (per 8 h)
+    is kept as it is unless given (None clears it)."""
     with transaction(db):
         snap = _require_snapshot(db)
+        if funding_rate is _KEEP:
+            funding_rate = market(db, snap["id"]).get(asset, Quote(price)).funding_rate
+        quote = _quote(asset, Quote(price=price, vol=vol, funding_rate=funding_rate), f"market.{asset}")
         _ensure_assets(db, [asset])
         db.conn.execute(
-            "INSERT INTO quotes(snapshot_id, asset, seq, price, vol) VALUES (?, ?, ?, ?, ?) "
+            "INSERT INTO quotes(snapshot_id, asset, seq, price, vol, funding_rate) VALUES (?, ?, ?, ?, ?, ?) "
             "ON CONFLICT(snapshot_id, asset) DO UPDATE SET price = excluded.price, "
-            "vol = excluded.vol",
+            "vol = excluded.vol, funding_rate = excluded.funding_rate",
             (
                 snap["id"],
                 asset,
                 _next_seq(db, "quotes", "snapshot_id = ?", [snap["id"]]),
                 quote.price,
                 quote.vol,
+                quote.funding_rate,
             ),
         )
         _check_book(db)
@@ -412,7 +510,10 @@ def add_snapshot(
         value = validate.number(rate, "rate")
         assert value is not None
         merged = dict(market(db)) if carry_forward else {}
-        merged.update(checked)
+        for a, q in checked.items():  # a new quote keeps what the asset moves with
+            if q.moves_with is None and a in merged and merged[a].moves_with is not None:
+                q = replace(q, moves_with=merged[a].moves_with)
+            merged[a] = q
         if not merged:
             raise InvalidInput("market", "a snapshot needs at least one quote")
         snapshot_id = _insert_snapshot(db, when, value, merged)
@@ -558,6 +659,7 @@ __all__ = [
     "add_account",
     "add_pool",
     "add_snapshot",
+    "apply_trades",
     "check_portfolio",
     "current_snapshot",
     "delete_account",
@@ -567,10 +669,12 @@ __all__ = [
     "delete_scenario",
     "history",
     "list_scenarios",
+    "load_book",
     "load_portfolio",
     "load_scenario",
     "market",
     "record_history",
+    "require_counter",
     "save_portfolio",
     "save_scenario",
     "set_account_mode",

@@ -87,8 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         _smoke(app, window)
     code = app.exec()
     QThreadPool.globalInstance().waitForDone(10_000)  # no engine call outlives the window
-    if window.workspace.db is not None:
-        window.workspace.db.close()
+    window.workspace.close()  # stops watching the database, then closes it
     hooks.uninstall()
     return code
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QByteArray, Qt, Signal
-from PySide6.QtWidgets import QSplitter, QWidget
+from PySide6.QtWidgets import QSplitter, QTabWidget, QWidget
 
 from workstation.core.model import Portfolio
 from workstation.ui.collateral import CollateralPanel
@@ -39,6 +39,8 @@ class BookTab(QSplitter):
         self.chart_host = placeholder("Loading charts…")
         self.chart_host.setObjectName("chartHost")
         self.charts: Any = None  # ChartsPanel
+        self.risk_profile: Any = None  # RiskProfilePanel (the What-if's chart, as booked), with the charts
+        self.chart_tabs: Any = None
         self.top_split = QSplitter(Qt.Orientation.Horizontal)
         self.top_split.setObjectName("topSplitter")
         self.top_split.addWidget(self.collateral)
@@ -96,6 +98,8 @@ class BookTab(QSplitter):
         quote = self._portfolio.market.get(view.underlying or "") if self._portfolio else None
         self.charts.show_view(view, quote.price if quote else None, self._unit)
         self.charts.set_pending(view.curve is None and view.underlying is not None)
+        if self._portfolio is not None:
+            self.risk_profile.show_scope(self._portfolio, view.scope, view.underlyings, view.underlying)
 
     # -- charts ---------------------------------------------------------------------------
     def load_charts(self, theme: Theme, fmt: NumberFormat, state: Any = None, staged: bool = False) -> None:
@@ -112,28 +116,41 @@ class BookTab(QSplitter):
             self._install(ChartsPanel(), theme, fmt, state)
 
     def _install(self, panel: Any, theme: Theme, fmt: NumberFormat, state: Any) -> None:
+        from workstation.ui.risk_panel import RiskProfilePanel  # the What-if's risk profile, as booked
+
         self._building = False
         self.charts = panel
         self.charts.set_theme(theme)
         self.charts.set_number_format(fmt)
         self.charts.underlying_changed.connect(self.underlying_chosen)
+        self.risk_profile = RiskProfilePanel()  # computes only while shown
+        self.risk_profile.set_theme(theme)
+        self.risk_profile.set_number_format(fmt)
+        self.chart_tabs = QTabWidget()
+        self.chart_tabs.setDocumentMode(True)
+        self.chart_tabs.addTab(self.charts, "Margin charts")
+        self.chart_tabs.addTab(self.risk_profile, "Risk profile (date, vol)")
         layout = self.chart_host.layout()
         while layout.count():
-            layout.takeAt(0).widget().deleteLater()
-        layout.addWidget(self.charts)
+            item = layout.takeAt(0).widget()
+            item.hide()
+            item.deleteLater()
+        layout.addWidget(self.chart_tabs)
         if isinstance(state, QByteArray | bytes):
             self.charts.splitter.restoreState(QByteArray(state))
         self._draw()
         self.charts_ready.emit()
 
     def set_theme(self, theme: Theme) -> None:
-        for target in (self.positions.model, self.collateral.model, self.liquidation.model, self.charts):
+        for target in (self.positions.model, self.collateral.model, self.liquidation.model, self.charts,
+                       self.risk_profile):
             if target is not None:
                 target.set_theme(theme)
 
     def set_number_format(self, fmt: NumberFormat, unit: str) -> None:
         self._unit = unit
-        for target in (self.positions.model, self.collateral.model, self.liquidation.model, self.charts):
+        for target in (self.positions.model, self.collateral.model, self.liquidation.model, self.charts,
+                       self.risk_profile):
             if target is not None:
                 target.set_number_format(fmt)
         self._draw()

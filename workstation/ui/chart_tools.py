@@ -1,6 +1,8 @@
 """Reusable chart pieces (pyqtgraph): `ThemedPlot` (theme, number format, a home view to reset
 to, a read-out per chart), a frame whose header holds the title, the legend and a reset-view
-button outside the plot area, and a crosshair that reads values out on hover.
+button outside the plot area, and a crosshair that reads values out on hover. The What-if risk
+chart's series-based helpers (`Series`, `LegendBar`, `Crosshair`, `reset_button`) follow: same
+roles, kept for that chart (written in parallel); new charts use the frame.
 
     frame = ChartFrame(plot, "Title")
     frame.set_legend([LegendEntry("equity", "#3b6fc4"), LegendEntry("MM", "#c62828", dashed=True)])
@@ -25,7 +27,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPointF, Qt, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
 from workstation.ui.formatting import NumberFormat
 from workstation.ui.theme import LIGHT, Theme
@@ -290,4 +292,104 @@ def nearest_index(values: np.ndarray, at: float) -> int | None:
     return int(np.argmin(np.abs(values - at)))
 
 
-__all__ = ["ChartFrame", "HoverCrosshair", "LegendEntry", "ThemedPlot", "color", "nearest_index", "value_at"]
+# -- series-based helpers (the What-if risk-profile chart) --------------------------------------
+_DASH = {Qt.PenStyle.SolidLine: "━━", Qt.PenStyle.DashLine: "╍╍", Qt.PenStyle.DotLine: "┅┅"}
+
+
+@dataclass
+class Series:
+    """One curve the legend and the read-out know: its name, colour, style and item."""
+
+    name: str
+    colour: str
+    item: pg.PlotDataItem
+    style: Qt.PenStyle = Qt.PenStyle.SolidLine
+
+
+class LegendBar(QWidget):
+    """A legend as a row of labels above the plot (never on the curves)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("chartLegend")
+        self.row = QHBoxLayout(self)
+        self.row.setContentsMargins(4, 0, 4, 0)
+        self.row.setSpacing(14)
+        self.labels: list[QLabel] = []
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+
+    def set_series(self, series: list[Series], theme: Theme = LIGHT) -> None:
+        while self.row.count():
+            item = self.row.takeAt(0)
+            if item.widget() is not None:
+                item.widget().deleteLater()
+        self.labels = []
+        for s in series:
+            if not s.item.isVisible():
+                continue
+            label = QLabel(f"<span style='color:{s.colour}'>{_DASH.get(s.style, '━━')}</span> "
+                           f"<span style='color:{theme.text}'>{s.name}</span>")
+            label.setObjectName("legendEntry")
+            self.row.addWidget(label)
+            self.labels.append(label)
+        self.row.addStretch(1)
+
+    def texts(self) -> list[str]:
+        return [label.text() for label in self.labels]
+
+
+class Crosshair:
+    """A vertical line following the mouse and a read-out of every visible series at that x
+    (interpolated), written by `describe(x, values)` into `label`."""
+
+    def __init__(self, plot: pg.PlotWidget, label: QLabel, describe: Callable[[float, dict[str, float]], str]):
+        self.plot = plot
+        self.label = label
+        self.describe = describe
+        self.series: list[Series] = []
+        self.line = pg.InfiniteLine(angle=90, movable=False)
+        self.line.hide()
+        plot.addItem(self.line, ignoreBounds=True)
+        self._proxy = pg.SignalProxy(plot.scene().sigMouseMoved, rateLimit=60, slot=self._moved)
+
+    def set_theme(self, theme: Theme) -> None:
+        self.line.setPen(pg.mkPen(theme.muted, width=1, style=Qt.PenStyle.DotLine))
+
+    def values_at(self, x: float) -> dict[str, float]:
+        out = {}
+        for s in self.series:
+            if not s.item.isVisible():
+                continue
+            xs, ys = s.item.getData()
+            if xs is None or len(xs) < 2:
+                continue
+            value = value_at(xs, ys, x)
+            if value is not None:
+                out[s.name] = value
+        return out
+
+    def show_at(self, x: float) -> None:
+        self.line.setValue(x)
+        self.line.show()
+        self.label.setText(self.describe(x, self.values_at(x)))
+
+    def _moved(self, event: tuple[QPointF]) -> None:
+        pos = event[0]
+        vb = self.plot.plotItem.vb
+        if not self.plot.plotItem.sceneBoundingRect().contains(pos):
+            self.line.hide()
+            return
+        self.show_at(vb.mapSceneToView(pos).x())
+
+
+def reset_button(plot: pg.PlotWidget, reset: Callable[[], None] | None = None) -> QPushButton:
+    """A small "Reset view" button: `reset()` (default: auto-range) after any zoom or pan."""
+    button = QPushButton("Reset view")
+    button.setObjectName("resetView")
+    button.setToolTip("Back to the whole curve after zooming (wheel) or panning (drag)")
+    button.clicked.connect(reset or (lambda: plot.plotItem.enableAutoRange()))
+    return button
+
+
+__all__ = ["ChartFrame", "Crosshair", "HoverCrosshair", "LegendBar", "LegendEntry", "Series", "ThemedPlot", "color",
+           "nearest_index", "reset_button", "value_at"]

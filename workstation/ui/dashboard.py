@@ -119,6 +119,13 @@ class KpiCard(QFrame):
         return sheet.removeprefix("color: ").rstrip(";") if sheet else None
 
 
+def profile_text(report: dict[str, Any] | None) -> str:
+    """'profile binance-usdm · 2021-03-18' (the version in force on the book's date), or undated."""
+    if not report or not report.get("profile"):
+        return ""
+    return f"profile {report['profile']} · {report.get('profile_version') or 'undated'}"
+
+
 class Dashboard(QWidget):
     """Header and headline cards for the selected scope; fed the engine's report dict."""
 
@@ -137,6 +144,9 @@ class Dashboard(QWidget):
         self.busy.setObjectName("muted")
         for label in (self.title, self.subtitle):
             label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.profile = QLabel("")  # the margin profile and the version in force on the book's date
+        self.profile.setObjectName("muted")
+        self.profile.setToolTip("Margin profile, and the date of its version in force on the book's date")
 
         self.equity = KpiCard("Equity", "Collateral after haircuts plus open P&L and option values")
         self.initial = KpiCard("Initial margin", "Requirement to open or hold the book")
@@ -156,6 +166,7 @@ class Dashboard(QWidget):
         titles.addWidget(self.title)
         titles.addWidget(self.subtitle)
         head.addLayout(titles, 1)
+        head.addWidget(self.profile, 0, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom)
         head.addWidget(self.busy, 0, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom)
 
         grid = QGridLayout()
@@ -204,6 +215,7 @@ class Dashboard(QWidget):
     def _refresh(self) -> None:
         r = self._report
         f = self._fmt
+        self.profile.setText(profile_text(r))
         if r is None:
             for card in self.cards:
                 card.set(DASH)

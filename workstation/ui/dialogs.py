@@ -1,9 +1,9 @@
-"""Editing dialogs: collateral, market quotes, account mode and profile, import (the position
-dialog is `position_dialog.py`)."""
+"""Editing dialogs: collateral, market quotes, account mode and profile (the position dialog is
+`position_dialog.py`, the import dialog `import_dialog.py`)."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QComboBox, QLineEdit, QWidget
+from PySide6.QtWidgets import QLineEdit, QWidget
 
 from workstation.core.model import MARGIN_MODES, Portfolio
 from workstation.ui.fields import FormDialog, NumberField, PercentField, combo, qdatetime, unusual_price, unusual_vol
@@ -11,8 +11,7 @@ from workstation.ui.position_dialog import PositionDialog, venue_settlement
 
 # The position dialog lives in its own module; its names stay importable from here.
 _combo, _qdatetime = combo, qdatetime
-__all__ = ["AccountModeDialog", "CollateralDialog", "ImportDialog", "PositionDialog", "QuoteDialog",
-           "venue_settlement"]
+__all__ = ["AccountModeDialog", "CollateralDialog", "PositionDialog", "QuoteDialog", "venue_settlement"]
 
 
 class CollateralDialog(FormDialog):
@@ -131,69 +130,3 @@ class AccountModeDialog(FormDialog):
         if mode == "isolated":
             margins = {pid: f.value(f"Isolated margin {pid}") for pid, f in self.isolated.items()}
         return self.account_id, mode, self.profile.currentText(), margins  # type: ignore[return-value]
-
-
-IMPORT_KINDS = {
-    "portfolio": "Portfolio file (replaces the whole book)",
-    "ccxt-positions": "Positions, ccxt JSON",
-    "ccxt-balance": "Balances, ccxt JSON",
-    "positions-csv": "Positions, CSV",
-    "balances-csv": "Balances, CSV",
-    "market-csv": "Market prices and vols, CSV",
-}
-NEEDS_ACCOUNT = ("ccxt-positions", "ccxt-balance", "positions-csv", "balances-csv")
-
-
-class ImportDialog(FormDialog):
-    """Pick what to import: the kind of file, the file, the account and replace / merge."""
-
-    def __init__(self, portfolio: Portfolio | None, account_id: str | None,
-                 parent: QWidget | None = None) -> None:
-        super().__init__("Import", parent)
-        from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QPushButton
-
-        self.kind = QComboBox()
-        for key, label in IMPORT_KINDS.items():
-            self.kind.addItem(label, key)
-        self.path = QLineEdit()
-        self.path.setPlaceholderText("file to import")
-        browse = QPushButton("Browse…")
-        browse.clicked.connect(self._browse)
-        row = QHBoxLayout()
-        row.addWidget(self.path, 1)
-        row.addWidget(browse)
-        accounts = [a.id for a in portfolio.accounts] if portfolio else []
-        self.account = combo(accounts, account_id, editable=True)
-        self.merge = QCheckBox("Merge into the account (default: replace its positions / balances)")
-        self.form.addRow("Kind", self.kind)
-        self.form.addRow("File", row)
-        self.form.addRow("Account", self.account)
-        self.form.addRow("", self.merge)
-        self.kind.currentIndexChanged.connect(self._follow_kind)
-        self._follow_kind()
-        self.setMinimumWidth(520)
-
-    def _browse(self) -> None:
-        from PySide6.QtWidgets import QFileDialog
-
-        csv = self.kind.currentData().endswith("csv")
-        pattern = "CSV files (*.csv)" if csv else "JSON files (*.json)"
-        path, _ = QFileDialog.getOpenFileName(self, "Import", "", f"{pattern};;All files (*)")
-        if path:
-            self.path.setText(path)
-
-    def _follow_kind(self) -> None:
-        needs = self.kind.currentData() in NEEDS_ACCOUNT
-        self.form.setRowVisible(self.account, needs)
-        self.form.setRowVisible(self.merge, needs)
-
-    def result_value(self) -> dict[str, object]:
-        path = self.path.text().strip()
-        if not path:
-            raise ValueError("File: choose a file to import")
-        kind = self.kind.currentData()
-        options: dict[str, object] = {"kind": kind, "path": path}
-        if kind in NEEDS_ACCOUNT:
-            options["account"] = self.account.currentText().strip() or None
-            options["merge"] = self.merge.isChecked()
-        return options

@@ -54,7 +54,10 @@ class Editor:
     """Edit handlers of a `MainWindow`; every change goes through the repository."""
 
     def __init__(self, window: EditorHost) -> None:
+        from workstation.ui.safety import SafetyNet
+
         self.window = window
+        self.safety = SafetyNet(window)  # Undo, and notices of changes made elsewhere
 
     # -- helpers --------------------------------------------------------------------------
     @property
@@ -65,6 +68,12 @@ class Editor:
         """Ask before a destructive edit (tests replace this)."""
         answer = QMessageBox.question(self.window, "Margin Workstation", text)
         return answer == QMessageBox.StandardButton.Yes
+
+    def confirm_replace(self, changes: Any) -> bool:
+        """Ask before an import that deletes data, naming it (tests replace this)."""
+        from workstation.ui.import_dialog import confirm_deletions
+
+        return confirm_deletions(self.window, changes)
 
     def run_dialog(self, dialog: Any) -> bool:
         """Show a modal dialog (tests replace this); True when accepted."""
@@ -96,9 +105,19 @@ class Editor:
         return not self.window.workspace.read_only and self.portfolio is not None
 
     def save(self, edit: Any, *args: Any) -> None:
-        """Run a repository edit; raise on failure (dialogs show it), reload on success."""
+        """Run a repository edit; raise on failure (dialogs show it), reload on success.
+
+        The edit is refused if the book changed in the database since the window loaded it
+        (another window or a command wrote to it): the window then reloads."""
+        from workstation.store.edits import guarded_edit
+        from workstation.store.errors import StaleBookError
+
         ws = self.window.workspace
-        edit(ws.db, *args)
+        try:
+            guarded_edit(ws.db, ws.book_counter, edit, *args)
+        except StaleBookError:
+            ws.load(record=False)
+            raise
         ws.load(record=True)
 
     # -- positions ------------------------------------------------------------------------
@@ -150,8 +169,9 @@ class Editor:
         if record is not None:
             self.delete_position(record)
 
-    def apply_trades(self, account_id: str, trades: list[Position]) -> bool:
-        """Save drafted what-if trades to the account (one transaction), after asking; reload."""
+    def apply_trades(self, account_id: str, trades: list[Position], cash: dict[str, float] | None = None) -> bool:
+        """Book drafted what-if trades and their cash legs (collateral changes) in the account
+        after asking: one store call (`edits.apply_trades`), one transaction, undoable; reload."""
         if not self._writable() or not trades:
             return False
         fmt = self.window.number_format()
@@ -159,23 +179,27 @@ class Editor:
             f"• {t.id}: {t.kind} {t.underlying} {fmt.quantity(t.quantity)} at {fmt.price(t.entry_price)}"
             for t in trades
         )
+        moves = "\n".join(f"• {asset} {fmt.quantity(change)}" for asset, change in (cash or {}).items() if change)
         plural = "" if len(trades) == 1 else "s"
-        if not self.confirm(f"Save {len(trades)} drafted trade{plural} to account {account_id} "
-                            f"in the database?\n\n{lines}"):
+        text = f"Save {len(trades)} drafted trade{plural} to account {account_id} in the database?\n\n{lines}"
+        if moves:
+            text += f"\n\nCollateral paid (premiums and fees):\n{moves}"
+        if not self.confirm(text):
             return False
-        from workstation.store.db import transaction
-        from workstation.store.repository import upsert_position
+        from workstation.store.edits import apply_trades
 
         ws = self.window.workspace
         try:
-            with transaction(ws.db):
-                for trade in trades:
-                    upsert_position(ws.db, account_id, trade)
+            result = apply_trades(ws.db, account_id, trades, cash or {}, expected_counter=ws.book_counter)
         except Exception as exc:
             show_error(self.window, "Apply to book", exc)
+            ws.load(record=False)
             return False
         ws.load(record=True)
-        self.window.statusBar().showMessage(f"Saved {len(trades)} trade{plural} to {account_id}", 8000)
+        self.safety.offer_undo(f"Apply to book ({len(trades)} trade{plural} to {account_id})",
+                               result.backup, result.counter)
+        self.window.statusBar().showMessage(
+            f"Saved {len(trades)} trade{plural} to {account_id}; Edit ▸ Undo takes them back", 8000)
         return True
 
     # -- collateral -----------------------------------------------------------------------
@@ -243,6 +267,26 @@ class Editor:
         dialog.on_submit = lambda v: self.save(set_quote, *v)
         self.run_dialog(dialog)
 
+    def edit_forwards(self) -> None:
+        if not self._writable():
+            return
+        from workstation.store.market_edits import set_forwards
+        from workstation.ui.market_dialogs import ForwardsDialog
+
+        dialog = ForwardsDialog(self.portfolio, self.window.workspace.underlying, parent=self.window)
+        dialog.on_submit = lambda v: self.save(set_forwards, *v)
+        self.run_dialog(dialog)
+
+    def edit_quote_details(self) -> None:
+        if not self._writable():
+            return
+        from workstation.store.market_edits import set_quote_details
+        from workstation.ui.market_dialogs import QuoteDetailsDialog
+
+        dialog = QuoteDetailsDialog(self.portfolio, self.window.workspace.underlying, parent=self.window)
+        dialog.on_submit = lambda v: self.save(lambda db, asset, kw: set_quote_details(db, asset, **kw), *v)
+        self.run_dialog(dialog)
+
     def edit_account_mode(self) -> None:
         account = self._account_for_new()
         if not self._writable() or account is None:
@@ -297,17 +341,28 @@ class Editor:
         """Import a portfolio, venue dump or CSV into the database (atomic: all or nothing)."""
         if self.window.workspace.read_only:
             return
+        from workstation.store.errors import StaleBookError
         from workstation.store.imports import import_file
-        from workstation.ui.dialogs import ImportDialog
+        from workstation.ui.import_dialog import ImportDialog
 
-        dialog = ImportDialog(self.portfolio, self._account_for_new(), parent=self.window)
+        ws = self.window.workspace
+        dialog = ImportDialog(self.portfolio, self._account_for_new(), ws.db, parent=self.window)
 
         def submit(options: dict[str, Any]) -> None:
-            ws = self.window.workspace
-            kind, path = options.pop("kind"), options.pop("path")
-            result = import_file(ws.db, kind, Path(path), **options)
+            changes = options.pop("changes")
+            kind, path = options.pop("kind"), Path(options.pop("path"))
+            if changes is not None and changes.deletes and not self.confirm_replace(changes):
+                raise ValueError("Nothing was imported: choose Merge, or confirm the replacement")
+            try:
+                result = import_file(ws.db, kind, path, **options)
+            except StaleBookError:
+                dialog.refresh_preview()  # the book changed since: show the new preview
+                raise
             ws.load(record=True)
-            self.window.statusBar().showMessage(str(result), 8000)
+            undo = "; Edit ▸ Undo brings back the book as it was" if result.backup else ""
+            self.window.statusBar().showMessage(
+                f"Imported {result.rows} row(s) of {kind} from {path.name}{undo}", 12000)
+            self.safety.offer_undo(f"import of {path.name}", result.backup, result.counter)
 
         dialog.on_submit = submit
         self.run_dialog(dialog)
@@ -323,8 +378,10 @@ class Editor:
         if not path:
             return
         try:
+            from workstation.store.files import write_export
+
             text = export_text(chosen, self.portfolio, ws.reports)
-            Path(path).write_text(text, encoding="utf-8")
+            write_export(text, path, protect=[ws.db_path] if ws.db_path else [])
         except Exception as exc:
             show_error(self.window, "Export", exc)
             return

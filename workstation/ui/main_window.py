@@ -140,14 +140,18 @@ class MainWindow(QMainWindow):
         """The charts row (None until built)."""
         return self.book.charts
 
+    @property
+    def risk_profile(self) -> Any:
+        """The Book tab's risk profile (None until the charts are built)."""
+        return self.book.risk_profile
+
     # -- workspace ------------------------------------------------------------------------
     def set_workspace(self, workspace: Workspace) -> None:
         """Show another source (database or file); the old workspace is dropped."""
         old = self.workspace
         for signal in (old.loaded, old.computed, old.busy_changed, old.failed):
             signal.disconnect()
-        if old.db is not None:
-            old.db.close()
+        old.close()
         old.deleteLater()
         self.workspace = workspace
         self._connect(workspace)
@@ -159,6 +163,7 @@ class MainWindow(QMainWindow):
         ws.computed.connect(self._on_computed)
         ws.busy_changed.connect(self.dashboard.set_busy)
         ws.failed.connect(lambda exc: show_error(self, "Margin Workstation", exc))
+        self.editor.safety.watch(ws)  # Undo follows the book; outside changes are announced
         self.source_label.setText(ws.source_label())
         editable = not ws.read_only
         self.positions.set_editable(editable)

@@ -20,6 +20,8 @@ def build_menus(window: Any) -> None:
     file_menu.addAction("&Quit", QKeySequence.StandardKey.Quit, window.close)
 
     edit = bar.addMenu("&Edit")
+    edit.addAction(editor.safety.undo_action)
+    edit.addSeparator()
     window.edit_actions = [
         edit.addAction("&Add position…", QKeySequence("Ctrl+N"), editor.add_position),
         edit.addAction("&Edit position…", editor.edit_current_position),
@@ -34,6 +36,8 @@ def build_menus(window: Any) -> None:
     edit.addSeparator()
     window.edit_actions += [
         edit.addAction("&Market price and vol…", QKeySequence("Ctrl+M"), editor.edit_quote),
+        edit.addAction("&Forwards per expiry…", editor.edit_forwards),
+        edit.addAction("Confidence, moves with, pe&g…", editor.edit_quote_details),
         edit.addAction("Account mode and &profile…", editor.edit_account_mode),
     ]
     edit.addSeparator()

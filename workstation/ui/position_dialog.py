@@ -63,12 +63,14 @@ class PositionDialog(FormDialog):
         self.strike = NumberField(p.strike if p else None)
         self.vol = PercentField(p.vol if p else None, optional=True, placeholder="in %; market vol if empty")
         self.isolated = NumberField(p.isolated_margin if p else None, optional=True)
+        self.mark = NumberField(p.mark_price if p else None, optional=True, placeholder="spot if empty")
+        self.mark_conf = NumberField(p.mark_confidence if p else None, optional=True, placeholder="0..1; empty: 1")
         rows = (
             ("Account", self.account), ("Id", self.ident), ("Kind", self.kind),
             ("Underlying", self.underlying), ("Settlement", self.settlement),
             ("Quantity", self.quantity), ("", self.quantity_hint), ("Entry price", self.entry),
             ("Expiry", self.expiry), ("Right", self.right), ("Strike", self.strike), ("Implied vol (%)", self.vol),
-            ("Isolated margin", self.isolated),
+            ("Isolated margin", self.isolated), ("Mark price", self.mark), ("Mark confidence", self.mark_conf),
         )
         for label, widget in rows:
             self.form.addRow(label, widget)
@@ -133,6 +135,8 @@ class PositionDialog(FormDialog):
             self.strike: kind == "option",
             self.vol: kind == "option",
             self.isolated: account is not None and account.margin_mode == "isolated",
+            self.mark: kind == "perpetual",
+            self.mark_conf: kind == "perpetual",
         }
         for widget, visible in shown.items():
             self.form.setRowVisible(widget, visible)
@@ -141,9 +145,8 @@ class PositionDialog(FormDialog):
         return self.account.currentText()
 
     def result_value(self) -> Position:
-        """The position typed in. A vol above 300 %, or a perpetual's, future's or spot entry
-        price more than 50 % from the market price, is asked about first (an edit that keeps its
-        entry price asks nothing about it)."""
+        """The position typed in. A vol above 300 %, or an entry price more than 50 % from the
+        instrument's mark, is asked about first (an edit that keeps its entry price asks nothing)."""
         kind = self.kind.currentText()
         ident = self.ident.text().strip()
         if not ident:
@@ -169,14 +172,24 @@ class PositionDialog(FormDialog):
             vol=self.vol.value("Implied vol") if option else None,
             isolated_margin=self.isolated.value("Isolated margin")
             if self.form.isRowVisible(self.isolated) else None,
+            mark_price=self.mark.value("Mark price") if kind == "perpetual" else None,
+            mark_confidence=self.mark_conf.value("Mark confidence") if kind == "perpetual" else None,
         )
-        self.check(unusual_vol(pos.vol), unusual_price(pos.entry_price, self._last_price(pos), "Entry price"))
+        self.check(unusual_vol(pos.vol), unusual_price(pos.entry_price, self.last_price(pos), "Entry price"))
         return pos
 
-    def _last_price(self, pos: Position) -> float | None:
-        """The market price an entry price is compared with: perpetuals, futures and spot only
-        (an option's entry is a premium), and not when an edit keeps the entry price."""
-        if pos.kind == "option" or (self.original is not None and pos.entry_price == self.original.entry_price):
+    def last_price(self, pos: Position) -> float | None:
+        """The instrument's mark in the entry price's unit, from the engine (None when it cannot be
+        priced, or when an edit keeps its entry price)."""
+        if pos.entry_price is None or pos.underlying not in self.portfolio.market:
             return None
-        quote = self.portfolio.market.get(pos.underlying)
-        return quote.price if quote else None
+        if self.original is not None and pos.entry_price == self.original.entry_price:
+            return None
+        from dataclasses import replace
+
+        from workstation.core.cash import mark_price
+
+        try:
+            return mark_price(self.portfolio, replace(pos, entry_price=1.0))
+        except Exception:  # an incomplete option (no vol anywhere): nothing to compare with
+            return None

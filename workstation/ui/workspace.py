@@ -3,14 +3,21 @@
 Loading and saving happen on the GUI thread (the SQLite connection belongs to it); the
 engine runs in a worker on a snapshot of the portfolio. Requests made while a recompute
 runs are coalesced: only the latest one runs next.
+
+The book is read with its change counter (`book_counter`), which every edit hands back so a
+change made from stale data is refused. A timer polls `PRAGMA data_version`: when another
+window or command committed to the database and the book changed, the workspace reloads
+(`changed_elsewhere`), except while a modal dialog is open (it reloads when that closes).
 """
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QApplication
 
 from workstation.core.model import Portfolio
 from workstation.ui.compute import ScopeView, compute_scope, default_scope
@@ -24,6 +31,9 @@ class Workspace(QObject):
     computed = Signal(object)  # ScopeView
     busy_changed = Signal(bool)
     failed = Signal(object)  # exception from loading, saving or the engine
+    changed_elsewhere = Signal()  # another window or command changed the book: reloaded
+
+    POLL_MS = 1000
 
     def __init__(
         self,
@@ -44,6 +54,13 @@ class Workspace(QObject):
         self._serial = 0
         self._running = False
         self._pending: tuple[bool, bool] | None = None  # (all_reports, record)
+        self.book_counter: int | None = None  # the change counter the book was loaded at
+        self._data_version: int | None = None
+        self._watch = QTimer(self)
+        self._watch.setInterval(self.POLL_MS)
+        self._watch.timeout.connect(self.check_for_changes)
+        if db is not None:
+            self._watch.start()
 
     # -- sources --------------------------------------------------------------------------
     @classmethod
@@ -61,12 +78,21 @@ class Workspace(QObject):
 
     @property
     def read_only(self) -> bool:
-        return self.db is None
+        return self.db is None or self.read_only_reason() is not None
+
+    def read_only_reason(self) -> str | None:
+        """Why the database cannot be written (read-only media, no permission), or None."""
+        if self.db is None:
+            return "a portfolio file is opened read-only"
+        from workstation.store.db import read_only_reason
+
+        return read_only_reason(self.db)
 
     def source_label(self) -> str:
         if self.file is not None:
             return f"{self.file} (read-only)"
-        return str(self.db_path) if self.db_path else "in-memory database"
+        label = str(self.db_path) if self.db_path else "in-memory database"
+        return f"{label} (read-only: {self.read_only_reason()})" if self.read_only else label
 
     # -- loading and editing --------------------------------------------------------------
     def load(self, record: bool = True) -> bool:
@@ -74,9 +100,10 @@ class Workspace(QObject):
         appended to the margin history (every report the app computes is kept)."""
         try:
             if self.db is not None:
-                from workstation.store.repository import load_portfolio
+                from workstation.store.repository import load_book
 
-                portfolio = load_portfolio(self.db)
+                self._data_version = self._poll_data_version()
+                portfolio, self.book_counter = load_book(self.db)
             else:
                 from workstation.core.portfolio_io import read_portfolio
 
@@ -91,6 +118,45 @@ class Workspace(QObject):
         self.loaded.emit(portfolio)
         self.recompute(all_reports=True, record=record)
         return True
+
+    # -- changes made elsewhere ----------------------------------------------------------
+    def _poll_data_version(self) -> int:
+        return int(self.db.conn.execute("PRAGMA data_version").fetchone()[0])
+
+    def check_for_changes(self) -> bool:
+        """Reload if another connection changed the book since it was loaded; True if so.
+
+        Called by the timer; waits while a modal dialog is open (an edit in progress is
+        checked against the counter it started from, and refused if stale)."""
+        if self.db is None or QApplication.activeModalWidget() is not None:
+            return False
+        try:
+            if self.db.conn.in_transaction:
+                return False
+            version = self._poll_data_version()
+            if version == self._data_version:
+                return False
+            self._data_version = version
+            from workstation.store.db import book_counter
+
+            if book_counter(self.db) == self.book_counter:
+                return False  # history or scenarios only: the book is as shown
+        except sqlite3.ProgrammingError:
+            self._watch.stop()  # the connection was closed: this workspace is done
+            return False
+        except Exception as exc:
+            self._watch.stop()  # a damaged database: say it once, not every second
+            self.failed.emit(exc)
+            return False
+        if self.load(record=True):
+            self.changed_elsewhere.emit()
+        return True
+
+    def close(self) -> None:
+        """Stop watching and close the database."""
+        self._watch.stop()
+        if self.db is not None:
+            self.db.close()
 
     def select(self, scope: str, underlying: str | None = None) -> None:
         """Show `scope` (and `underlying` in the charts); recompute that scope only."""
@@ -146,6 +212,8 @@ class Workspace(QObject):
             self.busy_changed.emit(False)
 
     def _record(self, reports: list[dict[str, Any]], as_of: Any = None) -> None:
+        if self.read_only:
+            return  # history cannot be kept in a read-only database
         try:
             from workstation.store.db import transaction
             from workstation.store.repository import record_history

@@ -9,11 +9,21 @@ name is refused when the profile is read (`profiles.METHODS` lists the valid one
 from __future__ import annotations
 
 from workstation.core.methods.base import Attribution, MarginMethod, Parts, Scope
+from workstation.core.methods.bybit_pm import BybitPMMethod
+from workstation.core.methods.deribit_pm import DeribitPMMethod
+from workstation.core.methods.okx_pm import OkxPMMethod
 from workstation.core.methods.per_position import CrossMethod, IsolatedMethod
+from workstation.core.methods.pmrm2 import Pmrm2Method
 from workstation.core.methods.risk_array import RiskArrayMethod
+from workstation.core.methods.span import SpanMethod
 
 PORTFOLIO_METHODS: dict[str, type[MarginMethod]] = {
     RiskArrayMethod.name: RiskArrayMethod,
+    Pmrm2Method.name: Pmrm2Method,  # Derive PMRM_2
+    DeribitPMMethod.name: DeribitPMMethod,
+    OkxPMMethod.name: OkxPMMethod,
+    BybitPMMethod.name: BybitPMMethod,
+    SpanMethod.name: SpanMethod,
 }
 
 
@@ -26,5 +36,6 @@ def method_for(scope: Scope) -> MarginMethod:
     return PORTFOLIO_METHODS[scope.profile.method](scope)
 
 
-__all__ = ["PORTFOLIO_METHODS", "Attribution", "CrossMethod", "IsolatedMethod", "MarginMethod", "Parts",
-           "RiskArrayMethod", "Scope", "method_for"]
+__all__ = ["PORTFOLIO_METHODS", "Attribution", "BybitPMMethod", "CrossMethod", "DeribitPMMethod",
+           "IsolatedMethod", "MarginMethod", "OkxPMMethod", "Parts", "Pmrm2Method", "RiskArrayMethod", "Scope",
+           "SpanMethod", "method_for"]

@@ -130,8 +130,9 @@ class MarginMethod:
 
     # -------------------------------------------------------------- set-up hooks
     def _drivers(self) -> np.ndarray:
-        """Column whose relative move each asset follows (itself by default)."""
-        return np.arange(self.n_assets)
+        """Column whose relative move each asset follows: itself, or the asset the market says
+        it `moves_with`."""
+        return self.book.driver.copy()
 
     def _bands(self, asset: str) -> tuple[tuple[float, float], ...]:
         """Haircut bands; the base currency and the profile's stablecoins take none unless the
@@ -139,7 +140,7 @@ class MarginMethod:
         p = self.profile
         if asset not in p.haircuts and (asset == self.scope.base_currency or p.is_stable(asset)):
             return ((float("inf"), 0.0),)
-        return p.haircut_bands(asset)
+        return p.haircut_bands(asset, self.scope.collateral.get(asset))
 
     # -------------------------------------------------------------- collateral and equity
     def collateral_value(self, prices: np.ndarray | None = None) -> np.ndarray:
@@ -187,9 +188,9 @@ class MarginMethod:
     def attribution(self) -> Attribution:
         raise NotImplementedError
 
-    def scenario_vectors(self) -> dict[str, Any] | None:
+    def scenario_vectors(self, positions: bool = False) -> dict[str, Any] | None:
         """Per risk unit scenario P&L vectors (venues.md "Scenario vectors"); None if the method
-        has no scenarios."""
+        has no scenarios. `positions`: each unit also lists its positions' own vectors."""
         return None
 
     def kinks(self) -> dict[int, np.ndarray]:
@@ -222,6 +223,8 @@ class MarginMethod:
         X = np.asarray(X, dtype=float)
         K = X.shape[0]
         per = self.cost_per_state()
+        if only is not None and len(self.book):  # only those columns' positions are revalued
+            per = max(1, per * len(self.subset(only).rows) // len(self.book))
         step = max(1, _CHUNK // per)
         if K * per >= _PARALLEL and K >= 2:
             step = min(step, -(-K // 2))
@@ -283,11 +286,13 @@ class MarginMethod:
         return eq, mm
 
     def f_single(self, P: Parts) -> np.ndarray:
-        """How far each single-column state is from liquidation (<= 0: liquidated), (K, A)."""
+        """How far each single-column state is from liquidation (<= 0: liquidated), (K, A):
+        equity - threshold x MM (the profile's `liquidation_threshold`, 1 but for venues that
+        liquidate earlier, e.g. Binance portfolio margin at uniMMR 1.05)."""
         eq, mm = self.eq_mm_single(P)
-        return eq - mm
+        return eq - self.profile.liquidation_threshold * mm
 
     def f_all(self, P: Parts) -> np.ndarray:
         """How far each all-columns state is from liquidation (<= 0: liquidated), (K,)."""
         eq, mm = self.eq_mm_all(P)
-        return eq - mm
+        return eq - self.profile.liquidation_threshold * mm

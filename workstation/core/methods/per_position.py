@@ -1,14 +1,23 @@
-"""Per-position requirements: the `cross` and `isolated` margin modes (method.md).
+"""Per-position requirements: the `cross` and `isolated` margin modes (method.md, venues.md).
 
-Perpetuals and futures are tiered by notional N = |q| S (inverse: N = |q| USD):
+Perpetuals and futures take the bracket of their underlying (`tiers`), found by notional
+N = |q| S (inverse: N = |q| USD) or, in a table bounded by quantity, by size in coin
+(linear |q|, inverse |q| / mark):
 
-    MM = max(N * mmr - maintenance_amount, 0)        IM = N * imr        (the bracket N falls in)
+    MM = max(N * (mmr + mslope * size) - maintenance_amount, 0)     (amount x S in a quantity table)
+    IM = N * (imr + islope * size)          or N / leverage when the position gives a leverage
 
-Short options take Deribit's standard margin, per unit in base currency (S spot, m mark):
+(Binance brackets have no slopes; Deribit standard margin is one size-linear bracket.) The
+leverage may not exceed the bracket's maximum 1 / (imr + islope * size) (checked on reading).
 
-    call  IM = max(base*S - OTM, floor*S) + m               MM = mm*S + m
-    put   IM = max(max(base*S - OTM, floor*S) + m, MM)      MM = max(mm*S, mm*m) + m
+Short options take the standard option margin, per unit in base currency (S spot, m mark,
+e entry, base = short_im_base, floor = short_im_floor, mm = short_mm):
 
+    MM = max(mm*S, mm*m) + m + fee*S
+    IM = max(max(base*S - OTM, floor*S) + prem, MM),   prem = m, or max(e, m) (Bybit)
+
+Deribit: fee 0, prem = m (for a call max(mm*S, mm*m) = mm*S and the IM exceeds the MM, so this
+is Deribit's call and put rule); Bybit: fee = the liquidation fee rate, prem = max(e, m).
 Long options, spot holdings and expired options need nothing. `cross`: the account's
 requirement is the sum, all collateral shared. `isolated`: each position stands on its own
 `isolated_margin`; it is liquidated when isolated_margin + value <= MM, so liquidation is
@@ -21,28 +30,33 @@ import numpy as np
 
 from workstation.core.book import Book
 from workstation.core.methods.base import Attribution, MarginMethod, Parts, Scope, _Subset
-from workstation.core.profiles import Profile
+from workstation.core.model import Position
+from workstation.core.profiles import Profile, by_quantity
 from workstation.core.valuation import values
 
 
-def _tier_table(profile: Profile, assets: tuple[str, ...], used: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Padded (assets x tiers) arrays of bounds and rates; rows only filled for used assets."""
+def _tier_table(profile: Profile, assets: tuple[str, ...], used: np.ndarray) -> dict[str, np.ndarray]:
+    """Padded (assets x tiers) arrays of bounds, rates, amounts and slopes; rows only filled for
+    used assets; `qty` (assets,) marks tables bounded by size in coin."""
     tables = [profile.tier_for(assets[a]) if used[a] else () for a in range(len(assets))]
     width = max((len(t) for t in tables), default=0) or 1
     shape = (len(assets), width)
-    bound = np.full(shape, np.inf)
-    imr = np.zeros(shape)
-    mmr = np.zeros(shape)
-    amt = np.zeros(shape)
+    out = {k: np.zeros(shape) for k in ("imr", "mmr", "amt", "islope", "mslope")}
+    out["bound"] = np.full(shape, np.inf)
+    out["qty"] = np.array([by_quantity(t) for t in tables], dtype=bool)
     for a, tiers in enumerate(tables):
+        qty = out["qty"][a]
         for k, t in enumerate(tiers):
-            bound[a, k] = t.max_notional
-            imr[a, k], mmr[a, k], amt[a, k] = t.initial_rate, t.maintenance_rate, t.maintenance_amount
+            out["bound"][a, k] = t.max_quantity if qty else t.max_notional
+            out["imr"][a, k], out["mmr"][a, k], out["amt"][a, k] = \
+                t.initial_rate, t.maintenance_rate, t.maintenance_amount
+            out["islope"][a, k], out["mslope"][a, k] = t.initial_slope, t.maintenance_slope
         if tiers:  # notional beyond the last bound stays in the last tier
             last = len(tiers) - 1
-            bound[a, last] = np.inf
-            imr[a, last + 1:], mmr[a, last + 1:], amt[a, last + 1:] = imr[a, last], mmr[a, last], amt[a, last]
-    return bound, imr, mmr, amt
+            out["bound"][a, last] = np.inf
+            for key in ("imr", "mmr", "amt", "islope", "mslope"):
+                out[key][a, last + 1:] = out[key][a, last]
+    return out
 
 
 class PositionRequirements:
@@ -53,7 +67,31 @@ class PositionRequirements:
         self.profile = profile
         used = np.zeros(len(book.assets), dtype=bool)
         used[book.und[book.is_delta_one]] = True
-        self.bound, self.imr, self.mmr, self.amt = _tier_table(profile, book.assets, used)
+        self.t = _tier_table(profile, book.assets, used)
+
+    def delta_one(self, s: np.ndarray, d1: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(IM, MM, bracket IM rate) of the perpetuals and futures `d1` at spot s (..., len(d1))."""
+        b, t = self.book, self.t
+        u = b.und[d1]
+        q = np.abs(b.qty[d1])
+        inverse = b.inverse[d1]
+        mark = s * np.exp(b.rate * b.tte[d1])
+        notional = np.where(inverse, q, q * s)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            size = np.where(inverse, q / mark, q)
+        by_qty = t["qty"][u]
+        key = np.where(by_qty, size, notional)
+        k = (key[..., None] > t["bound"][u]).sum(-1)
+        k = np.minimum(k, t["bound"].shape[1] - 1)
+        rate_im = t["imr"][u, k] + t["islope"][u, k] * size
+        rate_mm = t["mmr"][u, k] + t["mslope"][u, k] * size
+        amount = t["amt"][u, k] * np.where(by_qty, s, 1.0)
+        mm = np.maximum(notional * rate_mm - amount, 0.0)
+        im = notional * rate_im
+        if b.leverage is not None:
+            lev = b.leverage[d1]
+            im = np.where(np.isnan(lev), im, notional / np.where(np.isnan(lev), 1.0, lev))
+        return im, mm, rate_im
 
     def at(self, spot: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(IM, MM) per position at per-position spot prices of shape (..., n)."""
@@ -65,12 +103,7 @@ class PositionRequirements:
         mm = np.zeros(shape)
         d1 = np.flatnonzero(b.is_delta_one)
         if d1.size:
-            u = b.und[d1]
-            notional = np.where(b.inverse[d1], np.abs(b.qty[d1]), np.abs(b.qty[d1]) * s[..., d1])
-            k = (notional[..., None] > self.bound[u]).sum(-1)
-            k = np.minimum(k, self.bound.shape[1] - 1)
-            im[..., d1] = notional * self.imr[u, k]
-            mm[..., d1] = np.maximum(notional * self.mmr[u, k] - self.amt[u, k], 0.0)
+            im[..., d1], mm[..., d1], _ = self.delta_one(s[..., d1], d1)
         short = np.flatnonzero(b.is_option & (b.qty < 0))
         if short.size:
             sub = b.take(short)
@@ -78,15 +111,35 @@ class PositionRequirements:
             unit = values(sub, so) / sub.qty  # option value per unit in base
             o = self.profile.options
             otm = np.where(sub.is_call, np.maximum(sub.strike - so, 0.0), np.maximum(so - sub.strike, 0.0))
-            im_core = np.maximum(o.short_im_base * so - otm, o.short_im_floor * so) + unit
-            mm_call = o.short_mm * so + unit
-            mm_put = np.maximum(o.short_mm * so, o.short_mm * unit) + unit
-            mm_u = np.where(sub.is_call, mm_call, mm_put)
-            im_u = np.where(sub.is_call, im_core, np.maximum(im_core, mm_put))
+            mm_u = np.maximum(o.short_mm * so, o.short_mm * unit) + unit + o.fee * so
+            prem = unit
+            if o.premium == "max_entry_mark":  # entry per unit in base (inverse: coin x S)
+                prem = np.maximum(np.where(sub.inverse, sub.entry * so, sub.entry), unit)
+            im_u = np.maximum(np.maximum(o.short_im_base * so - otm, o.short_im_floor * so) + prem, mm_u)
             size = np.abs(sub.qty)
             im[..., short] = size * im_u
             mm[..., short] = size * mm_u
         return im, mm
+
+
+def max_leverage(profile: Profile, position: Position, price: float) -> float:
+    """The largest leverage `position` may take: 1 / IM rate of its bracket at `price`."""
+    book = Book.from_positions([("-", position)], _OnePortfolio(position, price))
+    _, _, rate = PositionRequirements(book, profile).delta_one(np.array([price]), np.array([0]))
+    return float(1.0 / rate[0])
+
+
+class _OnePortfolio:
+    """The minimum of a Portfolio that `Book.from_positions` reads, for one position."""
+
+    def __init__(self, position: Position, price: float):
+        from datetime import UTC, datetime
+
+        from workstation.core.model import Quote
+
+        self.market = {position.underlying: Quote(price)}
+        self.rate = 0.0
+        self.as_of = position.expiry or datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class CrossMethod(MarginMethod):

@@ -57,7 +57,8 @@ class ScenarioGrid:
         pp = profile.portfolio
         dte = book.tte * 365.0
         power = np.where(dte < 30.0, pp.power_short, pp.power_long)
-        scale = (30.0 / np.maximum(pp.dte_floor, dte)) ** power
+        with np.errstate(divide="ignore"):  # dte_floor = 0: inf at T = 0, where options are intrinsic
+            scale = (30.0 / np.maximum(pp.dte_floor, dte)) ** power
         up = book.vol * (1.0 + pp.vol_shock_up * scale)
         if pp.vol_floor is not None:
             up = np.maximum(up, pp.vol_floor)

@@ -1,0 +1,155 @@
+"""Dated versions of the shipped profiles (venues.md "Common behaviour").
+
+Layout of `resources/profiles`:
+
+    NAME.toml                the profile's base (name, method, what every version shares)
+    NAME/YYYY-MM-DD.toml     one version each, effective from that date (UTC)
+
+A version file holds `effective` (its file name's date), `sources` (where its numbers come
+from), optionally `estimates` (which of its figures the venue does not publish, and why), and
+the profile keys that changed. Version k is the base with versions 1..k laid on it in date
+order: tables keyed by underlying or asset (`tiers`, `haircuts`, the venue tables) merge key by
+key, so a version lists only the underlyings whose parameters changed; the rest carry.
+
+A profile without a version directory (`default`) is undated. A book uses the latest version
+effective on or before its `as_of`; a book older than the first version gets none.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from workstation.core.errors import ProfileError
+
+
+@dataclass(frozen=True)
+class Version:
+    effective: date | None  # None: an undated profile
+    raw: dict[str, Any]  # the merged raw profile (a base for portfolio-file overlays)
+    profile: Any  # profiles.Profile
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except OSError as err:
+        raise ProfileError(str(path), "(file)", f"cannot read: {err.strerror or err}") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ProfileError(str(path), "(file)", f"not valid TOML: {err}") from None
+
+
+def _effective(value: Any, path: Path) -> date:
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            value = date.fromisoformat(value)
+    if not isinstance(value, date):
+        raise ProfileError(str(path), "effective", f"expected a date such as 2024-06-17, got {value!r}")
+    if value.isoformat() != path.stem:
+        raise ProfileError(str(path), "effective", f"must equal the file name's date {path.stem}, got {value}")
+    return value
+
+
+def merge_version(base: Mapping[str, Any], layer: Mapping[str, Any], source: str) -> dict[str, Any]:
+    """Lay a version file on the previous version: `tiers` and `haircuts` by underlying or
+    asset, everything else by the portfolio-file rules (`profiles.merge_profile_dicts`)."""
+    from workstation.core.profiles import merge_profile_dicts
+
+    layer = dict(layer)
+    for key in ("tiers", "haircuts"):
+        if key in layer:
+            if not isinstance(layer[key], Mapping):
+                raise ProfileError(source, key, f"expected a table, got {type(layer[key]).__name__}")
+            layer[key] = {**copy.deepcopy(dict(base.get(key, {}))), **layer[key]}
+    return merge_profile_dicts(base, layer, source)
+
+
+def _versions_of(name_base: dict[str, Any], folder: Path) -> list[Version]:
+    from workstation.core.profiles import _build
+
+    out: list[Version] = []
+    raw = name_base
+    base_estimates = list(name_base.get("estimates", []))
+    for path in sorted(folder.glob("*.toml")):
+        layer = _read(path)
+        eff = _effective(layer.pop("effective", None), path)
+        srcs = layer.pop("sources", None)
+        if not isinstance(srcs, list) or not srcs or not all(isinstance(s, str) and s.strip() for s in srcs):
+            raise ProfileError(str(path), "sources", "expected a non-empty list of sources")
+        if "name" in layer and layer["name"] != name_base.get("name"):
+            raise ProfileError(str(path), "name", f"must be {name_base.get('name')!r}, got {layer['name']!r}")
+        # a version's estimates: the base's (shared shape) and its own, not its predecessors'
+        layer["estimates"] = base_estimates + list(layer.get("estimates", []))
+        raw = merge_version(raw, layer, str(path))
+        raw["as_of"] = eff.isoformat()
+        raw["source"] = "; ".join([str(name_base.get("source", "")), *srcs]).strip("; ")
+        out.append(Version(eff, copy.deepcopy(raw), _build(raw, str(path), eff.isoformat())))
+    if not out:
+        raise ProfileError(str(folder), "(versions)", "a version folder holds no YYYY-MM-DD.toml")
+    return out
+
+
+@lru_cache(maxsize=1)
+def shipped() -> dict[str, tuple[Version, ...]]:
+    """name -> its versions in date order (one undated entry for an undated profile)."""
+    from workstation.core.profiles import METHOD_DEFAULTS, PROFILES_DIR, _build, merge_profile_dicts
+
+    files = sorted(PROFILES_DIR.glob("*.toml"), key=lambda f: (f.stem != "default", f.name))
+    base: dict[str, Any] = METHOD_DEFAULTS
+    out: dict[str, tuple[Version, ...]] = {}
+    for path in files:
+        raw = merge_profile_dicts(base, _read(path), str(path))
+        name = raw.get("name")
+        if name in out:
+            raise ProfileError(str(path), "name", f"profile {name!r} is shipped twice")
+        folder = path.with_suffix("")
+        if folder.is_dir():
+            out[str(name)] = tuple(_versions_of(raw, folder))
+        else:
+            out[str(name)] = (Version(None, raw, _build(raw, str(path))),)
+        if name == "default":
+            base = raw
+    return out
+
+
+def _day(as_of: date | datetime | None) -> date | None:
+    if isinstance(as_of, datetime):
+        return as_of.date()
+    return as_of
+
+
+def select(name: str, as_of: date | datetime | None) -> Version | None:
+    """The version of shipped profile `name` in force on `as_of` (None: the latest); None
+    when `as_of` is older than the first version. KeyError if `name` is not shipped."""
+    versions = shipped()[name]
+    day = _day(as_of)
+    if day is None or versions[0].effective is None:
+        return versions[-1]
+    found = None
+    for v in versions:
+        if v.effective is not None and v.effective <= day:
+            found = v
+    return found
+
+
+def first_version(name: str) -> str | None:
+    """The first effective date of shipped profile `name` (None: undated or not shipped)."""
+    versions = shipped().get(name)
+    if not versions or versions[0].effective is None:
+        return None
+    return versions[0].effective.isoformat()
+
+
+def version_dates(name: str) -> tuple[str, ...]:
+    """The effective dates of shipped profile `name` (empty when undated)."""
+    return tuple(v.effective.isoformat() for v in shipped().get(name, ()) if v.effective is not None)
