@@ -145,6 +145,11 @@ class MainWindow(QMainWindow):
         """The Book tab's risk profile (None until the charts are built)."""
         return self.book.risk_profile
 
+    @property
+    def chart_tabs(self) -> Any:
+        """Margin charts | risk profile, under the positions (None until built)."""
+        return self.book.chart_tabs
+
     # -- workspace ------------------------------------------------------------------------
     def set_workspace(self, workspace: Workspace) -> None:
         """Show another source (database or file); the old workspace is dropped."""
