@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QByteArray, Qt, Signal
-from PySide6.QtWidgets import QSplitter, QTabWidget, QWidget
+from PySide6.QtGui import QResizeEvent, QShowEvent
+from PySide6.QtWidgets import QFrame, QScrollArea, QSplitter, QTabWidget, QWidget
 
 from workstation.core.model import Portfolio
 from workstation.ui.collateral import CollateralPanel
@@ -49,12 +50,32 @@ class BookTab(QSplitter):
         for w in (self.top_split, self.positions, self.chart_host):
             self.addWidget(w)
         self.setChildrenCollapsible(False)
-        self.setSizes([170, 300, 330])
+        self._proportioned = False  # True once sized to the window (or restored from the settings)
         self._building = False
         self._view: ScopeView | None = None
         self._portfolio: Portfolio | None = None
         self._unit = ""
         self._job = LatestJob(self._on_charts, self.chart_failed.emit, parent=self)
+
+    SHARES = (0.22, 0.38, 0.40)  # collateral and liquidation, positions, charts
+
+    def restoreState(self, state: Any) -> bool:
+        restored = super().restoreState(state)
+        self._proportioned = self._proportioned or restored
+        return restored
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """The first time it has its real height: shares of it, not sizes fixed in pixels."""
+        super().showEvent(event)
+        if not self._proportioned and self.height() > 100:
+            self._proportioned = True
+            self.setSizes([int(self.height() * share) for share in self.SHARES])
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if not self._proportioned and self.isVisible() and self.height() > 100:
+            self._proportioned = True
+            self.setSizes([int(self.height() * share) for share in self.SHARES])
 
     # -- figures --------------------------------------------------------------------------
     def show_view(self, view: ScopeView, portfolio: Portfolio, collateral_total: str, unit: str) -> None:
@@ -129,7 +150,12 @@ class BookTab(QSplitter):
         self.chart_tabs = QTabWidget()
         self.chart_tabs.setDocumentMode(True)
         self.chart_tabs.addTab(self.charts, "Margin charts")
-        self.chart_tabs.addTab(self.risk_profile, "Risk profile (date, vol)")
+        scroll = QScrollArea()  # its sliders and controls must not set the charts row's least height
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(self.risk_profile)
+        self.chart_tabs.addTab(scroll, "Risk profile (date, vol)")
+        self.charts.controls_to(self.chart_tabs)
         layout = self.chart_host.layout()
         while layout.count():
             item = layout.takeAt(0).widget()

@@ -51,7 +51,7 @@ class ThemedPlot(pg.PlotWidget):
         self.home: tuple[tuple[float, float], tuple[float, float]] | None = None  # x and y ranges
         self.plotItem.hideButtons()
         self.plotItem.showGrid(x=True, y=True, alpha=0.12)
-        self.setMinimumSize(200, 150)
+        self.setMinimumSize(180, 110)
 
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from workstation.ui.chart_tools import ChartFrame, HoverCrosshair, ThemedPlot
 from workstation.ui.charts import ComponentMarginChart, PnlCurveChart, ScenarioHeatmap
@@ -47,15 +47,20 @@ class ChartsPanel(QWidget):
         )
         self.status = QLabel("")
         self.status.setObjectName("muted")
+        self.title = QLabel("Charts")
+        self.title.setObjectName("sectionTitle")
+        # the controls: a row of their own, or the corner of a tab bar the panel sits in
+        self.controls = QWidget()
+        row = QHBoxLayout(self.controls)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.status)
+        row.addSpacing(8)
+        row.addWidget(QLabel("Underlying"))
+        row.addWidget(self.underlying)
         bar = QHBoxLayout()
-        label = QLabel("Charts")
-        label.setObjectName("sectionTitle")
-        bar.addWidget(label)
-        bar.addSpacing(8)
-        bar.addWidget(self.status)
+        bar.addWidget(self.title)
         bar.addStretch(1)
-        bar.addWidget(QLabel("Underlying"))
-        bar.addWidget(self.underlying)
+        bar.addWidget(self.controls)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("chartsSplitter")
         self.splitter.setChildrenCollapsible(False)
@@ -67,6 +72,16 @@ class ChartsPanel(QWidget):
         layout.setSpacing(4)
         layout.addLayout(bar)
         layout.addWidget(self.splitter, 1)
+        self._bar = bar
+
+    def controls_to(self, tabs: QTabWidget) -> None:
+        """Put the underlying and status in `tabs`' corner (shown with this panel's tab) instead of
+        a row of their own: the charts get that height."""
+        self._bar.removeWidget(self.controls)
+        self.title.hide()
+        tabs.setCornerWidget(self.controls, Qt.Corner.TopRightCorner)
+        self.controls.show()
+        tabs.currentChanged.connect(lambda _i: self.controls.setVisible(tabs.currentWidget() is self))
 
     def charts(self) -> tuple[ThemedPlot, ...]:
         return self.components, self.curve, self.heatmap
