@@ -17,7 +17,7 @@ from workstation.core.model import Portfolio
 from workstation.ui.collateral import CollateralPanel
 from workstation.ui.compute import ScopeView, view_charts
 from workstation.ui.formatting import NumberFormat
-from workstation.ui.lazy_tab import placeholder
+from workstation.ui.lazy_tab import LazyTab, placeholder
 from workstation.ui.liquidation import LiquidationPanel
 from workstation.ui.positions import PositionsPanel
 from workstation.ui.theme import Theme
@@ -40,8 +40,11 @@ class BookTab(QSplitter):
         self.chart_host = placeholder("Loading charts…")
         self.chart_host.setObjectName("chartHost")
         self.charts: Any = None  # ChartsPanel
-        self.risk_profile: Any = None  # RiskProfilePanel (the What-if's chart, as booked), with the charts
+        self._risk_profile: Any = None  # RiskProfilePanel (the What-if's chart, as booked)
+        self.risk_tab: LazyTab | None = None
         self.chart_tabs: Any = None
+        self._theme: Theme | None = None
+        self._fmt: NumberFormat | None = None
         self.top_split = QSplitter(Qt.Orientation.Horizontal)
         self.top_split.setObjectName("topSplitter")
         self.top_split.addWidget(self.collateral)
@@ -119,8 +122,7 @@ class BookTab(QSplitter):
         quote = self._portfolio.market.get(view.underlying or "") if self._portfolio else None
         self.charts.show_view(view, quote.price if quote else None, self._unit)
         self.charts.set_pending(view.curve is None and view.underlying is not None)
-        if self._portfolio is not None:
-            self.risk_profile.show_scope(self._portfolio, view.scope, view.underlyings, view.underlying)
+        self._show_risk_scope()
 
     # -- charts ---------------------------------------------------------------------------
     def load_charts(self, theme: Theme, fmt: NumberFormat, state: Any = None, staged: bool = False) -> None:
@@ -137,24 +139,19 @@ class BookTab(QSplitter):
             self._install(ChartsPanel(), theme, fmt, state)
 
     def _install(self, panel: Any, theme: Theme, fmt: NumberFormat, state: Any) -> None:
-        from workstation.ui.risk_panel import RiskProfilePanel  # the What-if's risk profile, as booked
-
         self._building = False
+        self._theme, self._fmt = theme, fmt
         self.charts = panel
         self.charts.set_theme(theme)
         self.charts.set_number_format(fmt)
         self.charts.underlying_changed.connect(self.underlying_chosen)
-        self.risk_profile = RiskProfilePanel()  # computes only while shown
-        self.risk_profile.set_theme(theme)
-        self.risk_profile.set_number_format(fmt)
         self.chart_tabs = QTabWidget()
         self.chart_tabs.setDocumentMode(True)
         self.chart_tabs.addTab(self.charts, "Margin charts")
-        scroll = QScrollArea()  # its sliders and controls must not set the charts row's least height
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(self.risk_profile)
-        self.chart_tabs.addTab(scroll, "Risk profile (date, vol)")
+        self.risk_tab = LazyTab(self.chart_tabs, "Risk profile (date, vol)", "The book as booked, today or at a "
+                                "date, with a vol shift", self._make_risk_profile, "Loading the risk profile…")
+        self.chart_tabs.currentChanged.connect(
+            lambda _i: self.risk_tab.get() if self.chart_tabs.currentWidget() is self.risk_tab.widget() else None)
         self.charts.controls_to(self.chart_tabs)
         layout = self.chart_host.layout()
         while layout.count():
@@ -167,16 +164,45 @@ class BookTab(QSplitter):
         self._draw()
         self.charts_ready.emit()
 
+    @property
+    def risk_profile(self) -> Any:
+        """The What-if's risk profile of the book as booked (built when first shown; None before
+        the charts are)."""
+        if self.risk_tab is None:
+            return None
+        self.risk_tab.get()
+        return self._risk_profile
+
+    def _make_risk_profile(self) -> QWidget:
+        from workstation.ui.risk_panel import RiskProfilePanel
+
+        panel = RiskProfilePanel()  # computes only while shown
+        panel.set_theme(self._theme)
+        panel.set_number_format(self._fmt)
+        self._risk_profile = panel
+        self._show_risk_scope()
+        scroll = QScrollArea()  # its sliders and controls must not set the charts row's least height
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(panel)
+        return scroll
+
+    def _show_risk_scope(self) -> None:
+        view = self._view
+        if self._risk_profile is not None and view is not None and self._portfolio is not None:
+            self._risk_profile.show_scope(self._portfolio, view.scope, view.underlyings, view.underlying)
+
     def set_theme(self, theme: Theme) -> None:
+        self._theme = theme
         for target in (self.positions.model, self.collateral.model, self.liquidation.model, self.charts,
-                       self.risk_profile):
+                       self._risk_profile):
             if target is not None:
                 target.set_theme(theme)
 
     def set_number_format(self, fmt: NumberFormat, unit: str) -> None:
-        self._unit = unit
+        self._unit, self._fmt = unit, fmt
         for target in (self.positions.model, self.collateral.model, self.liquidation.model, self.charts,
-                       self.risk_profile):
+                       self._risk_profile):
             if target is not None:
                 target.set_number_format(fmt)
         self._draw()
