@@ -49,6 +49,12 @@ class Column:
     def numeric(self) -> bool:
         return self.fmt in NUMERIC
 
+    @property
+    def alignment(self) -> int:
+        """Numbers right-aligned, text left-aligned (cells and header alike)."""
+        horizontal = Qt.AlignmentFlag.AlignRight if self.numeric else Qt.AlignmentFlag.AlignLeft
+        return int(horizontal | Qt.AlignmentFlag.AlignVCenter)
+
 
 def format_value(column: Column, value: Any, fmt: NumberFormat) -> str:
     """The display text of `value` in `column`."""
@@ -106,8 +112,7 @@ class RecordTableModel(QAbstractTableModel):
         if role == RECORD_ROLE:
             return record
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            horizontal = Qt.AlignmentFlag.AlignRight if column.numeric else Qt.AlignmentFlag.AlignLeft
-            return int(horizontal | Qt.AlignmentFlag.AlignVCenter)
+            return column.alignment
         if role == Qt.ItemDataRole.ForegroundRole:
             return self._colour(column, record, value)
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -126,8 +131,7 @@ class RecordTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return column.tip or None
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            horizontal = Qt.AlignmentFlag.AlignRight if column.numeric else Qt.AlignmentFlag.AlignLeft
-            return int(horizontal | Qt.AlignmentFlag.AlignVCenter)
+            return column.alignment
         return None
 
     # -- updates --------------------------------------------------------------------------
