@@ -12,7 +12,8 @@ from workstation.core.portfolio_io import loads_portfolio
 from workstation.core.report import build_report
 from workstation.ui.dashboard import Dashboard
 from workstation.ui.formatting import NumberFormat
-from workstation.ui.positions import PositionsPanel, position_rows
+from workstation.ui.position_table import position_table
+from workstation.ui.positions import PositionsPanel
 from workstation.ui.venue_columns import VENUE_KEYS, venue_cells, venue_line
 
 FAQ = EXAMPLES / "venues" / "binance-usdm-faq-cross.portfolio.json"
@@ -42,7 +43,7 @@ def test_venue_columns_show_venue_ours_and_the_differences(qtbot) -> None:
     qtbot.addWidget(panel)
     panel.resize(1600, 400)
     panel.show()
-    panel.set_rows(position_rows(report, book, {}))
+    panel.set_table(position_table(report, book, {}))
     header = panel.view.horizontalHeader()
     assert all(not header.isSectionHidden(panel.model.column_index(k)) for k in VENUE_KEYS)
     row = panel.model.row_of("bn/btcusdt")
@@ -62,11 +63,11 @@ def test_venue_columns_hide_without_venue_figures(qtbot) -> None:
     book = _book(with_figures=False)
     panel = PositionsPanel()
     qtbot.addWidget(panel)
-    panel.set_rows(position_rows(build_report(book, "account:bn"), book, {}))
+    panel.set_table(position_table(build_report(book, "account:bn"), book, {}))
     header = panel.view.horizontalHeader()
     assert all(header.isSectionHidden(panel.model.column_index(k)) for k in VENUE_KEYS)
     with_figures = _book()
-    panel.set_rows(position_rows(build_report(with_figures, "account:bn"), with_figures, {}))
+    panel.set_table(position_table(build_report(with_figures, "account:bn"), with_figures, {}))
     assert not header.isSectionHidden(panel.model.column_index("venue_im"))
 
 

@@ -24,11 +24,17 @@ def tree_scopes(win) -> dict[str, str]:
     return {n.scope: n.name for n in model.nodes()}
 
 
+def settle(qtbot, win) -> None:
+    """Wait for the figures and for the curve and heatmap (a second job)."""
+    wait_idle(qtbot, win.workspace)
+    qtbot.waitUntil(lambda: not win.is_busy(), timeout=20_000)
+
+
 def select(qtbot, win, scope: str) -> None:
     assert win.tree.select_scope(scope)
     qtbot.waitUntil(lambda: win.workspace.view is not None and win.workspace.view.scope == scope,
                     timeout=20_000)
-    wait_idle(qtbot, win.workspace)
+    settle(qtbot, win)
 
 
 def engine_report(win, scope: str) -> dict:
@@ -251,26 +257,31 @@ def test_collateral_quote_and_mode_edits_are_saved(qtbot, window, monkeypatch) -
 
 def test_filters_by_underlying_and_kind(qtbot, window) -> None:
     panel = window.positions
-    records = panel.model.records()
+    model = panel.model  # filters and sorts itself: no proxy model
+    records = model.records()
     underlying = records[0]["underlying"]
     panel.underlying_box.setCurrentIndex(panel.underlying_box.findData(underlying))
-    shown = [panel.proxy.index(r, 0).data(RECORD_ROLE) for r in range(panel.proxy.rowCount())]
+    shown = [model.index(r, 0).data(RECORD_ROLE) for r in range(model.rowCount())]
     assert shown and all(r["underlying"] == underlying for r in shown)
     assert len(shown) == sum(r["underlying"] == underlying for r in records)
+    assert panel.count_label.text() == f"{len(shown)} of {len(records)}"
     panel.kind_box.setCurrentIndex(panel.kind_box.findData("spot"))
-    assert panel.proxy.rowCount() == sum(
+    assert model.rowCount() == sum(
         r["underlying"] == underlying and r["kind"] == "spot" for r in records)
     panel.underlying_box.setCurrentIndex(0)
     panel.kind_box.setCurrentIndex(0)
-    assert panel.proxy.rowCount() == len(records)
+    assert model.rowCount() == len(records)
 
 
 def test_sorting_uses_raw_numbers(window) -> None:
-    view, proxy = window.positions.view, window.positions.proxy
-    col = window.positions.model.column_index("component_margin")
+    view, model = window.positions.view, window.positions.model
+    col = model.column_index("component_margin")
     view.sortByColumn(col, Qt.SortOrder.DescendingOrder)
-    values = [proxy.index(r, col).data(SORT_ROLE) for r in range(proxy.rowCount())]
+    values = [model.index(r, col).data(SORT_ROLE) for r in range(model.rowCount())]
     assert values == sorted(values, reverse=True)
+    view.sortByColumn(model.column_index("instrument"), Qt.SortOrder.AscendingOrder)
+    names = [model.index(r, 0).data() for r in range(model.rowCount())]
+    assert names == sorted(names)
 
 
 def test_layout_and_columns_persist(qtbot, window, ui_settings, demo_db_path) -> None:
@@ -325,6 +336,7 @@ def test_charts_show_curve_and_heatmap(qtbot, window) -> None:
     pm = [p for p in book.pools if p.margin_mode == "portfolio"]
     scope = f"pool:{pm[0].id}" if pm else window.workspace.scope
     select(qtbot, window, scope)
+    settle(qtbot, window)
     view = window.workspace.view
     curve = window.charts.curve
     xs, ys = curve.equity.getData()
@@ -380,14 +392,16 @@ def test_liquidation_prices_are_marked_on_the_curve(qtbot, window) -> None:
     combo.setCurrentText(underlying)
     combo.activated.emit(combo.currentIndex())  # as when the user picks it
     qtbot.waitUntil(lambda: window.workspace.view.underlying == underlying, timeout=20_000)
-    wait_idle(qtbot, window.workspace)
+    settle(qtbot, window)
     curve = window.charts.curve
-    for line, key in ((curve.liq_down, "down_price"), (curve.liq_up, "up_price")):
+    marked = curve.markers()  # labelled on the top axis, outside the plot area
+    for line, key, pct in ((curve.liq_down, "down_price", "down_pct"), (curve.liq_up, "up_price", "up_pct")):
         if liq[key] is None:
             assert not line.isVisible()
         else:
             assert line.isVisible() and line.value() == pytest.approx(liq[key])
-            assert window.number_format().price(liq[key]) in line.label.toPlainText()
+            label = next(k for k, x in marked.items() if k.startswith("liq") and x == pytest.approx(liq[key]))
+            assert window.number_format().percent(liq[pct], 0, signed=True) in label
     prices = curve.equity.getData()[0]
     marked = [liq[k] for k in ("down_price", "up_price") if liq[k] is not None]
     assert all(prices.min() <= p <= prices.max() for p in marked)  # the curve reaches them

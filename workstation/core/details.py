@@ -40,17 +40,19 @@ def collateral_lines(portfolio: Portfolio, scope: str) -> list[dict[str, Any]]:
 def pnl_curve(portfolio: Portfolio, scope: str, underlying: str | None,
               moves: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Equity, maintenance margin and P&L against relative moves of `underlying`
-    (None: every non-stable asset together). Prices are the moved underlying's prices."""
+    (None: every non-stable asset together). Prices are the moved underlying's prices.
+
+    One batch: the snapshot (the P&L's zero) and the moves. Moving one underlying revalues only
+    its own positions and collateral (`Liquidation.curve`); the others keep their snapshot figures.
+    """
     m = _model(portfolio, scope)
-    x = np.linspace(-0.5, 0.5, 101) if moves is None else np.asarray(moves, dtype=float)
+    x = np.asarray(np.linspace(-0.5, 0.5, 101) if moves is None else moves, dtype=float)
     liq = Liquidation(m)
-    assets = list(m.book.assets)
-    a = None if underlying is None else assets.index(underlying)
-    eq, mm = liq.curve(a, x)
+    a = None if underlying is None else list(m.book.assets).index(underlying)
+    eq, mm = liq.curve(a, np.concatenate([[0.0], x]))
     ref = m.book.prices[a] if a is not None else 1.0
-    eq0, _ = liq.curve(a, np.zeros(1))
-    return {"moves": x, "prices": ref * (1.0 + x), "equity": eq, "maintenance_margin": mm,
-            "pnl": eq - eq0[0]}
+    return {"moves": x, "prices": ref * (1.0 + x), "equity": eq[1:], "maintenance_margin": mm[1:],
+            "pnl": eq[1:] - eq[0]}
 
 
 def scenario_heatmap(portfolio: Portfolio, scope: str, underlying: str,

@@ -1,30 +1,19 @@
-"""The charts row: component margin bars, P&L / margin curve and the scenario heatmap."""
+"""The charts row: component margin bars, P&L / margin curve and the scenario heatmap, each in a
+`ChartFrame` (title, legend with values on hover, reset view)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
+from workstation.ui.chart_tools import ChartFrame, HoverCrosshair, ThemedPlot
 from workstation.ui.charts import ComponentMarginChart, PnlCurveChart, ScenarioHeatmap
-from workstation.ui.compute import ScopeView
+from workstation.ui.compute import ScopeView, component_arrays
 from workstation.ui.formatting import NumberFormat
 from workstation.ui.theme import Theme
-
-
-def component_items(view: ScopeView) -> list[tuple[str, float, bool]]:
-    """(label, component margin, is_collateral) for every position and collateral asset."""
-    items = [
-        (view.labels.get(f"{p['account']}/{p['id']}", p["id"]), float(p.get("component_margin") or 0.0), False)
-        for p in view.report.get("positions", [])
-    ]
-    items += [
-        (f"{asset} collateral", float(value), True)
-        for asset, value in (view.report.get("collateral_components") or {}).items()
-        if value
-    ]
-    return items
 
 
 class ChartsPanel(QWidget):
@@ -32,63 +21,127 @@ class ChartsPanel(QWidget):
 
     underlying_changed = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, charts: tuple[ComponentMarginChart, PnlCurveChart, ScenarioHeatmap] | None = None,
+                 parent: QWidget | None = None) -> None:
+        """`charts`: the three plots when already built (`build_staged` builds them one per turn
+        of the event loop, so no single step blocks the window long)."""
         super().__init__(parent)
-        self.components = ComponentMarginChart()
-        self.curve = PnlCurveChart()
-        self.heatmap = ScenarioHeatmap()
+        self.components, self.curve, self.heatmap = charts or (
+            ComponentMarginChart(), PnlCurveChart(), ScenarioHeatmap())
+        self.frames: dict[str, ChartFrame] = {
+            "components": ChartFrame(self.components, "Margin by position", resettable=False),
+            "curve": ChartFrame(self.curve, "Equity and margin vs price"),
+            "heatmap": ChartFrame(self.heatmap, "Scenario P&L", resettable=False),
+        }
+        self.crosshairs: dict[str, HoverCrosshair] = {}
+        for name, frame in self.frames.items():
+            plot: ThemedPlot = frame.plot  # type: ignore[assignment]
+            frame.reset_requested.connect(plot.reset_view)
+            self.crosshairs[name] = HoverCrosshair(
+                plot, lambda x, y, p=plot, f=frame: f.show_readout(*p.readout(x, y)), frame.clear_readout,
+                horizontal=name == "curve")
         self.underlying = QComboBox()
         self.underlying.setMinimumWidth(90)
         self.underlying.activated.connect(
             lambda _i: self.underlying_changed.emit(self.underlying.currentText())
         )
+        self.status = QLabel("")
+        self.status.setObjectName("muted")
+        self.title = QLabel("Charts")
+        self.title.setObjectName("sectionTitle")
+        # the controls: a row of their own, or the corner of a tab bar the panel sits in
+        self.controls = QWidget()
+        row = QHBoxLayout(self.controls)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.status)
+        row.addSpacing(8)
+        row.addWidget(QLabel("Underlying"))
+        row.addWidget(self.underlying)
         bar = QHBoxLayout()
-        label = QLabel("Charts")
-        label.setObjectName("sectionTitle")
-        bar.addWidget(label)
+        bar.addWidget(self.title)
         bar.addStretch(1)
-        bar.addWidget(QLabel("Underlying"))
-        bar.addWidget(self.underlying)
+        bar.addWidget(self.controls)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("chartsSplitter")
         self.splitter.setChildrenCollapsible(False)
-        for chart in (self.components, self.curve, self.heatmap):
-            self.splitter.addWidget(chart)
+        for frame in self.frames.values():
+            self.splitter.addWidget(frame)
         self.splitter.setSizes([430, 430, 400])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(6)
+        layout.setSpacing(4)
         layout.addLayout(bar)
         layout.addWidget(self.splitter, 1)
+        self._bar = bar
+
+    def controls_to(self, tabs: QTabWidget) -> None:
+        """Put the underlying and status in `tabs`' corner (shown with this panel's tab) instead of
+        a row of their own: the charts get that height."""
+        self._bar.removeWidget(self.controls)
+        self.title.hide()
+        tabs.setCornerWidget(self.controls, Qt.Corner.TopRightCorner)
+        self.controls.show()
+        tabs.currentChanged.connect(lambda _i: self.controls.setVisible(tabs.currentWidget() is self))
+
+    def charts(self) -> tuple[ThemedPlot, ...]:
+        return self.components, self.curve, self.heatmap
 
     def set_theme(self, theme: Theme) -> None:
-        for chart in (self.components, self.curve, self.heatmap):
+        for chart in self.charts():
             chart.set_theme(theme)
+        for name, frame in self.frames.items():
+            frame.set_theme(theme)
+            frame.set_legend(frame.plot.legend_entries())  # type: ignore[attr-defined]
+            self.crosshairs[name].set_colour(theme.muted)
 
     def set_number_format(self, fmt: NumberFormat) -> None:
-        for chart in (self.components, self.curve, self.heatmap):
+        for chart in self.charts():
             chart.set_number_format(fmt)
 
+    def set_pending(self, pending: bool) -> None:
+        """Say that the curve and heatmap of the chosen underlying are being computed."""
+        self.status.setText("computing the curve…" if pending else "")
+
     def show_view(self, view: ScopeView, spot: float | None, unit: str) -> None:
-        """Update every chart from the engine's results for one scope."""
+        """Update every chart from the engine's results for one scope (the curve and heatmap once
+        they are computed: `view.curve` is None until then)."""
         self.underlying.blockSignals(True)
         self.underlying.clear()
         self.underlying.addItems(view.underlyings)
         if view.underlying:
             self.underlying.setCurrentText(view.underlying)
         self.underlying.blockSignals(False)
-        self.components.set_title("Margin by position")
-        self.components.set_components(component_items(view), unit)
+        self.components.set_components(view.components if view.components is not None
+                                       else component_arrays(view.report, view.labels), unit)
         und = view.underlying or ""
         liquidation = (view.report.get("liquidation") or {}).get(und)
         self.curve.set_curve(view.curve, und, spot, liquidation, unit)
-        if view.curve:
-            self.curve.set_title(f"{und}: equity, maintenance margin, P&L")
+        self.frames["curve"].set_title(f"{und}: equity and margin vs price" if und else "Equity and margin vs price")
         note = (
             f"Scenario heatmap is for portfolio margin\n(this scope is {view.margin_mode})"
             if view.margin_mode != "portfolio" else "No underlying to shock"
         )
+        if view.curve is None and und:
+            note = "computing…"
         self.heatmap.set_heatmap(view.heatmap, und, note)
+        self.frames["heatmap"].set_caption(self.heatmap.worst)
+        for frame in self.frames.values():
+            frame.set_legend(frame.plot.legend_entries())  # type: ignore[attr-defined]
 
     def current(self) -> dict[str, Any]:
         return {"underlying": self.underlying.currentText()}
+
+
+def build_staged(done: Callable[[ChartsPanel], None]) -> None:
+    """Build a ChartsPanel one chart per turn of the event loop, then call `done(panel)`."""
+    built: list[Any] = []
+    steps: list[Callable[[], Any]] = [ComponentMarginChart, PnlCurveChart, ScenarioHeatmap]
+
+    def step() -> None:
+        if len(built) < len(steps):
+            built.append(steps[len(built)]())
+            QTimer.singleShot(0, step)
+        else:
+            done(ChartsPanel(tuple(built)))  # type: ignore[arg-type]
+
+    QTimer.singleShot(0, step)

@@ -13,8 +13,9 @@ from typing import Any
 import numpy as np
 
 from workstation.core.model import Portfolio
+from workstation.ui.position_table import PositionTable, position_table
 
-CURVE_POINTS = 161
+CURVE_POINTS = 121
 
 
 @dataclass
@@ -31,6 +32,8 @@ class ScopeView:
     heatmap: dict[str, Any] | None
     margin_mode: str
     coin_deltas: dict[str, float] = field(default_factory=dict)  # by position key
+    table: PositionTable | None = None  # the positions table's columns
+    components: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # labels, IM components, collateral?
     reports: list[dict[str, Any]] | None = None
     elapsed_ms: float = 0.0
     serial: int = 0
@@ -85,14 +88,31 @@ def curve_moves(liquidation: dict[str, Any] | None) -> np.ndarray:
     return np.linspace(down, up, CURVE_POINTS)
 
 
+def component_arrays(report: dict[str, Any], labels: dict[str, str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(label, component margin, is_collateral) arrays of every position and collateral asset."""
+    positions = report.get("positions", [])
+    collateral = [(f"{asset} collateral", float(v)) for asset, v in (report.get("collateral_components") or {}).items()
+                  if v]
+    names = [labels.get(f"{p.get('account')}/{p['id']}", p["id"]) for p in positions] + [a for a, _v in collateral]
+    values = [float(p.get("component_margin") or 0.0) for p in positions] + [v for _a, v in collateral]
+    is_coll = np.zeros(len(values), dtype=bool)
+    is_coll[len(positions):] = True
+    return np.array(names, dtype=object), np.array(values, dtype=float), is_coll
+
+
 def compute_scope(
     portfolio: Portfolio,
     scope: str,
     underlying: str | None = None,
     all_reports: bool = False,
     cached: list[dict[str, Any]] | None = None,
+    charts: bool = False,
 ) -> ScopeView:
-    """Engine calls for `scope` (and every scope's report when `all_reports`)."""
+    """Engine calls for `scope` (and every scope's report when `all_reports`).
+
+    The figures and the positions table come first; the curve and heatmap of the chosen
+    underlying are a second job (`compute_charts`), unless `charts` asks for them here.
+    """
     from workstation.core import details, report  # imported here: monkeypatchable, lazy
 
     start = time.perf_counter()
@@ -102,24 +122,47 @@ def compute_scope(
     underlyings = scope_underlyings(rep)
     if underlying not in underlyings:
         underlying = main_underlying(rep, underlyings, portfolio)
-    mode = scope_mode(portfolio, scope)
-    curve = heat = None
-    if underlying is not None:
-        liq = rep.get("liquidation", {}).get(underlying)
-        curve = details.pnl_curve(portfolio, scope, underlying, curve_moves(liq))
-        if mode == "portfolio":
-            heat = details.scenario_heatmap(portfolio, scope, underlying)
-    return ScopeView(
+    labels = details.position_labels(portfolio, scope)
+    coin = details.coin_deltas(portfolio, scope)
+    view = ScopeView(
         scope=scope,
         report=rep,
         collateral=details.collateral_lines(portfolio, scope),
-        labels=details.position_labels(portfolio, scope),
-        coin_deltas=details.coin_deltas(portfolio, scope),
+        labels=labels,
+        coin_deltas=coin,
+        table=position_table(rep, portfolio, labels, coin),
+        components=component_arrays(rep, labels),
         underlyings=underlyings,
         underlying=underlying,
-        curve=curve,
-        heatmap=heat,
-        margin_mode=mode,
+        curve=None,
+        heatmap=None,
+        margin_mode=scope_mode(portfolio, scope),
         reports=reports,
-        elapsed_ms=(time.perf_counter() - start) * 1000.0,
     )
+    if charts:
+        view.curve, view.heatmap = compute_charts(portfolio, scope, underlying, rep)
+    view.elapsed_ms = (time.perf_counter() - start) * 1000.0
+    return view
+
+
+def compute_charts(
+    portfolio: Portfolio, scope: str, underlying: str | None, rep: dict[str, Any]
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """(curve, heatmap) of `underlying` in `scope`: only that underlying is revalued."""
+    from workstation.core import details
+
+    if underlying is None:
+        return None, None
+    liq = rep.get("liquidation", {}).get(underlying)
+    curve = details.pnl_curve(portfolio, scope, underlying, curve_moves(liq))
+    heat = None
+    if scope_mode(portfolio, scope) == "portfolio":
+        heat = details.scenario_heatmap(portfolio, scope, underlying)
+    return curve, heat
+
+
+def view_charts(portfolio: Portfolio, view: ScopeView) -> tuple[ScopeView, dict[str, Any] | None,
+                                                               dict[str, Any] | None]:
+    """(view, curve, heatmap) for the view's scope and underlying (the window's chart job)."""
+    curve, heat = compute_charts(portfolio, view.scope, view.underlying, view.report)
+    return view, curve, heat

@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QStatusBar
 
 from workstation.core.model import Portfolio, Position
 from workstation.ui.errors import show_error
 
-if TYPE_CHECKING:
-    from workstation.ui.main_window import MainWindow
+
+class EditorHost(Protocol):
+    """What the edit actions need of the window, a QWidget (the main window is one; this module does
+    not import it, so there is no import cycle)."""
+
+    workspace: Any  # Workspace
+    positions: Any  # PositionsPanel: current_record()
+    collateral: Any  # CollateralPanel: current_record()
+    display: Any  # DisplaySettings
+
+    def number_format(self) -> Any: ...
+    def statusBar(self) -> QStatusBar: ...
+    def set_workspace(self, workspace: Any) -> None: ...
+    def apply_display(self, display: Any, save: bool = True) -> None: ...
+
 
 JSON_FILTER = "Portfolio files (*.json);;All files (*)"
 EXPORT_FILTERS = (
@@ -40,7 +53,7 @@ def export_text(chosen: str, portfolio: Portfolio, reports: list[dict[str, Any]]
 class Editor:
     """Edit handlers of a `MainWindow`; every change goes through the repository."""
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: EditorHost) -> None:
         from workstation.ui.safety import SafetyNet
 
         self.window = window

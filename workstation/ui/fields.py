@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QDateTime, Qt, QTimeZone
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -16,6 +18,23 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+
+def combo(items: list[str] | tuple[str, ...], current: str | None = None, editable: bool = False) -> QComboBox:
+    box = QComboBox()
+    box.setEditable(editable)
+    box.addItems(list(items))
+    if current is not None:
+        idx = box.findText(current)
+        if idx >= 0:
+            box.setCurrentIndex(idx)
+        elif editable:
+            box.setEditText(current)
+    return box
+
+
+def qdatetime(value: datetime) -> QDateTime:
+    return QDateTime.fromSecsSinceEpoch(int(value.timestamp()), QTimeZone.utc())
 
 
 class NumberField(QLineEdit):
@@ -48,20 +67,22 @@ class NumberField(QLineEdit):
 
 
 class PercentField(NumberField):
-    """A number typed and shown in percent (55 means 55 %); `value()` is the fraction (0.55)."""
+    """A number typed and shown in percent (55 means 55 %), held as a fraction (0.55)."""
 
     def __init__(self, value: float | None = None, optional: bool = False, placeholder: str = ""):
-        super().__init__(None, optional, placeholder or ("e.g. 55 for 55 %" if not optional else ""))
-        self.set_value(value)
+        super().__init__(value, optional, placeholder or "in %, e.g. 55 for 55 %")
 
     def set_value(self, value: float | None) -> None:
-        self.setText("" if value is None else f"{value * 100.0:.10g}")
+        self.setText("" if value is None else f"{value * 100.0:.8g}")
 
     def value(self, name: str) -> float | None:
-        text = self.text().strip().rstrip("%").strip()
-        if text != self.text().strip():
+        """The fraction typed in percent ("55", "55 %", "55%" are all 0.55)."""
+        text = self.text()
+        self.setText(text.strip().removesuffix("%").strip())
+        try:
+            number = super().value(name)
+        finally:
             self.setText(text)
-        number = super().value(name)
         return None if number is None else number / 100.0
 
 
@@ -72,7 +93,8 @@ PRICE_ASK_MOVE = 0.5  # ask before accepting a price more than 50 % away from th
 def unusual_vol(vol: float | None, name: str = "Implied vol") -> str | None:
     """The question to ask about a vol above 300 % (None: nothing unusual)."""
     if vol is not None and vol > VOL_ASK_ABOVE:
-        return f"{name} of {vol * 100:,.4g} % is above {VOL_ASK_ABOVE * 100:.0f} %. Use it?"
+        return (f"{name} of {vol * 100:,.4g} % is above {VOL_ASK_ABOVE * 100:.0f} % (vols are typed in "
+                "percent: 55 means 55 %). Use it?")
     return None
 
 
@@ -82,13 +104,14 @@ def unusual_price(price: float | None, last: float | None, name: str = "Price") 
         return None
     move = price / last - 1.0
     if abs(move) > PRICE_ASK_MOVE:
-        return (f"{name} {price:,.10g} is {move * 100:+,.0f} % from the last one ({last:,.10g}). "
-                "Use it?")
+        return f"{name} {price:,.10g} is {move * 100:+,.0f} % from the last one ({last:,.10g}). Use it?"
     return None
 
 
 class FormDialog(QDialog):
-    """A form with OK / Cancel; OK calls `submit()`, and an error keeps the dialog open."""
+    """A form with OK / Cancel; OK calls `submit()`, and an error keeps the dialog open.
+
+    Values that are allowed but unusual are asked about (`check`) before they are accepted."""
 
     def __init__(self, title: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)

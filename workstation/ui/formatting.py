@@ -130,6 +130,30 @@ def usage_level(usage: float | None) -> str:
     return "amber" if usage >= USAGE_AMBER else "calm"
 
 
+PAST_LIQUIDATION = "past liquidation"
+
+
+def margin_state(equity: float | None, maintenance: float | None, usage: float | None) -> str:
+    """'past' when equity is at or below maintenance margin (usage >= 100 %, or equity <= 0 where
+    the engine gives no usage), else the usage band of `usage_level`."""
+    eq, mm = (float(v) if _finite(v) else None for v in (equity, maintenance))
+    if eq is not None and (eq < 0 or (mm is not None and mm > 0 and eq <= mm)):
+        return "past"
+    if _finite(usage) and float(usage) >= 1.0:
+        return "past"
+    return usage_level(usage)
+
+
+def state_colour_level(state: str) -> str:
+    """The colour band of a `margin_state`: past liquidation is red."""
+    return "red" if state == "past" else state
+
+
+def usage_text(fmt: NumberFormat, state: str, usage: float | None, decimals: int = 1) -> str:
+    """Usage as a percent, or the words when the account is past liquidation."""
+    return PAST_LIQUIDATION if state == "past" else fmt.ratio(usage, decimals)
+
+
 def distance_level(pct: float | None) -> str:
     """Liquidation distance band: 'red' under 15 %, 'amber' under 30 %, else 'calm'."""
     if not _finite(pct):

@@ -18,6 +18,7 @@ class UsageGauge(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._usage: float | None = None
+        self._past = False
         self._theme: Theme = LIGHT
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setToolTip("Margin usage = maintenance margin / equity; liquidation at 100 %")
@@ -31,8 +32,14 @@ class UsageGauge(QWidget):
     def usage(self) -> float | None:
         return self._usage
 
-    def set_usage(self, usage: float | None) -> None:
+    def past(self) -> bool:
+        return self._past
+
+    def set_usage(self, usage: float | None, past: bool = False) -> None:
+        """`past`: equity at or below maintenance margin (the engine gives no usage when equity
+        is gone); the bar is drawn full and red."""
         self._usage = usage
+        self._past = past
         self.update()
 
     def set_theme(self, theme: Theme) -> None:
@@ -54,7 +61,10 @@ class UsageGauge(QWidget):
             p.setBrush(c)
             p.drawRect(QRectF(track.x() + lo * w, track.y(), (hi - lo) * w, track.height()))
         usage = self._usage
-        if usage is not None:
+        if self._past:
+            p.setBrush(QColor(t.red))
+            p.drawRoundedRect(track, 2, 2)
+        elif usage is not None:
             frac = 1.0 if usage < 0 else max(0.0, min(usage, SCALE_MAX)) / SCALE_MAX
             p.setBrush(t.level(usage_level(usage)))
             p.drawRoundedRect(QRectF(track.x(), track.y(), frac * w, track.height()), 2, 2)

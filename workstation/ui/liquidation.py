@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from workstation.ui.formatting import LIQ_AMBER_PCT, LIQ_RED_PCT
 from workstation.ui.table_model import Column, RecordTableModel
@@ -52,11 +52,12 @@ class LiquidationPanel(QWidget):
         title = QLabel("Liquidation distance")
         title.setObjectName("sectionTitle")
         self.note = QLabel(
-            f"none: no liquidation between −99 % and +500 %  ·  amber under {LIQ_AMBER_PCT:.0f} %, "
+            f"none: no liquidation from −99 % to +500 %  ·  amber under {LIQ_AMBER_PCT:.0f} %, "
             f"red under {LIQ_RED_PCT:.0f} %"
         )
         self.note.setObjectName("muted")
-        self.note.setWordWrap(True)
+        self.note.setToolTip(self.note.text())
+        self.note.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)

@@ -1,4 +1,11 @@
-"""The main window: accounts and pools tree, dashboard, positions, charts, liquidation."""
+"""The main window: accounts and pools tree, dashboard, and the Book, What-if, Accounts and History
+tabs. Every figure on screen comes from the engine; the window only arranges and formats them.
+
+Start-up order (numbers first): the tree, dashboard and tables are built at once; the charts and
+the What-if tab import pyqtgraph and the hedge code, so those modules are imported on a worker
+after the first figures; the charts are then built one per turn of the event loop, the What-if
+and Stress tabs when first opened (`lazy_tab.py`).
+"""
 
 from __future__ import annotations
 
@@ -6,14 +13,13 @@ from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
     QLabel,
     QMainWindow,
     QMessageBox,
-    QSplitter,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -21,18 +27,22 @@ from PySide6.QtWidgets import (
 
 from workstation import __version__
 from workstation.core.model import Portfolio
-from workstation.ui.collateral import CollateralPanel
+from workstation.ui.accounts_overview import AccountsOverview
+from workstation.ui.book_tab import BookTab
 from workstation.ui.compute import ScopeView
-from workstation.ui.dashboard import Dashboard, ScopeInfo
+from workstation.ui.dashboard import Dashboard, scope_info
 from workstation.ui.editing import Editor
 from workstation.ui.errors import show_error
 from workstation.ui.formatting import NumberFormat
-from workstation.ui.liquidation import LiquidationPanel
-from workstation.ui.positions import PositionsPanel, position_rows
+from workstation.ui.history import HistoryPanel
+from workstation.ui.layout_state import POSITIONS_STATE, restore_layout, save_layout
+from workstation.ui.lazy_tab import LazyTab
+from workstation.ui.menus import build_menus
 from workstation.ui.scope_tree import ScopeTree
 from workstation.ui.settings import DisplaySettings
+from workstation.ui.startup import LAZY_MODULES, freeze_if_large, import_modules
 from workstation.ui.theme import apply_theme, theme_named
-from workstation.ui.whatif_panel import WhatIfPanel
+from workstation.ui.worker import start_worker
 from workstation.ui.workspace import Workspace
 
 TITLE = "Margin Workstation"
@@ -47,82 +57,66 @@ prints the same report).</p>"""
 class MainWindow(QMainWindow):
     """Shows one `Workspace`; every number on screen is from the engine's report dicts."""
 
-    def __init__(
-        self,
-        workspace: Workspace,
-        settings: QSettings | None = None,
-        lazy_charts: bool = True,
-        parent: QWidget | None = None,
-    ) -> None:
+    def __init__(self, workspace: Workspace, settings: QSettings | None = None, lazy_charts: bool = True,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(TITLE)
         self.setObjectName("mainWindow")
         self.settings = settings if settings is not None else QSettings()
         self.display = DisplaySettings.load(self.settings)
         self.workspace: Workspace = workspace
-        self.charts: Any = None  # ChartsPanel, built after the first paint (pyqtgraph is slow)
-        self.stress: Any = None  # StressPanel (the Stress tab), built with the charts
+        self._lazy_charts = lazy_charts
+        self._preloading = False
         self.editor = Editor(self)
 
         self.tree = ScopeTree()
         self.tree_dock = QDockWidget("Accounts and pools", self)
         self.tree_dock.setObjectName("treeDock")
         self.tree_dock.setWidget(self.tree)
-        self.tree_dock.setFeatures(
-            QDockWidget.DockWidgetFeature.DockWidgetMovable
-            | QDockWidget.DockWidgetFeature.DockWidgetClosable
-        )
+        self.tree_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                                   | QDockWidget.DockWidgetFeature.DockWidgetClosable)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.tree_dock)
         self.tree.scope_selected.connect(self._on_scope_selected)
 
         self.dashboard = Dashboard()
-        self.collateral = CollateralPanel()
-        self.liquidation = LiquidationPanel()
-        self.positions = PositionsPanel()
-        self.chart_host = QWidget()
-        self.chart_host.setObjectName("chartHost")
-        QVBoxLayout(self.chart_host).setContentsMargins(0, 0, 0, 0)
-        self.chart_placeholder = QLabel("Loading charts…")
-        self.chart_placeholder.setObjectName("muted")
-        self.chart_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.chart_host.layout().addWidget(self.chart_placeholder)
-
-        self.top_split = QSplitter(Qt.Orientation.Horizontal)
-        self.top_split.setObjectName("topSplitter")
-        self.top_split.addWidget(self.collateral)
-        self.top_split.addWidget(self.liquidation)
-        self.top_split.setSizes([560, 520])
-        self.main_split = QSplitter(Qt.Orientation.Vertical)
-        self.main_split.setObjectName("mainSplitter")
-        for w in (self.top_split, self.positions, self.chart_host):
-            self.main_split.addWidget(w)
-        self.main_split.setChildrenCollapsible(False)
-        self.main_split.setSizes([190, 300, 330])
-        self.whatif = WhatIfPanel()
-        self.whatif.apply_requested.connect(self._apply_whatif)
+        self.book = self.main_split = BookTab()
+        self.book.underlying_chosen.connect(self._on_underlying)
+        self.book.chart_failed.connect(lambda exc: show_error(self, "Charts", exc))
+        self.collateral, self.liquidation, self.positions = self.book.collateral, self.book.liquidation, \
+            self.book.positions
+        self.top_split, self.chart_host = self.book.top_split, self.book.chart_host
+        self.overview = AccountsOverview()
+        self.overview.scope_activated.connect(self._show_scope_in_book)
+        self.history = HistoryPanel()
         self.tabs = QTabWidget()
         self.tabs.setObjectName("centralTabs")
         self.tabs.setDocumentMode(True)
-        self.tabs.addTab(self.main_split, "Book")
-        self.tabs.addTab(self.whatif, "What-if")
-        self.tabs.setTabToolTip(1, "Draft hypothetical trades or a hedge and see the figures before trading")
+        self.tabs.addTab(self.book, "Book")
+        self.whatif_tab = LazyTab(self.tabs, "What-if", "Draft hypothetical trades or a hedge and see the "
+                                  "figures before trading", self._make_whatif, "Loading the what-if…")
+        for page, name, tip in (
+            (self.overview, "Accounts", "Every account and pool side by side, with the nearest liquidation price"),
+            (self.history, "History", "Equity, margin and usage of the selection over time, as recorded"),
+        ):
+            self.tabs.setTabToolTip(self.tabs.addTab(page, name), tip)
+        self.stress_tab = LazyTab(self.tabs, "Stress", "Historical days, contagion, cascade and top-ups",
+                                  self._make_stress, "Loading the stress tests…")
+        self.tabs.currentChanged.connect(self._on_tab)
         central = QWidget()
         central.setObjectName("central")
         layout = QVBoxLayout(central)
-        layout.setContentsMargins(12, 10, 12, 8)
-        layout.setSpacing(10)
+        layout.setContentsMargins(10, 8, 10, 6)
+        layout.setSpacing(8)
         layout.addWidget(self.dashboard)
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
 
-        self.source_label = QLabel()
-        self.as_of_label = QLabel()
-        self.timing_label = QLabel()
+        self.source_label, self.as_of_label, self.timing_label = QLabel(), QLabel(), QLabel()
         for label in (self.source_label, self.as_of_label, self.timing_label):
             label.setObjectName("statusField")
             self.statusBar().addPermanentWidget(label)
 
-        self._build_menus()
+        build_menus(self)
         self.positions.add_requested.connect(self.editor.add_position)
         self.positions.edit_requested.connect(self.editor.edit_position)
         self.positions.delete_requested.connect(self.editor.delete_position)
@@ -130,17 +124,31 @@ class MainWindow(QMainWindow):
         self.collateral.edit_requested.connect(self.editor.edit_collateral)
         self.collateral.delete_requested.connect(self.editor.delete_collateral)
 
-        self.tree.setMinimumWidth(240)
-        self.resize(1600, 1000)
-        self.resizeDocks([self.tree_dock], [330], Qt.Orientation.Horizontal)
+        self.tree.setMinimumWidth(180)
+        screen = self.screen().availableGeometry() if self.screen() else None
+        width = min(1600, screen.width()) if screen else 1600
+        self.resize(width, min(1000, screen.height()) if screen else 1000)
+        self.resizeDocks([self.tree_dock], [320 if width >= 1500 else 240], Qt.Orientation.Horizontal)
         self._restore_layout()
         self.apply_display(self.display, save=False)
         self._connect(workspace)
-        if lazy_charts:  # after the first figures (or 1.5 s): numbers first, charts next
-            QTimer.singleShot(1500, self.load_charts)
-        else:
-            self.load_charts()
-        self._lazy_charts = lazy_charts
+        if not lazy_charts:  # else after the first figures (`_on_computed`): numbers first, charts next;
+            self.load_charts()  # never sooner, or a big book's figures would wait for them
+
+    @property
+    def charts(self) -> Any:
+        """The charts row (None until built)."""
+        return self.book.charts
+
+    @property
+    def risk_profile(self) -> Any:
+        """The Book tab's risk profile (None until the charts are built)."""
+        return self.book.risk_profile
+
+    @property
+    def chart_tabs(self) -> Any:
+        """Margin charts | risk profile, under the positions (None until built)."""
+        return self.book.chart_tabs
 
     # -- workspace ------------------------------------------------------------------------
     def set_workspace(self, workspace: Workspace) -> None:
@@ -158,19 +166,21 @@ class MainWindow(QMainWindow):
         ws.setParent(self)
         ws.loaded.connect(self._on_loaded)
         ws.computed.connect(self._on_computed)
-        ws.busy_changed.connect(self._on_busy)
+        ws.busy_changed.connect(self.dashboard.set_busy)
         ws.failed.connect(lambda exc: show_error(self, "Margin Workstation", exc))
         self.editor.safety.watch(ws)  # Undo follows the book; outside changes are announced
         self.source_label.setText(ws.source_label())
         editable = not ws.read_only
         self.positions.set_editable(editable)
         self.collateral.set_editable(editable)
-        self.whatif.set_context(ws.portfolio, ws.scope, ws.read_only, ws.db)
+        self.history.set_source(ws.db, ws.db_path)
+        self._whatif_context()
         for action in self.edit_actions:
             action.setEnabled(editable)
         self.import_action.setEnabled(editable)
 
     def _on_loaded(self, portfolio: Portfolio) -> None:
+        freeze_if_large(portfolio)  # the book's objects live until the next load
         self.tree.tree_model.set_portfolio(portfolio)
         if self.workspace.scope:
             self.tree.blockSignals(True)
@@ -184,160 +194,145 @@ class MainWindow(QMainWindow):
         self.workspace.select(scope)
         self._show_scope_info()
 
-    def _on_underlying(self, underlying: str) -> None:
-        if self.workspace.scope:
-            self.workspace.select(self.workspace.scope, underlying)
-
-    def _on_busy(self, busy: bool) -> None:
-        self.dashboard.set_busy(busy)
+    def _show_scope_in_book(self, scope: str) -> None:
+        self.tree.select_scope(scope)
+        self.tabs.setCurrentWidget(self.book)
 
     def _on_computed(self, view: ScopeView) -> None:
         portfolio = self.workspace.portfolio
         if portfolio is None:
             return
         if view.reports is not None:
-            self.tree.tree_model.set_reports(view.reports)
+            self.history.mark_stale()
+        # the newest full set: a full recompute may have finished while another scope was asked for
+        self.tree.tree_model.set_reports(self.workspace.reports or [view.report])
+        self.overview.set_reports(portfolio, self.workspace.reports)
         self._show_scope_info()
-        report = view.report
-        self.dashboard.set_report(report)
-        pool = view.scope.startswith("pool:")
-        self.collateral.set_lines(view.collateral, show_account=False, total=self._collateral_total(report))
-        self.liquidation.set_liquidation(report.get("liquidation"))
-        self.positions.set_rows(position_rows(report, portfolio, view.labels, view.coin_deltas))
-        self.positions.view.setColumnHidden(self.positions.model.column_index("account"), not pool)
-        if self.charts is not None:
-            self._show_charts(view)
-        elif self._lazy_charts:
-            QTimer.singleShot(0, self.load_charts)
+        self.dashboard.set_report(view.report)
+        self.book.show_view(view, portfolio, self._collateral_total(view.report), self.number_format().unit_label())
         self.timing_label.setText(f"recomputed in {view.elapsed_ms:.0f} ms")
+        freeze_if_large(portfolio)
+        if self.charts is None and self._lazy_charts:
+            QTimer.singleShot(0, self._preload)
+        if self.tabs.currentWidget() is self.history:
+            self.history.refresh()
 
-    def _show_charts(self, view: ScopeView) -> None:
-        portfolio = self.workspace.portfolio
-        quote = portfolio.market.get(view.underlying or "") if portfolio else None
-        self.charts.show_view(view, quote.price if quote else None, self.number_format().unit_label())
-        if portfolio is not None:
-            self.risk_profile.show_scope(portfolio, view.scope, view.underlyings, view.underlying)
+    def _on_underlying(self, underlying: str) -> None:
+        self.workspace.underlying = underlying  # the default asset of the market dialog
+        self.book.choose_underlying(underlying)
 
-    def _collateral_total(self, report: dict[str, Any]) -> str:
-        return f"after haircuts {self.number_format().money(report.get('collateral_value'), unit=True)}"
+    def charts_busy(self) -> bool:
+        """A curve or heatmap is being computed."""
+        return self.book.charts_busy()
 
-    def _show_scope_info(self) -> None:
-        ws = self.workspace
-        self.whatif.set_context(ws.portfolio, ws.scope, ws.read_only, ws.db)
-        self.tabs.setTabEnabled(1, ws.portfolio is not None and ws.scope is not None)
-        if self.stress is not None:
-            self.stress.set_context(ws.portfolio, ws.scope, ws.db)
-        if ws.portfolio is None or ws.scope is None:
-            self.dashboard.set_scope(None)
+    def is_busy(self) -> bool:
+        """The engine is working for this window (figures or charts)."""
+        return self.workspace.is_busy() or self.charts_busy()
+
+    # -- lazily built parts ---------------------------------------------------------------
+    def _preload(self) -> None:
+        """Import the charts and the What-if code on a worker, then build them here."""
+        if self._preloading or self.charts is not None:
             return
-        self.dashboard.set_scope(scope_info(ws.portfolio, ws.scope))
+        self._preloading = True
+        start_worker(import_modules, LAZY_MODULES, on_returned=lambda _r: self._after_preload(),
+                     on_errored=lambda _e: self._after_preload())
 
-    # -- what-if --------------------------------------------------------------------------
-    def show_whatif(self) -> None:
-        """Switch to the What-if tab."""
-        if self.tabs.isTabEnabled(1):
-            self.tabs.setCurrentWidget(self.whatif)
+    def _after_preload(self) -> None:
+        self.load_charts(staged=True)  # the What-if is built when first opened
 
-    def _apply_whatif(self, account_id: str, trades: list, cash: dict) -> None:
-        if self.editor.apply_trades(account_id, trades, cash):
-            self.whatif.clear_drafts(account_id)
+    def load_charts(self, staged: bool = False) -> None:
+        """Build the charts (imports pyqtgraph if not yet imported); called once."""
+        self.book.load_charts(theme_named(self.display.theme), self.number_format(),
+                              self.settings.value("layout/charts"), staged)
 
-    # -- charts ---------------------------------------------------------------------------
-    def load_charts(self) -> None:
-        """Build the charts (imports pyqtgraph); called once, after the window is painted."""
-        if self.charts is not None:
-            return
-        from workstation.ui.charts_panel import ChartsPanel
+    def reset_chart_views(self) -> None:
+        self.book.reset_chart_views()
+        if self.history.charts is not None:
+            self.history.charts.reset_view()
 
-        self.charts = ChartsPanel()
-        self.charts.set_theme(theme_named(self.display.theme))
-        self.charts.set_number_format(self.number_format())
-        self.charts.underlying_changed.connect(self._on_underlying)
-        self.chart_host.layout().removeWidget(self.chart_placeholder)
-        self.chart_placeholder.hide()
-        self.chart_placeholder.deleteLater()
-        from workstation.ui.risk_panel import RiskProfilePanel  # the What-if's risk profile, as booked
+    @property
+    def whatif(self) -> Any:
+        """The What-if panel (built on first use)."""
+        return self.whatif_tab.get()
 
-        self.risk_profile = RiskProfilePanel()
-        self.risk_profile.set_theme(theme_named(self.display.theme))
-        self.risk_profile.set_number_format(self.number_format())
-        self.chart_tabs = QTabWidget()
-        self.chart_tabs.setDocumentMode(True)
-        self.chart_tabs.addTab(self.charts, "Margin charts")
-        self.chart_tabs.addTab(self.risk_profile, "Risk profile (date, vol)")
-        self.chart_host.layout().addWidget(self.chart_tabs)
-        state = self.settings.value("layout/charts")
+    @property
+    def whatif_host(self) -> Any:
+        """The What-if tab's page: the panel once built, a placeholder before."""
+        return self.whatif_tab.widget()
+
+    @property
+    def stress(self) -> Any:
+        """The Stress panel (built on first use)."""
+        return self.stress_tab.get()
+
+    def _make_whatif(self) -> Any:
+        from workstation.ui.whatif_panel import WhatIfPanel
+
+        panel = WhatIfPanel()
+        panel.apply_requested.connect(self._apply_whatif)
+        panel.set_theme(theme_named(self.display.theme))
+        panel.set_number_format(self.number_format())
+        state = self.settings.value("layout/whatif")
         if isinstance(state, QByteArray | bytes):
-            self.charts.splitter.restoreState(QByteArray(state))
-        if self.workspace.view is not None:
-            self._show_charts(self.workspace.view)
-        self._add_stress_tab()
+            panel.splitter.restoreState(QByteArray(state))
+        ws = self.workspace
+        panel.set_context(ws.portfolio, ws.scope, ws.read_only, ws.db)
+        return panel
 
-    def _add_stress_tab(self) -> None:
+    def _make_stress(self) -> Any:
         from workstation.ui.stress_compute import drafted_portfolio
         from workstation.ui.stress_panel import StressPanel
 
-        self.stress = StressPanel()
-        self.stress.draft_source = lambda: drafted_portfolio(self.whatif)
-        self.tabs.addTab(self.stress, "Stress")
-        self.tabs.setTabToolTip(self.tabs.count() - 1, "Historical days, contagion, cascade and top-ups")
-        self.stress.set_theme(theme_named(self.display.theme))
-        self.stress.set_number_format(self.number_format())
-        self.stress.set_context(self.workspace.portfolio, self.workspace.scope, self.workspace.db)
+        panel = StressPanel()
+        panel.draft_source = lambda: drafted_portfolio(self.whatif)
+        panel.set_theme(theme_named(self.display.theme))
+        panel.set_number_format(self.number_format())
+        panel.set_context(self.workspace.portfolio, self.workspace.scope, self.workspace.db)
+        return panel
 
-    # -- menus ----------------------------------------------------------------------------
-    def _build_menus(self) -> None:
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        file_menu.addAction("&Open portfolio…", QKeySequence.StandardKey.Open, self.editor.open_portfolio)
-        file_menu.addAction("Open &database…", self.editor.open_database)
-        self.import_action = file_menu.addAction("&Import…", QKeySequence("Ctrl+I"), self.editor.import_file)
-        file_menu.addAction("&Export…", QKeySequence("Ctrl+E"), self.editor.export_file)
-        file_menu.addSeparator()
-        file_menu.addAction("&Quit", QKeySequence.StandardKey.Quit, self.close)
+    def _built(self) -> tuple[Any, ...]:
+        """The lazily built panels that exist."""
+        return tuple(t.page for t in (self.whatif_tab, self.stress_tab) if t.page is not None)
 
-        edit = bar.addMenu("&Edit")
-        edit.addAction(self.editor.safety.undo_action)
-        edit.addSeparator()
-        self.edit_actions: list[QAction] = [
-            edit.addAction("&Add position…", QKeySequence("Ctrl+N"), self.editor.add_position),
-            edit.addAction("&Edit position…", self.editor.edit_current_position),
-            edit.addAction("&Delete position", self.editor.delete_current_position),
-        ]
-        edit.addSeparator()
-        self.edit_actions += [
-            edit.addAction("Add &collateral…", self.editor.add_collateral),
-            edit.addAction("Edit c&ollateral…", self.editor.edit_current_collateral),
-            edit.addAction("Delete co&llateral", self.editor.delete_current_collateral),
-        ]
-        edit.addSeparator()
-        self.edit_actions += [
-            edit.addAction("&Market price and vol…", QKeySequence("Ctrl+M"), self.editor.edit_quote),
-            edit.addAction("&Forwards per expiry…", self.editor.edit_forwards),
-            edit.addAction("Confidence, moves with, pe&g…", self.editor.edit_quote_details),
-            edit.addAction("Account mode and &profile…", self.editor.edit_account_mode),
-        ]
-        edit.addSeparator()
-        edit.addAction("&Settings…", QKeySequence("Ctrl+,"), self.editor.open_settings)
+    def _whatif_context(self) -> None:
+        if self.whatif_tab.page is not None:
+            ws = self.workspace
+            self.whatif_tab.page.set_context(ws.portfolio, ws.scope, ws.read_only, ws.db)
 
-        view = bar.addMenu("&View")
-        theme_menu = view.addMenu("&Theme")
-        group = QActionGroup(self)
-        self.theme_actions: dict[str, QAction] = {}
-        for name in ("light", "dark"):
-            action = theme_menu.addAction(name.capitalize())
-            action.setCheckable(True)
-            action.triggered.connect(lambda _c=False, n=name: self.set_theme(n))
-            group.addAction(action)
-            self.theme_actions[name] = action
-        view.addAction(self.tree_dock.toggleViewAction())
-        view.addAction("&What-if / hedge", QKeySequence("Ctrl+Shift+W"), self.show_whatif)
-        view.addAction("&Book", QKeySequence("Ctrl+Shift+B"), lambda: self.tabs.setCurrentIndex(0))
-        view.addSeparator()
-        view.addAction("&Recompute", QKeySequence.StandardKey.Refresh, lambda: self.workspace.load(record=True))
+    def show_whatif(self) -> None:
+        """Switch to the What-if tab."""
+        self.whatif_tab.get()
+        if self.tabs.isTabEnabled(self.tabs.indexOf(self.whatif_host)):
+            self.tabs.setCurrentWidget(self.whatif_host)
 
-        help_menu = bar.addMenu("&Help")
-        help_menu.addAction("&About", self.about)
+    def _apply_whatif(self, account_id: str, trades: list, *cash: dict) -> None:
+        if self.editor.apply_trades(account_id, trades, *cash):  # cash legs, when the What-if has them
+            self.whatif.clear_drafts(account_id)
+
+    def _on_tab(self, _index: int) -> None:
+        current = self.tabs.currentWidget()
+        for tab in (self.whatif_tab, self.stress_tab):
+            if current is tab.widget():
+                tab.get()
+        if current is self.history:
+            self.history.refresh()
+
+    def _show_scope_info(self) -> None:
+        ws = self.workspace
+        self._whatif_context()
+        if self.stress_tab.page is not None:
+            self.stress_tab.page.set_context(ws.portfolio, ws.scope, ws.db)
+        self.tabs.setTabEnabled(self.tabs.indexOf(self.whatif_host), ws.portfolio is not None and ws.scope is not None)
+        if ws.portfolio is None or ws.scope is None:
+            self.dashboard.set_scope(None)
+            self.history.set_scope(None)
+            return
+        info = scope_info(ws.portfolio, ws.scope)
+        self.dashboard.set_scope(info)
+        self.history.set_scope(ws.scope, info.title)
+        if self.tabs.currentWidget() is self.history:
+            self.history.refresh()
 
     def about(self) -> None:
         QMessageBox.about(self, f"About {TITLE}", ABOUT)
@@ -349,8 +344,7 @@ class MainWindow(QMainWindow):
         return self.display.number_format(base)
 
     def set_theme(self, name: str) -> None:
-        self.apply_display(DisplaySettings(name, self.display.decimals, self.display.thousands,
-                                           self.display.currency_display))
+        self.apply_display(replace(self.display, theme=name))
 
     def apply_display(self, display: DisplaySettings, save: bool = True) -> None:
         """Apply theme and number format everywhere (and remember them)."""
@@ -362,82 +356,38 @@ class MainWindow(QMainWindow):
         if isinstance(app, QApplication):
             apply_theme(app, theme)
         self.theme_actions[display.theme].setChecked(True)
-        for target in (self.tree.tree_model, self.positions.model, self.collateral.model,
-                       self.liquidation.model, self.dashboard, self.whatif):
+        for target in (self.tree.tree_model, self.overview.model, self.dashboard, self.history, self.book,
+                       *self._built()):
             target.set_theme(theme)
-        if self.charts is not None:
-            self.charts.set_theme(theme)
-            self.risk_profile.set_theme(theme)
-        if self.stress is not None:
-            self.stress.set_theme(theme)
         self._apply_number_format()
+
+    def _collateral_total(self, report: dict[str, Any]) -> str:
+        return f"after haircuts {self.number_format().money(report.get('collateral_value'), unit=True)}"
 
     def _apply_number_format(self) -> None:
         fmt = self.number_format()
-        for target in (self.positions.model, self.collateral.model, self.liquidation.model,
-                       self.dashboard, self.whatif):
+        for target in (self.overview.model, self.dashboard, self.history, *self._built()):
             target.set_number_format(fmt)
+        self.book.set_number_format(fmt, fmt.unit_label())
         self.tree.tree_model.set_number_format(replace(fmt, decimals=0))
-        if self.stress is not None:
-            self.stress.set_number_format(fmt)
-        if self.charts is not None:
-            self.charts.set_number_format(fmt)
-            self.risk_profile.set_number_format(fmt)
-            if self.workspace.view is not None:
-                self._show_charts(self.workspace.view)
         if self.workspace.view is not None:
             self.collateral.total.setText(self._collateral_total(self.workspace.view.report))
 
     # -- layout persistence ---------------------------------------------------------------
     def _restore_layout(self) -> None:
-        s = self.settings
-        for key, restore in (
-            ("layout/geometry", self.restoreGeometry),
-            ("layout/state", self.restoreState),
-            ("layout/main", self.main_split.restoreState),
-            ("layout/top", self.top_split.restoreState),
-            ("layout/whatif", self.whatif.splitter.restoreState),
-            ("layout/positions", self.positions.view.horizontalHeader().restoreState),
-        ):
-            value = s.value(key)
-            if isinstance(value, QByteArray | bytes):
-                restore(QByteArray(value))
-                if key == "layout/positions":
-                    self.positions.mark_sized()
+        if restore_layout(self.settings, self._layout_parts()):
+            self.positions.mark_sized()
 
     def save_layout(self) -> None:
-        s = self.settings
-        s.setValue("layout/geometry", self.saveGeometry())
-        s.setValue("layout/state", self.saveState())
-        s.setValue("layout/main", self.main_split.saveState())
-        s.setValue("layout/top", self.top_split.saveState())
-        s.setValue("layout/whatif", self.whatif.splitter.saveState())
-        s.setValue("layout/positions", self.positions.view.horizontalHeader().saveState())
-        if self.charts is not None:
-            s.setValue("layout/charts", self.charts.splitter.saveState())
-        s.sync()
+        save_layout(self.settings, self._layout_parts())
+
+    def _layout_parts(self) -> dict[str, Any]:
+        """What is saved and restored, by settings key (None: not built yet, keep the old value)."""
+        return {"layout/geometry": self, "layout/state": self, "layout/main": self.book,
+                "layout/top": self.top_split, POSITIONS_STATE: self.positions.view.horizontalHeader(),
+                "layout/whatif": self.whatif_tab.page.splitter if self.whatif_tab.page is not None else None,
+                "layout/charts": self.charts.splitter if self.charts is not None else None}
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_layout()
         super().closeEvent(event)
-
-
-def scope_info(portfolio: Portfolio, scope: str) -> ScopeInfo:
-    """Title and one line of context for `account:ID` or `pool:ID`."""
-    kind, _, ident = scope.partition(":")
-    if kind == "pool":
-        pool = portfolio.pool(ident)
-        n = sum(len(portfolio.account(a).positions) for a in pool.accounts)
-        sub = (f"Pool {pool.id} · {_count(len(pool.accounts), 'account')} · {_count(n, 'position')} · "
-               f"{pool.margin_mode} margin · profile {pool.profile}")
-        return ScopeInfo(scope, pool.name or f"Pool {pool.id}", sub, pool.margin_mode,
-                         tuple(pool.accounts))
-    acc = portfolio.account(ident)
-    venue = f" · {acc.venue}" if acc.venue else ""
-    sub = (f"Account {acc.id}{venue} · {_count(len(acc.positions), 'position')} · "
-           f"{acc.margin_mode} margin · profile {acc.profile}")
-    return ScopeInfo(scope, acc.name or acc.id, sub, acc.margin_mode, (acc.id,))
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")

@@ -1,10 +1,11 @@
-"""Positions table: rows from the engine's report, filter by underlying and kind, sortable."""
+"""Positions table: the engine's per-position figures with their units, filters, model-side sort."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -15,82 +16,48 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workstation.core.model import KINDS, Portfolio
+from workstation.core.model import KINDS
+from workstation.ui.position_table import PositionTable
+from workstation.ui.positions_model import KEY_ROLE, PositionsModel
 from workstation.ui.record_panel import RecordPanel
-from workstation.ui.table_model import RECORD_ROLE, SORT_ROLE, Column, RecordTableModel
+from workstation.ui.table_model import Column
 from workstation.ui.theme import TABLE_POINT_SIZE, numeric_font
-from workstation.ui.venue_columns import VENUE_COLUMNS, VENUE_KEYS, has_venue_figures, venue_cells
+from workstation.ui.venue_columns import VENUE_COLUMNS, VENUE_KEYS, has_venue_figures
 
+# "{base}" is replaced by the book's base currency; headers of two lines keep columns narrow.
 POSITION_COLUMNS: tuple[Column, ...] = (
-    Column("Instrument", "instrument", tip="Instrument, as the venue names it"),
+    Column("Instrument", "instrument", tip="Instrument, as the venue names it; (inv) = inverse, coin-settled"),
     Column("Account", "account", tip="Account holding the position"),
-    Column("Quantity", "quantity", "qty", "Signed quantity; positive is long"),
-    Column("Mark", "mark_price", "price", "Mark price (coin per unit for inverse options)"),
-    Column("Value", "market_value", "money", "Market value in base currency"),
-    Column("P&L", "unrealized_pnl", "money", "Unrealized P&L in base currency", "sign"),
-    Column("Delta", "delta", "greek", "dV/dS: value change per 1 base-currency move of spot"),
-    Column("Coin Δ", "coin_delta", "greek",
-           "Delta as coin-settled venues show it: q·(N(d1) − price in coin) for inverse options, "
-           "the delta for everything else"),
-    Column("Gamma", "gamma", "greek", "d²V/dS² per 1 base-currency move squared"),
-    Column("Vega", "vega", "greek", "Value change per 1 vol point (0.01)"),
-    Column("Theta", "theta", "greek", "Value change per calendar day"),
-    Column("Standalone", "standalone_margin", "money", "Initial margin of the position alone"),
-    Column("Marginal", "marginal_margin", "money", "Margin of the book minus margin without it"),
-    Column("Component", "component_margin", "money",
+    Column("Size", "quantity", "qty",
+           "Signed size in the instrument's own unit; positive is long. Inverse perpetuals and futures: "
+           "USD notional of contracts; linear ones, spot and options: coins of the underlying "
+           "(option contracts of one coin)", unit_key="size_unit"),
+    Column("Size\n(coin)", "coin_size", "greek",
+           "Size in coins of the underlying: inverse perpetuals and futures are their USD notional / mark"),
+    Column("Mark", "mark_price", "price",
+           "Mark price in {base}; inverse options in coin per contract", unit_key="mark_unit"),
+    Column("Value\n({base})", "market_value", "money",
+           "Market value in {base}: open P&L of perpetuals and futures, market value of options and spot"),
+    Column("P&L\n({base})", "unrealized_pnl", "money", "Unrealized P&L in {base}", "sign"),
+    Column("Delta\n(coin)", "delta", "greek",
+           "dV/dS: value change in {base} per 1 {base} move of spot, i.e. the exposure in coins"),
+    Column("Delta\n({base})", "delta_base", "money", "Delta × spot: the exposure in {base}"),
+    Column("Coin delta\n(venue)", "coin_delta", "greek",
+           "Delta as coin-settled venues show it, in coins: q·(N(d1) − price in coin) for inverse "
+           "options, the delta for everything else"),
+    Column("Gamma\n(coin/{base})", "gamma", "greek", "d²V/dS²: change of delta (coins) per 1 {base} move"),
+    Column("Gamma 1 %\n(coin)", "gamma_pct", "greek",
+           "Change of delta (coins) for a 1 % rise of spot: gamma × spot / 100"),
+    Column("Vega\n({base}/vol pt)", "vega", "greek", "Value change in {base} per 1 vol point (55 % → 56 %)"),
+    Column("Theta\n({base}/day)", "theta", "greek", "Value change in {base} per calendar day"),
+    Column("Standalone\nIM ({base})", "standalone_margin", "money",
+           "Initial margin of the position alone, as the engine reports it"),
+    Column("Marginal\nIM ({base})", "marginal_margin", "money", "Initial margin of the book minus the book without it"),
+    Column("Component\nIM ({base})", "component_margin", "money",
            "Euler allocation: components add up to the initial margin; < 0 is a hedge", "hedge"),
-    Column("Share", "share", "ratio", "Component margin as a share of the initial margin"),
+    Column("Share\nof IM", "share", "ratio", "Component margin as a share of the initial margin"),
     *VENUE_COLUMNS,  # the venue's own figures beside ours (hidden while no position has any)
 )
-
-
-def position_rows(
-    report: dict[str, Any], portfolio: Portfolio, labels: dict[str, str],
-    coin_deltas: dict[str, float] | None = None,
-) -> list[dict[str, Any]]:
-    """Table rows: the report's per-position figures plus instrument, kind, underlying, share."""
-    positions = {(a.id, p.id): p for a in portfolio.accounts for p in a.positions}
-    im = report.get("initial_margin") or 0.0
-    rows = []
-    for figures in report.get("positions", []):
-        pos = positions.get((figures.get("account"), figures["id"]))
-        row = dict(figures)
-        row["key"] = f"{figures.get('account')}/{figures['id']}"
-        row["instrument"] = labels.get(row["key"], figures["id"])
-        row["coin_delta"] = (coin_deltas or {}).get(row["key"], figures.get("delta"))
-        row["kind"] = pos.kind if pos else ""
-        row["underlying"] = pos.underlying if pos else ""
-        row["quantity"] = pos.quantity if pos else None
-        row["share"] = figures.get("component_margin", 0.0) / im if im else None
-        row["_tip"] = f"{figures['id']} ({row['kind']}, {pos.settlement if pos else ''})"
-        row.update(venue_cells(figures))
-        rows.append(row)
-    return rows
-
-
-class PositionFilter(QSortFilterProxyModel):
-    """Keeps rows of one underlying and one kind (None = all); sorts on raw values."""
-
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._underlying: str | None = None
-        self._kind: str | None = None
-        self.setSortRole(SORT_ROLE)
-        self.setDynamicSortFilter(True)
-
-    def set_filter(self, underlying: str | None, kind: str | None) -> None:
-        self.beginFilterChange()
-        self._underlying, self._kind = underlying, kind
-        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-
-    def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex) -> bool:
-        model = self.sourceModel()
-        record = model.data(model.index(source_row, 0, source_parent), RECORD_ROLE)
-        if record is None:
-            return True
-        if self._underlying and record.get("underlying") != self._underlying:
-            return False
-        return not (self._kind and record.get("kind") != self._kind)
 
 
 class PositionsPanel(RecordPanel):
@@ -98,9 +65,7 @@ class PositionsPanel(RecordPanel):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.model = RecordTableModel(POSITION_COLUMNS, key_field="key", parent=self)
-        self.proxy = PositionFilter(self)
-        self.proxy.setSourceModel(self.model)
+        self.model = PositionsModel(POSITION_COLUMNS, parent=self)
 
         self.underlying_box = QComboBox()
         self.kind_box = QComboBox()
@@ -116,7 +81,7 @@ class PositionsPanel(RecordPanel):
         self.view = QTableView()
         self.view.setObjectName("positionsTable")
         self.view.setFont(numeric_font(self.view.font(), TABLE_POINT_SIZE))
-        self.view.setModel(self.proxy)
+        self.view.setModel(self.model)
         self.view.setSortingEnabled(True)
         self.view.sortByColumn(self.model.column_index("component_margin"), Qt.SortOrder.DescendingOrder)
         self.view.setAlternatingRowColors(True)
@@ -138,10 +103,11 @@ class PositionsPanel(RecordPanel):
         self._sized = False
         self._update_buttons()
 
-    def set_rows(self, rows: list[dict[str, Any]]) -> None:
-        """Show `rows` (from `position_rows`); keeps the underlying filter if still present."""
-        self.model.set_records(rows)
-        underlyings = sorted({r["underlying"] for r in rows if r.get("underlying")})
+    def set_table(self, table: PositionTable) -> None:
+        """Show the engine's positions; keeps the filters, the sort and the selected position."""
+        selected = self.current_key()
+        self.model.set_table(table)
+        underlyings = sorted({str(u) for u in table.text.get("underlying", ()) if u})
         current = self.underlying_box.currentData()
         self.underlying_box.blockSignals(True)
         self.underlying_box.clear()
@@ -152,9 +118,11 @@ class PositionsPanel(RecordPanel):
         self.underlying_box.setCurrentIndex(max(0, idx))
         self.underlying_box.blockSignals(False)
         self._apply_filter()
-        self._show_venue_columns(has_venue_figures(rows))
-        if rows and not self._sized:
-            self.view.resizeColumnsToContents()
+        if selected and self.current_key() != selected:
+            self.select_key(selected)
+        self._show_venue_columns(has_venue_figures(table))
+        if len(table):
+            self.fit_columns(grow_only=self._sized)
             self._sized = True
 
     def _show_venue_columns(self, shown: bool) -> None:
@@ -165,30 +133,46 @@ class PositionsPanel(RecordPanel):
         for key in VENUE_KEYS:
             self.view.setColumnHidden(self.model.column_index(key), not shown)
 
+    def fit_columns(self, grow_only: bool = False) -> None:
+        """Widths from a bounded sample of cells; `grow_only` never narrows a column (a width the
+        user chose stays, but a figure is never cut)."""
+        header = self.view.horizontalHeader()
+        bold = QFont(header.font())
+        bold.setBold(True)
+        widths = self.model.needed_widths(QFontMetrics(self.view.font()), QFontMetrics(bold))
+        for col, width in enumerate(widths):
+            if grow_only and header.sectionSize(col) >= width:
+                continue
+            header.resizeSection(col, width)
+
     def mark_sized(self) -> None:
-        """Column widths were restored: do not fit them to the first data."""
+        """Column widths were restored: only widen them when a figure needs it."""
         self._sized = True
+
+    def current_key(self) -> str | None:
+        rows = self.view.selectionModel().selectedRows()
+        return rows[0].data(KEY_ROLE) if rows else None
 
     def select_key(self, key: str) -> None:
         row = self.model.row_of(key)
         if row >= 0:
-            self.view.selectRow(self.proxy.mapFromSource(self.model.index(row, 0)).row())
+            self.view.selectRow(row)
 
     def _apply_filter(self) -> None:
-        self.proxy.set_filter(self.underlying_box.currentData(), self.kind_box.currentData())
-        shown, total = self.proxy.rowCount(), self.model.rowCount()
+        self.model.set_filter(self.underlying_box.currentData(), self.kind_box.currentData())
+        shown, total = self.model.rowCount(), self.model.total()
         plural = "" if total == 1 else "s"
-        self.count_label.setText(f"{shown} of {total}" if shown != total else f"{total} position{plural}")
-
+        self.count_label.setText(f"{shown:,} of {total:,}" if shown != total else f"{total:,} position{plural}")
+        self._update_buttons()
 
     def _header_menu(self, pos: Any) -> None:
         header = self.view.horizontalHeader()
         menu = QMenu(self)
-        for i, column in enumerate(self.model.columns):
-            action = menu.addAction(column.header)
+        for i in range(len(self.model.columns)):
+            action = menu.addAction(self.model.headerData(i, Qt.Orientation.Horizontal).replace("\n", " "))
             action.setCheckable(True)
             action.setChecked(not header.isSectionHidden(i))
             action.toggled.connect(lambda on, i=i: header.setSectionHidden(i, not on))
         menu.addSeparator()
-        menu.addAction("Fit columns", self.view.resizeColumnsToContents)
+        menu.addAction("Fit columns", self.fit_columns)
         menu.exec(header.mapToGlobal(pos))

@@ -18,15 +18,16 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPixmap
+from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeView, QWidget
 
 from workstation.core.model import Portfolio
-from workstation.ui.formatting import NumberFormat, usage_level
+from workstation.ui.formatting import PAST_LIQUIDATION, NumberFormat, margin_state
 from workstation.ui.theme import LIGHT, TABLE_POINT_SIZE, Theme, numeric_font
 
 SCOPE_ROLE = Qt.ItemDataRole.UserRole
 HEADERS = ("Account / pool", "Equity", "Usage")
+PAST_SHORT = "past liq."  # the usage column is narrow; the tooltip says "past liquidation" in full
 Index = QModelIndex | QPersistentModelIndex
 
 
@@ -39,6 +40,12 @@ class ScopeNode:
     children: list[ScopeNode] = field(default_factory=list)
     equity: float | None = None
     usage: float | None = None
+    maintenance: float | None = None
+
+    @property
+    def state(self) -> str:
+        """'past' (liquidation), or the usage band: 'calm', 'amber', 'red', 'none'."""
+        return margin_state(self.equity, self.maintenance, self.usage)
 
     def row(self, siblings: list[ScopeNode]) -> int:
         return next(i for i, n in enumerate(siblings) if n is self)
@@ -111,21 +118,29 @@ class ScopeTreeModel(QAbstractItemModel):
             return None
         node: ScopeNode = index.internalPointer()
         col = index.column()
-        level = usage_level(node.usage)
+        level = node.state
         if role == Qt.ItemDataRole.DisplayRole:
             if col == 0:
                 return node.name
             if col == 1:
                 return self._fmt.money(node.equity, decimals=0)
+            if level == "past":
+                return PAST_SHORT
             return self._fmt.ratio(node.usage, 0) if node.usage is not None else ""
         if role == SCOPE_ROLE:
             return node.scope
         if role == Qt.ItemDataRole.ToolTipRole:
-            return node.tip
+            return self._tip(node)
         if role == Qt.ItemDataRole.DecorationRole and col == 0:
             return self._dot(level)
+        if role == Qt.ItemDataRole.ForegroundRole and level == "past":
+            return QBrush(self._theme.level("red"))
         if role == Qt.ItemDataRole.ForegroundRole and col == 2 and level != "none":
             return QBrush(self._theme.level(level))
+        if role == Qt.ItemDataRole.FontRole and level == "past":
+            font = numeric_font(None, TABLE_POINT_SIZE)
+            font.setBold(True)
+            return font
         if role == Qt.ItemDataRole.TextAlignmentRole and col > 0:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
@@ -147,11 +162,11 @@ class ScopeTreeModel(QAbstractItemModel):
         """Rebuild nodes if accounts or pools changed, else only refresh names and tips."""
         nodes = scope_nodes(portfolio)
         if _shape(nodes) != _shape(self._roots):
-            values = {n.scope: (n.equity, n.usage) for n in self.nodes()}
+            values = {n.scope: (n.equity, n.usage, n.maintenance) for n in self.nodes()}
             self.beginResetModel()
             self._roots = nodes
             for n in self.nodes():
-                n.equity, n.usage = values.get(n.scope, (None, None))
+                n.equity, n.usage, n.maintenance = values.get(n.scope, (None, None, None))
             self.endResetModel()
             return
         fresh = {n.scope: n for n in _walk(nodes)}
@@ -166,6 +181,7 @@ class ScopeTreeModel(QAbstractItemModel):
             r = by_scope.get(n.scope)
             n.equity = r.get("equity") if r else None
             n.usage = r.get("margin_usage") if r else None
+            n.maintenance = r.get("maintenance_margin") if r else None
         self._changed()
 
     def set_theme(self, theme: Theme) -> None:
@@ -195,15 +211,31 @@ class ScopeTreeModel(QAbstractItemModel):
                 self.createIndex(row, 0, n), self.createIndex(row, len(HEADERS) - 1, n)
             )
 
+    def _tip(self, node: ScopeNode) -> str:
+        if node.state != "past":
+            return node.tip
+        return (f"{node.tip}\n{PAST_LIQUIDATION.upper()}: equity {self._fmt.money(node.equity, unit=True)} is at or "
+                f"below maintenance margin {self._fmt.money(node.maintenance, unit=True)}")
+
     def _dot(self, level: str) -> QIcon:
+        """A dot in the band's colour; past liquidation is a larger red disc with a '!'."""
         if level not in self._icons:
-            pix = QPixmap(12, 12)
+            pix = QPixmap(14, 14)
             pix.fill(QColor(0, 0, 0, 0))
             painter = QPainter(pix)
             painter.setRenderHint(QPainter.RenderHint.Antialiasing)
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(self._theme.level(level))
-            painter.drawEllipse(1, 1, 10, 10)
+            if level == "past":
+                painter.drawEllipse(0, 0, 14, 14)
+                painter.setPen(QColor("#ffffff"))
+                font = QFont()
+                font.setBold(True)
+                font.setPixelSize(11)
+                painter.setFont(font)
+                painter.drawText(pix.rect(), int(Qt.AlignmentFlag.AlignCenter), "!")
+            else:
+                painter.drawEllipse(2, 2, 10, 10)
             painter.end()
             self._icons[level] = QIcon(pix)
         return self._icons[level]

@@ -32,7 +32,8 @@ class Column:
     42 %), number. `colour` is None, "sign" (negative red, positive calm), "negative" (red
     when negative), "hedge" (calm when negative: it lowers margin) or "distance" (liquidation
     distance bands, read from `colour_key` or the column's own value).
-    `blank` is shown instead of a missing value.
+    `blank` is shown instead of a missing value; `unit_key` names a record field whose text
+    follows the number (a column whose rows are in different units).
     """
 
     header: str
@@ -42,10 +43,17 @@ class Column:
     colour: str | None = None
     colour_key: str | None = None
     blank: str | None = None
+    unit_key: str | None = None
 
     @property
     def numeric(self) -> bool:
         return self.fmt in NUMERIC
+
+    @property
+    def alignment(self) -> int:
+        """Numbers right-aligned, text left-aligned (cells and header alike)."""
+        horizontal = Qt.AlignmentFlag.AlignRight if self.numeric else Qt.AlignmentFlag.AlignLeft
+        return int(horizontal | Qt.AlignmentFlag.AlignVCenter)
 
 
 def format_value(column: Column, value: Any, fmt: NumberFormat) -> str:
@@ -95,18 +103,21 @@ class RecordTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             if value is None and column.blank is not None:
                 return column.blank
-            return format_value(column, value, self._fmt)
+            text = format_value(column, value, self._fmt)
+            if column.unit_key and value is not None and record.get(column.unit_key):
+                text = f"{text} {record[column.unit_key]}"
+            return text
         if role == SORT_ROLE:
             return _sort_key(value, column)
         if role == RECORD_ROLE:
             return record
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            horizontal = Qt.AlignmentFlag.AlignRight if column.numeric else Qt.AlignmentFlag.AlignLeft
-            return int(horizontal | Qt.AlignmentFlag.AlignVCenter)
+            return column.alignment
         if role == Qt.ItemDataRole.ForegroundRole:
             return self._colour(column, record, value)
         if role == Qt.ItemDataRole.ToolTipRole:
             return record.get("_tip") if index.column() == 0 else None
+
         return None
 
     def headerData(
@@ -120,8 +131,7 @@ class RecordTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return column.tip or None
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            horizontal = Qt.AlignmentFlag.AlignRight if column.numeric else Qt.AlignmentFlag.AlignLeft
-            return int(horizontal | Qt.AlignmentFlag.AlignVCenter)
+            return column.alignment
         return None
 
     # -- updates --------------------------------------------------------------------------
@@ -195,6 +205,8 @@ class RecordTableModel(QAbstractTableModel):
         self.dataChanged.emit(self.index(first, 0), self.index(last, len(self.columns) - 1))
 
     def _colour(self, column: Column, record: dict[str, Any], value: Any) -> QColor | None:
+        if record.get("_state") == "past":  # a scope past liquidation: the whole row is red
+            return self._theme.level("red")
         number = isinstance(value, int | float) and value
         if column.colour == "sign" and number:
             return self._theme.level("red" if value < 0 else "calm")

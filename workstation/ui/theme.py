@@ -34,8 +34,9 @@ class Theme:
     pnl: str
 
     def level(self, level: str) -> QColor:
-        """QColor of a band ('calm', 'amber', 'red'); muted text for anything else."""
-        return QColor({"calm": self.calm, "amber": self.amber, "red": self.red}.get(level, self.muted))
+        """QColor of a band ('calm', 'amber', 'red'; 'past' liquidation is red); muted otherwise."""
+        colours = {"calm": self.calm, "amber": self.amber, "red": self.red, "past": self.red}
+        return QColor(colours.get(level, self.muted))
 
 
 LIGHT = Theme(
@@ -62,12 +63,14 @@ def resources_dir() -> Path:
 
 
 def stylesheet(theme: Theme) -> str:
-    """The theme's QSS from `resources/styles/NAME.qss` (empty if the file is missing)."""
+    """The theme's QSS from `resources/styles/NAME.qss` (empty if the file is missing); `@ICONS@`
+    in it is the icons folder (QSS resolves relative urls against the working directory)."""
     path = resources_dir() / "styles" / f"{theme.name}.qss"
     try:
-        return path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
     except OSError:
         return ""
+    return text.replace("@ICONS@", (resources_dir() / "icons").as_posix())
 
 
 def palette(theme: Theme) -> QPalette:
@@ -100,10 +103,17 @@ def palette(theme: Theme) -> QPalette:
 
 
 def apply_theme(app: QApplication, theme: Theme) -> None:
-    """Fusion style, the theme's palette and QSS on the whole application."""
-    app.setStyle("Fusion")
+    """Fusion style, the theme's palette and QSS on the whole application.
+
+    The style is set once: `setStyle` destroys the old style object, which widgets with style
+    sheets of their own may still refer to while they are being re-polished (a crash seen when
+    a window is built while another one is being deleted)."""
+    if app.style().name().lower() != "fusion":
+        app.setStyle("Fusion")
     app.setPalette(palette(theme))
-    app.setStyleSheet(stylesheet(theme))
+    sheet = stylesheet(theme)
+    if app.styleSheet() != sheet:
+        app.setStyleSheet(sheet)
 
 
 def numeric_font(base: QFont | None = None, point_size: float | None = None) -> QFont:

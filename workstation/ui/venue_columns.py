@@ -10,8 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from workstation.ui.formatting import DASH, NumberFormat
 from workstation.ui.table_model import Column
+from workstation.ui.venue_cells import VENUE_KEYS, venue_arrays, venue_cells
+
+__all__ = ["VENUE_COLUMNS", "VENUE_KEYS", "has_venue_figures", "venue_arrays", "venue_cells", "venue_line"]
 
 _DIFF = "ours − venue, in the base currency"
 VENUE_COLUMNS: tuple[Column, ...] = (
@@ -32,31 +37,12 @@ VENUE_COLUMNS: tuple[Column, ...] = (
     Column("Δ liq. %", "venue_liq_pct", "pct", "Liquidation price: ours − venue, in percent of the venue's",
            blank=DASH),
 )
-VENUE_KEYS = tuple(c.key for c in VENUE_COLUMNS)
-_FIGURES = (("im", "initial_margin"), ("mm", "maintenance_margin"), ("liq", "liquidation_price"))
+assert tuple(c.key for c in VENUE_COLUMNS) == VENUE_KEYS
 
 
-def venue_cells(position: dict[str, Any]) -> dict[str, Any]:
-    """The venue columns of one report position (all None when it has no venue figures)."""
-    cells: dict[str, Any] = dict.fromkeys(VENUE_KEYS)
-    venue = position.get("venue_figures")
-    if not venue:
-        return cells
-    diff = position.get("venue_diff") or {}
-    computed = diff.get("computed") or {}
-    for short, key in _FIGURES:
-        cells[f"venue_{short}"] = venue.get(key)
-        if f"venue_{short}_diff" in cells:
-            cells[f"venue_{short}_diff"] = diff.get(key)
-        cells[f"venue_{short}_pct"] = diff.get(f"{key}_pct")
-    cells["ours_mm"] = computed.get("maintenance_margin")
-    cells["ours_liq"] = computed.get("liquidation_price")
-    cells["venue_source"] = venue.get("source") or "venue"
-    return cells
-
-
-def has_venue_figures(rows: list[dict[str, Any]]) -> bool:
-    return any(r.get("venue_source") for r in rows)
+def has_venue_figures(table: Any) -> bool:
+    """Does any position of the table (a `PositionTable`) carry venue figures?"""
+    return any(np.any(~np.isnan(table.num[k])) for k in ("venue_im", "venue_mm", "venue_liq") if k in table.num)
 
 
 def venue_line(report: dict[str, Any] | None, fmt: NumberFormat) -> str:
