@@ -79,11 +79,11 @@ def run_stress(args: argparse.Namespace, load) -> int:
         scenarios = [s for name in args.scenario for s in find_scenarios(name, saved)]
     else:
         raise WorkstationError("stress needs --scenario NAME, --all, --replay PRICES.csv or --adl (--list names them)")
-    from workstation.core.stress import figures
+    from workstation.core.stress_eval import StressSession
     from workstation.core.stress_report import stress_document
 
-    base = figures(portfolio)
-    docs = [stress_document(portfolio, s, impact=impact, base=base) for s in scenarios]
+    session = StressSession(portfolio)  # profiles, scopes and figures shared by every scenario
+    docs = [stress_document(portfolio, s, impact=impact, session=session) for s in scenarios]
     if args.json:
         for d in docs:
             for row in d["cascade"]["segregated"] + d["cascade"]["pooled"]:
