@@ -131,6 +131,9 @@ class MainWindow(QMainWindow):
         self.collateral.delete_requested.connect(self.editor.delete_collateral)
 
         self.tree.setMinimumWidth(240)
+        # the window's minimum is fixed once, from the layout as built: a tab shown later (its
+        # contents must fit it) never resizes the window, which the offscreen platform warns of
+        self.setMinimumSize(self.minimumSizeHint())
         self.resize(1600, 1000)
         self.resizeDocks([self.tree_dock], [330], Qt.Orientation.Horizontal)
         self._restore_layout()
