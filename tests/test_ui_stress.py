@@ -73,7 +73,8 @@ def test_historical_days_say_which_day_liquidates_which_account(qtbot, window):
     assert page.sentence.text().startswith("No historical day liquidates any account or pool, apart or pooled, "
                                            "even at 5× its moves.")
     record = page.model.records()[0]
-    assert record["account:binance-usdm"].startswith("safe to 5× · ") and record["order"] == "none up to 5×"
+    assert record["account:binance-usdm"].startswith("safe · ") and record["order"] == "none up to 5×"
+    assert [c.key for c in page.model.columns][-1] == "pool:all"  # no order column when none would go
     assert page.model.columns[4].header == "all (pooled)"
     page.scenario_chosen.emit("ftx-2022/peak")
     assert panel.scenario().name == "ftx-2022/peak" and panel.pages.currentWidget() is panel.scenario_page
@@ -186,3 +187,24 @@ def test_screenshot_script_writes_every_page(qtbot, window, tmp_path):
     app = __import__("PySide6.QtWidgets", fromlist=["QApplication"]).QApplication.instance()
     files = save_stress_views(window, app, Path(tmp_path))
     assert len(files) == 8 and all(f.stat().st_size > 10_000 for f in files)
+
+
+def test_summary_sentence_and_cells_name_days_scopes_and_order():
+    from workstation.ui.stress_summary import summary_rows, summary_sentence
+
+    def cell(breach, multiple, headroom):
+        return {"breach": breach, "multiple": multiple, "headroom": headroom}
+
+    s = {"limit": 5.0, "scopes": ["account:a", "account:b", "pool:p"], "pools": {"p": ["a", "b"]},
+         "rows": [{"scenario": "d1", "title": "", "dates": [], "cells": {
+             "account:a": cell(True, 0.8, -1_500.0), "account:b": cell(False, 2.5, 120_000.0),
+             "pool:p": cell(False, 1.6, 60_000.0)}},
+             {"scenario": "d2", "title": "", "dates": [], "cells": {
+                 "account:a": cell(False, None, 1e6), "account:b": cell(False, None, 2e6),
+                 "pool:p": cell(False, None, 3.4e6)}}]}
+    assert summary_sentence(s) == "d1 liquidates a apart. Closest: p (pooled) at 1.60× d1."
+    rows = summary_rows(s)
+    assert rows[0]["account:a"] == "liquidated · −1.5 k" and rows[0]["account:b"] == "at 2.50× · 120 k"
+    assert rows[0]["order"] == "a 0.80× → p (pooled) 1.60× → b 2.50×"
+    assert rows[1]["pool:p"] == "safe · 3.4 M" and rows[1]["order"] == "none up to 5×"
+    assert rows[0]["_level:account:a"] == "red" and rows[0]["_level:pool:p"] == "amber"

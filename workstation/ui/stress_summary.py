@@ -8,12 +8,12 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHeaderView, QLabel, QVBoxLayout, QWidget
 
 from workstation.ui.formatting import NumberFormat
 from workstation.ui.table_model import Column, RecordTableModel
 from workstation.ui.theme import LIGHT, Theme
-from workstation.ui.views import fit_columns, make_table_view
+from workstation.ui.views import make_table_view
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -31,13 +31,13 @@ def compact(x: float) -> str:
 
 
 def cell_text(cell: dict[str, Any], limit: float) -> str:
-    """Liquidated by the day; or the multiple of its moves that would; or safe to the limit, with
-    what is left above the liquidation level under the day itself."""
-    if cell["breach"]:
-        return f"liquidated ({compact(cell['headroom'])})"
-    m = cell["multiple"]
+    """Liquidated by the day; or the multiple of its moves that would; or safe (up to the
+    limit), with what is left above the liquidation level under the day itself."""
     left = compact(cell["headroom"])
-    return f"at {m:.2f}× · {left} left" if m is not None else f"safe to {limit:g}× · {left} left"
+    if cell["breach"]:
+        return f"liquidated · {left}"
+    m = cell["multiple"]
+    return f"at {m:.2f}× · {left}" if m is not None else f"safe · {left}"
 
 
 def summary_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
@@ -83,8 +83,11 @@ def summary_sentence(summary: dict[str, Any]) -> str:
     if near:
         m, day, scope = min(near)
         text += f" Closest: {short(scope)} ({'pooled' if scope.startswith('pool:') else 'apart'}) at {m:.2f}× {day}."
-    elif not days:
-        text += " The cells give each scope's fate; the Joint move page shows how far a BTC/ETH move must go."
+    elif not days and summary["rows"]:
+        h, day, scope = min((c["headroom"], r["scenario"], s) for r in summary["rows"] for s, c in r["cells"].items())
+        text += (f" Tightest: {short(scope)} ({'pooled' if scope.startswith('pool:') else 'apart'}) keeps "
+                 f"{compact(h)} above its liquidation level under {day}; the Joint move page shows how far a "
+                 "BTC/ETH move must go.")
     return text
 
 
@@ -108,9 +111,10 @@ class SummaryPage(QWidget):
         self.sentence.setObjectName("stressSummarySentence")
         self.sentence.setWordWrap(True)
         self.sentence.setMinimumWidth(10)
-        self.note = QLabel("Accounts apart, pools pooled (every member shares the pool's fate). A multiple is how "
-                           "many times the day's moves (over the same day) liquidate it; \"left\" is equity above "
-                           "the liquidation level under the day itself. Double-click a day to open it.")
+        self.note = QLabel("Accounts apart, pools pooled (every member shares the pool's fate). \"at 2.50×\": two "
+                           "and a half times the day's moves (over the same day) liquidate it; \"safe\": not up to "
+                           "5×. The amount is equity above the liquidation level under the day itself. Double-click "
+                           "a day to open it.")
         self.note.setObjectName("muted")
         self.note.setWordWrap(True)
         self.note.setMinimumWidth(10)
@@ -138,15 +142,18 @@ class SummaryPage(QWidget):
             members = ", ".join(summary["pools"].get(short(scope), []))
             tip = f"{scope}, {kind}" + (f": {members}" if members else "")
             columns.append(Column(f"{short(scope)} ({kind})", scope, tip=tip))
-        columns.append(Column("Order (first to go first)", "order",
-                              tip="The scopes that a larger move would liquidate, smallest multiple first"))
+        if any(c["multiple"] is not None for r in summary["rows"] for c in r["cells"].values()):
+            columns.append(Column("Order (first to go first)", "order",
+                                  tip="The scopes that a larger move would liquidate, smallest multiple first"))
         if [c.key for c in columns] != [c.key for c in self.model.columns]:
             self.model = SummaryModel(columns, key_field="scenario", parent=self)
             self.model.set_number_format(self._fmt)
             self.model.set_theme(self._theme)
             self.table.setModel(self.model)
         self.model.set_records(summary_rows(summary))
-        fit_columns(self.table)
+        header = self.table.horizontalHeader()  # every column to its contents, the last one stretched
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
         self.sentence.setText(summary_sentence(summary))
 
     def _chosen(self, index: QModelIndex) -> None:
