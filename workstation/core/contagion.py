@@ -44,7 +44,8 @@ from workstation.core.model import Portfolio
 from workstation.core.profiles import load_profiles
 from workstation.core.report import make_scope
 from workstation.core.stress import Scenario
-from workstation.core.stress_eval import Figures, Line, StressSession, figures_of, first_breach
+from workstation.core.stress_eval import Figures, Line, StressSession, figures_of
+from workstation.core.stress_search import first_breach
 
 IMPACT_PER_MILLION = 0.001
 IMPACT_CAP = 0.5

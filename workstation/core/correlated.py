@@ -30,7 +30,8 @@ from workstation.core.model import Portfolio
 from workstation.core.profiles import Profile
 from workstation.core.report import build_report
 from workstation.core.stress import MIN_MOVE, Scenario, apply_scenario, stable_assets
-from workstation.core.stress_eval import Line, StressSession, first_breach
+from workstation.core.stress_eval import Line, StressSession
+from workstation.core.stress_search import first_breach
 
 
 @dataclass(frozen=True)

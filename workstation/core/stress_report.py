@@ -37,7 +37,8 @@ from workstation.core.contagion import (
 from workstation.core.model import Portfolio
 from workstation.core.report import _usage
 from workstation.core.stress import Scenario, ScopeStress, stable_assets
-from workstation.core.stress_eval import Line, StressSession, first_breach
+from workstation.core.stress_eval import Line, StressSession
+from workstation.core.stress_search import first_breach
 
 MULTIPLE_LIMIT = 5.0
 
