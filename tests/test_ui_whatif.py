@@ -6,6 +6,7 @@ import threading
 
 import pytest
 from conftest import wait_idle
+from PySide6.QtCore import Qt
 
 from workstation.core.whatif import suggest, whatif
 from workstation.store import repository
@@ -40,6 +41,7 @@ def draft_perp(qtbot, panel, monkeypatch, quantity: str = "-100000", entry: str 
         dialog.kind.setCurrentText("perpetual")
         dialog.underlying.setCurrentText("BTC")
         dialog.settlement.setCurrentText("inverse")
+        dialog.unit.setCurrentIndex(dialog.unit.findData("usd"))  # USD contracts, as the engine holds them
         dialog.quantity.setText(quantity)
         dialog.entry.setText(entry)
         dialog._on_ok()
@@ -65,7 +67,7 @@ def test_drafting_updates_after_figures_as_whatif_and_leaves_the_db(qtbot, windo
     assert panel.drafts_model.rowCount() == 1
     trades = panel.result.trades
     assert len(trades) == 1 and trades[0].quantity == -100000 and trades[0].id == "trade-1"
-    expected = whatif(repository.load_portfolio(db), ACCOUNT, trades)
+    expected = whatif(repository.load_portfolio(db), ACCOUNT, trades, liquidity=panel.box.liquidity())
     for key in KEYS:
         assert panel.result.after[key] == pytest.approx(expected["after"][key], rel=1e-12), key
         assert row(panel, key)["after"] == pytest.approx(expected["after"][key], rel=1e-12), key
@@ -103,17 +105,20 @@ def test_suggest_delta_matches_the_engine_and_hedges(qtbot, window) -> None:
     qtbot.waitUntil(lambda: not panel.is_busy() and panel.suggestion is not None, timeout=20_000)
     book = repository.load_portfolio(window.workspace.db)
     hedge = resolve_trades(book, ACCOUNT, [form.instrument()])[0]
-    expected = suggest(book, ACCOUNT, hedge, "delta")["suggestion"]
+    expected = suggest(book, ACCOUNT, hedge, "delta", liquidity=panel.box.liquidity())["suggestion"]
     got = panel.suggestion.suggestion
     assert got["quantity"] == pytest.approx(expected["quantity"], rel=1e-12)
     assert got["objective"] == "delta" and got["underlying"] == "BTC"
     assert form.add_button.isEnabled()
     form.add_button.click()
     settle(qtbot, panel)
-    assert [t.quantity for t in panel.result.trades] == pytest.approx([expected["quantity"]])
+    # the drafted size is the suggestion rounded to Deribit's 10 USD contracts
+    (traded,) = [t.quantity for t in panel.result.trades]
+    assert traded % 10 == 0 and abs(traded - expected["quantity"]) <= 5.0
     before = abs(row(panel, "delta:BTC")["before"])
     assert before > 1.0
-    assert row(panel, "delta:BTC")["after"] == pytest.approx(0.0, abs=1e-6 * before)
+    # what is left is at most half a contract's delta (5 USD of BTC at the mark)
+    assert abs(row(panel, "delta:BTC")["after"]) <= 5.0 / 91_245.5 * 1.01
     assert row(panel, "delta:BTC")["level"] == "calm"
 
 
@@ -124,10 +129,14 @@ def test_models_pass_modeltester(qtbot, window, monkeypatch, qtmodeltester) -> N
     assert panel.drafts_model.rowCount() == 2
     qtmodeltester.check(panel.drafts_model, force_py=True)
     qtmodeltester.check(panel.compare_model, force_py=True)
-    entries = [r["entry_price"] for r in panel.drafts_model.records()]
-    assert entries == [None, 90000.0]  # empty entry means the mark
-    col = panel.drafts_model.column_index("entry_price")
+    entries = [r["entry"] for r in panel.drafts_model.records()]
+    assert entries == ["mark", "90,000 USD"]  # empty entry means the mark; prices say their currency
+    col = panel.drafts_model.column_index("entry")
     assert panel.drafts_model.index(0, col).data() == "mark"
+    for model in (panel.tabs.greeks, panel.tabs.positions, panel.tabs.members, panel.tabs.venues):
+        qtmodeltester.check(model, force_py=True)
+    headers = [panel.tabs.greeks.headerData(i, Qt.Orientation.Horizontal) for i in range(8)]
+    assert "Δ after (USD)" in headers and "Γ after (coins/1 %)" in headers
 
 
 def test_apply_saves_the_drafts_after_asking(qtbot, window, monkeypatch) -> None:
@@ -157,7 +166,7 @@ def test_pool_offers_its_member_accounts(qtbot, window, monkeypatch) -> None:
     panel = open_whatif(qtbot, window, f"pool:{pool.id}")
     assert panel.account_box.isVisibleTo(panel)
     assert [panel.account_box.itemData(i) for i in range(panel.account_box.count())] == pool.accounts
-    assert "into one account" in panel.target.text()
+    assert "trades go into" in panel.target.text()
     panel.account_box.setCurrentIndex(pool.accounts.index(ACCOUNT))
     settle(qtbot, panel)
     draft_perp(qtbot, panel, monkeypatch)
@@ -280,3 +289,192 @@ def test_scenarios_need_the_database(qtbot, window, monkeypatch) -> None:
     panel.set_context(ws.portfolio, ws.scope, False, ws.db)
     settle(qtbot, panel)
     assert panel.save_button.isEnabled() and panel.load_button.isEnabled()
+
+
+# ------------------------------------------------------------------------------ issue 11
+def settle_profile(qtbot, panel) -> None:
+    settle(qtbot, panel)
+    qtbot.waitUntil(lambda: not panel.profile_job.is_busy() and panel.profile_result is not None, timeout=20_000)
+
+
+def test_minus_three_btc_perpetual_on_deribit_is_three_btc_of_usd_contracts(qtbot, window) -> None:
+    panel = open_whatif(qtbot, window)
+    assert panel.box.unit() == "coin"
+    draft = panel.add_line("-3 BTC-PERPETUAL")
+    settle(qtbot, panel)
+    assert draft is not None and draft.position.settlement == "inverse"
+    (trade,) = panel.result.trades
+    # 3 BTC at 91,245.5 = 273,736.5 USD -> 27,374 contracts of 10 USD
+    assert trade.kind == "perpetual" and trade.quantity == -273_740.0
+    (rec,) = panel.drafts_model.records()
+    assert rec["unit"] == "USD" and rec["coins"] == pytest.approx(-273_740 / 91_245.5, rel=1e-12)
+    assert rec["entered"] == "-3 BTC"
+    assert "27,374 contracts" in panel.box.size_label.text()
+    # funding at +0.01 % per 8 h: the account pays 26 a day (long BTC, short ETH perpetuals), the
+    # short 273,740 USD receives 0.0001 x 3 x 273,740 = 82.12 a day; over a horizon the user sets
+    funding = row(panel, "funding")
+    assert funding["before"] == pytest.approx(-25.5, rel=1e-12)
+    assert funding["after"] == pytest.approx(-25.5 + 82.122, rel=1e-12)
+    panel.box.horizon.setValue(7.0)
+    funding = row(panel, "funding")
+    assert "over 7 days" in funding["label"] and funding["after"] == pytest.approx(7 * 56.622, rel=1e-12)
+    # refused lines say why and add nothing
+    assert panel.add_line("-3 BTC-20NOV26") is None and "expired" in panel.box.error.text()
+    assert panel.add_line("sell -3 BTC-PERPETUAL") is None and "positive size" in panel.box.error.text()
+    assert panel.add_line("+2 DOGE/USDT:USDT") is None and "no market price for DOGE" in panel.box.error.text()
+    assert len(panel.drafts()) == 1
+
+
+def test_a_bought_option_pays_its_premium(qtbot, window) -> None:
+    panel = open_whatif(qtbot, window)
+    panel.box.fee.setCurrentIndex(panel.box.fee.findData(None))
+    panel.add_line("+5 BTC-25DEC26-85000-P")  # at the mark
+    settle(qtbot, panel)
+    eq = row(panel, "equity")
+    assert eq["after"] == pytest.approx(eq["before"], rel=1e-12)  # the premium left the collateral
+    premium = row(panel, "premium")
+    assert premium["after"] < 0 and row(panel, "fees")["after"] == 0.0
+    (leg,) = panel.result.legs
+    assert leg.asset == "BTC" and premium["after"] == pytest.approx(-leg.premium_base, rel=1e-12)
+    # with the taker fee, equity falls by the fee: 0.03 % of the underlying per contract
+    panel.box.fee.setCurrentIndex(panel.box.fee.findData("taker"))
+    settle(qtbot, panel)
+    fee = 5 * 0.0003 * 91_245.5
+    assert row(panel, "equity")["after"] - row(panel, "equity")["before"] == pytest.approx(-fee, rel=1e-9)
+
+
+def test_apply_to_book_pays_the_cash_legs(qtbot, window, monkeypatch) -> None:
+    db = window.workspace.db
+    btc = repository.load_portfolio(db).account(ACCOUNT).collateral["BTC"]
+    panel = open_whatif(qtbot, window)
+    panel.add_line("+1 BTC-25DEC26-85000-P @ 0.02")
+    settle(qtbot, panel)
+    monkeypatch.setattr(window.editor, "confirm", lambda text: "Collateral paid" in text)
+    panel.apply_button.click()
+    wait_idle(qtbot, window.workspace)
+    acc = repository.load_portfolio(db).account(ACCOUNT)
+    fee = min(0.0003, 0.125 * 0.02)  # taker: 0.03 % of 1 BTC, capped at 12.5 % of the price
+    assert acc.collateral["BTC"] == pytest.approx(btc - 0.02 - fee, rel=1e-12)
+    assert acc.positions[-1].entry_price == 0.02 and acc.positions[-1].quantity == 1.0
+
+
+def test_pool_whatif_changes_the_pools_figures(qtbot, window) -> None:
+    from workstation.core.report import build_report
+    from workstation.core.whatif import with_trades
+
+    book = repository.load_portfolio(window.workspace.db)
+    panel = open_whatif(qtbot, window, "pool:all")
+    panel.account_box.setCurrentIndex(book.pool("all").accounts.index(ACCOUNT))
+    settle(qtbot, panel)
+    panel.add_line("-3 BTC-PERPETUAL")
+    settle(qtbot, panel)
+    r = panel.result
+    assert r.scope == "pool:all" and r.account == ACCOUNT
+    full = build_report(with_trades(book, ACCOUNT, r.trades, r.legs), "pool:all")
+    for key in KEYS:
+        assert row(panel, key)["after"] == pytest.approx(full[key], rel=1e-12), key
+    assert row(panel, "initial_margin")["after"] != pytest.approx(row(panel, "initial_margin")["before"], rel=1e-9)
+    members = {m["account"]: m for m in panel.tabs.members.records()}
+    assert set(members) == set(book.pool("all").accounts)
+    own = build_report(with_trades(book, ACCOUNT, r.trades, r.legs), f"account:{ACCOUNT}")
+    assert members[ACCOUNT]["im_a"] == pytest.approx(own["initial_margin"], rel=1e-12)
+    assert "Compared here only" in panel.tabs.margining.text()
+    assert "liquidates first" in panel.tabs.first.text()
+
+
+def test_after_curve_moves_with_the_date_slider(qtbot, window) -> None:
+    import numpy as np
+
+    panel = open_whatif(qtbot, window)
+    panel.add_line("-3 BTC-PERPETUAL")
+    settle_profile(qtbot, panel)
+    chart = panel.chart
+    assert chart.underlying.currentText() == "BTC"
+    today = panel.profile_result
+    assert today.horizon.today and today.after is not None
+    pnl_today = np.array(chart.curves["pnl_a"].getData()[1])
+    weekly = next(d for d, label in chart.stops if "weekly" in label)
+    chart.set_days(weekly)
+    qtbot.waitUntil(lambda: panel.profile_result is not None and panel.profile_result.horizon.days == weekly
+                    and not panel.profile_job.is_busy(), timeout=20_000)
+    assert "weekly" in chart.date_label.text()
+    pnl_later = np.array(chart.curves["pnl_a"].getData()[1])
+    assert pnl_later.shape == pnl_today.shape and not np.allclose(pnl_later, pnl_today, rtol=1e-9)
+    # the before curve ages as well, and at the spot the options' theta shows in the P&L
+    assert panel.profile_result.before["pnl"][80] != pytest.approx(today.before["pnl"][80], rel=1e-9)
+    chart.vol.setValue(10)
+    qtbot.waitUntil(lambda: panel.profile_result.horizon.vol_shift == pytest.approx(0.10)
+                    and not panel.profile_job.is_busy(), timeout=20_000)
+    assert "vol +10 pts" in chart.vol_label.text()
+
+
+def test_vol_fields_are_in_percent_and_ask_when_unusual(qtbot, window) -> None:
+    from workstation.ui.dialogs import PositionDialog, QuoteDialog
+
+    book = repository.load_portfolio(window.workspace.db)
+    dialog = QuoteDialog(book, "BTC")
+    qtbot.addWidget(dialog)
+    assert dialog.vol.text() == "52"  # 0.52 shown as 52 (%)
+    dialog.vol.setText("55")
+    assert dialog.result_value()[2] == pytest.approx(0.55, rel=1e-15)
+    asked: list[str] = []
+    dialog.ask = lambda q: asked.append(q) or False
+    dialog.vol.setText("550")
+    with pytest.raises(ValueError, match="not accepted"):
+        dialog.result_value()
+    assert "above 300 %" in asked[0]
+    dialog.ask = lambda q: True
+    assert dialog.result_value()[2] == pytest.approx(5.5)
+    dialog.vol.setText("55")
+    dialog.price.setText("200000")  # +119 % from 91,245.5
+    dialog.ask = lambda q: asked.append(q) or False
+    with pytest.raises(ValueError):
+        dialog.result_value()
+    assert "+119 %" in asked[-1]
+    pos = PositionDialog(book, ACCOUNT, book.account(ACCOUNT).positions[0])
+    qtbot.addWidget(pos)
+    assert pos.vol.text() == "50"  # the position's 0.5
+    assert pos.result_value().vol == pytest.approx(0.5, rel=1e-15)  # an edit keeping the entry asks nothing
+
+
+def test_book_tab_has_the_risk_profile_with_readout_legend_and_reset(qtbot, window) -> None:
+    import numpy as np
+
+    window.chart_tabs.setCurrentIndex(1)
+    panel = window.risk_profile
+    qtbot.waitUntil(lambda: panel.result is not None and not panel.is_busy(), timeout=20_000)
+    chart = panel.chart
+    result = panel.result
+    assert result.after is None  # the book as booked: no drafts
+    assert result.before["pnl"].size == 161
+    # the legend sits outside the plot, naming the visible curves
+    assert any("P&amp;L before" in t or "P&L before" in t for t in chart.legend.texts())
+    # values on hover: the read-out interpolates every visible curve at the cursor
+    x = result.spot * 1.05
+    chart.crosshair.show_at(x)
+    text = chart.readout.text()
+    want = np.interp(x, result.before["prices"], result.before["pnl"])
+    assert "P&L before" in text and window.number_format().money(want) in text
+    # a zoomed chart comes back with Reset view
+    chart.plot.plotItem.setXRange(result.spot, result.spot * 1.01, padding=0)
+    chart.reset.click()
+    lo, hi = chart.plot.plotItem.vb.viewRange()[0]
+    assert lo <= result.before["prices"][0] * 1.001 and hi >= result.before["prices"][-1] * 0.999
+
+
+def test_largest_size_of_a_draft_that_fits_free_margin(qtbot, window) -> None:
+    from workstation.core.suggest import HedgeProblem
+    from workstation.core.whatif_session import WhatIfSession
+
+    panel = open_whatif(qtbot, window)
+    panel.add_line("+1 BTC-25DEC26-100000-C")
+    settle(qtbot, panel)
+    panel.box.fit_button.click()
+    qtbot.waitUntil(lambda: not panel.fit_job.is_busy() and "largest" in panel.box.fit_label.text(), timeout=60_000)
+    text = panel.box.fit_label.text()
+    q = float(text.split(": ")[1].split(" ")[0].replace(",", ""))
+    assert q > 1 and abs(q * 10 - round(q * 10)) < 1e-6  # whole 0.1 BTC lots
+    book = repository.load_portfolio(window.workspace.db)
+    problem = HedgeProblem(WhatIfSession(book, f"account:{ACCOUNT}"), ACCOUNT, panel.result.trades[0],
+                           liquidity=panel.box.liquidity())
+    assert problem.free_margin(q) >= 0 > problem.free_margin(q + 0.1)

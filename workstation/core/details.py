@@ -13,7 +13,7 @@ from workstation.core.book import FUTURE, OPTION, PERPETUAL
 from workstation.core.collateral import effective_haircut
 from workstation.core.liquidation import Liquidation
 from workstation.core.methods import MarginMethod, method_for
-from workstation.core.model import Portfolio
+from workstation.core.model import Portfolio, Position
 from workstation.core.report import make_scope
 from workstation.core.valuation import greeks, values
 
@@ -82,6 +82,20 @@ def position_key(account: str, position_id: str) -> str:
     return f"{account}/{position_id}"
 
 
+def instrument_label(pos: Position) -> str:
+    """A readable instrument name: 'BTC 26DEC25 100000 C (inv)', 'ETH PERP'."""
+    exp = pos.expiry.strftime("%d%b%y").upper() if pos.expiry else ""
+    if pos.kind == "option":
+        text = f"{pos.underlying} {exp} {pos.strike:g} {'C' if pos.right == 'call' else 'P'}"
+    elif pos.kind == "future":
+        text = f"{pos.underlying} {exp} FUT"
+    elif pos.kind == "perpetual":
+        text = f"{pos.underlying} PERP"
+    else:
+        text = f"{pos.underlying} SPOT"
+    return text + (" (inv)" if pos.settlement == "inverse" else "")
+
+
 def position_labels(portfolio: Portfolio, scope: str) -> dict[str, str]:
     """Readable instrument names by position key: 'BTC 26DEC25 100000 C (inv)', 'ETH PERP'."""
     sc = make_scope(portfolio, scope)
@@ -89,18 +103,7 @@ def position_labels(portfolio: Portfolio, scope: str) -> dict[str, str]:
     for acc_id, pos in ((a.id, p) for a in portfolio.accounts for p in a.positions):
         if acc_id != sc.name.partition(":")[2] and acc_id not in sc.members:
             continue
-        exp = pos.expiry.strftime("%d%b%y").upper() if pos.expiry else ""
-        if pos.kind == "option":
-            text = f"{pos.underlying} {exp} {pos.strike:g} {'C' if pos.right == 'call' else 'P'}"
-        elif pos.kind == "future":
-            text = f"{pos.underlying} {exp} FUT"
-        elif pos.kind == "perpetual":
-            text = f"{pos.underlying} PERP"
-        else:
-            text = f"{pos.underlying} SPOT"
-        if pos.settlement == "inverse":
-            text += " (inv)"
-        out[position_key(acc_id, pos.id)] = text
+        out[position_key(acc_id, pos.id)] = instrument_label(pos)
     return out
 
 
@@ -113,5 +116,5 @@ def coin_deltas(portfolio: Portfolio, scope: str) -> dict[str, float]:
             for a, i, d in zip(sc.book.account, sc.book.ids, g.coin_delta, strict=True)}
 
 
-__all__ = ["FUTURE", "OPTION", "PERPETUAL", "coin_deltas", "collateral_lines", "pnl_curve",
+__all__ = ["FUTURE", "OPTION", "PERPETUAL", "coin_deltas", "collateral_lines", "instrument_label", "pnl_curve",
            "position_key", "position_labels", "scenario_heatmap"]

@@ -35,7 +35,8 @@ class Quote:
     Optional (None or empty: absent, today's behaviour): `confidence` of the price oracle in
     [0, 1]; `moves_with`, the asset whose relative moves this one follows (it is then no
     underlying of its own); `peg_price`, a stable's own price (the peg-loss rule); `forwards`,
-    one `Forward` per expiry.
+    one `Forward` per expiry; `funding_rate`, the funding rate of its perpetuals (a fraction per
+    8 hours, paid by longs to shorts when positive; the what-if's funding carry).
     """
 
     price: float
@@ -44,6 +45,7 @@ class Quote:
     moves_with: str | None = None
     peg_price: float | None = None
     forwards: tuple[Forward, ...] = ()
+    funding_rate: float | None = None
 
     def forward_for(self, expiry: datetime) -> Forward | None:
         """The forward entry of exactly `expiry`, if the market gives one."""

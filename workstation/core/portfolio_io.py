@@ -29,7 +29,8 @@ from workstation.core.model import (
 )
 
 _TOP_FIELDS = {"format", "as_of", "base_currency", "rate", "market", "accounts", "pools", "profiles"}
-_QUOTE_FIELDS = {"price", "vol"}
+_QUOTE_FIELDS = {"price", "vol", "funding_rate"}
+FUNDING_LIMIT = 0.1  # per 8 hours; venues cap funding far below 10 %
 _ACCOUNT_FIELDS = {"id", "name", "venue", "margin_mode", "profile", "collateral", "positions"}
 _POOL_FIELDS = {"id", "name", "accounts", "margin_mode", "profile"}
 _POSITION_FIELDS = {
@@ -123,9 +124,23 @@ def _market(doc: Any, path: str = "market") -> dict[str, Quote]:
         _fields(entry, p, _QUOTE_FIELDS | extras.QUOTE_FIELDS, ("price",))
         price = _num(entry["price"], f"{p}.price", positive=True)
         vol = _num(entry["vol"], f"{p}.vol", minimum=0.0) if "vol" in entry else None
-        market[asset] = Quote(price=price, vol=vol, **extras.quote_extras(entry, p))
+        market[asset] = Quote(price=price, vol=vol, funding_rate=_funding_rate(entry, p),
+                              **extras.quote_extras(entry, p))
     extras.check_market(market, path)
     return market
+
+
+def _funding_rate(entry: dict[str, Any], path: str) -> float | None:
+    """`market.<asset>.funding_rate`: the perpetual funding rate per 8 hours as a fraction
+    (0.0001 is 0.01 %), positive when longs pay shorts; optional."""
+    if "funding_rate" not in entry:
+        return None
+    p = f"{path}.funding_rate"
+    rate = _num(entry["funding_rate"], p)
+    if abs(rate) > FUNDING_LIMIT:
+        raise PortfolioError(p, f"a funding rate per 8 hours within +/-{FUNDING_LIMIT:g} "
+                                "(a fraction: 0.0001 is 0.01 %)", entry["funding_rate"])
+    return rate
 
 
 def position_from_dict(
@@ -442,6 +457,7 @@ def portfolio_to_dict(p: Portfolio) -> dict[str, Any]:
     market: dict[str, Any] = {}
     for asset, q in p.market.items():
         market[asset] = ({"price": q.price} | ({"vol": q.vol} if q.vol is not None else {})
+                         | ({"funding_rate": q.funding_rate} if q.funding_rate is not None else {})
                          | quote_extras_to_dict(q))
     accounts = []
     for acc in p.accounts:

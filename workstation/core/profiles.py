@@ -39,6 +39,7 @@ from workstation.core import profile_venues as venues
 from workstation.core.errors import ProfileError, unknown_profile
 from workstation.core.profile_venues import BybitParams, DeribitParams, OkxParams, SpanParams
 from workstation.core.stress_profile import StressParams, stress_params
+from workstation.core.trading import TradingParams, trading_params
 
 if TYPE_CHECKING:
     from workstation.core.profile_pmrm2 import Pmrm2Params
@@ -230,6 +231,7 @@ class Profile:
     bybit: BybitParams | None = None
     span: SpanParams | None = None
     stress: StressParams = field(default_factory=StressParams)  # optional [stress] table
+    trading: TradingParams = field(default_factory=TradingParams)  # optional [trading] (what-if)
 
     def haircut_bands(self, asset: str, amount: float | None = None) -> tuple[tuple[float, float], ...]:
         """(upper_value, haircut) bands of `asset`, else of `"*"`, else no haircut.
@@ -310,10 +312,10 @@ METHOD_DEFAULTS: dict[str, Any] = {
 }
 
 _TOP_KEYS = ("name", "source", "as_of", "stablecoins", "haircuts", "tiers", "options", "portfolio", "method",
-             "im_haircuts", "stress")
+             "im_haircuts", "stress", "trading")
 # venues.md additions: what is an estimate, the liquidation threshold, the venue tables
 _VENUE_TOP = ("estimates", "liquidation_threshold", *venues.VENUE_TABLES)
-_OPTIONAL_TOP = ("method", "im_haircuts", "stress", *_VENUE_TOP)
+_OPTIONAL_TOP = ("method", "im_haircuts", "stress", "trading", *_VENUE_TOP)
 _TIER_KEYS = ("max_notional", "initial_rate", "maintenance_rate", "maintenance_amount",
               "initial_slope", "maintenance_slope", "max_quantity")
 _OPTION_KEYS = ("short_im_base", "short_im_floor", "short_mm")
@@ -730,6 +732,7 @@ def _build(d: Mapping[str, Any], source: str, version: str | None = None) -> Pro
         quantity_haircuts=FrozenMap(qty_haircuts),
         **extra,
         stress=stress_params(d.get("stress"), source),
+        trading=trading_params(d.get("trading"), source),
     )
 
 

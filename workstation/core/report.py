@@ -89,13 +89,22 @@ def _greeks_by_underlying(model: MarginMethod, g) -> dict[str, dict[str, float]]
 def report_for_scope(scope: Scope, *, with_liquidation: bool = True,
                      position_vectors: bool = False) -> dict[str, Any]:
     model = method_for(scope)
+    return report_for_method(model, liquidation(model) if with_liquidation else {},
+                             position_vectors=position_vectors)
+
+
+def report_for_method(model: MarginMethod, liquidation: dict[str, Any], *, mk: Any = None,
+                      g: Any = None, position_vectors: bool = False) -> dict[str, Any]:
+    """The report of a prepared margin method, with its liquidation figures; `mk` (marks) and
+    `g` (Greeks) when the caller has them already (a what-if reuses the before's rows)."""
+    scope = model.scope
     book = model.book
     im, mm = model.requirement()
     attr = model.attribution()
     collateral_value = float(model.collateral_value()) + model.isolated_total()
     equity = model.equity()
-    mk = marks(book)
-    g = greeks(book)
+    mk = marks(book) if mk is None else mk
+    g = greeks(book) if g is None else g
     cols = {
         "mark_price": mk.mark_price, "market_value": mk.market_value, "unrealized_pnl": mk.unrealized_pnl,
         "delta": g.delta, "gamma": g.gamma, "vega": g.vega, "theta": g.theta,
@@ -124,7 +133,7 @@ def report_for_scope(scope: Scope, *, with_liquidation: bool = True,
         "positions": positions,
         "collateral_components": {k: _f(v) for k, v in attr.collateral.items()},
         "greeks": _greeks_by_underlying(model, g),
-        "liquidation": liquidation(model) if with_liquidation else {},
+        "liquidation": liquidation,
     }
     vectors = model.scenario_vectors(positions=position_vectors)
     if vectors is not None:

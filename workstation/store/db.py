@@ -134,6 +134,12 @@ _SCHEMA_2 = [
     "CREATE INDEX positions_underlying ON positions(underlying)",
 ]
 
+_SCHEMA_WHATIF = [
+    # the perpetual funding rate per 8 hours of each quote (portfolio `market.<asset>.funding_rate`)
+    """ALTER TABLE quotes ADD COLUMN funding_rate REAL
+        CHECK (funding_rate IS NULL OR (funding_rate >= -0.1 AND funding_rate <= 0.1))""",
+]
+
 
 _SCHEMA_STRESS = [  # user stress scenarios and imported price histories (store/stress_store.py)
     """CREATE TABLE stress_scenarios (
@@ -222,6 +228,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _statements(_SCHEMA_FORWARDS),  # 4: forwards per expiry, confidences, peg price, marks
     _statements(_SCHEMA_BOOK_CHANGES),  # 5: application id, the book's change counter
     _statements(_SCHEMA_LEVERAGE),  # 6: positions' leverage
+    _statements(_SCHEMA_WHATIF),  # 7: quotes.funding_rate (what-if funding carry)
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

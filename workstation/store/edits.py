@@ -8,7 +8,7 @@ A batch of edits (the What-if's "Apply to book") is also backed up first, so it 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,8 @@ import sqlite_utils
 from workstation.core.model import Position
 from workstation.store.backups import backup_before
 from workstation.store.db import book_counter, transaction
-from workstation.store.repository import require_counter, upsert_position
+from workstation.store.repository import apply_trades as book_trades
+from workstation.store.repository import require_counter
 
 
 @dataclass(frozen=True)
@@ -42,13 +43,14 @@ def apply_trades(
     db: sqlite_utils.Database,
     account_id: str,
     trades: Sequence[Position],
+    collateral_changes: Mapping[str, float] | None = None,
     *,
     expected_counter: int | None = None,
 ) -> EditResult:
-    """Save drafted trades to an account, all or none, after backing up the database."""
+    """Save drafted trades to an account and pay their cash legs (`collateral_changes`: asset ->
+    change, the premiums and fees), all or none, after backing up the database."""
     with transaction(db):
         require_counter(db, expected_counter)
-        for trade in trades:
-            upsert_position(db, account_id, trade)
+        book_trades(db, account_id, list(trades), collateral_changes)
         backup = backup_before(db, f"before-apply-to-book-{account_id}")
         return EditResult(book_counter(db), backup)

@@ -19,7 +19,7 @@ import sqlite_utils
 
 from workstation.core.errors import PortfolioError
 from workstation.core.model import FORMAT, Account, Pool, Portfolio, Position, Quote
-from workstation.core.portfolio_io import portfolio_from_dict, portfolio_to_dict
+from workstation.core.portfolio_io import FUNDING_LIMIT, portfolio_from_dict, portfolio_to_dict
 from workstation.store import validate
 from workstation.store.codec import (
     iso,
@@ -64,12 +64,19 @@ def market(db: Database, snapshot_id: int | None = None) -> dict[str, Quote]:
         if snap is None:
             return {}
         snapshot_id = snap["id"]
+    funding = ", funding_rate" if _has_funding(db) else ", NULL AS funding_rate"
     rows = db.query(
-        "SELECT asset, price, vol, confidence, moves_with, peg_price FROM quotes "
+        "SELECT asset, price, vol, confidence, moves_with, peg_price" + funding + " FROM quotes "
         "WHERE snapshot_id = ? ORDER BY seq", [snapshot_id]
     )
     forwards = read_forwards(db, snapshot_id)
-    return {r["asset"]: quote_from_row(r, forwards) for r in rows}
+    return {r["asset"]: replace(quote_from_row(r, forwards), funding_rate=r["funding_rate"]) for r in rows}
+
+
+def _has_funding(db: Database) -> bool:
+    """Whether `quotes` has the funding-rate column (a database opened at an older schema
+    version, as the migration tests do, has not)."""
+    return any(r[1] == "funding_rate" for r in db.conn.execute("PRAGMA table_info(quotes)"))
 
 
 def _meta(db: Database, key: str, default: str) -> str:
@@ -306,6 +313,9 @@ def _insert_snapshot(
     else:
         db.conn.executemany("INSERT INTO quotes(snapshot_id, asset, seq, price, vol) VALUES (?, ?, ?, ?, ?)",
                             [r[:5] for r in rows])
+    funding = [(q.funding_rate, snapshot_id, a) for a, q in quotes.items() if q.funding_rate is not None]
+    if funding:  # the what-if column only when used
+        db.conn.executemany("UPDATE quotes SET funding_rate = ? WHERE snapshot_id = ? AND asset = ?", funding)
     for a, q in quotes.items():
         if q.forwards:
             insert_forwards(db, snapshot_id, a, q.forwards)
@@ -365,6 +375,39 @@ def upsert_position(db: Database, account_id: str, position: Position) -> None:
         _check_book(db)
 
 
+def apply_trades(db: Database, account_id: str, trades: list[Position],
+                 collateral_changes: Mapping[str, float] | None = None) -> None:
+    """Book drafted what-if trades: add the positions (ids must be new in the account) and move
+    the collateral by `collateral_changes` (asset -> change; the trades' premiums and fees paid,
+    negative) in one transaction, so one Undo can take all of it back."""
+    with transaction(db):
+        acc = _account_row(db, account_id)
+        snap = _require_snapshot(db)
+        quotes = market(db, snap["id"])
+        as_of = parse_iso(snap["as_of"])
+        for trade in trades:
+            pos = validate.position(trade, f"accounts[{account_id}].positions[{getattr(trade, 'id', '?')}]",
+                                    market=quotes, as_of=as_of, mode=acc["margin_mode"])
+            if db.conn.execute("SELECT 1 FROM positions WHERE account_id = ? AND id = ?",
+                               (account_id, pos.id)).fetchone():
+                raise InvalidInput(f"accounts[{account_id}].positions[{pos.id}].id",
+                                   "a new position id (a drafted trade never replaces a position)")
+            _insert_position(db, account_id, pos, _next_seq(db, "positions", "account_id = ?", [account_id]))
+        for asset, change in (collateral_changes or {}).items():
+            field = f"accounts[{account_id}].collateral.{asset}"
+            validate.asset(asset, field, quotes)
+            delta = validate.number(change, field)
+            row = db.conn.execute("SELECT amount FROM collateral WHERE account_id = ? AND asset = ?",
+                                  (account_id, asset)).fetchone()
+            amount = (row[0] if row else 0.0) + delta
+            db.conn.execute(
+                "INSERT INTO collateral(account_id, asset, seq, amount) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(account_id, asset) DO UPDATE SET amount = excluded.amount",
+                (account_id, asset, _next_seq(db, "collateral", "account_id = ?", [account_id]), amount),
+            )
+        _check_book(db)
+
+
 def delete_position(db: Database, account_id: str, position_id: str) -> None:
     with transaction(db):
         _account_row(db, account_id)
@@ -407,26 +450,38 @@ def _quote(asset: str, quote: Quote | float, field: str) -> Quote:
         quote = Quote(price=quote)  # type: ignore[arg-type]
     price = validate.number(quote.price, f"{field}.price", positive=True)
     vol = validate.number(quote.vol, f"{field}.vol", minimum=0, optional=True)
+    funding = validate.number(quote.funding_rate, f"{field}.funding_rate", optional=True)
+    if funding is not None and abs(funding) > FUNDING_LIMIT:
+        raise InvalidInput(f"{field}.funding_rate",
+                           f"a funding rate per 8 hours within +/-{FUNDING_LIMIT:g}, got {funding!r}")
     assert price is not None
-    return checked_extras(replace(quote, price=price, vol=vol), field)
+    return checked_extras(replace(quote, price=price, vol=vol, funding_rate=funding), field)
 
 
-def set_quote(db: Database, asset: str, price: float, vol: float | None = None) -> None:
-    """Set (or add) one asset's price and vol in the current snapshot."""
-    quote = _quote(asset, Quote(price=price, vol=vol), f"market.{asset}")
+_KEEP = object()
+
+
+def set_quote(db: Database, asset: str, price: float, vol: float | None = None,
+              funding_rate: Any = _KEEP) -> None:
+    """Set (or add) one asset's price and vol in the current snapshot; `funding_rate` (per 8 h)
+    is kept as it is unless given (None clears it)."""
     with transaction(db):
         snap = _require_snapshot(db)
+        if funding_rate is _KEEP:
+            funding_rate = market(db, snap["id"]).get(asset, Quote(price)).funding_rate
+        quote = _quote(asset, Quote(price=price, vol=vol, funding_rate=funding_rate), f"market.{asset}")
         _ensure_assets(db, [asset])
         db.conn.execute(
-            "INSERT INTO quotes(snapshot_id, asset, seq, price, vol) VALUES (?, ?, ?, ?, ?) "
+            "INSERT INTO quotes(snapshot_id, asset, seq, price, vol, funding_rate) VALUES (?, ?, ?, ?, ?, ?) "
             "ON CONFLICT(snapshot_id, asset) DO UPDATE SET price = excluded.price, "
-            "vol = excluded.vol",
+            "vol = excluded.vol, funding_rate = excluded.funding_rate",
             (
                 snap["id"],
                 asset,
                 _next_seq(db, "quotes", "snapshot_id = ?", [snap["id"]]),
                 quote.price,
                 quote.vol,
+                quote.funding_rate,
             ),
         )
         _check_book(db)
@@ -604,6 +659,7 @@ __all__ = [
     "add_account",
     "add_pool",
     "add_snapshot",
+    "apply_trades",
     "check_portfolio",
     "current_snapshot",
     "delete_account",

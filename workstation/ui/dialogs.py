@@ -8,7 +8,7 @@ from PySide6.QtCore import QDateTime, QTimeZone
 from PySide6.QtWidgets import QComboBox, QDateTimeEdit, QLineEdit, QWidget
 
 from workstation.core.model import KINDS, MARGIN_MODES, RIGHTS, SETTLEMENTS, Portfolio, Position
-from workstation.ui.fields import FormDialog, NumberField
+from workstation.ui.fields import FormDialog, NumberField, PercentField, unusual_price, unusual_vol
 
 
 def _combo(items: list[str] | tuple[str, ...], current: str | None = None, editable: bool = False) -> QComboBox:
@@ -41,6 +41,7 @@ class PositionDialog(FormDialog):
         super().__init__("Edit position" if position else "Add position", parent)
         self.portfolio = portfolio
         p = position
+        self.original = position
         self.editing = position is not None
         self.account = _combo([a.id for a in portfolio.accounts], account_id)
         self.account.setEnabled(not self.editing)
@@ -61,7 +62,7 @@ class PositionDialog(FormDialog):
         self.expiry.setDateTime(_qdatetime(p.expiry if p and p.expiry else default_expiry))
         self.right = _combo(RIGHTS, p.right if p and p.right else "call")
         self.strike = NumberField(p.strike if p else None)
-        self.vol = NumberField(p.vol if p else None, optional=True, placeholder="market vol if empty")
+        self.vol = PercentField(p.vol if p else None, optional=True, placeholder="in %; market vol if empty")
         self.isolated = NumberField(p.isolated_margin if p else None, optional=True)
         self.mark = NumberField(p.mark_price if p else None, optional=True, placeholder="spot if empty")
         self.mark_conf = NumberField(p.mark_confidence if p else None, optional=True, placeholder="0..1; empty: 1")
@@ -69,7 +70,7 @@ class PositionDialog(FormDialog):
             ("Account", self.account), ("Id", self.ident), ("Kind", self.kind),
             ("Underlying", self.underlying), ("Settlement", self.settlement),
             ("Quantity", self.quantity), ("Entry price", self.entry), ("Expiry", self.expiry),
-            ("Right", self.right), ("Strike", self.strike), ("Implied vol", self.vol),
+            ("Right", self.right), ("Strike", self.strike), ("Implied vol (%)", self.vol),
             ("Isolated margin", self.isolated), ("Mark price", self.mark), ("Mark confidence", self.mark_conf),
         )
         for label, widget in rows:
@@ -111,7 +112,7 @@ class PositionDialog(FormDialog):
         if kind in ("future", "option"):
             secs = self.expiry.dateTime().toSecsSinceEpoch()
             expiry = datetime.fromtimestamp(secs, UTC)
-        return Position(
+        pos = Position(
             id=ident,
             kind=kind,
             underlying=underlying,
@@ -127,6 +128,23 @@ class PositionDialog(FormDialog):
             mark_price=self.mark.value("Mark price") if kind == "perpetual" else None,
             mark_confidence=self.mark_conf.value("Mark confidence") if kind == "perpetual" else None,
         )
+        self.check(unusual_vol(pos.vol), unusual_price(pos.entry_price, self.last_price(pos), "Entry price"))
+        return pos
+
+    def last_price(self, pos: Position) -> float | None:
+        """The instrument's mark in the entry price's unit (None when it cannot be priced)."""
+        if pos.entry_price is None or pos.underlying not in self.portfolio.market:
+            return None
+        if self.original is not None and pos.entry_price == self.original.entry_price:
+            return None  # an edit that keeps the entry asks nothing
+        from dataclasses import replace
+
+        from workstation.core.cash import mark_price
+
+        try:
+            return mark_price(self.portfolio, replace(pos, entry_price=1.0))
+        except Exception:  # an incomplete option (no vol anywhere): nothing to compare with
+            return None
 
 
 class CollateralDialog(FormDialog):
@@ -168,10 +186,10 @@ class QuoteDialog(FormDialog):
         assets = sorted(portfolio.market)
         self.asset = _combo(assets, asset or (assets[0] if assets else None), editable=True)
         self.price = NumberField()
-        self.vol = NumberField(optional=True, placeholder="e.g. 0.55 for 55 %")
+        self.vol = PercentField(optional=True, placeholder="in %, e.g. 55 for 55 %")
         self.form.addRow("Asset", self.asset)
         self.form.addRow("Price", self.price)
-        self.form.addRow("Implied vol", self.vol)
+        self.form.addRow("Implied vol (%)", self.vol)
         self.asset.currentTextChanged.connect(self._fill)
         self._fill(self.asset.currentText())
         self.setMinimumWidth(320)
@@ -190,7 +208,9 @@ class QuoteDialog(FormDialog):
         if price is None or price < 0:
             raise ValueError("Price: must be zero or more")
         if vol is not None and vol <= 0:
-            raise ValueError("Implied vol: must be positive (0.55 means 55 %)")
+            raise ValueError("Implied vol: must be positive (55 means 55 %)")
+        quote = self.portfolio.market.get(asset)
+        self.check(unusual_vol(vol), unusual_price(price, quote.price if quote else None))
         return asset, price, vol
 
 

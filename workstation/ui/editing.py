@@ -156,8 +156,9 @@ class Editor:
         if record is not None:
             self.delete_position(record)
 
-    def apply_trades(self, account_id: str, trades: list[Position]) -> bool:
-        """Save drafted what-if trades to the account (one transaction), after asking; reload."""
+    def apply_trades(self, account_id: str, trades: list[Position], cash: dict[str, float] | None = None) -> bool:
+        """Book drafted what-if trades and their cash legs (collateral changes) in the account
+        after asking: one store call (`edits.apply_trades`), one transaction, undoable; reload."""
         if not self._writable() or not trades:
             return False
         fmt = self.window.number_format()
@@ -165,15 +166,18 @@ class Editor:
             f"• {t.id}: {t.kind} {t.underlying} {fmt.quantity(t.quantity)} at {fmt.price(t.entry_price)}"
             for t in trades
         )
+        moves = "\n".join(f"• {asset} {fmt.quantity(change)}" for asset, change in (cash or {}).items() if change)
         plural = "" if len(trades) == 1 else "s"
-        if not self.confirm(f"Save {len(trades)} drafted trade{plural} to account {account_id} "
-                            f"in the database?\n\n{lines}"):
+        text = f"Save {len(trades)} drafted trade{plural} to account {account_id} in the database?\n\n{lines}"
+        if moves:
+            text += f"\n\nCollateral paid (premiums and fees):\n{moves}"
+        if not self.confirm(text):
             return False
         from workstation.store.edits import apply_trades
 
         ws = self.window.workspace
         try:
-            result = apply_trades(ws.db, account_id, trades, expected_counter=ws.book_counter)
+            result = apply_trades(ws.db, account_id, trades, cash or {}, expected_counter=ws.book_counter)
         except Exception as exc:
             show_error(self.window, "Apply to book", exc)
             ws.load(record=False)

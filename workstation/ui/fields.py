@@ -47,6 +47,46 @@ class NumberField(QLineEdit):
         return number
 
 
+class PercentField(NumberField):
+    """A number typed and shown in percent (55 means 55 %); `value()` is the fraction (0.55)."""
+
+    def __init__(self, value: float | None = None, optional: bool = False, placeholder: str = ""):
+        super().__init__(None, optional, placeholder or ("e.g. 55 for 55 %" if not optional else ""))
+        self.set_value(value)
+
+    def set_value(self, value: float | None) -> None:
+        self.setText("" if value is None else f"{value * 100.0:.10g}")
+
+    def value(self, name: str) -> float | None:
+        text = self.text().strip().rstrip("%").strip()
+        if text != self.text().strip():
+            self.setText(text)
+        number = super().value(name)
+        return None if number is None else number / 100.0
+
+
+VOL_ASK_ABOVE = 3.0  # ask before accepting a vol above 300 %
+PRICE_ASK_MOVE = 0.5  # ask before accepting a price more than 50 % away from the last one
+
+
+def unusual_vol(vol: float | None, name: str = "Implied vol") -> str | None:
+    """The question to ask about a vol above 300 % (None: nothing unusual)."""
+    if vol is not None and vol > VOL_ASK_ABOVE:
+        return f"{name} of {vol * 100:,.4g} % is above {VOL_ASK_ABOVE * 100:.0f} %. Use it?"
+    return None
+
+
+def unusual_price(price: float | None, last: float | None, name: str = "Price") -> str | None:
+    """The question to ask about a price more than 50 % away from the last one."""
+    if price is None or not last or last <= 0:
+        return None
+    move = price / last - 1.0
+    if abs(move) > PRICE_ASK_MOVE:
+        return (f"{name} {price:,.10g} is {move * 100:+,.0f} % from the last one ({last:,.10g}). "
+                "Use it?")
+    return None
+
+
 class FormDialog(QDialog):
     """A form with OK / Cancel; OK calls `submit()`, and an error keeps the dialog open."""
 
@@ -71,6 +111,19 @@ class FormDialog(QDialog):
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
         self.on_submit: Callable[[Any], None] | None = None
+        self.ask: Callable[[str], bool] = self._ask  # tests replace it
+
+    def _ask(self, question: str) -> bool:
+        from PySide6.QtWidgets import QMessageBox
+
+        answer = QMessageBox.question(self, self.windowTitle(), question)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def check(self, *questions: str | None) -> None:
+        """Ask each unusual-value question; ValueError (the dialog stays open) on No."""
+        for question in questions:
+            if question and not self.ask(question):
+                raise ValueError(question.replace(" Use it?", "") + ": not accepted; correct it")
 
     def result_value(self) -> Any:
         """What the form describes; raise ValueError with a message for bad input."""

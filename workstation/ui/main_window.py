@@ -218,6 +218,8 @@ class MainWindow(QMainWindow):
         portfolio = self.workspace.portfolio
         quote = portfolio.market.get(view.underlying or "") if portfolio else None
         self.charts.show_view(view, quote.price if quote else None, self.number_format().unit_label())
+        if portfolio is not None:
+            self.risk_profile.show_scope(portfolio, view.scope, view.underlyings, view.underlying)
 
     def _collateral_total(self, report: dict[str, Any]) -> str:
         return f"after haircuts {self.number_format().money(report.get('collateral_value'), unit=True)}"
@@ -239,8 +241,8 @@ class MainWindow(QMainWindow):
         if self.tabs.isTabEnabled(1):
             self.tabs.setCurrentWidget(self.whatif)
 
-    def _apply_whatif(self, account_id: str, trades: list) -> None:
-        if self.editor.apply_trades(account_id, trades):
+    def _apply_whatif(self, account_id: str, trades: list, cash: dict) -> None:
+        if self.editor.apply_trades(account_id, trades, cash):
             self.whatif.clear_drafts(account_id)
 
     # -- charts ---------------------------------------------------------------------------
@@ -255,8 +257,18 @@ class MainWindow(QMainWindow):
         self.charts.set_number_format(self.number_format())
         self.charts.underlying_changed.connect(self._on_underlying)
         self.chart_host.layout().removeWidget(self.chart_placeholder)
+        self.chart_placeholder.hide()
         self.chart_placeholder.deleteLater()
-        self.chart_host.layout().addWidget(self.charts)
+        from workstation.ui.risk_panel import RiskProfilePanel  # the What-if's risk profile, as booked
+
+        self.risk_profile = RiskProfilePanel()
+        self.risk_profile.set_theme(theme_named(self.display.theme))
+        self.risk_profile.set_number_format(self.number_format())
+        self.chart_tabs = QTabWidget()
+        self.chart_tabs.setDocumentMode(True)
+        self.chart_tabs.addTab(self.charts, "Margin charts")
+        self.chart_tabs.addTab(self.risk_profile, "Risk profile (date, vol)")
+        self.chart_host.layout().addWidget(self.chart_tabs)
         state = self.settings.value("layout/charts")
         if isinstance(state, QByteArray | bytes):
             self.charts.splitter.restoreState(QByteArray(state))
@@ -358,6 +370,7 @@ class MainWindow(QMainWindow):
             target.set_theme(theme)
         if self.charts is not None:
             self.charts.set_theme(theme)
+            self.risk_profile.set_theme(theme)
         if self.stress is not None:
             self.stress.set_theme(theme)
         self._apply_number_format()
@@ -372,6 +385,7 @@ class MainWindow(QMainWindow):
             self.stress.set_number_format(fmt)
         if self.charts is not None:
             self.charts.set_number_format(fmt)
+            self.risk_profile.set_number_format(fmt)
             if self.workspace.view is not None:
                 self._show_charts(self.workspace.view)
         if self.workspace.view is not None:

@@ -91,29 +91,38 @@ def save_views(window: MainWindow, app: QApplication, out: Path) -> list[Path]:
 
 
 def save_whatif(window: MainWindow, app: QApplication, grab: Callable[[QWidget, str], None]) -> None:
-    """The What-if tab on the Deribit account (else the first), with a suggested delta hedge
-    (the account's perpetual on its main underlying) drafted: `whatif.png`."""
+    """The What-if tab on the Deribit account (else the first): `-3 BTC-PERPETUAL` typed in the
+    trade line, the risk profile at the next weekly expiry (`whatif.png`), then the same from the
+    first pool with the members side by side (`whatif-pool.png`)."""
     ws, panel = window.workspace, window.whatif
     portfolio = ws.portfolio
     account = next((a for a in portfolio.accounts if a.venue == "deribit"), portfolio.accounts[0])
-    scope = f"account:{account.id}"
-    window.tree.select_scope(scope)
-    wait_for(app, lambda: ws.view is not None and ws.view.scope == scope and not ws.is_busy())
-    settle(app, window, ws)
-    window.show_whatif()
-    wait_for(app, lambda: not panel.is_busy() and panel.is_current())
-    panel.clear_drafts()
-    panel.hedge.kind.setCurrentText("perpetual")
-    panel.hedge.objective.setCurrentIndex(panel.hedge.objective.findData("delta"))
-    panel.suggest()
-    wait_for(app, lambda: not panel.is_busy() and panel.suggestion is not None)
-    panel.add_suggestion()
-    wait_for(app, lambda: not panel.is_busy() and panel.is_current())
-    for _ in range(5):
-        app.processEvents()
-    grab(window, "whatif.png")
-    panel.clear_drafts()
-    wait_for(app, lambda: not panel.is_busy())
+    scopes = [(f"account:{account.id}", "whatif.png")]
+    if portfolio.pools:
+        scopes.append((f"pool:{portfolio.pools[0].id}", "whatif-pool.png"))
+    for scope, name in scopes:
+        window.tree.select_scope(scope)
+        wait_for(app, lambda s=scope: ws.view is not None and ws.view.scope == s and not ws.is_busy())
+        settle(app, window, ws)
+        window.show_whatif()
+        if scope.startswith("pool:"):
+            panel.account_box.setCurrentIndex(max(0, panel.account_box.findData(account.id)))
+        wait_for(app, lambda: not panel.is_busy() and panel.is_current())
+        panel.clear_drafts()
+        panel.add_line("-3 BTC-PERPETUAL")
+        wait_for(app, lambda: not panel.is_busy() and panel.is_current() and panel.profile_result is not None)
+        weekly = next((d for d, label in panel.chart.stops if "weekly" in label), 0.0)
+        panel.chart.set_days(weekly)
+        wait_for(app, lambda w=weekly: panel.profile_result.horizon.days == w and not panel.is_busy())
+        if scope.startswith("pool:"):
+            panel.tabs.setCurrentIndex(3)
+        for _ in range(5):
+            app.processEvents()
+        grab(window, name)
+        panel.tabs.setCurrentIndex(0)
+        panel.chart.set_days(0.0)
+        panel.clear_drafts()
+        wait_for(app, lambda: not panel.is_busy())
     window.tabs.setCurrentIndex(0)
     settle(app, window, ws)
 

@@ -223,6 +223,8 @@ class MarginMethod:
         X = np.asarray(X, dtype=float)
         K = X.shape[0]
         per = self.cost_per_state()
+        if only is not None and len(self.book):  # only those columns' positions are revalued
+            per = max(1, per * len(self.subset(only).rows) // len(self.book))
         step = max(1, _CHUNK // per)
         if K * per >= _PARALLEL and K >= 2:
             step = min(step, -(-K // 2))
