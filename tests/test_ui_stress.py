@@ -208,3 +208,20 @@ def test_summary_sentence_and_cells_name_days_scopes_and_order():
     assert rows[0]["order"] == "a 0.80× → p (pooled) 1.60× → b 2.50×"
     assert rows[1]["pool:p"] == "safe · 3.4 M" and rows[1]["order"] == "none up to 5×"
     assert rows[0]["_level:account:a"] == "red" and rows[0]["_level:pool:p"] == "amber"
+
+
+def test_a_scenario_runs_on_the_what_if_draft(qtbot, window, monkeypatch):
+    import test_ui_whatif as W
+
+    whatif = W.open_whatif(qtbot, window)
+    W.draft_perp(qtbot, whatif, monkeypatch, quantity="-2000000")
+    assert whatif.result is not None and whatif.result.trades
+    panel = _open(qtbot, window, "ftx-2022/peak")
+    plain = {s["scope"]: s for s in panel.view.document["scopes"]}
+    panel.draft_box.setChecked(True)
+    qtbot.waitUntil(lambda: panel.view is not None and panel.view.draft and not panel.is_busy(), timeout=TIMEOUT)
+    drafted = {s["scope"]: s for s in panel.view.document["scopes"]}
+    # a short of 2 million USD of inverse BTC perpetual gains when BTC falls
+    assert drafted["account:deribit-pm"]["pnl"] > plain["account:deribit-pm"]["pnl"]
+    assert drafted["account:binance-usdm"]["equity"] == plain["account:binance-usdm"]["equity"]
+    assert "with the what-if draft" in panel.status.text()

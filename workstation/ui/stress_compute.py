@@ -131,16 +131,15 @@ def fit(prices: Any, driver: str, start: Any = None, end: Any = None) -> Any:
 
 
 def drafted_portfolio(whatif_panel: Any) -> Portfolio | None:
-    """The book with the What-if tab's drafted trades added (None without drafts)."""
+    """The book as the What-if tab's Apply to book would leave it: its last computed drafts added
+    to their account and their cash legs (premiums, fees) paid (None without drafts)."""
     from workstation.core.whatif import with_trades
-    from workstation.ui.whatif_compute import resolve_trades
 
     portfolio = getattr(whatif_panel, "portfolio", None)
-    account = whatif_panel.account_id() if portfolio is not None else None
-    drafts = whatif_panel.drafts() if account else []
-    if not drafts:
+    result = getattr(whatif_panel, "result", None)
+    if portfolio is None or result is None or not result.trades:
         return None
-    return with_trades(portfolio, account, resolve_trades(portfolio, account, drafts))
+    return with_trades(portfolio, result.account, result.trades, result.legs)
 
 
 def scope_label(scope: str) -> str:
