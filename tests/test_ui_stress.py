@@ -17,6 +17,11 @@ from workstation.core.stress import Scenario
 TIMEOUT = 90_000
 
 
+def _idle(qtbot, panel) -> None:
+    """Let every job the test started finish: none may outlive the test's window."""
+    qtbot.waitUntil(lambda: not panel.is_busy(), timeout=TIMEOUT)
+
+
 def _open(qtbot, window, name: str | None = None):
     panel = window.stress
     ws = window.workspace
@@ -47,6 +52,7 @@ def test_stress_tab_runs_a_scenario_and_marks_breaches(qtbot, window):
     # the figures are the engine's document, row for row
     doc = {s["scope"]: s for s in panel.view.document["scopes"]}
     assert rows["pool:all"]["equity"] == doc["pool:all"]["equity"]
+    _idle(qtbot, panel)
 
 
 def test_the_tab_fits_the_smallest_window(qtbot, window):
@@ -59,6 +65,7 @@ def test_the_tab_fits_the_smallest_window(qtbot, window):
     qtbot.waitUntil(lambda: window.size() == before, timeout=5_000)
     hint = panel.minimumSizeHint()
     assert hint.width() <= panel.width() and hint.height() <= panel.height(), (hint, panel.size())
+    _idle(qtbot, panel)
 
 
 def test_historical_days_say_which_day_liquidates_which_account(qtbot, window):
@@ -78,6 +85,7 @@ def test_historical_days_say_which_day_liquidates_which_account(qtbot, window):
     assert page.model.columns[4].header == "all (pooled)"
     page.scenario_chosen.emit("ftx-2022/peak")
     assert panel.scenario().name == "ftx-2022/peak" and panel.pages.currentWidget() is panel.scenario_page
+    _idle(qtbot, panel)
 
 
 def test_joint_move_shows_the_pools_liquidation_line(qtbot, window):
@@ -95,6 +103,7 @@ def test_joint_move_shows_the_pools_liquidation_line(qtbot, window):
     assert up is not None and 4.0 < up < 8.0
     rows = {r["scope"]: r for r in page.distance_model.records()}
     assert rows["pool:all"]["up"].startswith("BTC +") and rows["account:deribit-pm"]["up"] is None
+    _idle(qtbot, panel)
 
 
 def test_betas_fitted_on_an_imported_history_drive_the_joint_move(qtbot, window, tmp_path):
@@ -125,6 +134,7 @@ def test_betas_fitted_on_an_imported_history_drive_the_joint_move(qtbot, window,
     page.save_between()
     names = [s.name for s in panel.scenarios]
     assert "majors 2025-01-31 to 2025-05-01" in names
+    _idle(qtbot, panel)
 
 
 def test_user_scenarios_are_created_edited_and_deleted(qtbot, window):
@@ -165,6 +175,7 @@ def test_user_scenarios_are_created_edited_and_deleted(qtbot, window):
     panel.delete_scenario()
     assert "btc-down" not in [s.name for s in list_stress_scenarios(window.workspace.db)]
     assert "btc-down" not in [s.name for s in panel.scenarios]
+    _idle(qtbot, panel)
 
 
 def test_adl_ranks_winners_and_shows_the_book_without_them(qtbot, window):
@@ -187,6 +198,7 @@ def test_screenshot_script_writes_every_page(qtbot, window, tmp_path):
     app = __import__("PySide6.QtWidgets", fromlist=["QApplication"]).QApplication.instance()
     files = save_stress_views(window, app, Path(tmp_path))
     assert len(files) == 8 and all(f.stat().st_size > 10_000 for f in files)
+    _idle(qtbot, window.stress)
 
 
 def test_summary_sentence_and_cells_name_days_scopes_and_order():
@@ -225,3 +237,4 @@ def test_a_scenario_runs_on_the_what_if_draft(qtbot, window, monkeypatch):
     assert drafted["account:deribit-pm"]["pnl"] > plain["account:deribit-pm"]["pnl"]
     assert drafted["account:binance-usdm"]["equity"] == plain["account:binance-usdm"]["equity"]
     assert "with the what-if draft" in panel.status.text()
+    _idle(qtbot, panel)

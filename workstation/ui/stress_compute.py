@@ -68,9 +68,14 @@ class JointView:
 
 
 def profile_betas(session: StressSession, scope: str) -> Any:
+    """The betas of the scope's profile (read from the session's profiles: no engine work)."""
     from workstation.core.correlated import betas_from_profile
+    from workstation.core.profiles import get_profile
 
-    return betas_from_profile(session.state(0.0).method(scope).profile)
+    kind, _, ident = scope.partition(":")
+    p = session.portfolio
+    name = p.pool(ident).profile if kind == "pool" else p.account(ident).profile
+    return betas_from_profile(get_profile(name, session.profiles))
 
 
 def compute_joint(session: StressSession, scope: str, betas: Any = None) -> JointView:
