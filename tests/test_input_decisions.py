@@ -81,7 +81,7 @@ def test_non_finite_literals_are_read_then_refused_by_path(literal):
     with pytest.raises(PortfolioError) as err:
         loads_portfolio(text, source="book.json")
     assert err.value.path == "accounts[0].positions[0].quantity"
-    assert str(err.value).startswith("book.json: accounts[0].positions[0].quantity")
+    assert str(err.value).startswith("book.json:1: accounts[0].positions[0].quantity")
 
 
 def test_a_pool_cannot_be_isolated():
@@ -123,7 +123,7 @@ def test_trade_file_errors_name_the_file_and_path(tmp_path):
     out = subprocess.run([sys.executable, "-m", "workstation", "whatif", str(book), "--account", "a",
                           "--trade", str(trade)], capture_output=True, text=True, check=False)
     assert out.returncode == 2 and out.stdout == ""
-    assert f"{trade}: [0].quantity: expected a number" in out.stderr
+    assert f"{trade}:1: [0].quantity: expected a number" in out.stderr
 
 
 def test_record_without_a_database_is_refused(tmp_path):

@@ -101,7 +101,7 @@ def test_import_export_history(db_path: Path, tmp_path: Path,
           "--account", "main"], "balances-bad-number.csv:3: total: expected a number"),
         (["import", "ccxt-balance", str(DATA / "ccxt-balance.json")], "--account"),
         (["import", "market-csv", str(DATA / "market.csv"), "--as-of", "yesterday"], "--as-of"),
-        (["import", "portfolio", "/nonexistent/file.json"], "cannot read the file"),
+        (["import", "portfolio", "/nonexistent/file.json"], "(file): expected a readable file"),
         (["export", "report-json", "--account", "ghost"], "ghost"),
     ],
 )

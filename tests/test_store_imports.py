@@ -275,7 +275,7 @@ def test_bad_portfolio_names_path_and_line(book_db_path: Path, name: str) -> Non
 def test_portfolio_with_bad_json(db, tmp_path: Path) -> None:
     path = tmp_path / "broken.json"
     path.write_text('{\n  "format": "margin-workstation/portfolio@1",\n  "as_of": ,\n}\n')
-    with pytest.raises(ImportFileError, match=r"broken.json:3: \(json\): expected valid JSON"):
+    with pytest.raises(ImportFileError, match=r"broken.json:3: as_of: expected valid JSON"):
         import_file(db, "portfolio", path)
 
 

@@ -5,9 +5,12 @@
     python -m workstation whatif FILE --account ID --trade TRADE.json [--json]
     python -m workstation whatif FILE --account ID --suggest delta|margin|liquidation --hedge HEDGE.json
     python -m workstation stress FILE|--db PATH --scenario NAME|--all [--json]
+    python -m workstation reconcile FILE|--db PATH [--account ID] [--json]
     python -m workstation db init|import|export|history ...
 
-Errors go to stderr with exit status 2; nothing is printed on stdout then.
+Errors go to stderr with exit status 2; nothing is printed on stdout then. Every error names
+its file and JSON path or line (a figure beyond float range: the file and the scope); an
+exception that is not the project's own is a bug and is not dressed up as a user error.
 """
 
 from __future__ import annotations
@@ -15,11 +18,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
-from workstation.core.errors import PortfolioError, ProfileError, WorkstationError
+from workstation.core.errors import ComputeError, JsonError, PortfolioError, WorkstationError, printable
+
+T = TypeVar("T")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -44,9 +48,11 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--suggest", choices=("delta", "margin", "liquidation"))
     w.add_argument("--hedge", help="JSON position: the hedge instrument (quantity ignored)")
     w.add_argument("--json", action="store_true")
+    from workstation.reconcile_cli import add_reconcile_parser
     from workstation.stress_cli import add_stress_parser
 
     add_stress_parser(sub)
+    add_reconcile_parser(sub)
     try:
         from workstation.store.commands import add_db_commands
     except ImportError:  # pragma: no cover - the store ships with the package
@@ -73,62 +79,92 @@ def _load(args: argparse.Namespace):
     return read_portfolio(args.file)
 
 
-def _read_json(path: str, what: str) -> Any:
+def _source(args: argparse.Namespace) -> str:
+    """The file or database the book came from, for error messages."""
+    return str(getattr(args, "db", None) or args.file)
+
+
+def _read_json(path: str) -> tuple[Any, str]:
+    """A trade or hedge file, read strictly (core.jsonread), and its text."""
+    from workstation.core import jsonread
+
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as err:
-        raise WorkstationError(f"{path}: cannot read the {what} file ({err})") from None
-    except json.JSONDecodeError as err:
-        raise PortfolioError(f"line {err.lineno} column {err.colno}", f"valid JSON ({err.msg})",
-                             source=path) from None
+        return jsonread.read_file(path)
+    except JsonError as err:
+        raise err.as_portfolio_error() from None
 
 
-def _trades(path: str, portfolio) -> list:
+def _position(d: Any, where: str, portfolio, file: str, text: str, default_id: str, mode: str | None = None):
+    """One position of a trade or hedge file; errors name the file, the line and the path.
+    `mode`: the account's margin mode (isolated_margin required there, refused elsewhere)."""
+    from workstation.core.jsonread import line_of
     from workstation.core.portfolio_io import position_from_dict
 
-    doc = _read_json(path, "trade")
+    try:
+        return position_from_dict(d, where, portfolio.market, portfolio.as_of, margin_mode=mode,
+                                  default_id=default_id)
+    except PortfolioError as err:
+        raise err.with_source(file, line=line_of(text, err.path)) from None
+
+
+def _trades(path: str, portfolio, account: str) -> list:
+    doc, text = _read_json(path)
+    mode = portfolio.account(account).margin_mode
     if isinstance(doc, dict):
-        doc = [doc]
+        return [_position(doc, "$", portfolio, path, text, "trade-1", mode)]
     if not isinstance(doc, list):
-        raise PortfolioError("$", "a list of positions", type(doc).__name__, source=path)
-    out = []
-    for k, d in enumerate(doc):
-        try:
-            out.append(position_from_dict(d, f"[{k}]", portfolio.market, portfolio.as_of,
-                                          default_id=f"trade-{k + 1}"))
-        except PortfolioError as err:
-            raise err.with_source(path) from None
-    return out
+        raise PortfolioError("$", "a position object or a list of them", doc, source=path, line=1)
+    return [_position(d, f"[{k}]", portfolio, path, text, f"trade-{k + 1}", mode) for k, d in enumerate(doc)]
 
 
 def _hedge(path: str, portfolio):
-    from workstation.core.portfolio_io import position_from_dict
-
-    doc = _read_json(path, "hedge")
+    doc, text = _read_json(path)
+    where = "$"
     if isinstance(doc, list) and len(doc) == 1:
-        doc = doc[0]
+        doc, where = doc[0], "[0]"
     if isinstance(doc, dict) and "quantity" not in doc:
         doc = {**doc, "quantity": 0.0}
+    return _position(doc, where, portfolio, path, text, "hedge")
+
+
+def _computed(source: str, scope: str | None, compute: Callable[[], T]) -> T:
+    """Run an engine computation; a figure beyond float range is reported with the file and
+    scope it came from (anything else unexpected is a bug and surfaces as a traceback)."""
     try:
-        return position_from_dict(doc, "$", portfolio.market, portfolio.as_of, default_id="hedge")
-    except PortfolioError as err:
-        raise err.with_source(path) from None
+        return compute()
+    except ComputeError as err:
+        raise err.located(scope=scope, source=source) from None
+    except (OverflowError, FloatingPointError) as err:
+        raise ComputeError("(figures)", f"numbers beyond float range ({err})", scope=scope,
+                           source=source) from err
+
+
+def _in_file(path: str, compute: Callable[[], T]) -> T:
+    """Run a what-if; the engine's refusal of a trade or hedge names the file it came from."""
+    try:
+        return compute()
+    except (PortfolioError, ComputeError):
+        raise
+    except WorkstationError as err:
+        raise WorkstationError(f"{printable(path)}: {err}") from None
 
 
 def _cmd_margin(args: argparse.Namespace) -> int:
-    from workstation.core.report import build_report, build_reports
+    from workstation.core.report import build_report, scope_names
     from workstation.format import format_report
 
     if args.record and not args.db:
         raise WorkstationError("--record needs --db PATH: history lives in the database")
     portfolio = _load(args)
+    source = _source(args)
     vec = {"position_vectors": True} if getattr(args, "scenarios", False) else {}
-    if args.account:
-        reports = [build_report(portfolio, f"account:{args.account}", **vec)]
-    elif args.pool:
-        reports = [build_report(portfolio, f"pool:{args.pool}", **vec)]
+    if args.account or args.pool:
+        scopes = [f"account:{args.account}" if args.account else f"pool:{args.pool}"]
     else:
-        reports = build_reports(portfolio, **vec)
+        scopes = scope_names(portfolio)
+    reports = [
+        _computed(source, scope, lambda scope=scope: build_report(portfolio, scope, **vec)) for scope in scopes
+    ]
     if args.db and args.record:
         from workstation.store.commands import record_reports
 
@@ -150,14 +186,19 @@ def _cmd_whatif(args: argparse.Namespace) -> int:
         portfolio.account(args.account)
     except KeyError:
         raise WorkstationError(f"no account {args.account!r} in {args.file}") from None
+    scope = f"account:{args.account}"
     if args.suggest:
         if not args.hedge:
             raise WorkstationError("--suggest needs --hedge HEDGE.json")
-        result = suggest(portfolio, args.account, _hedge(args.hedge, portfolio), args.suggest)
+        hedge = _hedge(args.hedge, portfolio)
+        result = _in_file(args.hedge, lambda: _computed(
+            args.file, scope, lambda: suggest(portfolio, args.account, hedge, args.suggest)))
     else:
         if not args.trade:
             raise WorkstationError("whatif needs --trade TRADE.json or --suggest with --hedge")
-        result = whatif(portfolio, args.account, _trades(args.trade, portfolio))
+        trades = _trades(args.trade, portfolio, args.account)
+        result = _in_file(args.trade, lambda: _computed(
+            args.file, scope, lambda: whatif(portfolio, args.account, trades)))
     if args.json:
         print(json.dumps(result, indent=2, allow_nan=False))
     else:
@@ -176,16 +217,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             from workstation.stress_cli import run_stress
 
             return run_stress(args, _load)
+        if args.command == "reconcile":
+            from workstation.reconcile_cli import run_reconcile
+
+            return run_reconcile(args, _load)
         if args.command == "db":
             from workstation.store.commands import run_db_command
 
             return run_db_command(args)
-    except (PortfolioError, ProfileError, WorkstationError) as err:
+    except ComputeError as err:  # from a command that did not locate it itself (stress)
+        return _fail(str(err.located(source=getattr(args, "db", None) or getattr(args, "file", None))))
+    except WorkstationError as err:  # every refusal of input, located by the code that raised it
         return _fail(str(err))
-    except OSError as err:
+    except OSError as err:  # writing the output (a closed pipe, a full disk)
         return _fail(str(err))
-    except (ValueError, FloatingPointError, OverflowError) as err:  # numbers beyond float range
-        return _fail(f"cannot compute this book: {err}")
+    # anything else is a bug: it surfaces as a traceback, never as a user error
     return _fail(f"unknown command {args.command}")  # pragma: no cover
 
 

@@ -55,6 +55,25 @@ class Quote:
         return None
 
 
+@dataclass(frozen=True)
+class VenueFigures:
+    """What a venue reports for a position or an account (venues.md "Venue figures"), kept
+    beside what we compute. Margins are in `currency` (None: the book's base currency);
+    `index_price` is that currency's price in the base currency at `as_of`, the record's time
+    (None: the book's price); a position's `liquidation_price` is quoted as its instrument is
+    (linear: in `currency`, inverse: in USD), an account's in the base currency;
+    `margin_usage` is MM / equity (OKX's mgnRatio inverted). Absent figures are None."""
+
+    initial_margin: float | None = None
+    maintenance_margin: float | None = None
+    liquidation_price: float | None = None
+    margin_usage: float | None = None
+    currency: str | None = None
+    index_price: float | None = None
+    as_of: datetime | None = None
+    source: str | None = None
+
+
 @dataclass
 class Position:
     id: str
@@ -73,6 +92,7 @@ class Position:
     mark_price: float | None = None  # perpetuals: the venue's mark (None: the underlying's price)
     mark_confidence: float | None = None  # perpetuals: the mark oracle's confidence (None: 1)
     leverage: float | None = None  # perpetuals/futures in cross/isolated: IM = notional / leverage
+    venue_figures: VenueFigures | None = None  # what the venue reports for it (reconciliation)
 
 
 @dataclass
@@ -84,6 +104,7 @@ class Account:
     name: str | None = None
     venue: str | None = None
     profile: str = "default"
+    venue_figures: tuple[VenueFigures, ...] = ()  # the venue's account figures, one per currency
 
 
 @dataclass

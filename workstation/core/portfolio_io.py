@@ -1,20 +1,24 @@
 """Reader and writer of `margin-workstation/portfolio@1` documents.
 
 Reading never half-succeeds: the first problem raises `PortfolioError` naming its JSON path
-(e.g. `accounts[0].positions[3].strike`) and what was expected. Unknown fields are errors.
-`NaN` and `Infinity` literals are read by the JSON parser, then refused by their path.
+(e.g. `accounts[0].positions[3].strike`), its line when read from text, and what was expected.
+Unknown fields are errors. The text is read by the strict JSON reader (`core.jsonread`: keys
+given twice, deep nesting and numbers beyond float range are refused there); `NaN` and
+`Infinity` literals are read, then refused by their path. Value checks and their ranges:
+`core.portfolio_fields`, `core.limits`.
 """
 
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from workstation.core.errors import PortfolioError, ProfileError
+from workstation.core import jsonread, limits
+from workstation.core.errors import JsonError, PortfolioError
+from workstation.core.jsonread import join_key
 from workstation.core.model import (
     FORMAT,
     KINDS,
@@ -27,89 +31,30 @@ from workstation.core.model import (
     Position,
     Quote,
 )
+from workstation.core.portfolio_checks import check_leverage, check_profiles
+from workstation.core.portfolio_fields import array as _list
+from workstation.core.portfolio_fields import choice as _choice
+from workstation.core.portfolio_fields import code as _code
+from workstation.core.portfolio_fields import fields as _fields
+from workstation.core.portfolio_fields import format_time, parse_time
+from workstation.core.portfolio_fields import name as _name
+from workstation.core.portfolio_fields import number as _num
+from workstation.core.portfolio_fields import obj as _obj
 
 _TOP_FIELDS = {"format", "as_of", "base_currency", "rate", "market", "accounts", "pools", "profiles"}
 _QUOTE_FIELDS = {"price", "vol", "funding_rate"}
 FUNDING_LIMIT = 0.1  # per 8 hours; venues cap funding far below 10 %
-_ACCOUNT_FIELDS = {"id", "name", "venue", "margin_mode", "profile", "collateral", "positions"}
+_ACCOUNT_FIELDS = {"id", "name", "venue", "margin_mode", "profile", "collateral", "positions", "venue_figures"}
 _POOL_FIELDS = {"id", "name", "accounts", "margin_mode", "profile"}
 _POSITION_FIELDS = {
     "id", "kind", "underlying", "right", "strike", "expiry", "settlement", "quantity",
-    "entry_price", "vol", "isolated_margin", "expired", "settlement_price", "leverage",
+    "entry_price", "vol", "isolated_margin", "expired", "settlement_price", "leverage", "venue_figures",
 }
-
-
-# ---------------------------------------------------------------- primitive checks
-def _obj(value: Any, path: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise PortfolioError(path, "an object", value)
-    return value
-
-
-def _list(value: Any, path: str) -> list[Any]:
-    if not isinstance(value, list):
-        raise PortfolioError(path, "an array", value)
-    return value
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
-
-
-def _fields(d: dict[str, Any], path: str, allowed: set[str], required: tuple[str, ...]) -> None:
-    for key in d:
-        if key not in allowed:
-            raise PortfolioError(_join(path, key), f"no such field (allowed: {', '.join(sorted(allowed))})")
-    for key in required:
-        if key not in d:
-            raise PortfolioError(_join(path, key), "a value for this required field")
-
-
-def _str(value: Any, path: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise PortfolioError(path, "a non-empty string", value)
-    return value
-
-
-def _choice(value: Any, path: str, options: tuple[str, ...]) -> str:
-    if value not in options:
-        raise PortfolioError(path, "one of " + ", ".join(options), value)
-    return str(value)
-
-
-def _num(value: Any, path: str, *, minimum: float | None = None, positive: bool = False) -> float:
-    """A finite JSON number (bools are refused), optionally >= minimum or > 0."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise PortfolioError(path, "a number", value)
-    x = float(value)
-    if not math.isfinite(x):
-        raise PortfolioError(path, "a finite number", value)
-    if positive and x <= 0:
-        raise PortfolioError(path, "a positive number", value)
-    if minimum is not None and x < minimum:
-        raise PortfolioError(path, f"a number >= {minimum:g}", value)
-    return x
-
-
-def parse_time(value: Any, path: str) -> datetime:
-    """ISO-8601 time; a time without zone is taken as UTC. Returns an aware UTC datetime."""
-    if not isinstance(value, str):
-        raise PortfolioError(path, "an ISO-8601 UTC time such as 2026-11-25T08:00:00Z", value)
-    try:
-        t = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise PortfolioError(path, "an ISO-8601 UTC time such as 2026-11-25T08:00:00Z", value) from None
-    if t.tzinfo is None:
-        t = t.replace(tzinfo=UTC)
-    return t.astimezone(UTC)
-
-
-def format_time(t: datetime) -> str:
-    t = t.astimezone(UTC)
-    text = t.strftime("%Y-%m-%dT%H:%M:%S")
-    if t.microsecond:
-        text += f".{t.microsecond:06d}".rstrip("0")
-    return text + "Z"
+_str = _code  # the name portfolio_extras imports
+__all__ = [
+    "dumps_portfolio", "format_time", "loads_portfolio", "parse_time", "portfolio_from_dict",
+    "portfolio_to_dict", "position_from_dict", "position_to_dict", "read_portfolio", "write_portfolio",
+]
 
 
 # ---------------------------------------------------------------- sections
@@ -118,12 +63,12 @@ def _market(doc: Any, path: str = "market") -> dict[str, Quote]:
 
     market: dict[str, Quote] = {}
     for asset, entry in _obj(doc, path).items():
-        p = f"{path}.{asset}"
-        _str(asset, p)
+        p = join_key(path, asset)
+        _code(asset, p)
         entry = _obj(entry, p)
         _fields(entry, p, _QUOTE_FIELDS | extras.QUOTE_FIELDS, ("price",))
-        price = _num(entry["price"], f"{p}.price", positive=True)
-        vol = _num(entry["vol"], f"{p}.vol", minimum=0.0) if "vol" in entry else None
+        price = _num(entry["price"], f"{p}.price", limits.price)
+        vol = _num(entry["vol"], f"{p}.vol", limits.vol) if "vol" in entry else None
         market[asset] = Quote(price=price, vol=vol, funding_rate=_funding_rate(entry, p),
                               **extras.quote_extras(entry, p))
     extras.check_market(market, path)
@@ -161,9 +106,9 @@ def position_from_dict(
     if default_id is None:
         required = ("id", *required)
     _fields(d, path, _POSITION_FIELDS | extras.POSITION_FIELDS, required)
-    pid = _str(d["id"], f"{path}.id") if "id" in d else str(default_id)
+    pid = _code(d["id"], f"{path}.id") if "id" in d else str(default_id)
     kind = _choice(d["kind"], f"{path}.kind", KINDS)
-    underlying = _str(d["underlying"], f"{path}.underlying")
+    underlying = _code(d["underlying"], f"{path}.underlying")
     if underlying not in market:
         raise PortfolioError(f"{path}.underlying", "an asset with a price in market", underlying)
     if kind == "spot":
@@ -174,7 +119,7 @@ def position_from_dict(
         settlement = _choice(d["settlement"], f"{path}.settlement", SETTLEMENTS)
     quantity = _num(d["quantity"], f"{path}.quantity")
     if kind in ("perpetual", "future"):
-        entry = _num(d["entry_price"], f"{path}.entry_price", positive=True)
+        entry = _num(d["entry_price"], f"{path}.entry_price", limits.price)
     else:
         entry = _num(d["entry_price"], f"{path}.entry_price", minimum=0.0)
 
@@ -196,15 +141,15 @@ def position_from_dict(
         right = _choice(d["right"], f"{path}.right", RIGHTS)
         if "strike" not in d:
             raise PortfolioError(f"{path}.strike", "a positive strike (required for an option)")
-        strike = _num(d["strike"], f"{path}.strike", positive=True)
+        strike = _num(d["strike"], f"{path}.strike", limits.price)
         if "vol" in d:
-            vol = _num(d["vol"], f"{path}.vol", minimum=0.0)
+            vol = _num(d["vol"], f"{path}.vol", limits.vol)
         if "expired" in d:
             if not isinstance(d["expired"], bool):
                 raise PortfolioError(f"{path}.expired", "true or false", d["expired"])
             expired = d["expired"]
         if "settlement_price" in d:
-            settle = _num(d["settlement_price"], f"{path}.settlement_price", positive=True)
+            settle = _num(d["settlement_price"], f"{path}.settlement_price", limits.price)
         assert expiry is not None
         if expired:
             if settle is None:
@@ -242,7 +187,15 @@ def position_from_dict(
         isolated_margin=isolated, expired=expired, settlement_price=settle,
         **extras.position_extras(d, path, kind, market),
         leverage=_leverage(d, path, kind),
+        venue_figures=_venue_figures(d, path),
     )
+
+
+def _venue_figures(d: dict[str, Any], path: str) -> Any:
+    """`venue_figures` of a position (core.portfolio_venue), or None."""
+    from workstation.core.portfolio_venue import venue_figures_from_dict
+
+    return venue_figures_from_dict(d["venue_figures"], f"{path}.venue_figures") if "venue_figures" in d else None
 
 
 def _leverage(d: dict[str, Any], path: str, kind: str) -> float | None:
@@ -255,39 +208,17 @@ def _leverage(d: dict[str, Any], path: str, kind: str) -> float | None:
     return _num(d["leverage"], f"{path}.leverage", minimum=1.0)
 
 
-def _check_leverage(accounts: list[Account], doc_profiles: dict[str, Any], market: Mapping[str, Quote],
-                    as_of: datetime) -> None:
-    """Refuse a leverage above its bracket's maximum at the current notional (cross and
-    isolated accounts; portfolio mode ignores leverage)."""
-    from workstation.core.methods.per_position import max_leverage
-    from workstation.core.profiles import load_profiles
-
-    profiles = None
-    for i, acc in enumerate(accounts):
-        if acc.margin_mode == "portfolio":
-            continue
-        for j, pos in enumerate(acc.positions):
-            if pos.leverage is None:
-                continue
-            profiles = profiles or load_profiles(doc_profiles, source="profiles", as_of=as_of)
-            most = max_leverage(profiles[acc.profile], pos, market[pos.underlying].price)
-            if pos.leverage > most * (1 + 1e-12):
-                raise PortfolioError(f"accounts[{i}].positions[{j}].leverage",
-                                     f"at most {most:g} (the maximum leverage of its bracket at the "
-                                     "current notional)", pos.leverage)
-
-
 def _account(d: Any, path: str, market: Mapping[str, Quote], as_of: datetime) -> Account:
     d = _obj(d, path)
     _fields(d, path, _ACCOUNT_FIELDS, ("id", "margin_mode", "collateral", "positions"))
-    aid = _str(d["id"], f"{path}.id")
+    aid = _code(d["id"], f"{path}.id")
     mode = _choice(d["margin_mode"], f"{path}.margin_mode", MARGIN_MODES)
-    name = _str(d["name"], f"{path}.name") if "name" in d else None
-    venue = _str(d["venue"], f"{path}.venue") if "venue" in d else None
-    profile = _str(d["profile"], f"{path}.profile") if "profile" in d else "default"
+    name = _name(d["name"], f"{path}.name") if "name" in d else None
+    venue = _name(d["venue"], f"{path}.venue") if "venue" in d else None
+    profile = _code(d["profile"], f"{path}.profile") if "profile" in d else "default"
     collateral: dict[str, float] = {}
     for asset, amount in _obj(d["collateral"], f"{path}.collateral").items():
-        p = f"{path}.collateral.{asset}"
+        p = join_key(f"{path}.collateral", asset)
         if asset not in market:
             raise PortfolioError(p, "an asset with a price in market", asset)
         collateral[asset] = _num(amount, p)
@@ -301,13 +232,20 @@ def _account(d: Any, path: str, market: Mapping[str, Quote], as_of: datetime) ->
         seen.add(pos.id)
         positions.append(pos)
     return Account(id=aid, margin_mode=mode, collateral=collateral, positions=positions,
-                   name=name, venue=venue, profile=profile)
+                   name=name, venue=venue, profile=profile, venue_figures=_account_venue_figures(d, path))
+
+
+def _account_venue_figures(d: dict[str, Any], path: str) -> tuple[Any, ...]:
+    """`venue_figures` of an account (core.portfolio_venue): one object or one per currency."""
+    from workstation.core.portfolio_venue import account_venue_figures
+
+    return account_venue_figures(d["venue_figures"], f"{path}.venue_figures") if "venue_figures" in d else ()
 
 
 def _pool(d: Any, path: str, account_ids: set[str]) -> Pool:
     d = _obj(d, path)
     _fields(d, path, _POOL_FIELDS, ("id", "accounts"))
-    pid = _str(d["id"], f"{path}.id")
+    pid = _code(d["id"], f"{path}.id")
     members: list[str] = []
     for k, aid in enumerate(_list(d["accounts"], f"{path}.accounts")):
         p = f"{path}.accounts[{k}]"
@@ -319,51 +257,15 @@ def _pool(d: Any, path: str, account_ids: set[str]) -> Pool:
     mode = _choice(d.get("margin_mode", "portfolio"), f"{path}.margin_mode", MARGIN_MODES)
     if mode == "isolated":
         raise PortfolioError(f"{path}.margin_mode", "cross or portfolio (a pool shares its collateral)", mode)
-    profile = _str(d["profile"], f"{path}.profile") if "profile" in d else "default"
-    name = _str(d["name"], f"{path}.name") if "name" in d else None
+    profile = _code(d["profile"], f"{path}.profile") if "profile" in d else "default"
+    name = _name(d["name"], f"{path}.name") if "name" in d else None
     return Pool(id=pid, accounts=members, margin_mode=mode, profile=profile, name=name)
 
 
-def _check_profiles(doc_profiles: dict[str, Any], accounts: list[Account], pools: list[Pool],
-                    as_of: datetime | None = None) -> None:
-    """Validate the file's profiles and that every account and pool names a known one, in a
-    version in force on the book's date."""
-    from workstation.core.profiles import load_profiles
+def _check_venue_currencies(accounts: list[Account], market: Mapping[str, Quote], base: str) -> None:
+    from workstation.core.portfolio_venue import check_currencies
 
-    _check_profile_dates(accounts, pools, as_of)
-    try:
-        known = load_profiles(doc_profiles, source="profiles", as_of=as_of)
-    except ProfileError as err:
-        path = err.key if err.source in ("", "profiles") else f"{err.source}.{err.key}"
-        if not path.startswith("profiles"):
-            path = f"profiles.{path}"
-        problem = err.problem.removeprefix("expected ")
-        raise PortfolioError(path, problem) from None
-    for i, acc in enumerate(accounts):
-        if acc.profile not in known:
-            raise PortfolioError(f"accounts[{i}].profile", _known_list(known), acc.profile)
-    for k, pool in enumerate(pools):
-        if pool.profile not in known:
-            raise PortfolioError(f"pools[{k}].profile", _known_list(known), pool.profile)
-
-
-def _check_profile_dates(accounts: list[Account], pools: list[Pool], as_of: datetime | None) -> None:
-    """A book older than a shipped profile's first version is refused where it names it."""
-    from workstation.core.profile_versions import first_version
-
-    if as_of is None:
-        return
-    named = [(f"accounts[{i}].profile", a.profile) for i, a in enumerate(accounts)]
-    named += [(f"pools[{k}].profile", p.profile) for k, p in enumerate(pools)]
-    for path, name in named:
-        first = first_version(name)
-        if first is not None and as_of.date().isoformat() < first:
-            raise PortfolioError(path, f"a profile in force on the book's date "
-                                       f"{as_of.date().isoformat()}: {name} starts on {first}", name)
-
-
-def _known_list(known: Mapping[str, Any]) -> str:
-    return "a known margin profile: " + ", ".join(sorted(known))
+    check_currencies(accounts, market, base)
 
 
 # ---------------------------------------------------------------- public API
@@ -373,8 +275,8 @@ def portfolio_from_dict(doc: Any) -> Portfolio:
     if doc["format"] != FORMAT:
         raise PortfolioError("format", f'"{FORMAT}"', doc["format"])
     as_of = parse_time(doc["as_of"], "as_of")
-    base = _str(doc["base_currency"], "base_currency") if "base_currency" in doc else "USD"
-    rate = _num(doc["rate"], "rate") if "rate" in doc else 0.0
+    base = _code(doc["base_currency"], "base_currency") if "base_currency" in doc else "USD"
+    rate = _num(doc["rate"], "rate", limits.rate) if "rate" in doc else 0.0
     market = _market(doc["market"])
     accounts: list[Account] = []
     ids: set[str] = set()
@@ -394,31 +296,34 @@ def portfolio_from_dict(doc: Any) -> Portfolio:
         pools.append(pool)
     profiles = _obj(doc.get("profiles", {}), "profiles")
     for name, body in profiles.items():
-        _obj(body, f"profiles.{name}")
-    _check_profiles(profiles, accounts, pools, as_of)
-    _check_leverage(accounts, profiles, market, as_of)
+        _code(name, join_key("profiles", name))
+        _obj(body, join_key("profiles", name))
+    check_profiles(profiles, accounts, pools, as_of)
+    check_leverage(accounts, profiles, market, as_of)
+    _check_venue_currencies(accounts, market, base)
     return Portfolio(as_of=as_of, market=market, accounts=accounts, pools=pools,
                      base_currency=base, rate=rate, profiles=profiles)
 
 
 def loads_portfolio(text: str, source: str | None = None) -> Portfolio:
+    """The portfolio in `text`; `source` (a file name) is named in errors with the line."""
     try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise PortfolioError(f"line {err.lineno} column {err.colno}", f"valid JSON ({err.msg})",
-                             source=source) from None
+        doc = jsonread.loads(text, source)
+    except JsonError as err:
+        raise err.as_portfolio_error() from None
     try:
         return portfolio_from_dict(doc)
     except PortfolioError as err:
-        raise err.with_source(source) if source else err from None
+        if source is None:
+            raise
+        raise err.with_source(source, line=jsonread.line_of(text, err.path)) from None
 
 
 def read_portfolio(path: str | Path) -> Portfolio:
-    path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise PortfolioError("$", f"a readable UTF-8 JSON file ({err})", source=str(path)) from None
+        text = jsonread.read_text(path)
+    except JsonError as err:
+        raise err.as_portfolio_error() from None
     return loads_portfolio(text, source=str(path))
 
 
@@ -443,7 +348,12 @@ def position_to_dict(pos: Position) -> dict[str, Any]:
         d["expired"] = True
         d["settlement_price"] = pos.settlement_price
     _leverage_to_dict(pos, d)
-    return d | position_extras_to_dict(pos)
+    d |= position_extras_to_dict(pos)
+    if pos.venue_figures is not None:
+        from workstation.core.portfolio_venue import venue_figures_to_dict
+
+        d["venue_figures"] = venue_figures_to_dict(pos.venue_figures)
+    return d
 
 
 def _leverage_to_dict(pos: Position, d: dict[str, Any]) -> None:
@@ -469,6 +379,10 @@ def portfolio_to_dict(p: Portfolio) -> dict[str, Any]:
         a |= {"margin_mode": acc.margin_mode, "profile": acc.profile,
               "collateral": dict(acc.collateral),
               "positions": [position_to_dict(pos) for pos in acc.positions]}
+        if acc.venue_figures:
+            from workstation.core.portfolio_venue import account_venue_figures_to_dict
+
+            a["venue_figures"] = account_venue_figures_to_dict(acc.venue_figures)
         accounts.append(a)
     pools = []
     for pool in p.pools:

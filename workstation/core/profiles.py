@@ -35,8 +35,10 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from workstation.core import limits
 from workstation.core import profile_venues as venues
-from workstation.core.errors import ProfileError, unknown_profile
+from workstation.core.errors import ProfileError, shown, unknown_profile
+from workstation.core.jsonread import join_key
 from workstation.core.profile_venues import BybitParams, DeribitParams, OkxParams, SpanParams
 from workstation.core.stress_profile import StressParams, stress_params
 from workstation.core.trading import TradingParams, trading_params
@@ -393,21 +395,25 @@ def _num(
 ) -> float:
     """A real number (not bool), finite unless `allow_inf`, within [lo, hi] (or (lo, hi])."""
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ProfileError(source, key, f"expected a number, got {value!r}")
-    x = float(value)
+        raise ProfileError(source, key, f"expected a number, got {shown(value)}")
+    try:
+        x = float(value)
+    except OverflowError:  # an integer beyond float range
+        x = math.inf if value > 0 else -math.inf
+        allow_inf = False
     if math.isnan(x) or (math.isinf(x) and not (allow_inf and x > 0)):
-        raise ProfileError(source, key, f"must be a finite number, got {value!r}")
+        raise ProfileError(source, key, f"must be a finite number, got {shown(value)}")
     if lo is not None and (x <= lo if lo_open else x < lo):
         bound = f"> {lo:g}" if lo_open else f">= {lo:g}"
-        raise ProfileError(source, key, f"must be {bound}, got {value!r}")
+        raise ProfileError(source, key, f"must be {bound}, got {shown(value)}")
     if hi is not None and x > hi:
-        raise ProfileError(source, key, f"must be <= {hi:g}, got {value!r}")
+        raise ProfileError(source, key, f"must be <= {hi:g}, got {shown(value)}")
     return x
 
 
 def _str(value: Any, source: str, key: str) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise ProfileError(source, key, f"expected a non-empty string, got {value!r}")
+        raise ProfileError(source, key, f"expected a non-empty string, got {shown(value)}")
     return value
 
 
@@ -417,6 +423,12 @@ def _list(value: Any, source: str, key: str, *, empty_ok: bool = False) -> list[
     if not value and not empty_ok:
         raise ProfileError(source, key, "must not be empty")
     return list(value)
+
+
+def _at_most(value: Any, count: int, source: str, key: str) -> None:
+    """Refuse a list longer than `count` (each entry is a scenario: the risk arrays grow with it)."""
+    if isinstance(value, list | tuple) and len(value) > count:
+        raise ProfileError(source, key, f"at most {count} entries, got {len(value):,}")
 
 
 def _known(d: Mapping[str, Any], allowed: tuple[str, ...], source: str, prefix: str) -> None:
@@ -435,17 +447,22 @@ def _require(d: Mapping[str, Any], keys: tuple[str, ...], source: str, prefix: s
 
 def _as_of(value: Any, source: str) -> str:
     if isinstance(value, datetime | date):  # TOML reads an unquoted date as a date
-        return value.isoformat()
-    text = _str(value, source, "as_of")
-    try:
-        date.fromisoformat(text)
-    except ValueError:
+        when: date = value
+        text = value.isoformat()
+    else:
+        text = _str(value, source, "as_of")
         try:
-            datetime.fromisoformat(text)
+            when = date.fromisoformat(text)
         except ValueError:
-            raise ProfileError(
-                source, "as_of", f"expected an ISO date such as 2026-11-01, got {text!r}"
-            ) from None
+            try:
+                when = datetime.fromisoformat(text)
+            except ValueError:
+                raise ProfileError(
+                    source, "as_of", f"expected an ISO date such as 2026-11-01, got {shown(text)}"
+                ) from None
+    if not limits.FIRST_YEAR <= when.year <= limits.LAST_YEAR:
+        raise ProfileError(source, "as_of", f"expected a date from {limits.FIRST_YEAR} to "
+                                            f"{limits.LAST_YEAR}, got {shown(text)}")
     return text
 
 
@@ -458,7 +475,7 @@ def _bands(value: Any, source: str, key: str) -> tuple[tuple[float, float], ...]
         k = f"{key}[{i}]"
         pair = _list(band, source, k)
         if len(pair) != 2:
-            raise ProfileError(source, k, f"expected [upper_value, haircut], got {band!r}")
+            raise ProfileError(source, k, f"expected [upper_value, haircut], got {shown(band)}")
         upper = _num(pair[0], source, f"{k}[0]", lo=0.0, lo_open=True, allow_inf=True)
         cut = _num(pair[1], source, f"{k}[1]", hi=1.0)
         if upper <= last:
@@ -516,7 +533,7 @@ def _options(value: Any, source: str) -> OptionParams:
     _require(d, _OPTION_KEYS, source, "options.")
     premium = d.get("premium", "mark")
     if premium not in PREMIUMS:
-        raise ProfileError(source, "options.premium", f"must be one of {', '.join(PREMIUMS)}, got {premium!r}")
+        raise ProfileError(source, "options.premium", f"must be one of {', '.join(PREMIUMS)}, got {shown(premium)}")
     return OptionParams(*(_num(d[k], source, f"options.{k}") for k in _OPTION_KEYS),
                         fee=_num(d.get("fee", 0.0), source, "options.fee", hi=1.0), premium=premium)
 
@@ -525,7 +542,7 @@ def _pair(name: Any, source: str, key: str) -> tuple[str, str]:
     parts = name.split("/") if isinstance(name, str) else []
     if len(parts) != 2 or not all(p.strip() == p and p for p in parts) or parts[0] == parts[1]:
         raise ProfileError(
-            source, key, f'expected a pair of two underlyings such as "BTC/ETH", got {name!r}'
+            source, key, f'expected a pair of two underlyings such as "BTC/ETH", got {shown(name)}'
         )
     return parts[0], parts[1]
 
@@ -564,18 +581,20 @@ def _portfolio(value: Any, source: str, method: str = "risk-array") -> Portfolio
     if isinstance(steps, float) and steps.is_integer():
         steps = int(steps)
     if isinstance(steps, bool) or not isinstance(steps, int):
-        raise ProfileError(source, p + "price_steps", f"expected an integer, got {steps!r}")
-    if steps < 3 or steps % 2 == 0:
+        raise ProfileError(source, p + "price_steps", f"expected an integer, got {shown(steps)}")
+    if steps < 3 or steps % 2 == 0 or steps > limits.MAX_PRICE_STEPS:
         raise ProfileError(
-            source, p + "price_steps", f"must be odd and >= 3 (0 is a grid point), got {steps}"
+            source, p + "price_steps",
+            f"must be odd, >= 3 (0 is a grid point) and <= {limits.MAX_PRICE_STEPS}, got {shown(steps)}",
         )
 
     tail: list[tuple[float, float]] = []
+    _at_most(d["tail"], limits.MAX_TAIL, source, p + "tail")
     for i, t in enumerate(_list(d["tail"], source, p + "tail", empty_ok=True)):
         k = f"{p}tail[{i}]"
         pair = _list(t, source, k)
         if len(pair) != 2:
-            raise ProfileError(source, k, f"expected [spot_move, dampener], got {t!r}")
+            raise ProfileError(source, k, f"expected [spot_move, dampener], got {shown(t)}")
         tail.append(
             (
                 _num(pair[0], source, k + "[0]", lo=-1.0, lo_open=True),
@@ -586,17 +605,18 @@ def _portfolio(value: Any, source: str, method: str = "risk-array") -> Portfolio
     scenarios: tuple[tuple[float, str, float], ...] | None = None
     if d.get("scenarios") is not None:
         rows: list[tuple[float, str, float]] = []
+        _at_most(d["scenarios"], limits.MAX_SCENARIOS, source, p + "scenarios")
         for i, s in enumerate(_list(d["scenarios"], source, p + "scenarios")):
             k = f"{p}scenarios[{i}]"
             row = _list(s, source, k)
             if len(row) != 3:
                 raise ProfileError(
-                    source, k, f'expected [spot_shock, "up"|"none"|"down", dampener], got {s!r}'
+                    source, k, f'expected [spot_shock, "up"|"none"|"down", dampener], got {shown(s)}'
                 )
             if row[1] not in vol_dirs:
                 raise ProfileError(
                     source, k + "[1]",
-                    f"vol direction must be up, none or down (pmrm2: or skew_linear, skew_abs), got {row[1]!r}",
+                    f"vol direction must be up, none or down (pmrm2: or skew_linear, skew_abs), got {shown(row[1])}",
                 )
             rows.append(
                 (
@@ -614,7 +634,7 @@ def _portfolio(value: Any, source: str, method: str = "risk-array") -> Portfolio
     aggregation = d["aggregation"]
     if aggregation not in AGGREGATIONS:
         raise ProfileError(
-            source, p + "aggregation", f"must be sum or correlated, got {aggregation!r}"
+            source, p + "aggregation", f"must be sum or correlated, got {shown(aggregation)}"
         )
 
     correlation: dict[tuple[str, str], float] = {}
@@ -628,7 +648,7 @@ def _portfolio(value: Any, source: str, method: str = "risk-array") -> Portfolio
     in_scen = d.get("collateral_in_scenarios", True)
     if not isinstance(in_scen, bool):
         raise ProfileError(
-            source, p + "collateral_in_scenarios", f"expected true or false, got {in_scen!r}"
+            source, p + "collateral_in_scenarios", f"expected true or false, got {shown(in_scen)}"
         )
 
     return PortfolioParams(
@@ -663,7 +683,7 @@ def _tail_list(value: Any, source: str, key: str) -> tuple[tuple[float, float], 
         k = f"{key}[{i}]"
         pair = _list(t, source, k)
         if len(pair) != 2:
-            raise ProfileError(source, k, f"expected [spot_move, dampener], got {t!r}")
+            raise ProfileError(source, k, f"expected [spot_move, dampener], got {shown(t)}")
         tail.append((_num(pair[0], source, k + "[0]", lo=-1.0, lo_open=True),
                      _num(pair[1], source, k + "[1]", hi=1.0)))
     return tuple(tail)
@@ -677,7 +697,7 @@ def _moves(value: Any, source: str, key: str) -> FrozenMap[str, tuple[float, ...
         moves = tuple(_num(m, source, f"{k}[{i}]", lo=-1.0, lo_open=True)
                       for i, m in enumerate(_list(lst, source, k)))
         if 0.0 not in moves or any(b <= a for a, b in itertools.pairwise(moves)):
-            raise ProfileError(source, k, f"moves must increase and include 0, got {list(moves)!r}")
+            raise ProfileError(source, k, f"moves must increase and include 0, got {shown(list(moves))}")
         out[str(u)] = moves
     return FrozenMap(out)
 
@@ -693,7 +713,7 @@ def _build(d: Mapping[str, Any], source: str, version: str | None = None) -> Pro
     _require(d, tuple(k for k in _TOP_KEYS if k not in _OPTIONAL_TOP), source, "")
     method = d.get("method", "risk-array")
     if method not in METHODS:
-        raise ProfileError(source, "method", f"unknown method {method!r}; methods: {', '.join(METHODS)}")
+        raise ProfileError(source, "method", f"unknown method {shown(method)}; methods: {', '.join(METHODS)}")
     from workstation.core.profile_pmrm2 import pmrm2_params
 
     pmrm2 = pmrm2_params(d, method, source)
@@ -751,7 +771,7 @@ def _venue_keys(d: Mapping[str, Any], source: str) -> dict[str, Any]:
     method_table = {"deribit-pm": "deribit", "okx-pm": "okx", "bybit-pm": "bybit", "span": "span"}
     need = method_table.get(d.get("method", "risk-array"))
     if need is not None and need not in out:
-        raise ProfileError(source, need, f"missing: method {d['method']!r} reads the [{need}] table")
+        raise ProfileError(source, need, f"missing: method {shown(d['method'])} reads the [{need}] table")
     return out
 
 
@@ -774,6 +794,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ProfileError(str(path), "(file)", f"cannot read: {err.strerror or err}") from None
     except tomllib.TOMLDecodeError as err:
         raise ProfileError(str(path), "(file)", f"not valid TOML: {err}") from None
+    except RecursionError:
+        raise ProfileError(str(path), "(file)", "not valid TOML: nested too deep") from None
+    except ValueError as err:  # an integer of more than 4,300 digits
+        raise ProfileError(str(path), "(file)", f"not valid TOML: {shown(str(err))}") from None
 
 
 def load_profile_file(path: str | Path, base: Mapping[str, Any] | None = None) -> Profile:
@@ -820,11 +844,11 @@ def load_profiles(
     profiles = shipped_profiles(as_of)
     default_raw = shipped["default"][-1].raw if "default" in shipped else METHOD_DEFAULTS
     for name, raw in (extra or {}).items():
-        origin = f"{source}.{name}"
+        origin = join_key(source, name)
         body = _table(raw, origin, "(profile)")
         if "name" in body and body["name"] != name:
             raise ProfileError(
-                origin, "name", f"must match the profile's key {name!r}, got {body['name']!r}"
+                origin, "name", f"must match the profile's key {shown(name)}, got {shown(body['name'])}"
             )
         body["name"] = name
         if name in shipped:

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from workstation.core.book import Book
-from workstation.core.errors import ScopeError, WorkstationError
+from workstation.core.errors import ComputeError, ScopeError
 from workstation.core.liquidation import liquidation
 from workstation.core.methods import MarginMethod, Scope, method_for
 from workstation.core.model import Account, Portfolio
@@ -152,8 +152,8 @@ def check_finite(doc: Any) -> None:
     """Refuse a report with NaN or infinite figures (overflowing inputs), naming the field."""
     if _all_finite(doc):
         return
-    raise WorkstationError(f"{_first_non_finite(doc)}: the book gives a non-finite figure; "
-                               "check quantities, prices and the rate for overflow")
+    raise ComputeError(str(_first_non_finite(doc)), "the book gives a non-finite figure; "
+                                                    "check quantities, prices and the rate for overflow")
 
 
 def _all_finite(doc: Any) -> bool:
@@ -206,6 +206,10 @@ def _build_report(portfolio: Portfolio, scope: str, *, with_liquidation: bool,
             member = _account_scope(portfolio, portfolio.account(acc_id), profiles)
             seg += method_for(member).requirement()[0]
         report["segregated_initial_margin"] = _f(seg)
+    if with_liquidation:  # the full report: the venue's own figures beside ours (core.reconcile)
+        from workstation.core.reconcile import attach
+
+        attach(report, portfolio, sc)
     check_finite(report)
     return report
 

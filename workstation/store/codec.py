@@ -4,27 +4,38 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from datetime import UTC, datetime
 from typing import Any
 
-from workstation.core.model import Position
+from workstation.core.model import Position, VenueFigures
 
 
 def iso(dt: datetime, *, fixed: bool = False) -> str:
-    """UTC ISO-8601 text with a `Z` (naive datetimes are taken as UTC).
+    """UTC ISO-8601 text with a `Z` (naive datetimes are taken as UTC); the year always has
+    four digits (strftime's %Y writes `999`, which fromisoformat refuses).
 
     `fixed` always writes microseconds, so that the texts sort as the times do.
     """
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
     dt = dt.astimezone(UTC)
-    text = dt.strftime("%Y-%m-%dT%H:%M:%S")
+    text = f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}T{dt.hour:02d}:{dt.minute:02d}:{dt.second:02d}"
     if dt.microsecond or fixed:
         text += f".{dt.microsecond:06d}"
     return text + "Z"
 
 
+_SHORT_YEAR = re.compile(r"\d{1,3}-")
+
+
 def parse_iso(text: str) -> datetime:
+    """A time the store wrote. Also reads the unpadded years (`999-12-25T08:00:00Z`) that
+    versions before the four-digit fix wrote, so that such a database can still be opened and
+    exported."""
+    if _SHORT_YEAR.match(text):
+        year, rest = text.split("-", 1)
+        text = f"{int(year):04d}-{rest}"
     dt = datetime.fromisoformat(text)
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
@@ -38,7 +49,7 @@ def now_utc() -> datetime:
 POSITION_COLUMNS = (
     "id", "kind", "underlying", "settlement", "quantity", "entry_price", "expiry",
     "right", "strike", "vol", "isolated_margin", "expired", "settlement_price", "mark_price",
-    "mark_confidence", "leverage",
+    "mark_confidence", "leverage", "venue_figures",
 )
 
 
@@ -61,7 +72,7 @@ def position_row(account_id: str, position: Position, seq: int) -> dict[str, Any
         "settlement_price": position.settlement_price,
     } | {  # columns of later schemas, written only when set (so a book without them fits any schema)
         k: v for k, v in (("mark_price", position.mark_price), ("mark_confidence", position.mark_confidence),
-                          ("leverage", position.leverage))
+                          ("leverage", position.leverage), ("venue_figures", venue_figures_json(position)))
         if v is not None
     }
 
@@ -84,7 +95,42 @@ def position_from_row(row: dict[str, Any]) -> Position:
         mark_price=row.get("mark_price"),
         mark_confidence=row.get("mark_confidence"),
         leverage=row.get("leverage"),
+        venue_figures=venue_figures_from_json(row.get("venue_figures")),
     )
+
+
+def venue_figures_json(position: Position) -> str | None:
+    """The position's `venue_figures` as the portfolio file writes them (None: none)."""
+    if position.venue_figures is None:
+        return None
+    from workstation.core.portfolio_venue import venue_figures_to_dict
+
+    return dumps(venue_figures_to_dict(position.venue_figures))
+
+
+def venue_figures_from_json(text: str | None) -> VenueFigures | None:
+    if text is None:
+        return None
+    from workstation.core.portfolio_venue import venue_figures_from_dict
+
+    return venue_figures_from_dict(loads(text), "venue_figures")
+
+
+def account_figures_json(figures: tuple[VenueFigures, ...]) -> str | None:
+    """An account's `venue_figures` as the portfolio file writes them (None: none)."""
+    if not figures:
+        return None
+    from workstation.core.portfolio_venue import account_venue_figures_to_dict
+
+    return dumps(account_venue_figures_to_dict(figures))
+
+
+def account_figures_from_json(text: str | None) -> tuple[VenueFigures, ...]:
+    if text is None:
+        return ()
+    from workstation.core.portfolio_venue import account_venue_figures
+
+    return account_venue_figures(loads(text), "venue_figures")
 
 
 def position_from_doc(doc: dict[str, Any]) -> Position:
@@ -93,6 +139,8 @@ def position_from_doc(doc: dict[str, Any]) -> Position:
     fields.setdefault("id", "")
     if fields.get("expiry") is not None:
         fields["expiry"] = parse_iso(fields["expiry"])
+    if fields.get("venue_figures") is not None:
+        fields["venue_figures"] = venue_figures_from_json(dumps(fields["venue_figures"]))
     return Position(**fields)
 
 

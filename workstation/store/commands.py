@@ -279,16 +279,20 @@ def _nearest(liquidation: dict[str, Any]) -> str:
 def history_table(rows: Sequence[dict[str, Any]]) -> str:
     """Aligned text table of history rows: time, scope, equity, IM, MM, usage, offset and the
     nearest liquidation (the smallest move, in percent, of one asset or of `all`)."""
-    header = ("recorded_at", "scope", "equity", "initial_margin", "maintenance_margin",
-              "usage", "offset", "nearest_liquidation")
+    header: tuple[str, ...] = ("recorded_at", "scope", "equity", "initial_margin", "maintenance_margin",
+                               "usage", "offset", "nearest_liquidation")
+    venue = any(r.get("venue") for r in rows)
+    if venue:  # ours - the venue's MM, when the reports had venue figures (core.reconcile)
+        header += ("mm_vs_venue",)
     table = [header]
     for r in rows:
-        table.append((
+        line: tuple[str, ...] = (
             r["recorded_at"].strftime("%Y-%m-%d %H:%M:%S"), r["scope"], _fmt(r["equity"]),
             _fmt(r["initial_margin"]), _fmt(r["maintenance_margin"]),
             _fmt(r["margin_usage"], percent=True), _fmt(r["offset"]),
             _nearest(r.get("liquidation") or {}),
-        ))
+        )
+        table.append(line + ((_venue_mm(r.get("venue")),) if venue else ()))
     widths = [max(len(str(row[i])) for row in table) for i in range(len(header))]
     lines = []
     for row in table:
@@ -298,6 +302,15 @@ def history_table(rows: Sequence[dict[str, Any]]) -> str:
         ]
         lines.append("  ".join(cells).rstrip())
     return "\n".join(lines) + "\n"
+
+
+def _venue_mm(venue: dict[str, Any] | None) -> str:
+    """`ours - venue` of the account's maintenance margin and its percent, or `-`."""
+    d = ((venue or {}).get("venue_diff") or {})
+    if not isinstance(d.get("maintenance_margin"), int | float):
+        return "-"
+    pct = d.get("maintenance_margin_pct")
+    return _fmt(d["maintenance_margin"]) + (f" ({pct:+.2f}%)" if isinstance(pct, int | float) else "")
 
 
 def _history(args: argparse.Namespace) -> int:

@@ -190,6 +190,18 @@ _SCHEMA_FORWARDS = [
 ]
 
 
+# Reconciliation (venues.md "Venue figures", core/portfolio_venue.py): what the venue reports
+# for a position or an account, as the portfolio file's `venue_figures` JSON (NULL: none), and
+# the venue figures and differences of each recorded report (NULL: the report had none).
+_SCHEMA_VENUE_FIGURES = [
+    "ALTER TABLE positions ADD COLUMN venue_figures TEXT "
+    "CHECK (venue_figures IS NULL OR json_valid(venue_figures))",
+    "ALTER TABLE accounts ADD COLUMN venue_figures TEXT "
+    "CHECK (venue_figures IS NULL OR json_valid(venue_figures))",
+    "ALTER TABLE margin_history ADD COLUMN venue TEXT CHECK (venue IS NULL OR json_valid(venue))",
+]
+
+
 # Tables that make up the book: every row written to them bumps `book_changes.counter`, the
 # change counter an editor compares with the one its data was loaded at (stale edits are
 # refused). History and scenarios are not the book: recording a report changes nothing here.
@@ -229,6 +241,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _statements(_SCHEMA_BOOK_CHANGES),  # 5: application id, the book's change counter
     _statements(_SCHEMA_LEVERAGE),  # 6: positions' leverage
     _statements(_SCHEMA_WHATIF),  # 7: quotes.funding_rate (what-if funding carry)
+    _statements(_SCHEMA_VENUE_FIGURES),  # 8: venue figures of positions, accounts, history
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

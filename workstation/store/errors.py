@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from workstation.core.errors import WorkstationError
+from workstation.core.errors import WorkstationError, printable
+
+MAX_MESSAGE = 600  # characters of a message (the values in it are cut by core.errors.shown)
 
 
 class StoreError(WorkstationError):
@@ -24,7 +26,7 @@ class InvalidInput(StoreError):
     def __init__(self, field: str, message: str):
         self.field = field
         self.message = message
-        super().__init__(f"{field}: {message}")
+        super().__init__(f"{printable(field)}: {printable(message, MAX_MESSAGE)}")
 
 
 class ImportFileError(StoreError):
@@ -38,8 +40,8 @@ class ImportFileError(StoreError):
         self.line = line
         self.field = field
         self.message = message
-        where = f"{self.file}:{line}" if line is not None else self.file
-        super().__init__(f"{where}: {field}: {message}")
+        where = printable(self.file) + (f":{line}" if line is not None else "")
+        super().__init__(f"{where}: {printable(field)}: {printable(message, MAX_MESSAGE)}")
 
 
 class DatabaseUnusable(StoreError):

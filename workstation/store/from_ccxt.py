@@ -13,31 +13,38 @@ hedge-mode file (an entry with `hedged: true`), gets a side suffix (`SYMBOL long
 
 Balances: `{CODE: {free, used, total}, ...}`; the aggregate `free` / `used` / `total` maps and
 `info`, `timestamp`, `datetime`, `debt` are skipped. `total` (else `free + used`) is the amount.
+
+The file is read by the strict JSON reader (`core.jsonread`: keys given twice, deep nesting and
+numbers beyond float range are refused at their line), numbers are held to `core.limits`, and
+symbols and currency codes must be printable; every error names file, line and JSON path.
 """
 
 from __future__ import annotations
 
-import json
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from workstation.core import jsonread, limits
+from workstation.core.errors import JsonError, shown
+from workstation.core.jsonread import join_index, join_key, json_lines
 from workstation.core.model import Position
 from workstation.store.errors import ImportFileError
-from workstation.store.locate import json_lines
 from workstation.store.staging import StagedBalance, StagedPosition
 from workstation.store.symbols import parse_symbol
-from workstation.store.tabular import read_text
+from workstation.store.tabular import check_account, read_text
 
 SKIPPED_BALANCE_KEYS = {"info", "free", "used", "total", "timestamp", "datetime", "debt"}
 
 
 def read_json(path: str | Path) -> tuple[Any, str]:
+    """The file's strict JSON value and its text."""
     text = read_text(path)
     try:
-        return json.loads(text), text
-    except json.JSONDecodeError as err:
-        raise ImportFileError(path, err.lineno, "(json)", f"invalid JSON: {err.msg}") from None
+        return jsonread.loads(text, str(path)), text
+    except JsonError as err:
+        raise ImportFileError(path, err.line, err.path or "(json)", f"expected {err.problem}") from None
 
 
 def _number(value: Any) -> float | None:
@@ -59,22 +66,24 @@ class _Entry:
         self.file, self.path, self.doc, self.lines = file, path, doc, lines
 
     def where(self, key: str) -> tuple[str, int | None]:
-        full = f"{self.path}.{key}" if self.path else key
+        full = join_key(self.path, key)
         return full, self.lines.get(full, self.lines.get(self.path))
 
     def error(self, key: str, message: str) -> ImportFileError:
         full, line = self.where(key)
         return ImportFileError(self.file, line, full, message)
 
-    def number(self, key: str, *, required: bool = False) -> float | None:
+    def number(self, key: str, *, required: bool = False,
+               rule: Callable[[float], str | None] = limits.magnitude) -> float | None:
         raw = self.doc.get(key)
         value = _number(raw)
         if value is None:
             if required:
                 raise self.error(key, "a number is required")
             return None
-        if not math.isfinite(value):
-            raise self.error(key, f"expected a finite number (got {raw!r})")
+        problem = rule(value)
+        if problem:
+            raise self.error(key, f"expected {problem} (got {shown(raw)})")
         return value
 
 
@@ -83,6 +92,7 @@ def ccxt_positions(
 ) -> list[StagedPosition]:
     """Staged positions of a `fetch_positions()` dump, bound for `account`."""
     file = str(path)
+    check_account(path, account)
     doc, text = read_json(path)
     lines = json_lines(text)
     if isinstance(doc, dict) and isinstance(doc.get("positions"), list):
@@ -95,13 +105,14 @@ def ccxt_positions(
     ids: set[str] = set()
     hedged = _hedged_symbols(doc)
     for i, raw in enumerate(doc):
-        path_i = f"{prefix}[{i}]"
+        path_i = join_index(prefix, i)
         if not isinstance(raw, dict):
             raise ImportFileError(file, lines.get(path_i), path_i, "expected a position object")
         entry = _Entry(file, path_i, raw, lines)
         item = _position(entry, venue, ids, hedged)
         if item is not None:
             item.account = account
+            _venue_figures(item, entry, venue)
             staged.append(item)
     return staged
 
@@ -144,13 +155,15 @@ def _position(
 ) -> StagedPosition | None:
     raw = entry.doc
     symbol = raw.get("symbol")
-    if not isinstance(symbol, str) or not symbol.strip():
-        raise entry.error("symbol", f"expected a symbol such as BTC/USDT:USDT (got {symbol!r})")
+    if not isinstance(symbol, str) or limits.code(symbol):
+        problem = limits.code(symbol) if isinstance(symbol, str) else None
+        detail = f": {problem}" if problem and symbol.strip() else ""
+        raise entry.error("symbol", f"expected a symbol such as BTC/USDT:USDT{detail} (got {shown(symbol)})")
     side_word = _side_of(raw)
     pid = symbol.strip()
     if hedged is None or pid in hedged:
         pid = f"{pid} {side_word}" if side_word else pid
-    contracts = entry.number("contracts")
+    contracts, unit, qty_key = _contracts(entry, venue)
     if not contracts:
         # closed: nothing to hold; a merge deletes the position it closes (when the id is
         # known: a hedged symbol's closed entry without a side names no position)
@@ -160,11 +173,11 @@ def _position(
                               fields={"id": entry.where("symbol")[0]}, closed_id=pid)
     side = raw.get("side")
     if side not in (None, "long", "short", "buy", "sell"):
-        raise entry.error("side", f"expected long or short (got {side!r})")
-    size = entry.number("contractSize")
+        raise entry.error("side", f"expected long or short (got {shown(side)})")
+    size = entry.number("contractSize") if unit is None else unit
     size = 1.0 if size is None else size
     if size <= 0:
-        raise entry.error("contractSize", f"expected a positive number (got {size!r})")
+        raise entry.error("contractSize", f"expected a positive number (got {shown(size)})")
     sign = -1.0 if side_word == "short" else 1.0
     entry_price = entry.number("entryPrice", required=True)
     try:
@@ -172,7 +185,7 @@ def _position(
     except ValueError as err:
         raise entry.error("symbol", str(err)) from None
     if pid in ids:
-        raise entry.error("symbol", f"a second {symbol} position on the same side")
+        raise entry.error("symbol", f"a second {shown(symbol)} position on the same side")
     ids.add(pid)
     position = Position(
         id=pid, kind=inst.kind, underlying=inst.underlying,
@@ -187,7 +200,7 @@ def _position(
         margin_key = "collateral"
     keys = {
         "id": "symbol", "kind": "symbol", "underlying": "symbol", "settlement": "symbol",
-        "expiry": "symbol", "right": "symbol", "strike": "symbol", "quantity": "contracts",
+        "expiry": "symbol", "right": "symbol", "strike": "symbol", "quantity": qty_key,
         "entry_price": "entryPrice", "isolated_margin": margin_key,
     }
     where = {attr: entry.where(key) for attr, key in keys.items()}
@@ -202,9 +215,26 @@ def _position(
     )
 
 
+def _contracts(entry: _Entry, venue: str | None) -> tuple[float | None, float | None, str]:
+    """(contracts, contract size or None to read `contractSize`, the quantity's key): Deribit's
+    `info.size` where ccxt gives no `contracts` (store.venue_import)."""
+    from workstation.store.venue_import import contracts
+
+    return contracts(entry, venue)
+
+
+def _venue_figures(item: StagedPosition, entry: _Entry, venue: str | None) -> None:
+    """The venue's own IM, MM, liquidation price and leverage of the entry (store.venue_import)."""
+    from workstation.store.venue_import import attach
+
+    if item.position is not None:
+        attach(item, entry, venue, parse_symbol(entry.doc["symbol"], venue).settle)
+
+
 def ccxt_balance(path: str | Path, account: str) -> list[StagedBalance]:
     """Staged balances (`total` per currency code) of a `fetch_balance()` dump."""
     file = str(path)
+    check_account(path, account)
     doc, text = read_json(path)
     lines = json_lines(text)
     if not isinstance(doc, dict):
@@ -213,9 +243,13 @@ def ccxt_balance(path: str | Path, account: str) -> list[StagedBalance]:
     for code, raw in doc.items():
         if code in SKIPPED_BALANCE_KEYS:
             continue
+        where = join_key("", code)
+        problem = limits.code(code)
+        if problem:
+            raise ImportFileError(file, lines.get(where), where, f"expected a currency code: {problem}")
         if not isinstance(raw, dict):
-            raise ImportFileError(file, lines.get(code), code, "expected {free, used, total}")
-        entry = _Entry(file, code, raw, lines)
+            raise ImportFileError(file, lines.get(where), where, "expected {free, used, total}")
+        entry = _Entry(file, where, raw, lines)
         total = entry.number("total")
         key = "total"
         if total is None:
@@ -223,11 +257,13 @@ def ccxt_balance(path: str | Path, account: str) -> list[StagedBalance]:
             if free is None or used is None:
                 raise entry.error("total", "a total (or both free and used) is required")
             total, key = free + used, "free"
+            if limits.magnitude(total):
+                raise entry.error("free", f"expected free + used {limits.magnitude(total)} (got {total:g})")
         full, line = entry.where(key)
         staged.append(
             StagedBalance(
-                file=file, line=line, fields={"asset": code, "amount": full},
-                lines={"asset": lines.get(code, line or 0)}, account=account, asset=code,
+                file=file, line=line, fields={"asset": where, "amount": full},
+                lines={"asset": lines.get(where, line or 0)}, account=account, asset=code,
                 amount=total,
             )
         )

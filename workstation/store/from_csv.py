@@ -12,10 +12,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from workstation.core import limits
+from workstation.core.errors import shown
 from workstation.core.model import Position
 from workstation.store.staging import StagedBalance, StagedPosition, StagedQuote
 from workstation.store.symbols import EXPIRY_HOUR_UTC, Instrument, parse_symbol
-from workstation.store.tabular import Row, read_rows
+from workstation.store.tabular import Row, check_account, read_rows
 
 POSITION_COLUMNS: dict[str, tuple[str, ...]] = {
     "account": ("account_id", "acct", "subaccount", "sub_account", "portfolio"),
@@ -75,16 +77,23 @@ FALSE_WORDS = {"false", "no", "n", "0", ""}
 
 
 def parse_time(text: str) -> datetime:
-    """ISO date-time (UTC if no zone), ISO date or Deribit `27MAR26` (dates: 08:00 UTC)."""
+    """ISO date-time (UTC if no zone), ISO date or Deribit `27MAR26` (dates: 08:00 UTC).
+
+    ValueError for anything else, and for a time outside 1970 to 2200 (core.limits)."""
     value = text.strip()
     if re.fullmatch(r"\d{1,2}[A-Za-z]{3}\d{2}", value):
         inst = parse_symbol(f"X-{value.upper()}")
         assert inst.expiry is not None
         return inst.expiry
     dt = datetime.fromisoformat(value)
+    if limits.year_window(dt.year):  # before the zone is applied: no overflow
+        raise ValueError(limits.year_window(dt.year))
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
         dt = dt.replace(hour=EXPIRY_HOUR_UTC)
-    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+    dt = dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+    if limits.time_window(dt):
+        raise ValueError(limits.time_window(dt))
+    return dt
 
 
 def _vol(row: Row) -> float | None:
@@ -102,7 +111,7 @@ def _word(row: Row, column: str, words: dict[str, str]) -> str | None:
         return None
     if value.lower() not in words:
         raise row.error(column, f"expected one of {', '.join(sorted(set(words.values())))} "
-                                f"(got {value!r})")
+                                f"(got {shown(value)})")
     return words[value.lower()]
 
 
@@ -110,12 +119,13 @@ def positions_csv(
     path: str | Path, account: str | None, venue_of: Callable[[str], str | None]
 ) -> list[StagedPosition]:
     """Staged positions of a positions CSV; `account` fills rows without an account column."""
+    check_account(path, account)
     staged: list[StagedPosition] = []
     ids: set[tuple[str, str]] = set()
     rows = list(read_rows(path, POSITION_COLUMNS, ("quantity", "entry_price")))
     hedged = _hedged(rows, account)
     for row in rows:
-        acc = row.text("account") or account
+        acc = row.code("account") or account
         if not acc:
             raise row.error("account", "no account column or value, and no --account given")
         suffix = _side_suffix(row, acc, hedged)
@@ -127,7 +137,7 @@ def positions_csv(
         assert item.position is not None
         if (acc, item.position.id) in ids:
             raise row.error("id" if row.get("id") else "symbol",
-                            f"a second position {item.position.id!r} in account {acc!r}")
+                            f"a second position {shown(item.position.id)} in account {shown(acc)}")
         ids.add((acc, item.position.id))
         staged.append(item)
     return staged
@@ -143,16 +153,16 @@ def _hedged(rows: list[Row], account: str | None) -> set[tuple[str, str]]:
     a hedge-mode export (Binance positionSide, OKX posSide), whose two legs are two positions."""
     sides: dict[tuple[str, str], set[str]] = {}
     for row in rows:
-        acc, symbol, word = row.text("account") or account, row.text("symbol"), _side_word(row)
-        if acc and symbol and word and not row.text("id"):
+        acc, symbol, word = row.code("account") or account, row.code("symbol"), _side_word(row)
+        if acc and symbol and word and not row.code("id"):
             sides.setdefault((acc, symbol), set()).add(word)
     return {key for key, found in sides.items() if len(found) == 2}
 
 
 def _side_suffix(row: Row, account: str, hedged: set[tuple[str, str]]) -> str:
     """" long" / " short" for a leg of a hedged symbol (the same ids as the ccxt import)."""
-    symbol = row.text("symbol")
-    if symbol and not row.text("id") and (account, symbol) in hedged:
+    symbol = row.code("symbol")
+    if symbol and not row.code("id") and (account, symbol) in hedged:
         return f" {_side_word(row)}"
     return ""
 
@@ -165,7 +175,7 @@ def _closed(row: Row, account: str, suffix: str = "") -> StagedPosition | None:
     """
     if row.number("quantity", required=True) != 0:
         return None
-    pid = row.text("id") or (row.text("symbol") or "") + suffix or None
+    pid = row.code("id") or (row.code("symbol") or "") + suffix or None
     if pid is None:
         item = _position(row, account, None, closed=True)
         assert item.position is not None
@@ -178,7 +188,7 @@ def _closed(row: Row, account: str, suffix: str = "") -> StagedPosition | None:
 def _position(
     row: Row, account: str, venue: str | None, *, closed: bool = False, suffix: str = ""
 ) -> StagedPosition:
-    symbol = row.text("symbol")
+    symbol = row.code("symbol")
     inst = Instrument("spot", "", "linear")
     if symbol is not None:
         try:
@@ -189,10 +199,10 @@ def _position(
     if symbol is not None:
         # the symbol names the instrument; a kind column only has to agree with it
         if kind is not None and kind not in COMPATIBLE_KINDS[inst.kind]:
-            raise row.error("kind", f"{kind} contradicts the symbol {symbol!r}, "
+            raise row.error("kind", f"{kind} contradicts the symbol {shown(symbol)}, "
                                     f"which is a {inst.kind}")
         kind = inst.kind
-    underlying = row.text("underlying") or inst.underlying
+    underlying = row.code("underlying") or inst.underlying
     if kind is None:
         raise row.error("symbol", "a symbol, or kind and underlying columns, are required")
     if not underlying:
@@ -203,8 +213,8 @@ def _position(
         try:
             expiry = parse_time(row.text("expiry") or "")
         except ValueError:
-            raise row.error("expiry", f"expected an ISO date-time or date "
-                                      f"(got {row.text('expiry')!r})") from None
+            raise row.error("expiry", f"expected an ISO date-time or date from {limits.FIRST_YEAR} "
+                                      f"to {limits.LAST_YEAR} (got {shown(row.text('expiry'))})") from None
     right = _word(row, "right", RIGHT_WORDS) or inst.right
     strike = row.number("strike")
     strike = inst.strike if strike is None else strike
@@ -213,7 +223,7 @@ def _position(
     assert quantity is not None
     if size is not None:
         if size <= 0:
-            raise row.error("contract_size", f"expected a positive number (got {size!r})")
+            raise row.error("contract_size", f"expected a positive number (got {shown(size)})")
         quantity *= size
     side = (row.text("side") or "").lower()
     if side in LONG_WORDS:
@@ -221,11 +231,11 @@ def _position(
     elif side in SHORT_WORDS:
         quantity = -abs(quantity)
     elif side not in NET_WORDS:
-        raise row.error("side", f"expected long/buy or short/sell (got {row.text('side')!r})")
+        raise row.error("side", f"expected long/buy or short/sell (got {shown(row.text('side'))})")
     expired_text = (row.text("expired") or "").lower()
     if expired_text not in TRUE_WORDS | FALSE_WORDS:
-        raise row.error("expired", f"expected true or false (got {row.text('expired')!r})")
-    pid = row.text("id") or (symbol + suffix if symbol else None) or _made_id(kind, underlying, expiry, strike,
+        raise row.error("expired", f"expected true or false (got {shown(row.text('expired'))})")
+    pid = row.code("id") or (symbol + suffix if symbol else None) or _made_id(kind, underlying, expiry, strike,
                                                                               right)
     position = Position(
         id=pid, kind=kind, underlying=underlying, quantity=quantity,
@@ -251,7 +261,7 @@ def _made_id(
 ) -> str:
     parts = [underlying, kind]
     if expiry is not None:
-        parts.append(expiry.strftime("%Y%m%d"))
+        parts.append(f"{expiry.year:04d}{expiry.month:02d}{expiry.day:02d}")
     if strike is not None:
         parts.append(f"{strike:g}")
     if right:
@@ -260,17 +270,18 @@ def _made_id(
 
 
 def balances_csv(path: str | Path, account: str | None) -> list[StagedBalance]:
+    check_account(path, account)
     staged: list[StagedBalance] = []
     seen: set[tuple[str, str]] = set()
     for row in read_rows(path, BALANCE_COLUMNS, ("asset", "total")):
-        acc = row.text("account") or account
+        acc = row.code("account") or account
         if not acc:
             raise row.error("account", "no account column or value, and no --account given")
-        asset = row.text("asset", required=True)
+        asset = row.code("asset", required=True)
         amount = row.number("total", required=True)
         assert asset is not None and amount is not None
         if (acc, asset) in seen:
-            raise row.error("asset", f"{asset} listed twice for account {acc!r}")
+            raise row.error("asset", f"{asset} listed twice for account {shown(acc)}")
         seen.add((acc, asset))
         staged.append(StagedBalance(
             file=row.file, line=row.line,
@@ -297,7 +308,7 @@ def _asset_code(row: Row, asset: str) -> None:
             looks_like_symbol = True
             hint = f" ({inst.underlying})"
     if looks_like_symbol:
-        raise row.error("asset", f"{asset!r} is a venue symbol, not an asset code: "
+        raise row.error("asset", f"{shown(asset)} is a venue symbol, not an asset code: "
                                  f"give the asset{hint} and its price")
 
 
@@ -305,7 +316,7 @@ def market_csv(path: str | Path) -> list[StagedQuote]:
     staged: list[StagedQuote] = []
     seen: set[str] = set()
     for row in read_rows(path, MARKET_COLUMNS, ("asset", "price")):
-        asset = row.text("asset", required=True)
+        asset = row.code("asset", required=True)
         price = row.number("price", required=True)
         assert asset is not None and price is not None
         _asset_code(row, asset)

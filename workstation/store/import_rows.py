@@ -11,7 +11,7 @@ from typing import Any
 
 import sqlite_utils
 
-from workstation.core.model import Quote
+from workstation.core.model import Position, Quote, VenueFigures
 from workstation.store import from_csv, repository, validate
 from workstation.store.codec import now_utc, parse_iso, position_row
 from workstation.store.errors import ImportFileError
@@ -98,6 +98,7 @@ def import_positions(
                 if price is None:
                     raise item.error("isolated_margin", f"no price for {item.isolated_currency}")
                 pos = replace(pos, isolated_margin=item.isolated_amount * price)
+            pos = _venue_fields(item, pos, acc_mode, quotes, base)
             pos = check_row(
                 item, validate.position, pos, "p", market=quotes, as_of=as_of, mode=acc_mode
             )
@@ -120,6 +121,17 @@ def import_positions(
         return len(valid) + deleted, accounts
 
     return run(db, file, kind, mode, accounts, write)
+
+
+def _venue_fields(item: StagedPosition, pos: Position, mode: str, quotes: dict[str, Quote],
+                  base: str) -> Position:
+    """A venue dump's figures and leverage as the account holds them: leverage only in cross
+    and isolated accounts (portfolio margin ignores it), figures in a priced currency."""
+    from workstation.store.venue_import import fit_to_book
+
+    if mode == "portfolio" and pos.leverage is not None:
+        pos = replace(pos, leverage=None)
+    return fit_to_book(item, pos, quotes, base)
 
 
 class _Seqs:
@@ -149,7 +161,9 @@ def _insert_positions(db: Database, rows: list[dict[str, Any]]) -> None:
     """Upsert position rows (half, then the test hook's pause, then the rest)."""
     if not rows:
         return
-    cols = list(rows[0])
+    # optional columns (leverage, venue figures...) are in the rows that set them: write the
+    # union, NULL where a row leaves one out
+    cols = list(dict.fromkeys(c for r in rows for c in r))
     names = ", ".join(f'"{c}"' for c in cols)
     sql = (
         f"INSERT INTO positions({names}) "
@@ -157,9 +171,9 @@ def _insert_positions(db: Database, rows: list[dict[str, Any]]) -> None:
         + ", ".join(f'"{c}" = excluded."{c}"' for c in cols if c not in ("account_id", "id"))
     )
     half = max(len(rows) // 2, 1)
-    db.conn.executemany(sql, [list(r.values()) for r in rows[:half]])
+    db.conn.executemany(sql, [[r.get(c) for c in cols] for r in rows[:half]])
     pause(half, len(rows))
-    db.conn.executemany(sql, [list(r.values()) for r in rows[half:]])
+    db.conn.executemany(sql, [[r.get(c) for c in cols] for r in rows[half:]])
 
 
 def _base(db: Database) -> str:
@@ -175,7 +189,10 @@ def import_balances(
     staged: list[StagedBalance],
     mode: Mode,
     account: str | None,
+    account_figures: tuple[VenueFigures, ...] | None = None,
 ) -> ImportResult:
+    """`account_figures`: the venue's account figures of a ccxt balance dump (for `account`):
+    they replace the account's (none clears them), or with `--merge` update them when given."""
     file = str(path)
     if not staged:
         empty(file, kind, account, mode)
@@ -184,6 +201,11 @@ def import_balances(
     def write() -> tuple[int, list[str]]:
         quotes = repository.market(db)
         _, missing = _modes(db, file, accounts)
+        figures = None
+        if account_figures is not None and account:
+            from workstation.store.venue_import import check_account_figures
+
+            figures = check_account_figures(file, account_figures, quotes, _base(db))
         rows = []
         for item in staged:
             if item.amount == 0 and (item.asset not in quotes or not mode.merge):
@@ -191,6 +213,8 @@ def import_balances(
             check_row(item, validate.asset, item.asset, "asset", quotes)
             rows.append(item)
         _create_accounts(db, missing)
+        if figures is not None and account and (figures or not mode.merge):
+            repository.set_account_figures(db, account, figures)
         if not mode.merge:
             db.conn.executemany(
                 "DELETE FROM collateral WHERE account_id = ?", [(a,) for a in accounts]

@@ -34,7 +34,7 @@ from workstation.store import from_ccxt, from_csv, repository
 from workstation.store.errors import ImportFileError, InvalidInput
 from workstation.store.import_rows import import_balances, import_market_csv, import_positions
 from workstation.store.import_run import PAUSE_ENV, DryRun, ImportResult, Mode, book_error, pause, run
-from workstation.store.locate import line_of
+from workstation.store.locate import import_error
 from workstation.store.tabular import read_text
 
 Database = sqlite_utils.Database
@@ -83,11 +83,18 @@ def import_file(
             return import_positions(db, path, kind, staged, mode, account)
         if kind == "ccxt-balance":
             balances = from_ccxt.ccxt_balance(path, account or "")
-            return import_balances(db, path, kind, balances, mode, account)
+            return import_balances(db, path, kind, balances, mode, account, _account_figures(path))
         balances = from_csv.balances_csv(path, account)
         return import_balances(db, path, kind, balances, mode, account)
     except DryRun as done:
         return done.result
+
+
+def _account_figures(path: str | Path) -> tuple:
+    """The venue's account figures in a ccxt balance dump's `info` (store.venue_import)."""
+    from workstation.store.venue_import import balance_figures
+
+    return balance_figures(path)
 
 
 def _check_options(kind: str, path: str | Path, merge: bool, replace: bool,
@@ -159,13 +166,7 @@ def _read_portfolio(file: str, path: str | Path) -> Portfolio:
     try:
         return loads_portfolio(text)
     except PortfolioError as err:
-        if err.path.startswith("line "):  # JSON syntax: the reader names `line L column C`
-            line = int(err.path.split()[1])
-            raise ImportFileError(file, line, "(json)", f"expected {err.expected}") from None
-        got = "" if err.got is None else f" (got {err.got!r})"
-        raise ImportFileError(
-            file, line_of(text, err.path), err.path, f"expected {err.expected}{got}"
-        ) from None
+        raise import_error(file, text, err) from None
     except WorkstationError as err:
         raise ImportFileError(file, None, "profiles", str(err)) from None
 

@@ -59,6 +59,7 @@ def merge_portfolio(db: Database, p: Portfolio) -> None:
             (acc.id, _seq(db, "accounts", "id", acc.id), acc.name, acc.venue, acc.margin_mode,
              acc.profile),
         )
+        repository.set_account_figures(db, acc.id, acc.venue_figures)
         conn.execute("DELETE FROM positions WHERE account_id = ?", (acc.id,))
         conn.execute("DELETE FROM collateral WHERE account_id = ?", (acc.id,))
         repository._insert_account_contents(db, acc)

@@ -67,6 +67,7 @@ def record_history(
     book_as_of = validate.utc(as_of, "as_of")
     figures = {k: _finite_or_none(report.get(k), f"report.{k}") for k in HISTORY_FIGURES}
     liquidation = validate.json_dumps(json_safe(report.get("liquidation") or {}), "liquidation")
+    venue = venue_of(report)
     with transaction(db):
         if book_as_of is not None:
             snap = (iso(book_as_of),)
@@ -74,11 +75,13 @@ def record_history(
             snap = db.conn.execute(
                 "SELECT as_of FROM snapshots ORDER BY id DESC LIMIT 1"
             ).fetchone()
+        # the venue column only when the report has venue figures (older schemas lack it)
+        extra = ("", ()) if venue is None else (", venue", (venue,))
         cur = db.conn.execute(
             'INSERT INTO margin_history(recorded_at, scope, snapshot_as_of, base_currency, '
             'collateral_value, equity, initial_margin, maintenance_margin, margin_usage, '
-            'standalone_initial_margin, "offset", segregated_initial_margin, liquidation) '
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f'standalone_initial_margin, "offset", segregated_initial_margin, liquidation{extra[0]}) '
+            f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?{', ?' * len(extra[1])})",
             (
                 iso(when, fixed=True),
                 scope,
@@ -86,9 +89,24 @@ def record_history(
                 report.get("base_currency"),
                 *figures.values(),
                 liquidation,
+                *extra[1],
             ),
         )
         return int(cur.lastrowid or 0)
+
+
+def venue_of(report: dict[str, Any]) -> str | None:
+    """The report's venue figures and differences (core.reconcile), account and positions, as
+    the history's `venue` JSON; None when it has none."""
+    doc: dict[str, Any] = {k: report[k] for k in ("venue_figures", "venue_diff") if k in report}
+    positions = [
+        {"id": p.get("id"), "account": p.get("account"), "venue_figures": p["venue_figures"],
+         "venue_diff": p.get("venue_diff")}
+        for p in report.get("positions") or [] if isinstance(p, dict) and "venue_figures" in p
+    ]
+    if positions:
+        doc["positions"] = positions
+    return validate.json_dumps(json_safe(doc), "venue") if doc else None
 
 
 def history(db: Database, scope: str | None = None, limit: int | None = None) -> list[dict]:
@@ -109,6 +127,7 @@ def history(db: Database, scope: str | None = None, limit: int | None = None) ->
         if row["snapshot_as_of"] is not None:
             row["snapshot_as_of"] = parse_iso(row["snapshot_as_of"])
         row["liquidation"] = loads(row["liquidation"])
+        row["venue"] = loads(row["venue"]) if row.get("venue") else None
     return rows
 
 

@@ -22,6 +22,8 @@ from workstation.core.model import FORMAT, Account, Pool, Portfolio, Position, Q
 from workstation.core.portfolio_io import FUNDING_LIMIT, portfolio_from_dict, portfolio_to_dict
 from workstation.store import validate
 from workstation.store.codec import (
+    account_figures_from_json,
+    account_figures_json,
     iso,
     loads,
     now_utc,
@@ -100,6 +102,7 @@ def _accounts(db: Database) -> list[Account]:
             name=r["name"],
             venue=r["venue"],
             profile=r["profile"],
+            venue_figures=account_figures_from_json(r.get("venue_figures")),
         )
         for r in db.query("SELECT * FROM accounts ORDER BY seq")
     ]
@@ -285,6 +288,7 @@ def _write_portfolio(db: Database, p: Portfolio) -> None:
             "margin_mode = excluded.margin_mode, profile = excluded.profile",
             (acc.id, seq, acc.name, acc.venue, acc.margin_mode, acc.profile),
         )
+        set_account_figures(db, acc.id, acc.venue_figures)
         _insert_account_contents(db, acc)
     for seq, pool in enumerate(p.pools):
         _insert_pool(db, pool, seq)
@@ -293,6 +297,20 @@ def _write_portfolio(db: Database, p: Portfolio) -> None:
             "INSERT INTO profiles(name, seq, body) VALUES (?, ?, ?)",
             (name, seq, validate.json_dumps(body, f"profiles.{name}")),
         )
+
+
+def set_account_figures(db: Database, account_id: str, figures: tuple[Any, ...]) -> None:
+    """Store (or clear) an account's venue figures. The column is written only when the schema
+    has it (a book without venue figures fits an older schema)."""
+    text = account_figures_json(figures)
+    if text is None and not _has_column(db, "accounts", "venue_figures"):
+        return
+    db.conn.execute("UPDATE accounts SET venue_figures = ? WHERE id = ? AND venue_figures IS NOT ?",
+                    (text, account_id, text))
+
+
+def _has_column(db: Database, table: str, column: str) -> bool:
+    return any(r[1] == column for r in db.conn.execute(f"PRAGMA table_info({table})"))
 
 
 def _insert_snapshot(

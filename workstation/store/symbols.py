@@ -19,6 +19,8 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from workstation.core.errors import shown
+
 EXPIRY_HOUR_UTC = 8
 _MONTHS = {m: i + 1 for i, m in enumerate(
     ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
@@ -63,7 +65,7 @@ def _yymmdd(text: str) -> datetime:
 def _dmmmyy(text: str) -> datetime:
     day, month, year = text[:-5], text[-5:-2], text[-2:]
     if month not in _MONTHS:
-        raise ValueError(f"unknown month {month!r}")
+        raise ValueError(f"unknown month {shown(month)}")
     return datetime(2000 + int(year), _MONTHS[month], int(day), EXPIRY_HOUR_UTC, tzinfo=UTC)
 
 
@@ -96,7 +98,7 @@ def parse_symbol(symbol: str, venue: str | None = None) -> Instrument:
     try:
         return _parse(text, (venue or "").strip().lower())
     except ValueError as err:
-        raise ValueError(f"cannot read symbol {symbol!r}: {err}") from None
+        raise ValueError(f"cannot read symbol {shown(symbol)}: {err}") from None
 
 
 def _parse(text: str, venue: str) -> Instrument:

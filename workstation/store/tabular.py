@@ -4,6 +4,9 @@ Header names are compared after lower-casing and dropping everything but letters
 so `entryPrice`, `Entry Price` and `entry_price` are one name. Lines are physical file lines
 (the header is line 1). Blank lines and lines starting with `#` are skipped. The delimiter is
 `,`, `;` or a tab, whichever the header uses most.
+
+Cells are held to the portfolio reader's rules (`core.limits`): numbers finite and within
+range, ids and codes printable; errors quote an offending cell shortened (`core.errors.shown`).
 """
 
 from __future__ import annotations
@@ -12,12 +15,16 @@ import csv
 import io
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from workstation.core import jsonread, limits
+from workstation.core.errors import JsonError, printable, shown
 from workstation.store.errors import ImportFileError
+
+MAX_COLUMN_NAME = 60  # characters of a header cell quoted in an error
 
 
 def normal(name: str) -> str:
@@ -53,24 +60,52 @@ class Row:
             raise self.error(column, "a value is required")
         return value
 
-    def number(self, column: str, *, required: bool = False) -> float | None:
+    def code(self, column: str, *, required: bool = False) -> str | None:
+        """An id, account, symbol or asset code: printable, at most limits.MAX_CODE long."""
+        value = self.text(column, required=required)
+        if value is not None:
+            problem = limits.code(value)
+            if problem:
+                raise self.error(column, f"expected {problem} (got {shown(value)})")
+        return value
+
+    def number(
+        self,
+        column: str,
+        *,
+        required: bool = False,
+        rule: Callable[[float], str | None] = limits.magnitude,
+    ) -> float | None:
+        """The cell as a float within `rule` (a core.limits check; default: +/-1e15)."""
         value = self.text(column, required=required)
         if value is None:
             return None
         try:
             result = float(value)
         except ValueError:
-            raise self.error(column, f"expected a number (got {value!r})") from None
+            raise self.error(column, f"expected a number (got {shown(value)})") from None
         if not math.isfinite(result):
-            raise self.error(column, f"expected a finite number (got {value!r})")
+            raise self.error(column, f"expected a finite number (got {shown(value)})")
+        problem = rule(result)
+        if problem:
+            raise self.error(column, f"expected {problem} (got {shown(value)})")
         return result
 
 
 def read_text(path: str | Path) -> str:
+    """The UTF-8 text of an import file (a BOM is dropped; at most jsonread.MAX_FILE_BYTES)."""
     try:
-        return Path(path).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as err:
-        raise ImportFileError(path, None, "(file)", f"cannot read the file: {err}") from None
+        return jsonread.read_text(path)
+    except JsonError as err:
+        where = "(file)" if err.line is None else f"(column {err.column})"
+        raise ImportFileError(path, err.line, where, f"expected {err.problem}") from None
+
+
+def check_account(path: str | Path, account: str | None) -> None:
+    """Refuse an `--account` that is no valid id (control characters, too long)."""
+    problem = limits.code(account) if account else None
+    if problem:
+        raise ImportFileError(path, None, "--account", f"expected {problem} (got {shown(account)})")
 
 
 def _cells(reader: Any, file: str) -> Iterator[list[str]]:
@@ -81,7 +116,7 @@ def _cells(reader: Any, file: str) -> Iterator[list[str]]:
         except StopIteration:
             return
         except csv.Error as err:
-            raise ImportFileError(file, reader.line_num, "(csv)", str(err)) from None
+            raise ImportFileError(file, reader.line_num, "(csv)", shown(str(err))) from None
 
 
 def read_rows(
@@ -113,13 +148,13 @@ def read_rows(
                 canon = lookup.get(normal(cell))
                 if canon is None:
                     continue
+                name = printable(cell.strip(), MAX_COLUMN_NAME)
                 if canon in names:
                     raise ImportFileError(
-                        file, reader.line_num, cell.strip(),
-                        f"column {names[canon]!r} already gives {canon}",
+                        file, reader.line_num, name, f"column {names[canon]!r} already gives {canon}",
                     )
                 columns[i] = canon
-                names[canon] = cell.strip()
+                names[canon] = name
             for canon in required:
                 if canon not in names:
                     accepted = ", ".join((canon, *synonyms.get(canon, ())))

@@ -1,19 +1,22 @@
 """Checks on values handed to the store, following the portfolio format's rules.
 
 Every check raises `InvalidInput(field, message)`; callers that know a file and line turn it
-into an `ImportFileError`.
+into an `ImportFileError`. The ranges are the portfolio reader's (`core.limits`), so an edit in
+the window, an import and a portfolio file refuse the same values; messages quote an offending
+value shortened (`core.errors.shown`).
 """
 
 from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Container, Mapping
+from collections.abc import Callable, Container, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from workstation.core.errors import PortfolioError
+from workstation.core import limits
+from workstation.core.errors import PortfolioError, shown
 from workstation.core.model import MARGIN_MODES, Position, Quote
 from workstation.core.portfolio_io import position_from_dict, position_to_dict
 from workstation.store.codec import dumps
@@ -27,36 +30,60 @@ def number(
     minimum: float | None = None,
     positive: bool = False,
     optional: bool = False,
+    rule: Callable[[float], str | None] | None = None,
 ) -> float | None:
-    """A finite float (None allowed when `optional`), at least `minimum`, > 0 if `positive`."""
+    """A finite float (None allowed when `optional`), at least `minimum`, > 0 if `positive`,
+    within `rule` (a `core.limits` check; default: by the field's name, see `_rule`)."""
     if value is None:
         if optional:
             return None
         raise InvalidInput(field, "a number is required")
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise InvalidInput(field, f"expected a number (got {value!r})")
-    result = float(value)
+        raise InvalidInput(field, f"expected a number (got {shown(value)})")
+    try:
+        result = float(value)
+    except OverflowError:
+        result = math.inf
     if not math.isfinite(result):
-        raise InvalidInput(field, f"expected a finite number (got {value!r})")
+        raise InvalidInput(field, f"expected a finite number (got {shown(value)})")
     if positive and result <= 0:
-        raise InvalidInput(field, f"expected a positive number (got {value!r})")
+        raise InvalidInput(field, f"expected a positive number (got {shown(value)})")
     if minimum is not None and result < minimum:
-        raise InvalidInput(field, f"expected a number >= {minimum:g} (got {value!r})")
+        raise InvalidInput(field, f"expected a number >= {minimum:g} (got {shown(value)})")
+    problem = (rule or _rule(field, positive))(result)
+    if problem:
+        raise InvalidInput(field, f"expected {problem} (got {shown(value)})")
     return result
 
 
-def text(value: object, field: str, *, optional: bool = False) -> str | None:
+def _rule(field: str, positive: bool) -> Callable[[float], str | None]:
+    """The range of a number by its field's last name: a vol, the rate, a price, else a
+    quantity or amount (callers name fields as the portfolio format does)."""
+    last = field.rsplit(".", 1)[-1].lstrip("-")
+    if last == "vol":
+        return limits.vol
+    if last == "rate":
+        return limits.rate
+    return limits.price if positive else limits.magnitude
+
+
+def text(value: object, field: str, *, optional: bool = False, name: bool = False) -> str | None:
+    """An id or code (printable, at most limits.MAX_CODE characters), or with `name` a display
+    name (no control characters, at most limits.MAX_NAME)."""
     if value is None and optional:
         return None
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidInput(field, f"expected a non-empty string (got {value!r})")
+    if not isinstance(value, str):
+        raise InvalidInput(field, f"expected a non-empty string (got {shown(value)})")
+    problem = limits.name(value) if name else limits.code(value)
+    if problem:
+        raise InvalidInput(field, f"expected {problem} (got {shown(value)})")
     return value
 
 
 def choice(value: object, field: str, options: tuple[str, ...]) -> str:
-    if value not in options:
-        raise InvalidInput(field, f"expected one of {', '.join(options)} (got {value!r})")
-    return str(value)
+    if not isinstance(value, str) or value not in options:
+        raise InvalidInput(field, f"expected one of {', '.join(options)} (got {shown(value)})")
+    return value
 
 
 def margin_mode(value: object, field: str) -> str:
@@ -67,16 +94,23 @@ def asset(code: object, field: str, market: Container[str]) -> str:
     name = text(code, field)
     assert name is not None
     if name not in market:
-        raise InvalidInput(field, f"asset {name!r} has no price in the market snapshot")
+        raise InvalidInput(field, f"asset {shown(name)} has no price in the market snapshot")
     return name
 
 
 def utc(value: object, field: str, *, optional: bool = True) -> datetime | None:
+    """An aware UTC time (naive: taken as UTC) within 1970 to 2200 (core.limits)."""
     if value is None and optional:
         return None
     if not isinstance(value, datetime):
-        raise InvalidInput(field, f"expected a date-time (got {value!r})")
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        raise InvalidInput(field, f"expected a date-time (got {shown(value)})")
+    problem = limits.year_window(value.year)  # before the zone is applied: no overflow
+    if problem is None:
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        problem = limits.time_window(value)
+    if problem:
+        raise InvalidInput(field, f"expected {problem} (got {shown(value.isoformat())})")
+    return value
 
 
 def position(
@@ -114,12 +148,7 @@ def position(
             doc, field, market, as_of, margin_mode=mode, default_id=None if p.id else ""
         )
     except PortfolioError as err:
-        raise InvalidInput(err.path, _expected(err)) from None
-
-
-def _expected(err: PortfolioError) -> str:
-    got = "" if err.got is None else f" (got {err.got!r})"
-    return f"expected {err.expected}{got}"
+        raise InvalidInput(err.path, err.detail) from None
 
 
 def json_dumps(value: Any, field: str) -> str:

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from workstation.ui.formatting import DASH, NumberFormat, usage_level
 from workstation.ui.gauge import UsageGauge
 from workstation.ui.theme import LIGHT, Theme, numeric_font
+from workstation.ui.venue_columns import venue_line
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,15 @@ class Dashboard(QWidget):
         layout.setSpacing(8)
         layout.addLayout(head)
         layout.addLayout(grid)
+        # the venue's own account figures beside ours (core.reconcile); hidden when it has none
+        self.venue = QLabel("")
+        self.venue.setObjectName("muted")
+        self.venue.setWordWrap(True)
+        self.venue.setToolTip("What the venue reports for this account (imported with its ccxt dump), "
+                              "and ours − venue in money and percent")
+        self.venue.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.venue.hide()
+        layout.addWidget(self.venue)
 
     def set_number_format(self, fmt: NumberFormat) -> None:
         self._fmt = fmt
@@ -152,6 +162,9 @@ class Dashboard(QWidget):
         r = self._report
         f = self._fmt
         self.profile.setText(profile_text(r))
+        venue = venue_line(r, f)
+        self.venue.setText(venue)
+        self.venue.setVisible(bool(venue))
         if r is None:
             for card in self.cards:
                 card.set(DASH)

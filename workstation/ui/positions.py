@@ -19,6 +19,7 @@ from workstation.core.model import KINDS, Portfolio
 from workstation.ui.record_panel import RecordPanel
 from workstation.ui.table_model import RECORD_ROLE, SORT_ROLE, Column, RecordTableModel
 from workstation.ui.theme import TABLE_POINT_SIZE, numeric_font
+from workstation.ui.venue_columns import VENUE_COLUMNS, VENUE_KEYS, has_venue_figures, venue_cells
 
 POSITION_COLUMNS: tuple[Column, ...] = (
     Column("Instrument", "instrument", tip="Instrument, as the venue names it"),
@@ -39,6 +40,7 @@ POSITION_COLUMNS: tuple[Column, ...] = (
     Column("Component", "component_margin", "money",
            "Euler allocation: components add up to the initial margin; < 0 is a hedge", "hedge"),
     Column("Share", "share", "ratio", "Component margin as a share of the initial margin"),
+    *VENUE_COLUMNS,  # the venue's own figures beside ours (hidden while no position has any)
 )
 
 
@@ -61,6 +63,7 @@ def position_rows(
         row["quantity"] = pos.quantity if pos else None
         row["share"] = figures.get("component_margin", 0.0) / im if im else None
         row["_tip"] = f"{figures['id']} ({row['kind']}, {pos.settlement if pos else ''})"
+        row.update(venue_cells(figures))
         rows.append(row)
     return rows
 
@@ -149,9 +152,18 @@ class PositionsPanel(RecordPanel):
         self.underlying_box.setCurrentIndex(max(0, idx))
         self.underlying_box.blockSignals(False)
         self._apply_filter()
+        self._show_venue_columns(has_venue_figures(rows))
         if rows and not self._sized:
             self.view.resizeColumnsToContents()
             self._sized = True
+
+    def _show_venue_columns(self, shown: bool) -> None:
+        """The venue columns show only when a position carries venue figures."""
+        if shown == getattr(self, "_venue_shown", None):
+            return
+        self._venue_shown = shown
+        for key in VENUE_KEYS:
+            self.view.setColumnHidden(self.model.column_index(key), not shown)
 
     def mark_sized(self) -> None:
         """Column widths were restored: do not fit them to the first data."""
