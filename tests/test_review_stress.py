@@ -63,7 +63,7 @@ def test_a_scaled_depeg_never_prices_the_coin_at_or_below_zero():
     p = book([perp_account("a", "BTC", 1.0, 60_000.0, {"USDT": 10_000.0})])
     s = Scenario("usdt", depeg={"USDT": 0.5})
     for t in (1.0, 2.0, 3.0, 5.0):
-        assert apply_scenario(p, s.scaled(t)).market["USDT"].price > 0.0, t
+        assert apply_scenario(p, s.times(t)).market["USDT"].price > 0.0, t
 
 
 def test_a_correlated_move_carries_assets_that_move_with_another():

@@ -95,6 +95,12 @@ def test_adl_ranking_of_a_book():
     # Binance: profit 20, wallet 100, MM 100 x 0.004 = 0.4 over 120 => 0.2 x 0.4 / 120
     assert rows["b"]["rank"] == pytest.approx(0.2 * 0.4 / 120, rel=1e-12)
     assert [r["account"] for r in adl_ranking(p)] == ["o", "b"]
+    # Deribit socialises losses instead of ranking winners (support article "Insurance Fund")
+    dr = Account("d", "cross", {"USDT": 100.0}, [Position("q", "perpetual", "BTC", 1.0, 90.0, "linear")],
+                 venue="deribit")
+    d_row = next(r for r in adl_ranking(Portfolio(as_of=AS_OF, market=p.market, accounts=[dr])))
+    assert d_row["formula"] == "deribit" and d_row["rank"] == 0.0 and not d_row["at_risk"]
+    assert d_row["unrealized_pnl"] == pytest.approx(10.0, rel=1e-12)
     after = without_positions(p, [("o", "p")])
     r = build_report(after, "account:o", with_liquidation=False)
     assert r["equity"] == pytest.approx(140.0, rel=1e-12) and r["maintenance_margin"] == 0.0

@@ -5,8 +5,9 @@
     stress FILE --replay PRICES.csv [--scheduler tcp://host:8786] [--workers N]
     stress FILE --adl                          positions ranked by their venue's ADL formula
 
-`--json` prints one JSON document: `{"scenarios": [stress_document, ...]}`, or the replay's
-`{"worst_days": ...}`, or `{"adl": [...]}`.
+`--json` prints one JSON document: `{"scenarios": [stress_document, ...]}` (with `--all` also
+`"summary"`: every scenario x every scope, `stress_report.summary`), or the replay's
+`{"worst_days": ...}`, or `{"adl": [...]}`. `--all` in text starts with that summary table.
 """
 
 from __future__ import annotations
@@ -79,19 +80,38 @@ def run_stress(args: argparse.Namespace, load) -> int:
         scenarios = [s for name in args.scenario for s in find_scenarios(name, saved)]
     else:
         raise WorkstationError("stress needs --scenario NAME, --all, --replay PRICES.csv or --adl (--list names them)")
-    from workstation.core.stress import figures
-    from workstation.core.stress_report import stress_document
+    from workstation.core.stress_eval import StressSession
+    from workstation.core.stress_report import stress_document, summary
 
-    base = figures(portfolio)
-    docs = [stress_document(portfolio, s, impact=impact, base=base) for s in scenarios]
+    session = StressSession(portfolio)  # profiles, scopes and figures shared by every scenario
+    table = summary(portfolio, scenarios, session) if args.all else None
+    docs = [stress_document(portfolio, s, impact=impact, session=session) for s in scenarios]
     if args.json:
-        for d in docs:
-            for row in d["cascade"]["segregated"] + d["cascade"]["pooled"]:
-                row.setdefault("impact_after", {})
-        print(json.dumps({"scenarios": docs}, indent=2, allow_nan=False))
+        out: dict[str, Any] = {"scenarios": docs}
+        if table is not None:
+            out["summary"] = table
+        print(json.dumps(out, indent=2, allow_nan=False))
     else:
-        print("\n\n".join(format_document(d, portfolio.base_currency) for d in docs))
+        text = [format_summary(table)] if table is not None else []
+        print("\n\n".join(text + [format_document(d, portfolio.base_currency) for d in docs]))
     return 0
+
+
+def format_summary(table: dict[str, Any]) -> str:
+    """Which scenario would liquidate which scope (apart, pooled) and at what multiple."""
+    scopes = table["scopes"]
+    width = max(14, *(len(s) for s in scopes))
+    head = f"{'scenario':32} " + " ".join(f"{s:>{width}}" for s in scopes)
+    lines = [f"Every scenario x every scope: liquidated, or the multiple of its moves that would (up to "
+             f"{table['limit']:g}x); accounts apart, pools pooled", head]
+    for r in table["rows"]:
+        cells = []
+        for s in scopes:
+            c = r["cells"][s]
+            cells.append("LIQUIDATED" if c["breach"] else f"{c['multiple']:.2f}x" if c["multiple"] is not None
+                         else f"safe to {table['limit']:g}x")
+        lines.append(f"{r['scenario']:32} " + " ".join(f"{c:>{width}}" for c in cells))
+    return "\n".join(lines)
 
 
 def _replay(args: argparse.Namespace, portfolio) -> int:

@@ -11,6 +11,11 @@ positions on the other side, highest rank first. Formulas, by the account's `ven
 - **okx** (OKX help "Automatic-Deleveraging: what it is and how it affects your positions",
   https://www.okx.com/help/iv-introduction-to-auto-deleveraging-adl): leverage PnL % =
   position PnL % x effective leverage.
+- **deribit** has no ADL queue: if its insurance fund were depleted, further bankruptcies would
+  be "socialized among the winning traders for that day" (Deribit support, "Insurance Fund",
+  https://support.deribit.com/hc/en-us/articles/25944777576477-Insurance-Fund). Its positions
+  are listed with their P&L and leverage, rank 0 and not at risk of being closed (a winner may
+  bear a share of a socialised loss instead).
 - **bybit** and any other venue (Bybit help "What is Auto-Deleveraging (ADL)?",
   https://help.bybit.com/hc/en-us/articles/900000031623: "derived in order of highest profit
   and effective leverage"; the exact form as MEXC and Poloniex publish it): rank =
@@ -34,7 +39,7 @@ from typing import Any
 from workstation.core.model import Portfolio
 from workstation.core.report import build_report
 
-FORMULAS = ("binance", "okx", "bybit")
+FORMULAS = ("binance", "okx", "bybit", "deribit")
 
 
 def pnl_rank(pnl_pct: float, leverage: float) -> float:
@@ -92,7 +97,9 @@ def adl_ranking(portfolio: Portfolio, accounts: Sequence[str] | None = None) -> 
                 else abs(pos.quantity) * spot
             own = equity if acc.margin_mode != "isolated" else (pos.isolated_margin or 0.0) + r["market_value"]
             leverage = notional / own if own > 0 else float("inf")
-            if formula == "binance":
+            if formula == "deribit":  # socialised loss, no ranking (see the module docstring)
+                rank = 0.0
+            elif formula == "binance":
                 rank = account_score if r["unrealized_pnl"] > 0 else 0.0
             elif formula == "okx":
                 rank = pnl_pct * leverage if leverage != float("inf") else 0.0
@@ -101,7 +108,7 @@ def adl_ranking(portfolio: Portfolio, accounts: Sequence[str] | None = None) -> 
             rows.append({"account": acc.id, "id": pos.id, "venue": acc.venue, "formula": formula,
                          "unrealized_pnl": r["unrealized_pnl"], "pnl_pct": pnl_pct,
                          "effective_leverage": leverage, "rank": rank,
-                         "at_risk": r["unrealized_pnl"] > 0 and pos.kind != "spot"})
+                         "at_risk": r["unrealized_pnl"] > 0 and pos.kind != "spot" and formula != "deribit"})
     rows.sort(key=lambda r: (not r["at_risk"], -r["rank"]))
     return rows
 

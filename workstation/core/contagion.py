@@ -6,64 +6,82 @@ collateral). An account that breaches alone but sits in a pool that does not is 
 pooling; one that is safe alone inside a pool that breaches is *dragged under* (a pool is
 liquidated as a whole).
 
-**Cascade.** The scenario is walked as a path, `t` from 0 to 1 (`Scenario.scaled(t)`). The
-unit (an account when segregated; a pool, or an account in no pool, when pooled) whose
-equity reaches its maintenance margin first is liquidated at that point by its venue's rule
-(equity <= MM, each venue's MM by its profile); we assume the venue closes all its positions.
+**Cascade.** The scenario is walked as a path, its moves growing from 0 to 1 times themselves
+at the scenario's horizon (`Scenario.times(t)`). The unit (an account when segregated; a pool,
+or an account in no pool, when pooled) whose equity reaches its liquidation level first (MM x
+the profile's `liquidation_threshold`) is liquidated there; we assume the venue closes all its
+positions.
 Market impact, a documented assumption and not a venue figure: closing a net position of
 notional N (base currency, delta x price) moves that asset's price by `-impact * N / 1e6`
 (default 0.1 % per million sold; buying back a short pushes the price up), capped at +/-50 %.
 The impacts compound on the rest of the path and the next unit to breach is searched from
-there; a unit already under water after an impact breaches at the same `t` (contagion).
+there; a unit already under water after an impact breaches at the same `t` (contagion). A
+position on an asset that moves with another (`moves_with`) pushes that one's price.
 
 **Cheapest top-up.** For a breached scope, the amount of each priced asset that, deposited,
 brings equity back to MM (or IM) at the shocked state, the requirement recomputed with the
 deposit (in portfolio mode a coin deposit adds its own scenario losses, haircuts apply); the
 cheapest is the one of least base-currency value. Moves between accounts: what another
 account can give of an asset it holds while keeping its own equity at its IM.
+
+Searches along a scenario (`first_breach`): a grid of step 0.125, then rounds of 15 points
+inside the first bracket to 1e-3. Every figure comes from a `StressSession` (one method object
+per scope, many states per `parts` call), identical to the report of the shocked book.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
+
+from workstation.core.methods import method_for
+from workstation.core.methods.base import Scope
 from workstation.core.model import Portfolio
-from workstation.core.report import build_report
-from workstation.core.stress import Scenario, apply_scenario, is_breach, shocked_prices, stable_assets
+from workstation.core.profiles import load_profiles
+from workstation.core.report import make_scope
+from workstation.core.stress import Scenario
+from workstation.core.stress_eval import Figures, Line, StressSession, figures_of
+from workstation.core.stress_search import first_breach
 
 IMPACT_PER_MILLION = 0.001
 IMPACT_CAP = 0.5
-PATH_STEPS = 20
+STEP = 0.125  # grid step of the searches along a scenario (in multiples of its moves)
+TOL = 1e-3
 
 
-def _report(portfolio: Portfolio, scope: str) -> dict[str, Any]:
-    return build_report(portfolio, scope, with_liquidation=False)
+def _session(portfolio: Portfolio, session: StressSession | None) -> StressSession:
+    return session if session is not None else StressSession(portfolio)
 
 
-def _headroom(portfolio: Portfolio, scope: str, target: str = "mm") -> float:
-    r = _report(portfolio, scope)
-    return float(r["equity"] - (r["maintenance_margin"] if target == "mm" else r["initial_margin"]))
+def at_scenario(session: StressSession, scenario: Scenario, scopes: Sequence[str]) -> dict[str, Figures]:
+    """Figures of each scope under the scenario itself."""
+    figs = session.figures([(Line(s, scenario), np.array([1.0])) for s in scopes])
+    return dict(zip(scopes, figs, strict=True))
 
 
 # ------------------------------------------------------------------------------ pooled vs apart
-def pooled_vs_segregated(portfolio: Portfolio, scenario: Scenario) -> list[dict[str, Any]]:
+def pooled_vs_segregated(portfolio: Portfolio, scenario: Scenario,
+                         session: StressSession | None = None) -> list[dict[str, Any]]:
     """One row per (pool, member account): headroom and breach alone and pooled, and the verdict."""
-    shocked = apply_scenario(portfolio, scenario)
-    alone = {a.id: _report(shocked, f"account:{a.id}") for a in portfolio.accounts}
+    session = _session(portfolio, session)
+    scopes = [f"account:{a}" for p in portfolio.pools for a in p.accounts] + [f"pool:{p.id}" for p in portfolio.pools]
+    figs = at_scenario(session, scenario, list(dict.fromkeys(scopes)))
     rows = []
     for pool in portfolio.pools:
-        pr = _report(shocked, f"pool:{pool.id}")
-        pool_breach = is_breach(pr["equity"], pr["maintenance_margin"])
+        pf = figs[f"pool:{pool.id}"]
+        pool_breach = bool(pf.breach[0])
         for acc in pool.accounts:
-            r = alone[acc]
-            acc_breach = is_breach(r["equity"], r["maintenance_margin"])
+            af = figs[f"account:{acc}"]
+            acc_breach = bool(af.breach[0])
             verdict = ("breached either way" if acc_breach and pool_breach else
                        "rescued by pooling" if acc_breach else
                        "dragged under by the pool" if pool_breach else "safe either way")
-            rows.append({"pool": pool.id, "account": acc, "headroom_alone": r["equity"] - r["maintenance_margin"],
-                         "breach_alone": acc_breach, "headroom_pooled": pr["equity"] - pr["maintenance_margin"],
+            rows.append({"pool": pool.id, "account": acc, "headroom_alone": float(af.headroom[0]),
+                         "breach_alone": acc_breach, "headroom_pooled": float(pf.headroom[0]),
                          "breach_pooled": pool_breach, "verdict": verdict})
     return rows
 
@@ -78,10 +96,11 @@ class CascadeEvent:
     maintenance_margin: float
     cause: str
     impact: dict[str, float] = field(default_factory=dict)  # cumulative price impact after it
+    threshold: float = 1.0
 
     @property
     def shortfall(self) -> float:
-        return max(0.0, self.maintenance_margin - self.equity)
+        return max(0.0, self.threshold * self.maintenance_margin - self.equity)
 
     def to_dict(self) -> dict[str, Any]:
         return {"step": self.step, "t": self.t, "scope": self.scope, "equity": self.equity,
@@ -104,110 +123,92 @@ def cascade_units(portfolio: Portfolio, pooled: bool) -> list[str]:
     return units + [f"account:{a.id}" for a in portfolio.accounts if a.id not in taken]
 
 
-def _path_scenario(portfolio: Portfolio, scenario: Scenario, t: float, impact: Mapping[str, float],
-                   stable: set[str]) -> Scenario:
-    """The scenario `t` of the way, each impact compounded on its asset's own move under it (its
-    shock, the `"*"` move, or its driver's when it moves with another); assets without an impact
-    keep following the scenario's rules (naming them would pin them)."""
-    s = scenario.scaled(t)
-    hit = {a: imp for a, imp in impact.items() if imp}
-    if not hit:
-        return s
-    moved = shocked_prices(portfolio, s, stable)
-    shocks = dict(s.shocks)
-    for asset, imp in hit.items():
-        move = moved[asset] / portfolio.market[asset].price - 1.0
-        shocks[asset] = (1.0 + move) * (1.0 + imp) - 1.0
-    return replace(s, shocks=shocks)
-
-
-def _unit_collateral(portfolio: Portfolio, unit: str) -> dict[str, float]:
-    kind, _, ident = unit.partition(":")
-    members = portfolio.pool(ident).accounts if kind == "pool" else [ident]
-    out: dict[str, float] = {}
-    for acc_id in members:
-        for asset, amount in portfolio.account(acc_id).collateral.items():
-            out[asset] = out.get(asset, 0.0) + amount
-    return out
+def _steps(lo: float, hi: float) -> int:
+    return max(1, math.ceil((hi - lo) / STEP - 1e-9))
 
 
 def cascade(portfolio: Portfolio, scenario: Scenario, pooled: bool = False,
-            impact_per_million: float = IMPACT_PER_MILLION, horizon: float = 1.0) -> list[CascadeEvent]:
+            impact_per_million: float = IMPACT_PER_MILLION, horizon: float = 1.0,
+            session: StressSession | None = None) -> list[CascadeEvent]:
     """Breaches in the order they happen along the scenario's path (see the module docstring)."""
+    session = _session(portfolio, session)
     units = cascade_units(portfolio, pooled)
-    stable = stable_assets(portfolio)
     impact: dict[str, float] = {}
     events: list[CascadeEvent] = []
     t_last = 0.0
     cause = "the scenario"
     while units:
-        def f(unit: str, t: float, imp: Mapping[str, float] = impact) -> float:
-            return _headroom(apply_scenario(portfolio, _path_scenario(portfolio, scenario, t, imp, stable)), unit)
-
-        first: tuple[float, float, str] | None = None
-        for unit in units:
-            t_hit = _first_breach(lambda t, u=unit: f(u, t), t_last, horizon)
-            if t_hit is not None:
-                h = f(unit, t_hit)
-                if first is None or (t_hit, h) < first[:2]:
-                    first = (t_hit, h, unit)
+        imp = tuple(sorted(impact.items()))
+        lines = [Line(u, scenario, imp) for u in units]
+        hits, found = first_breach(session, lines, t_last, horizon, _steps(t_last, horizon), TOL)
+        first: tuple[float, float, int] | None = None
+        for i, (t_hit, f) in enumerate(zip(hits, found, strict=True)):
+            if f is not None and (first is None or (float(t_hit), float(f.headroom[0])) < first[:2]):
+                first = (float(t_hit), float(f.headroom[0]), i)
         if first is None:
             break
-        t_hit, _, unit = first
-        state = apply_scenario(portfolio, _path_scenario(portfolio, scenario, t_hit, impact, stable))
-        report = _report(state, unit)
-        units.remove(unit)
-        coll = _unit_collateral(state, unit)
-        for asset, g in report["greeks"].items():
-            if asset in stable:
-                continue
-            net = g["delta"] - coll.get(asset, 0.0)  # positions only: the venue closes positions
-            move = -impact_per_million * net * state.market[asset].price / 1e6
+        t_hit, _, i = first
+        unit, f = units.pop(i), found[i]
+        assert f is not None
+        for asset, (net, price) in session.position_deltas(lines[i], t_hit).items():
+            move = -impact_per_million * net * price / 1e6
             total = (1.0 + impact.get(asset, 0.0)) * (1.0 + move) - 1.0
             impact[asset] = max(-IMPACT_CAP, min(IMPACT_CAP, total))
-        events.append(CascadeEvent(len(events) + 1, t_hit, unit, report["equity"], report["maintenance_margin"],
-                                   cause, dict(impact)))
+        events.append(CascadeEvent(len(events) + 1, t_hit, unit, float(f.equity[0]), float(f.mm[0]), cause,
+                                   dict(impact), f.threshold))
         cause = f"after {unit} is liquidated"
         t_last = t_hit
     return events
 
 
-def _first_breach(f, t0: float, t1: float, tol: float = 1e-4) -> float | None:
-    """Smallest t in [t0, t1] with f(t) <= 0 (grid, then bisection)."""
-    if f(t0) <= 0:
-        return t0
-    lo = t0
-    for k in range(1, PATH_STEPS + 1):
-        t = t0 + (t1 - t0) * k / PATH_STEPS
-        if f(t) <= 0:
-            hi = t
-            while hi - lo > tol:
-                mid = 0.5 * (lo + hi)
-                if f(mid) <= 0:
-                    hi = mid
-                else:
-                    lo = mid
-            return hi
-        lo = t
-    return None
+def breach_multiples(session: StressSession, scenario: Scenario, scopes: Sequence[str],
+                     limit: float = 5.0) -> dict[str, float | None]:
+    """Per scope, the smallest multiple of the scenario's moves (up to `limit`) that liquidates it."""
+    hits, _ = first_breach(session, [Line(s, scenario) for s in scopes], 0.0, limit, _steps(0.0, limit), TOL)
+    return {s: (None if math.isnan(h) else float(h)) for s, h in zip(scopes, hits, strict=True)}
 
 
-def breach_multiple(portfolio: Portfolio, scenario: Scenario, scope: str, limit: float = 5.0) -> float | None:
-    """The smallest multiple of the scenario (its path scaled up to `limit`) that breaches `scope`."""
-    return _first_breach(lambda t: _headroom(apply_scenario(portfolio, scenario.scaled(t)), scope), 0.0, limit,
-                         tol=1e-3)
+def breach_multiple(portfolio: Portfolio, scenario: Scenario, scope: str, limit: float = 5.0,
+                    session: StressSession | None = None) -> float | None:
+    """The smallest multiple of the scenario's moves (up to `limit`) that liquidates `scope`."""
+    return breach_multiples(_session(portfolio, session), scenario, [scope], limit)[scope]
 
 
 # ------------------------------------------------------------------------------ top-up
-def _with_deposit(portfolio: Portfolio, account: str, asset: str, amount: float) -> Portfolio:
-    accounts = []
-    for acc in portfolio.accounts:
-        if acc.id == account:
-            coll = dict(acc.collateral)
+class Deposits:
+    """Headroom of scopes of the (shocked) book `state` with collateral added to or taken from
+    an account: each scope is built once, and a trial only swaps its collateral."""
+
+    def __init__(self, state: Portfolio):
+        self.state = state
+        self.profiles = load_profiles(state.profiles or None, as_of=state.as_of)
+        self._scopes: dict[str, Scope] = {}
+        self._solved: dict[tuple[str, str, str, str], float | None] = {}
+
+    def solve(self, scope: str, target: str, account: str, asset: str, start: float) -> float | None:
+        """The least deposit of `asset` into `account` that brings `scope` to `target` (memo)."""
+        key = (scope, target, account, asset)
+        if key not in self._solved:
+            self._solved[key] = _solve(lambda q: self.headroom(scope, target, account, asset, q), start)
+        return self._solved[key]
+
+    def scope(self, scope: str) -> Scope:
+        if scope not in self._scopes:
+            self._scopes[scope] = make_scope(self.state, scope, self.profiles)
+        return self._scopes[scope]
+
+    def headroom(self, scope: str, target: str = "mm", account: str | None = None, asset: str = "",
+                 amount: float = 0.0) -> float:
+        """Equity minus the liquidation level (`mm`) or IM (`im`), `amount` of `asset` added to
+        `account`'s collateral (counted when the account is the scope or one of its members)."""
+        sc = self.scope(scope)
+        if account is not None and amount and (sc.name == f"account:{account}" or account in sc.members):
+            coll = dict(sc.collateral)
             coll[asset] = coll.get(asset, 0.0) + amount
-            acc = replace(acc, collateral=coll)
-        accounts.append(acc)
-    return replace(portfolio, accounts=accounts)
+            sc = replace(sc, collateral=coll)
+        with np.errstate(all="ignore"):
+            eq, im, mm = figures_of(method_for(sc))
+        return eq - (sc.profile.liquidation_threshold * mm if target == "mm" else im)
 
 
 def _solve(g, start: float, cap: float = 1e15) -> float | None:
@@ -244,13 +245,28 @@ def _solve(g, start: float, cap: float = 1e15) -> float | None:
     return hi
 
 
-def top_up(state: Portfolio, scope: str, target: str = "mm",
-           assets: Sequence[str] | None = None) -> list[dict[str, Any]]:
-    """Deposits (one per asset) that restore `target` ("mm" or "im") of `scope` in the (shocked)
-    book `state`, cheapest first. A pool's deposit goes into its first member (the pool sums)."""
+def _with_deposit(portfolio: Portfolio, account: str, asset: str, amount: float) -> Portfolio:
+    """The book with `amount` of `asset` added to `account`'s collateral (tests check top-ups
+    on it through `build_report`)."""
+    accounts = []
+    for acc in portfolio.accounts:
+        if acc.id == account:
+            coll = dict(acc.collateral)
+            coll[asset] = coll.get(asset, 0.0) + amount
+            acc = replace(acc, collateral=coll)
+        accounts.append(acc)
+    return replace(portfolio, accounts=accounts)
+
+
+def top_up(state: Portfolio, scope: str, target: str = "mm", assets: Sequence[str] | None = None,
+           deposits: Deposits | None = None) -> list[dict[str, Any]]:
+    """Deposits (one per asset) that restore `target` ("mm": the liquidation level, or "im") of
+    `scope` in the (shocked) book `state`, cheapest first. A pool's deposit goes into its first
+    member (the pool sums)."""
+    d = deposits if deposits is not None else Deposits(state)
     kind, _, ident = scope.partition(":")
     account = state.pool(ident).accounts[0] if kind == "pool" else ident
-    gap = -_headroom(state, scope, target)
+    gap = -d.headroom(scope, target)
     if gap <= 0:
         return []
     out = []
@@ -258,37 +274,41 @@ def top_up(state: Portfolio, scope: str, target: str = "mm",
         price = state.market[asset].price
         if price <= 0:
             continue
-        q = _solve(lambda q, a=asset: _headroom(_with_deposit(state, account, a, q), scope, target), gap / price)
+        q = d.solve(scope, target, account, asset, gap / price)
         if q is not None:
             out.append({"action": "deposit", "into": account, "asset": asset, "amount": q, "value": q * price})
     out.sort(key=lambda r: r["value"])
     return out
 
 
-def transfers(state: Portfolio, account: str, target: str = "mm") -> list[dict[str, Any]]:
+def transfers(state: Portfolio, account: str, target: str = "mm",
+              deposits: Deposits | None = None) -> list[dict[str, Any]]:
     """Moves from other accounts that restore `account`: for each asset another account holds,
     the amount needed and what the donor can give while keeping its equity at its IM."""
+    d = deposits if deposits is not None else Deposits(state)
     scope = f"account:{account}"
-    if _headroom(state, scope, target) >= 0:
+    gap = -d.headroom(scope, target)
+    if gap <= 0:
         return []
     out = []
     for donor in state.accounts:
         if donor.id == account:
             continue
         d_scope = f"account:{donor.id}"
-        if _headroom(state, d_scope, "im") <= 0:
+        room = d.headroom(d_scope, "im")
+        if room <= 0:
             continue
         for asset, held in donor.collateral.items():
             price = state.market[asset].price
             if held <= 0 or price <= 0:
                 continue
-            need = _solve(lambda q, a=asset: _headroom(_with_deposit(state, account, a, q), scope, target),
-                          -_headroom(state, scope, target) / price)
+            need = d.solve(scope, target, account, asset, gap / price)
             if need is None:
                 continue
-            spare = held if _headroom(_with_deposit(state, donor.id, asset, -held), d_scope, "im") >= 0 else \
-                _solve(lambda w, a=asset, d=donor.id, ds=d_scope: -_headroom(_with_deposit(state, d, a, -w), ds, "im"),
-                       held / 2)
+            # the donor's room over its IM, in coins of the asset, is where the search starts
+            spare = held if d.headroom(d_scope, "im", donor.id, asset, -held) >= 0 else \
+                _solve(lambda w, a=asset, dn=donor.id, ds=d_scope: -d.headroom(ds, "im", dn, a, -w),
+                       min(held, room / price))
             spare = min(held, spare or 0.0)
             out.append({"action": "move", "from": donor.id, "into": account, "asset": asset, "amount": need,
                         "value": need * price, "donor_can_give": spare, "enough": spare >= need})

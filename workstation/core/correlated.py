@@ -6,11 +6,15 @@ daily log return on the driver's over a window, `beta = cov(r_i, r_d) / var(r_d)
 fit's R^2 (`corr^2`) and the window shown beside each beta. A move that would take a price to
 -100 % or below is held at -99 %.
 
-`joint_liquidation` finds the nearest driver moves (down and up) at which a scope's equity
-falls to its maintenance margin under the joint move, revaluing the shocked book through
-`build_report` at every trial (grid from -99 % to +500 %, then bisection to 1e-6).
-`joint_grid` evaluates equity - MM over a grid of two assets' moves (others still follow
-their betas to the first asset) and traces the liquidation line (where it crosses zero).
+An asset that moves with another (`moves_with`) follows that one, whatever its beta.
+
+`joint_liquidation` finds the nearest driver moves (down to -99 %, up to +1000 %) at which a
+scope's equity falls to its liquidation level under the joint move (a grid of step 0.05 down
+and 0.1 up, then rounds of 15 points to 1e-6). `joint_grid` evaluates equity - the liquidation
+level over a grid of two assets' moves (others follow their betas to the first asset, or stay)
+and traces the liquidation line (where it crosses zero). Both evaluate every moved state of a
+scope in one `parts` call (`stress_eval.StressSession`), the same figures as the report of the
+moved book.
 """
 
 from __future__ import annotations
@@ -23,12 +27,11 @@ import numpy as np
 
 from workstation.core.errors import WorkstationError
 from workstation.core.model import Portfolio
-from workstation.core.profiles import Profile, load_profiles
+from workstation.core.profiles import Profile
 from workstation.core.report import build_report
 from workstation.core.stress import MIN_MOVE, Scenario, apply_scenario, stable_assets
-
-GRID = np.array([-0.99, -0.9, -0.75, -0.6, -0.45, -0.33, -0.24, -0.16, -0.1, -0.05, -0.02,
-                 0.02, 0.05, 0.1, 0.16, 0.24, 0.33, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0])
+from workstation.core.stress_eval import Line, StressSession
+from workstation.core.stress_search import first_breach
 
 
 @dataclass(frozen=True)
@@ -87,56 +90,55 @@ def fit_betas(prices: Any, driver: str, start: Any = None, end: Any = None) -> B
     return Betas(driver, betas, source="fitted", r2=r2, window=window, observations=n)
 
 
+def joint_shocks(portfolio: Portfolio, betas: Betas, stable: set[str]) -> dict[str, float]:
+    """Each moving asset's move per unit move of the driver (its beta); stable assets and assets
+    that move with another are left out (the latter follow theirs)."""
+    return {a: betas.beta(a) for a, q in portfolio.market.items() if a not in stable and q.moves_with is None}
+
+
 def joint_scenario(portfolio: Portfolio, betas: Betas, move: float,
                    profiles: Mapping[str, Profile] | None = None,
                    override: Mapping[str, float] | None = None) -> Scenario:
     """The driver at `move`, every other non-stable asset at beta * move (`override` fixes some);
     an asset that `moves_with` another and has no beta of its own follows that one."""
     stable = stable_assets(portfolio, profiles)
-    shocks = {}
-    for asset, quote in portfolio.market.items():
-        if asset in stable or (quote.moves_with is not None and asset not in betas.betas):
-            continue
-        shocks[asset] = max(MIN_MOVE, betas.beta(asset) * move)
+    shocks = {a: max(MIN_MOVE, move * b) for a, b in joint_shocks(portfolio, betas, stable).items()}
     shocks.update(override or {})
     name = f"{betas.driver} {100.0 * move:+.1f} % (betas: {betas.source})"
     return Scenario(name=name, shocks=shocks, kind="joint")
 
 
 def _headroom(portfolio: Portfolio, scope: str, scenario: Scenario, profiles: Mapping[str, Profile]) -> float:
+    """Equity - MM of the shocked book through `build_report` (the reference the tests use)."""
     report = build_report(apply_scenario(portfolio, scenario, profiles), scope, with_liquidation=False)
     return float(report["equity"] - report["maintenance_margin"])
 
 
-def joint_liquidation(portfolio: Portfolio, scope: str, betas: Betas, tol: float = 1e-6) -> dict[str, float | None]:
-    """Nearest driver moves (fractions) down and up at which equity <= MM under the joint move."""
-    profiles = load_profiles(portfolio.profiles or None)
+JOINT_DOWN, JOINT_UP = 0.99, 10.0
 
-    def f(x: float) -> float:
-        return _headroom(portfolio, scope, joint_scenario(portfolio, betas, x, profiles), profiles)
 
-    f0 = f(0.0)
-    out: dict[str, float | None] = {"down": None, "up": None}
-    if f0 <= 0:
-        return {"down": 0.0, "up": 0.0}
-    for side, grid in (("down", GRID[GRID < 0][::-1]), ("up", GRID[GRID > 0])):
-        lo, _flo = 0.0, f0
-        for x in grid:
-            fx = f(float(x))
-            if fx <= 0:
-                hi = float(x)
-                for _ in range(60):
-                    if abs(hi - lo) <= tol:
-                        break
-                    mid = 0.5 * (lo + hi)
-                    if f(mid) <= 0:
-                        hi = mid
-                    else:
-                        lo = mid
-                out[side] = hi
-                break
-            lo, _flo = float(x), fx
+def joint_liquidations(session: StressSession, scopes: Sequence[str], betas: Betas,
+                       tol: float = 1e-6) -> dict[str, dict[str, float | None]]:
+    """Per scope, the nearest driver moves (fractions, down < 0 < up) at which it is liquidated
+    under the joint move: 0 for both when it already is; None where none up to -99 % / +1000 %."""
+    unit = joint_shocks(session.portfolio, betas, session.stable)
+    up = Scenario(f"{betas.driver} up (betas: {betas.source})", shocks=unit, kind="joint")
+    down = Scenario(f"{betas.driver} down (betas: {betas.source})", shocks={a: -b for a, b in unit.items()},
+                    kind="joint")
+    with session.lock:
+        h_down, _ = first_breach(session, [Line(s, down) for s in scopes], 0.0, JOINT_DOWN, 20, tol)
+        h_up, _ = first_breach(session, [Line(s, up) for s in scopes], 0.0, JOINT_UP, 100, tol)
+    out = {}
+    for s, d, u in zip(scopes, h_down, h_up, strict=True):
+        out[s] = {"down": None if np.isnan(d) else -float(d), "up": None if np.isnan(u) else float(u)}
     return out
+
+
+def joint_liquidation(portfolio: Portfolio, scope: str, betas: Betas, tol: float = 1e-6,
+                      session: StressSession | None = None) -> dict[str, float | None]:
+    """Nearest driver moves (fractions) down and up at which equity <= MM under the joint move."""
+    session = session if session is not None else StressSession(portfolio)
+    return joint_liquidations(session, [scope], betas, tol)[scope]
 
 
 @dataclass
@@ -156,20 +158,33 @@ class JointGrid:
 
 
 def joint_grid(portfolio: Portfolio, scope: str, x_asset: str, y_asset: str,
-               x_moves: Sequence[float], y_moves: Sequence[float], betas: Betas | None = None) -> JointGrid:
-    """equity - MM over the grid; assets other than the two follow `betas` of `x_asset`'s move
-    (held still without betas)."""
-    profiles = load_profiles(portfolio.profiles or None)
+               x_moves: Sequence[float], y_moves: Sequence[float], betas: Betas | None = None,
+               session: StressSession | None = None) -> JointGrid:
+    """Equity - the liquidation level over the grid (rows: `y_moves`, columns: `x_moves`);
+    assets other than the two follow `betas` of `x_asset`'s move (held still without betas)."""
+    session = session if session is not None else StressSession(portfolio)
     for a in (x_asset, y_asset):
         if a not in portfolio.market:
             raise WorkstationError(f"no market price for {a}")
     xs, ys = np.asarray(x_moves, dtype=float), np.asarray(y_moves, dtype=float)
-    out = np.empty((ys.size, xs.size))
-    for j, x in enumerate(xs):
-        base = joint_scenario(portfolio, betas, float(x), profiles).shocks if betas else {}
-        for i, y in enumerate(ys):
-            shocks = {**base, x_asset: float(x), y_asset: float(y)}
-            out[i, j] = _headroom(portfolio, scope, Scenario("grid", shocks=shocks), profiles)
+    unit = joint_shocks(portfolio, betas, session.stable) if betas else {}
+    market = portfolio.market
+    if session.exact or market[x_asset].moves_with is not None or market[y_asset].moves_with is not None:
+        requests = []  # the exact path: one shocked book per grid point
+        for x in xs:
+            base = {a: max(MIN_MOVE, float(x) * b) for a, b in unit.items()}
+            for y in ys:
+                shocks = {**base, x_asset: float(x), y_asset: float(y)}
+                requests.append((Line(scope, Scenario("grid", shocks=shocks, kind="joint")), np.array([1.0])))
+        out = np.array([f.headroom[0] for f in session.figures(requests)]).reshape(xs.size, ys.size).T
+    else:  # every grid point a row of relative moves on the book as it is, in one parts call
+        cols = list(market)
+        X = np.zeros((xs.size, ys.size, len(cols)))
+        for a, b in unit.items():
+            X[:, :, cols.index(a)] = np.maximum(MIN_MOVE, xs * b)[:, None]
+        X[:, :, cols.index(x_asset)] = np.maximum(MIN_MOVE, xs)[:, None]
+        X[:, :, cols.index(y_asset)] = np.maximum(MIN_MOVE, ys)[None, :]
+        out = session.price_figures(scope, X.reshape(-1, len(cols))).headroom.reshape(xs.size, ys.size).T
     return JointGrid(x_asset, y_asset, xs, ys, out, liquidation_line(xs, ys, out))
 
 

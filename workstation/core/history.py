@@ -21,10 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from workstation.core.errors import WorkstationError
+from workstation.core.methods import method_for
 from workstation.core.model import Portfolio
-from workstation.core.report import build_report, scope_names
+from workstation.core.report import make_scope, scope_names
 from workstation.core.stress import Scenario, apply_scenario
+from workstation.core.stress_eval import figures_of
 
 
 def read_price_csv(path: str | Path) -> Any:
@@ -120,9 +124,13 @@ def daily_scenarios(prices: Any, assets: Iterable[str] | None = None) -> list[Sc
 
 # ------------------------------------------------------------------------------ replay
 def replay_job(portfolio: Portfolio, scenario: Scenario, scope: str) -> tuple[str, str, float, float, float]:
-    """(day, scope, equity, MM, IM) of `scope` under one day's move: the unit of work, pure."""
-    r = build_report(apply_scenario(portfolio, scenario), scope, with_liquidation=False)
-    return scenario.name, scope, r["equity"], r["maintenance_margin"], r["initial_margin"]
+    """(day, scope, equity, MM, IM) of `scope` under one day's move: the unit of work, pure. The
+    figures are the report's (`requirement()` and `equity()` of the scope's method), without
+    the attribution a report adds."""
+    shocked = apply_scenario(portfolio, scenario)
+    with np.errstate(all="ignore"):
+        equity, im, mm = figures_of(method_for(make_scope(shocked, scope)))
+    return scenario.name, scope, equity, mm, im
 
 
 @dataclass

@@ -19,6 +19,10 @@ A scenario moves, all at once and at the horizon (`days` forward):
 
 Everything is pure: the portfolio passed in is never changed. A scenario of no shocks gives
 back an equal portfolio, so its report equals the plain one exactly (tested).
+
+`Scenario.times(m)` is the scenario's moves m times over the same horizon: the family the
+breach multiple, the shock-size chart and the cascade walk. `stress_eval.StressSession`
+evaluates it fast; `stress_scopes` here is the reference through full reports.
 """
 
 from __future__ import annotations
@@ -32,10 +36,11 @@ from typing import Any
 from workstation.core.errors import WorkstationError
 from workstation.core.model import Portfolio, Position, Quote
 from workstation.core.profiles import Profile, load_profiles
-from workstation.core.report import build_report, scope_names
+from workstation.core.report import build_report, make_scope, scope_names
 
 VOL_MODES = ("points", "relative")
 MIN_MOVE = -0.99  # a price never falls to zero or below
+DEPEG_FLOOR = 0.01  # a scaled depeg never takes a coin below 1 % of par
 
 
 @dataclass(frozen=True)
@@ -54,13 +59,21 @@ class Scenario:
     dates: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
 
-    def scaled(self, t: float) -> Scenario:
-        """The scenario `t` of the way (0: nothing, 1: itself): moves, vol shifts, days and the
-        depeg's distance from par scale linearly; beyond 1 a depeg stops at 1 + MIN_MOVE of par
-        (or its own price, if lower): a coin never falls to zero or below."""
-        return replace(self, shocks={a: t * m for a, m in self.shocks.items()},
-                       vol_shift={a: t * v for a, v in self.vol_shift.items()}, days=t * self.days,
-                       depeg={c: max(1.0 + t * (p - 1.0), min(p, 1.0 + MIN_MOVE)) for c, p in self.depeg.items()})
+    def times(self, m: float) -> Scenario:
+        """The scenario's moves `m` times over the same horizon (0: no move, 1: itself): price
+        moves, vol shifts and each depeg's distance from par scale linearly (a depegged price
+        is held at `DEPEG_FLOOR` or above); `days` stay, as the day is the same day with a
+        larger or smaller move."""
+        if m == 1.0:
+            return self
+        return replace(self, shocks={a: m * v for a, v in self.shocks.items()},
+                       vol_shift={a: m * v for a, v in self.vol_shift.items()},
+                       depeg={c: max(DEPEG_FLOOR, 1.0 + m * (p - 1.0)) for c, p in self.depeg.items()})
+
+    def key(self) -> tuple:
+        """What the figures depend on (name and texts aside): a cache key."""
+        return (tuple(sorted(self.shocks.items())), tuple(sorted(self.vol_shift.items())), self.vol_mode,
+                self.days, tuple(sorted(self.depeg.items())))
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "title": self.title, "kind": self.kind, "shocks": dict(self.shocks),
@@ -122,6 +135,14 @@ def stable_assets(portfolio: Portfolio, profiles: Mapping[str, Profile] | None =
     return out
 
 
+def own_move(asset: str, scenario: Scenario, stable: set[str]) -> float | None:
+    """The relative move the scenario names for `asset` (its own, else `"*"` unless stable)."""
+    move = scenario.shocks.get(asset)
+    if move is None and asset not in stable:
+        move = scenario.shocks.get("*")
+    return move
+
+
 def shocked_prices(portfolio: Portfolio, scenario: Scenario, stable: set[str]) -> dict[str, float]:
     """New price of every market asset under the scenario. An asset that `moves_with` another
     and is not named follows that one's relative move."""
@@ -131,10 +152,7 @@ def shocked_prices(portfolio: Portfolio, scenario: Scenario, stable: set[str]) -
         if asset in scenario.depeg:
             out[asset] = float(scenario.depeg[asset])
             continue
-        move = scenario.shocks.get(asset)
-        if move is None and asset not in stable:
-            move = scenario.shocks.get("*")
-        moves[asset] = move
+        moves[asset] = own_move(asset, scenario, stable)
     for asset, quote in portfolio.market.items():
         if asset in out:
             continue
@@ -247,7 +265,8 @@ def apply_scenario(portfolio: Portfolio, scenario: Scenario,
 # ------------------------------------------------------------------------------ results
 @dataclass
 class ScopeStress:
-    """One account or pool before and under a scenario (money in the base currency)."""
+    """One account or pool before and under a scenario (money in the base currency).
+    `threshold`: the profile's `liquidation_threshold` (liquidated at equity <= threshold x MM)."""
 
     scope: str
     equity: float
@@ -257,19 +276,21 @@ class ScopeStress:
     equity_before: float
     maintenance_before: float
     losers: list[dict[str, Any]]
+    threshold: float = 1.0
 
     @property
     def headroom(self) -> float:
-        """Equity minus maintenance margin (negative: liquidated)."""
-        return self.equity - self.maintenance_margin
+        """Equity minus the liquidation level, MM (x threshold) (negative: liquidated)."""
+        return self.equity - self.threshold * self.maintenance_margin
 
     @property
     def breach(self) -> bool:
-        return is_breach(self.equity, self.maintenance_margin)
+        return is_breach(self.equity, self.maintenance_margin, self.threshold)
 
     @property
     def shortfall_mm(self) -> float:
-        return max(0.0, self.maintenance_margin - self.equity)
+        """Collateral value that brings equity back to the liquidation level."""
+        return max(0.0, self.threshold * self.maintenance_margin - self.equity)
 
     @property
     def shortfall_im(self) -> float:
@@ -282,14 +303,18 @@ class ScopeStress:
     def to_dict(self) -> dict[str, Any]:
         return {"scope": self.scope, "equity": self.equity, "initial_margin": self.initial_margin,
                 "maintenance_margin": self.maintenance_margin, "margin_usage": self.usage,
+                "liquidation_threshold": self.threshold, "headroom": self.headroom,
                 "pnl": self.pnl, "breach": self.breach, "shortfall_mm": self.shortfall_mm,
                 "shortfall_im": self.shortfall_im, "equity_before": self.equity_before,
                 "maintenance_margin_before": self.maintenance_before, "worst_positions": self.losers}
 
 
-def is_breach(equity: float, mm: float) -> bool:
-    """Liquidation: equity at or below maintenance margin (an empty scope is no breach)."""
-    return equity < mm or (mm > 0 and equity <= mm)
+def is_breach(equity: float, mm: float, threshold: float = 1.0) -> bool:
+    """Liquidation: equity at or below the liquidation level, `threshold` x maintenance margin
+    (the profile's `liquidation_threshold`, 1 but for venues that liquidate earlier); an empty
+    scope is no breach."""
+    level = threshold * mm
+    return equity < level or (level > 0 and equity <= level)
 
 
 def figures(portfolio: Portfolio, scopes: Iterable[str] | None = None) -> dict[str, dict[str, Any]]:
@@ -315,16 +340,20 @@ def _losers(before: dict[str, Any], after: dict[str, Any], settled: Sequence[Set
 
 def stress_scopes(portfolio: Portfolio, scenario: Scenario, scopes: Iterable[str] | None = None,
                   top: int = 5, base: Mapping[str, dict[str, Any]] | None = None) -> list[ScopeStress]:
-    """Every scope (accounts, then pools) before and under `scenario`; `base` are the plain
-    reports when the caller has them."""
+    """Every scope (accounts, then pools) before and under `scenario`, from full reports of the
+    plain and the shocked book: the reference `stress_report.scope_results` is tested against
+    (`base`: the plain reports when the caller has them)."""
     names = list(scopes) if scopes is not None else scope_names(portfolio)
     shocked, settled = apply_scenario_detailed(portfolio, scenario)
     before = base if base is not None else figures(portfolio, names)
     after = figures(shocked, names)
     prices = {a: q.price for a, q in shocked.market.items()}
+    profiles = load_profiles(shocked.profiles or None, as_of=shocked.as_of)
     out = []
     for s in names:
         a, b = after[s], before[s]
+        threshold = make_scope(shocked, s, profiles).profile.liquidation_threshold
         out.append(ScopeStress(s, a["equity"], a["initial_margin"], a["maintenance_margin"], a["margin_usage"],
-                               b["equity"], b["maintenance_margin"], _losers(b, a, settled, prices, top)))
+                               b["equity"], b["maintenance_margin"], _losers(b, a, settled, prices, top),
+                               threshold))
     return out

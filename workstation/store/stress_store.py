@@ -51,14 +51,20 @@ def delete_stress_scenario(db: sqlite_utils.Database, name: str) -> None:
 def import_price_history(db: sqlite_utils.Database, path: str | Path, name: str | None = None) -> str:
     """Read the CSV (all of it, checked), then replace the history called `name` (default: the
     file's stem) in one transaction; returns the name."""
-    prices = read_price_csv(path)
-    name = name or Path(path).stem
+    return save_price_history(db, name or Path(path).stem, read_price_csv(path), str(path))
+
+
+def save_price_history(db: sqlite_utils.Database, name: str, prices: Any, source: str = "") -> str:
+    """Replace the history called `name` by `prices` (a checked DataFrame: date index, one
+    column per asset, as `read_price_csv` gives) in one transaction; returns the name."""
+    if not name.strip():
+        raise StoreError("a price history needs a name")
     rows = [(name, f"{day:%Y-%m-%d}", str(asset), float(price))
             for day, row in prices.iterrows() for asset, price in row.items() if price == price]
     with transaction(db):
         db.conn.execute("DELETE FROM price_histories WHERE name = ?", (name,))
         db.conn.execute("INSERT INTO price_histories (name, source, imported_at) VALUES (?, ?, ?)",
-                        (name, str(path), datetime.now(UTC).isoformat()))
+                        (name, source, datetime.now(UTC).isoformat()))
         db.conn.executemany("INSERT INTO price_history_rows (history, date, asset, price) VALUES (?, ?, ?, ?)", rows)
     return name
 

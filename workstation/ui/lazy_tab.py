@@ -27,12 +27,14 @@ class LazyTab:
     and puts it in the placeholder's place (same index, title, tooltip, enabled state)."""
 
     def __init__(self, tabs: QTabWidget, title: str, tip: str, build: Callable[[], QWidget],
-                 loading: str = "Loading…") -> None:
+                 loading: str = "Loading…", minimum: tuple[int, int] | None = None) -> None:
         self.tabs = tabs
         self.title = title
         self._build = build
         self.page: Any = None
         self._placeholder: QWidget | None = placeholder(loading)
+        if minimum is not None:  # the page's own minimum: the window's minimum is fixed from it
+            self._placeholder.setMinimumSize(*minimum)
         tabs.setTabToolTip(tabs.addTab(self._placeholder, title), tip)
 
     def widget(self) -> QWidget:

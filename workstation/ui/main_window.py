@@ -54,6 +54,12 @@ liquidation, and what a hedge would change.</p>
 prints the same report).</p>"""
 
 
+# the Stress panel's minimum size (it is built when first opened; `test_the_tab_fits_the_smallest_window`)
+STRESS_MINIMUM = (632, 312)
+# the smallest window in which the loaded dashboard and every tab keep their own minimum
+MIN_WINDOW = (980, 660)
+
+
 class MainWindow(QMainWindow):
     """Shows one `Workspace`; every number on screen is from the engine's report dicts."""
 
@@ -100,7 +106,7 @@ class MainWindow(QMainWindow):
         ):
             self.tabs.setTabToolTip(self.tabs.addTab(page, name), tip)
         self.stress_tab = LazyTab(self.tabs, "Stress", "Historical days, contagion, cascade and top-ups",
-                                  self._make_stress, "Loading the stress tests…")
+                                  self._make_stress, "Loading the stress tests…", minimum=STRESS_MINIMUM)
         self.tabs.currentChanged.connect(self._on_tab)
         central = QWidget()
         central.setObjectName("central")
@@ -125,6 +131,12 @@ class MainWindow(QMainWindow):
         self.collateral.delete_requested.connect(self.editor.delete_collateral)
 
         self.tree.setMinimumWidth(180)
+        # the window's minimum is fixed once, before it is shown (a later change of a shown
+        # window's constraints is what the offscreen platform warns of): the layout's own minimum,
+        # but no less than what the book's figures and the lazily built tabs need once loaded
+        self.ensurePolished()
+        hint = self.minimumSizeHint()
+        self.setMinimumSize(max(hint.width(), MIN_WINDOW[0]), max(hint.height(), MIN_WINDOW[1]))
         screen = self.screen().availableGeometry() if self.screen() else None
         width = min(1600, screen.width()) if screen else 1600
         self.resize(width, min(1000, screen.height()) if screen else 1000)
