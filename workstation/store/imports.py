@@ -30,7 +30,7 @@ import sqlite_utils
 from workstation.core.errors import PortfolioError, WorkstationError
 from workstation.core.model import Portfolio
 from workstation.core.portfolio_io import loads_portfolio
-from workstation.store import from_ccxt, from_csv, repository
+from workstation.store import book_write, from_ccxt, from_csv
 from workstation.store.errors import ImportFileError, InvalidInput
 from workstation.store.import_rows import import_balances, import_market_csv, import_positions
 from workstation.store.import_run import PAUSE_ENV, DryRun, ImportResult, Mode, book_error, pause, run
@@ -153,7 +153,7 @@ def import_portfolio(db: Database, path: str | Path, mode: Mode | None = None) -
             except InvalidInput as err:
                 raise book_error(file, err) from None
         else:
-            repository._write_portfolio(db, book)
+            book_write.write_portfolio(db, book)
         pause(1, 1)
         count = sum(len(a.positions) + len(a.collateral) for a in book.accounts)
         return count, [a.id for a in book.accounts]
