@@ -114,23 +114,6 @@ def _check_options(kind: str, path: str | Path, merge: bool, replace: bool,
                               f"balances files)")
 
 
-def _check_options(kind: str, path: str | Path, merge: bool, replace: bool,
-                   allow_empty: bool) -> None:
-    if kind not in KINDS:
-        raise ImportFileError(path, None, "kind", f"unknown import kind {kind!r}; one of {KINDS}")
-    if merge and replace:
-        raise ImportFileError(path, None, "--merge", "give --merge or --replace, not both")
-    if kind == "market-csv" and (merge or replace):
-        flag = "--merge" if merge else "--replace"
-        raise ImportFileError(path, None, flag, "means nothing for a market-csv import: it adds a "
-                              "snapshot (assets it does not list keep their quotes) and deletes "
-                              "nothing")
-    if allow_empty and kind not in VENUE_KINDS:
-        raise ImportFileError(path, None, "--allow-empty",
-                              f"means nothing for a {kind} import (only for positions and "
-                              f"balances files)")
-
-
 def _venues(db: Database, venue: str | None) -> Callable[[str], str | None]:
     known = {r["id"]: r["venue"] for r in db.query("SELECT id, venue FROM accounts")}
     return lambda account: venue or known.get(account)
