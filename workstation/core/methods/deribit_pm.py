@@ -36,6 +36,8 @@ from typing import Any
 import numpy as np
 
 from workstation.core.methods.units import (
+    GRID_VOLS,
+    VOL_SIGN,
     Unit,
     UnitMethod,
     allocate,
@@ -49,15 +51,9 @@ from workstation.core.methods.units import (
 )
 from workstation.core.profile_venues import DeribitParams
 
-_VOLS = ("up", "same", "down")
-
 
 class DeribitPMMethod(UnitMethod):
     name = "deribit-pm"
-
-    def __init__(self, scope):
-        self._tables: dict[str, dict[str, Any]] = {}
-        super().__init__(scope)
 
     @property
     def params(self) -> DeribitParams:
@@ -91,10 +87,10 @@ class DeribitPMMethod(UnitMethod):
         cur = p.currencies.for_(u.numeraire)
         R = pair.price_range
         std = [R * k / p.buckets for k in range(-p.buckets, p.buckets + 1)]
-        moves = np.array([m for m in std for _ in _VOLS] + list(p.extended_moves))
-        labels = [v for _ in std for v in _VOLS] + ["up"] * len(p.extended_moves)
-        signs = np.array([{"up": 1.0, "same": 0.0, "down": -1.0}[v] for v in labels])
-        n_std = len(std) * len(_VOLS)
+        moves = np.array([m for m in std for _ in GRID_VOLS] + list(p.extended_moves))
+        labels = [v for _ in std for v in GRID_VOLS] + ["up"] * len(p.extended_moves)
+        signs = np.array([VOL_SIGN[v] for v in labels])
+        n_std = len(std) * len(GRID_VOLS)
         ext = np.arange(moves.size) >= n_std
         edge = np.where(moves > 0, 1.0 + R, 1.0 - R)
         with np.errstate(divide="ignore", invalid="ignore"):

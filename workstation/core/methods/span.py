@@ -32,10 +32,6 @@ _SCAN = [(0.0, "up"), (0.0, "down")] + [(s * f, v) for f in (1 / 3, 2 / 3, 1.0) 
 class SpanMethod(UnitMethod):
     name = "span"
 
-    def __init__(self, scope):
-        self._tables: dict[str, dict[str, Any]] = {}
-        super().__init__(scope)
-
     @property
     def params(self) -> SpanParams:
         assert self.profile.span is not None  # the profile requires [span] for this method
