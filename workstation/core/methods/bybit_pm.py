@@ -51,20 +51,17 @@ class BybitPMMethod(UnitMethod):
         assert self.profile.bybit is not None  # the profile requires [bybit] for this method
         return self.profile.bybit
 
-    def _table(self, u: Unit) -> dict[str, Any]:
-        if u.key in self._tables:
-            return self._tables[u.key]
+    def build_table(self, u: Unit) -> dict[str, Any]:
         p = self.params
         und = self.book.assets[u.col]
         assert u.book is not None
         b = u.book
-        self._tables[u.key] = {
+        return {
             **grid_scenarios(self.profile.portfolio, und, b),
             "d1": b.is_delta_one.astype(float), "opt": b.is_option.astype(float),
             "perp": p.perp_contingency.for_(und), "short": p.short_option_coefficient.for_(und),
             "vega": p.vega_spread.for_(und), "delta": p.delta_spread.for_(und), "imf": p.im_factor.for_(und),
         }
-        return self._tables[u.key]
 
     def _mm(self, t: dict[str, Any], T: np.ndarray, gross: np.ndarray, optq: np.ndarray, vega_e: np.ndarray,
             delta_e: np.ndarray, c: np.ndarray) -> dict[str, np.ndarray]:

@@ -78,10 +78,8 @@ class DeribitPMMethod(UnitMethod):
         return units
 
     # ------------------------------------------------------------------ the unit's scenarios
-    def _table(self, u: Unit) -> dict[str, Any]:
+    def build_table(self, u: Unit) -> dict[str, Any]:
         """Moves, vol labels, vols (S, n_u), fixed weights and the per-unit constants."""
-        if u.key in self._tables:
-            return self._tables[u.key]
         p = self.params
         pair = p.pairs.for_(self.book.assets[u.col])
         cur = p.currencies.for_(u.numeraire)
@@ -107,7 +105,6 @@ class DeribitPMMethod(UnitMethod):
                                             np.expm1(cur.annualised_move_risk * tte)), cur.min_annualised_move)
         out = {"moves": moves, "labels": labels, "weight": weight, "ext": ext, "edge": edge,
                "steps": steps, "vols": vols, "group": group, "rate": rate, "pair": pair, "cur": cur}
-        self._tables[u.key] = out
         return out
 
     def _rmm(self, t: dict[str, Any], T: np.ndarray, nets: np.ndarray, D: np.ndarray, c: np.ndarray,

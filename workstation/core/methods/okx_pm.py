@@ -48,9 +48,7 @@ class OkxPMMethod(UnitMethod):
         assert self.profile.okx is not None  # the profile requires [okx] for this method
         return self.profile.okx
 
-    def _table(self, u: Unit) -> dict[str, Any]:
-        if u.key in self._tables:
-            return self._tables[u.key]
+    def build_table(self, u: Unit) -> dict[str, Any]:
         p = self.params
         und = self.book.assets[u.col]
         assert u.book is not None
@@ -60,7 +58,6 @@ class OkxPMMethod(UnitMethod):
         rate = np.where(tte > 0, np.maximum(base_rate, p.mr4_annual.for_(und) * tte), base_rate)
         deriv = (u.book.kind != 0).astype(float)  # spot is not a derivative: no MR4
         out.update(rate=rate, deriv=deriv, mr7_rate=p.mr7_rate.for_(und), mr7_steps=p.mr7_scaling.for_(und))
-        self._tables[u.key] = out
         return out
 
     def _mmr(self, t: dict[str, Any], T: np.ndarray, nets: np.ndarray, D: np.ndarray) -> dict[str, np.ndarray]:

@@ -77,7 +77,18 @@ class UnitMethod(MarginMethod):
         """IM components of `extra_terms` (by collateral asset)."""
         return {}
 
+    def _table(self, u: Unit) -> dict[str, Any]:
+        """The unit's scenario table (`build_table`), built once per unit."""
+        t = self._tables.get(u.key)
+        if t is None:
+            t = self._tables[u.key] = self.build_table(u)
+        return t
+
     # ---------------------------------------------------------------- what a venue defines
+    def build_table(self, u: Unit) -> dict[str, Any]:
+        """The unit's scenarios and constants (moves, vol labels, vols, weights...)."""
+        raise NotImplementedError
+
     def make_units(self) -> list[Unit]:
         """Default: one unit per underlying, in base currency, with the collateral held in it
         when the profile puts collateral in the scenarios."""
