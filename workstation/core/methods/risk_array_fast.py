@@ -212,13 +212,7 @@ class RiskArrayFast:
             aL, bL, aS, bS = self.fut
             cont = cont + pp.futures_contingency * np.minimum(aL * centers + bL, aS * centers + bS)
         out = Parts(equity, {"loss": loss, "cont": cont})
-        if only is not None:
-            p0 = m.snapshot()
-            rest = ~cols
-            out.equity[:, rest] = p0.equity[0, rest]
-            for k, v in out.terms.items():
-                v[:, rest] = p0.terms[k][0, rest]
-        return out
+        return out if only is None else out.keep(m.snapshot(), cols)
 
     # ------------------------------------------------------------------ liquidation bounds
     def kinks(self) -> dict[int, np.ndarray]:
