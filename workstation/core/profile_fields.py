@@ -99,6 +99,25 @@ def table(value: Any, source: str, key: str) -> dict[str, Any]:
     return dict(value)
 
 
+def increasing_pairs(value: Any, source: str, key: str, shape: str,
+                     hi: float | None = None) -> tuple[tuple[float, float], ...]:
+    """[[upper, value], ...] (`shape` names the two in messages) with increasing positive uppers
+    (the last may be inf) and values >= 0 (<= `hi`): haircut bands, progressive scaling tiers."""
+    out: list[tuple[float, float]] = []
+    last = 0.0
+    for i, row in enumerate(seq(value, source, key)):
+        k = f"{key}[{i}]"
+        pair = seq(row, source, k)
+        if len(pair) != 2:
+            raise ProfileError(source, k, f"expected {shape}, got {shown(row)}")
+        upper = num(pair[0], source, f"{k}[0]", lo_open=True, allow_inf=True)
+        if upper <= last:
+            raise ProfileError(source, f"{k}[0]", f"upper values must increase, got {upper:g} after {last:g}")
+        out.append((upper, num(pair[1], source, f"{k}[1]", hi=hi)))
+        last = upper
+    return tuple(out)
+
+
 def at_most(value: Any, count: int, source: str, key: str) -> None:
     """Refuse a list longer than `count` (each entry is a scenario: the risk arrays grow with it)."""
     if isinstance(value, list | tuple) and len(value) > count:

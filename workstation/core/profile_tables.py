@@ -18,6 +18,7 @@ from workstation.core.errors import ProfileError, shown
 from workstation.core.profile_fields import (
     FrozenMap,
     at_most,
+    increasing_pairs,
     iso_date,
     known,
     num,
@@ -75,22 +76,7 @@ _PORTFOLIO_KEYS = (
 def _bands(value: Any, source: str, key: str) -> tuple[tuple[float, float], ...]:
     if not isinstance(value, list | tuple):
         return ((INF, num(value, source, key, hi=1.0)),)
-    bands: list[tuple[float, float]] = []
-    last = 0.0
-    for i, band in enumerate(seq(value, source, key)):
-        k = f"{key}[{i}]"
-        pair = seq(band, source, k)
-        if len(pair) != 2:
-            raise ProfileError(source, k, f"expected [upper_value, haircut], got {shown(band)}")
-        upper = num(pair[0], source, f"{k}[0]", lo=0.0, lo_open=True, allow_inf=True)
-        cut = num(pair[1], source, f"{k}[1]", hi=1.0)
-        if upper <= last:
-            raise ProfileError(
-                source, f"{k}[0]", f"upper values must increase, got {upper:g} after {last:g}"
-            )
-        bands.append((upper, cut))
-        last = upper
-    return tuple(bands)
+    return increasing_pairs(value, source, key, "[upper_value, haircut]", hi=1.0)
 
 
 def _tiers(value: Any, source: str, key: str) -> tuple[Tier, ...]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, fields
 from typing import Any, Generic, TypeVar
 
 from workstation.core.errors import ProfileError, shown
-from workstation.core.profile_fields import FrozenMap, known, num, seq, table, text
+from workstation.core.profile_fields import FrozenMap, increasing_pairs, known, num, seq, table, text
 
 VENUE_TABLES = ("deribit", "okx", "bybit", "span")
 _T = TypeVar("_T")
@@ -60,19 +60,7 @@ def scalars(value: Any, source: str, key: str, **bounds: Any) -> ByKey[float]:
 
 def steps(value: Any, source: str, key: str) -> tuple[tuple[float, float], ...]:
     """[[upper, value], ...] with increasing positive uppers (progressive scaling tiers)."""
-    out: list[tuple[float, float]] = []
-    last = 0.0
-    for i, row in enumerate(seq(value, source, key)):
-        k = f"{key}[{i}]"
-        pair = seq(row, source, k)
-        if len(pair) != 2:
-            raise ProfileError(source, k, f"expected [upper, value], got {shown(row)}")
-        upper = num(pair[0], source, f"{k}[0]", lo_open=True, allow_inf=True)
-        if upper <= last:
-            raise ProfileError(source, f"{k}[0]", f"must increase, got {upper:g} after {last:g}")
-        out.append((upper, num(pair[1], source, f"{k}[1]")))
-        last = upper
-    return tuple(out)
+    return increasing_pairs(value, source, key, "[upper, value]")
 
 
 def _record(cls: type[_T], d: Mapping[str, Any], source: str, prefix: str,
