@@ -107,13 +107,7 @@ class Liquidation:
         single = j < n_a
         rows, sel, only = [], [], None
         if single.any():
-            idx = np.flatnonzero(single)
-            jj = j[idx]
-            order = np.argsort(jj, kind="stable")
-            idx, jj = idx[order], jj[order]
-            cols, start, count = np.unique(jj, return_index=True, return_counts=True)
-            rank = np.arange(idx.size) - np.repeat(start, count)
-            asset = np.asarray(self.assets)[jj]
+            idx, rank, asset, cols, start, count = self._packed(j, single)
             X = np.zeros((int(count.max()), self.A))
             X[:, asset[start]] = x[idx[start]]  # pad: each column's first move, repeated
             X[rank, asset] = x[idx]
@@ -142,6 +136,18 @@ class Liquidation:
             self.rows += R
         return f
 
+    def _packed(self, j: np.ndarray, single: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Rows for the single-asset searches `j[single]`: each search's index (idx), its row
+        (rank: the k-th search of an asset goes to row k) and column (asset), and per searched
+        asset (cols, in order) its first entry (start) and count."""
+        idx = np.flatnonzero(single)
+        jj = j[idx]
+        order = np.argsort(jj, kind="stable")
+        idx, jj = idx[order], jj[order]
+        cols, start, count = np.unique(jj, return_index=True, return_counts=True)
+        rank = np.arange(idx.size) - np.repeat(start, count)
+        return idx, rank, np.asarray(self.assets)[jj], cols, start, count
+
     def _bounds(self, sid: np.ndarray, lo: np.ndarray, hi: np.ndarray,
                 need: np.ndarray) -> np.ndarray | None:
         """Upper bounds of f'' over [lo, hi] (signed moves, lo < hi) for each interval of the
@@ -151,13 +157,7 @@ class Liquidation:
         M = np.full(sid.size, np.inf)
         single = j < n_a
         if single.any():
-            idx = np.flatnonzero(single)
-            jj = j[idx]
-            order = np.argsort(jj, kind="stable")
-            idx, jj = idx[order], jj[order]
-            _, start, count = np.unique(jj, return_index=True, return_counts=True)
-            rank = np.arange(idx.size) - np.repeat(start, count)
-            asset = np.asarray(self.assets)[jj]
+            idx, rank, asset, _, _, count = self._packed(j, single)
             R = int(count.max())
             L = np.zeros((R, self.A))
             H = np.zeros((R, self.A))

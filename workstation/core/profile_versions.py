@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -28,23 +27,17 @@ from pathlib import Path
 from typing import Any
 
 from workstation.core.errors import ProfileError
+from workstation.core.profile_fields import read_toml, table
+from workstation.core.profile_merge import METHOD_DEFAULTS, merge_profile_dicts
+from workstation.core.profile_model import Profile
+from workstation.core.profile_tables import build_profile
 
 
 @dataclass(frozen=True)
 class Version:
     effective: date | None  # None: an undated profile
     raw: dict[str, Any]  # the merged raw profile (a base for portfolio-file overlays)
-    profile: Any  # profiles.Profile
-
-
-def _read(path: Path) -> dict[str, Any]:
-    try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
-    except OSError as err:
-        raise ProfileError(str(path), "(file)", f"cannot read: {err.strerror or err}") from None
-    except tomllib.TOMLDecodeError as err:
-        raise ProfileError(str(path), "(file)", f"not valid TOML: {err}") from None
+    profile: Profile
 
 
 def _effective(value: Any, path: Path) -> date:
@@ -62,26 +55,20 @@ def _effective(value: Any, path: Path) -> date:
 
 def merge_version(base: Mapping[str, Any], layer: Mapping[str, Any], source: str) -> dict[str, Any]:
     """Lay a version file on the previous version: `tiers` and `haircuts` by underlying or
-    asset, everything else by the portfolio-file rules (`profiles.merge_profile_dicts`)."""
-    from workstation.core.profiles import merge_profile_dicts
-
+    asset, everything else by the portfolio-file rules (`profile_merge.merge_profile_dicts`)."""
     layer = dict(layer)
     for key in ("tiers", "haircuts"):
         if key in layer:
-            if not isinstance(layer[key], Mapping):
-                raise ProfileError(source, key, f"expected a table, got {type(layer[key]).__name__}")
-            layer[key] = {**copy.deepcopy(dict(base.get(key, {}))), **layer[key]}
+            layer[key] = {**copy.deepcopy(dict(base.get(key, {}))), **table(layer[key], source, key)}
     return merge_profile_dicts(base, layer, source)
 
 
 def _versions_of(name_base: dict[str, Any], folder: Path) -> list[Version]:
-    from workstation.core.profiles import _build
-
     out: list[Version] = []
     raw = name_base
     base_estimates = list(name_base.get("estimates", []))
     for path in sorted(folder.glob("*.toml")):
-        layer = _read(path)
+        layer = read_toml(path)
         eff = _effective(layer.pop("effective", None), path)
         srcs = layer.pop("sources", None)
         if not isinstance(srcs, list) or not srcs or not all(isinstance(s, str) and s.strip() for s in srcs):
@@ -93,7 +80,7 @@ def _versions_of(name_base: dict[str, Any], folder: Path) -> list[Version]:
         raw = merge_version(raw, layer, str(path))
         raw["as_of"] = eff.isoformat()
         raw["source"] = "; ".join([str(name_base.get("source", "")), *srcs]).strip("; ")
-        out.append(Version(eff, copy.deepcopy(raw), _build(raw, str(path), eff.isoformat())))
+        out.append(Version(eff, copy.deepcopy(raw), build_profile(raw, str(path), eff.isoformat())))
     if not out:
         raise ProfileError(str(folder), "(versions)", "a version folder holds no YYYY-MM-DD.toml")
     return out
@@ -102,13 +89,13 @@ def _versions_of(name_base: dict[str, Any], folder: Path) -> list[Version]:
 @lru_cache(maxsize=1)
 def shipped() -> dict[str, tuple[Version, ...]]:
     """name -> its versions in date order (one undated entry for an undated profile)."""
-    from workstation.core.profiles import METHOD_DEFAULTS, PROFILES_DIR, _build, merge_profile_dicts
+    from workstation.core import profiles  # its PROFILES_DIR at call time (tests point it elsewhere)
 
-    files = sorted(PROFILES_DIR.glob("*.toml"), key=lambda f: (f.stem != "default", f.name))
+    files = sorted(profiles.PROFILES_DIR.glob("*.toml"), key=lambda f: (f.stem != "default", f.name))
     base: dict[str, Any] = METHOD_DEFAULTS
     out: dict[str, tuple[Version, ...]] = {}
     for path in files:
-        raw = merge_profile_dicts(base, _read(path), str(path))
+        raw = merge_profile_dicts(base, read_toml(path), str(path))
         name = raw.get("name")
         if name in out:
             raise ProfileError(str(path), "name", f"profile {name!r} is shipped twice")
@@ -116,7 +103,7 @@ def shipped() -> dict[str, tuple[Version, ...]]:
         if folder.is_dir():
             out[str(name)] = tuple(_versions_of(raw, folder))
         else:
-            out[str(name)] = (Version(None, raw, _build(raw, str(path))),)
+            out[str(name)] = (Version(None, raw, build_profile(raw, str(path))),)
         if name == "default":
             base = raw
     return out

@@ -40,6 +40,18 @@ def _block(n: int) -> int:
     return max(1, (1 << 14) // max(1, n))  # rows of (states x options) per block: stays in cache
 
 
+def _gamma(y: np.ndarray, d1_0: np.ndarray, inv_sd: np.ndarray, g0: np.ndarray) -> np.ndarray:
+    """g0 exp(-d1^2 / 2 - y), d1 = d1_0 + y / sd, computed in place on one new array."""
+    g = y * inv_sd
+    g += d1_0
+    g *= g
+    g *= -0.5
+    g -= y
+    np.exp(g, out=g)
+    g *= g0
+    return g
+
+
 @dataclass
 class OptionCurves:
     """The options of a book sorted by column, with their curvature constants at S1 price
@@ -124,20 +136,7 @@ class OptionCurves:
         for r in range(0, k, step):
             rs = slice(r, r + step)
             ylo, yhi = y_lo[rs, None, None], y_hi[rs, None, None]
-            g_lo = ylo * inv_sd
-            g_lo += d1_0
-            g_lo *= g_lo
-            g_lo *= -0.5
-            g_lo -= ylo
-            np.exp(g_lo, out=g_lo)
-            g_lo *= g0
-            g_hi = yhi * inv_sd
-            g_hi += d1_0
-            g_hi *= g_hi
-            g_hi *= -0.5
-            g_hi -= yhi
-            np.exp(g_hi, out=g_hi)
-            g_hi *= g0
+            g_lo, g_hi = _gamma(ylo, d1_0, inv_sd, g0), _gamma(yhi, d1_0, inv_sd, g0)
             sup = np.maximum(g_lo, g_hi)
             np.copyto(sup, g_pk, where=(y_pk > ylo) & (y_pk < yhi), casting="unsafe")
             inf = np.minimum(g_lo, g_hi, out=g_lo)
@@ -257,14 +256,31 @@ def per_position_curvature(m: MarginMethod, lo: np.ndarray, hi: np.ndarray, toge
     # f = equity - t MM (t: the profile's liquidation threshold; isolated: each position's
     # balance, t = 1): a short option adds -(1 + t) |q| gamma at most
     t = 1.0 if reduce == "max" else float(m.profile.liquidation_threshold)
+    wp, wm = np.maximum(oc.qty, 0.0), (1.0 + t) * np.maximum(-oc.qty, 0.0)
+    w = wp * oc.g0[0]  # cheap: 0 <= gamma <= g0 / (1 + x_lo)
+    cheap = oc.column_sums(w, A) if reduce == "sum" else oc.column_max(w, A)
+
+    def exact(sl: slice, lo_k: np.ndarray, hi_k: np.ndarray) -> np.ndarray:
+        U, _ = oc.bounds(sl, lo_k, hi_k, wp[sl], wm[sl], worst=reduce == "max")
+        return U[:, 0] if reduce == "sum" else np.maximum(U[:, 0], 0.0)
+
+    M = column_bounds(oc, cheap, lo, hi, together, need, exact)
+    return M.sum(-1) if together else M
+
+
+def column_bounds(oc: OptionCurves, cheap: np.ndarray, lo: np.ndarray, hi: np.ndarray, together: bool,
+                  need: np.ndarray | None,
+                  exact: Callable[[slice, np.ndarray, np.ndarray], np.ndarray]) -> np.ndarray:
+    """Bound of f'' per state and column (K, A) on [lo, hi] (per column (K, A), or (K,) for
+    every column moved `together`): the cheap bound `cheap` (A,) / (1 + min(lo, hi)) where it
+    already proves `need` (None: nowhere), else the smaller of it and `exact(options of the
+    column, lo, hi)` on the states that fail."""
+    A = cheap.shape[-1]
     lo = np.asarray(lo, dtype=float)
     hi = np.asarray(hi, dtype=float)
     lo2 = np.broadcast_to(lo[:, None], (lo.shape[0], A)) if together else lo
     hi2 = np.broadcast_to(hi[:, None], (hi.shape[0], A)) if together else hi
-    wp, wm = np.maximum(oc.qty, 0.0), (1.0 + t) * np.maximum(-oc.qty, 0.0)
-    w = wp * oc.g0[0]  # cheap: 0 <= gamma <= g0 / (1 + x_lo)
-    cheap = oc.column_sums(w, A) if reduce == "sum" else oc.column_max(w, A)
-    M = cheap[None, :] / (1.0 + np.minimum(lo2, hi2))
+    M = cheap / (1.0 + np.minimum(lo2, hi2))
     if need is None:
         fail = np.ones(M.shape, dtype=bool)
     elif together:
@@ -274,9 +290,8 @@ def per_position_curvature(m: MarginMethod, lo: np.ndarray, hi: np.ndarray, toge
     for a, sl in oc.slices().items():
         ks = np.flatnonzero(fail[:, a])
         if ks.size:
-            U, _ = oc.bounds(sl, lo2[ks, a], hi2[ks, a], wp[sl], wm[sl], worst=reduce == "max")
-            M[ks, a] = np.minimum(M[ks, a], U[:, 0] if reduce == "sum" else np.maximum(U[:, 0], 0.0))
-    return M.sum(-1) if together else M
+            M[ks, a] = np.minimum(M[ks, a], exact(sl, lo2[ks, a], hi2[ks, a]))
+    return M
 
 
 def per_position_kinks(m: MarginMethod, table: dict[str, np.ndarray]) -> dict[int, np.ndarray]:

@@ -28,6 +28,7 @@ from workstation.core.methods.bounds import (
     _merge,
     base_kinks,
     collateral_kinks,
+    column_bounds,
     identity_drivers,
 )
 from workstation.core.pricing import ndtr
@@ -211,13 +212,7 @@ class RiskArrayFast:
             aL, bL, aS, bS = self.fut
             cont = cont + pp.futures_contingency * np.minimum(aL * centers + bL, aS * centers + bS)
         out = Parts(equity, {"loss": loss, "cont": cont})
-        if only is not None:
-            p0 = m.snapshot()
-            rest = ~cols
-            out.equity[:, rest] = p0.equity[0, rest]
-            for k, v in out.terms.items():
-                v[:, rest] = p0.terms[k][0, rest]
-        return out
+        return out if only is None else out.keep(m.snapshot(), cols)
 
     # ------------------------------------------------------------------ liquidation bounds
     def kinks(self) -> dict[int, np.ndarray]:
@@ -242,24 +237,16 @@ class RiskArrayFast:
         if not identity_drivers(m):
             return None
         A = m.n_assets
-        lo2 = np.broadcast_to(lo[:, None], (lo.shape[0], A)) if together else np.asarray(lo)
-        hi2 = np.broadcast_to(hi[:, None], (hi.shape[0], A)) if together else np.asarray(hi)
         oc = self.oc
         if self._cheap is None:  # 0 <= gamma <= g0 / (1 + x_lo): per column, once
             G = oc.column_sums(np.stack([np.maximum(oc.qty, 0.0) * oc.g0, np.maximum(-oc.qty, 0.0) * oc.g0]), A)
             self._cheap = self._branches(G[0][None], -G[1][None])[0]  # (A,)
-        M = self._cheap / (1.0 + np.minimum(lo2, hi2))
-        if need is None:
-            fail = np.ones(M.shape, dtype=bool)
-        elif together:
-            fail = np.broadcast_to((M.sum(-1) >= need)[:, None], M.shape)
-        else:
-            fail = need <= M
-        for a, sl in oc.slices().items():
-            ks = np.flatnonzero(fail[:, a])
-            if ks.size:
-                U, L = oc.bounds(sl, lo2[ks, a], hi2[ks, a])
-                M[ks, a] = np.minimum(M[ks, a], self._branches(U[..., None], L[..., None])[:, 0])
+
+        def exact(sl: slice, lo_k: np.ndarray, hi_k: np.ndarray) -> np.ndarray:
+            U, L = oc.bounds(sl, lo_k, hi_k)
+            return self._branches(U[..., None], L[..., None])[:, 0]
+
+        M = column_bounds(oc, self._cheap, lo, hi, together, need, exact)
         if m.corr is not None:
             M = self._correlated_guard(M, together)
         return M.sum(-1) if together else M
