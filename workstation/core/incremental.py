@@ -113,9 +113,11 @@ class ColumnMemo:
         cols = range(m.n_assets) if only is None else sorted(set(only))
         K = X.shape[0]
         need = [(c, k) for c in cols for k in range(K) if X[k, c] != 0.0]
-        missing = sorted({c for c, k in need if (c, float(X[k, c])) not in self._memo})
-        if missing:
-            rows = sorted({k for c, k in need if c in missing})
+        todo: dict[int, list[int]] = {}  # column -> rows where its pieces are not known
+        for c, k in need:
+            if (c, float(X[k, c])) not in self._memo:
+                todo.setdefault(c, []).append(k)
+        for rows, missing in _batches(todo):
             fresh = m.parts(X[rows], tuple(missing))
             self._term_names = names = tuple(fresh.terms)
             for r, k in enumerate(rows):
@@ -135,3 +137,15 @@ class ColumnMemo:
             for t, v in zip(names, tv, strict=True):
                 terms[t][k, c] = v
         return Parts(equity, terms)
+
+
+def _batches(todo: dict[int, list[int]]) -> list[tuple[list[int], list[int]]]:
+    """(rows, columns) evaluations covering `todo` (column -> rows): one per distinct set of
+    rows when there are at most two (a touched column at many moves and every column at a few
+    need not be evaluated at the union of both), else one over the union."""
+    groups: dict[tuple[int, ...], list[int]] = {}
+    for c, ks in todo.items():
+        groups.setdefault(tuple(sorted(set(ks))), []).append(c)
+    if len(groups) <= 2:
+        return [(list(rows), sorted(cs)) for rows, cs in groups.items()]
+    return [(sorted({k for ks in todo.values() for k in ks}), sorted(todo))]

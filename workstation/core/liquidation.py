@@ -77,6 +77,9 @@ class Liquidation:
         self.assets = method.assets
         self.p0 = method.snapshot()
         self.rows = 0  # moved states evaluated (single-asset packed rows + `all` rows)
+        # each finished search's samples (distances, f), keyed (asset or -1 for `all`, side 0
+        # down / 1 up): a later search of a similar book starts from them (warm_liquidation.py)
+        self.trail: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
 
     def parts(self, X: np.ndarray, only: tuple[int, ...] | None = None) -> Parts:
         return self.m.parts(X, only)
@@ -225,6 +228,8 @@ class Liquidation:
         g_d = np.repeat(np.abs(grid), J)
         g_f = Fg.ravel()
         k_sid, k_d = self._kink_points()
+        w_sid, w_d = self._warm_points(f0)
+        k_sid, k_d = np.concatenate([k_sid, w_sid]), np.concatenate([k_d, w_d])
         keep = ~now[k_sid]
         k_sid, k_d = k_sid[keep], k_d[keep]
         sel = ~now[g_sid]
@@ -296,6 +301,7 @@ class Liquidation:
             done_none = open_ & ~has_bracket & ~unproven & reaches_end
             for s in np.flatnonzero(done_hit):
                 result[s] = (-1.0 if s % 2 == 0 else 1.0) * d[br[sid[br] == s][0] + 1]
+            self._keep_trail(done_hit | done_none, sid, d, f)
             open_ &= ~(done_hit | done_none)
             if not open_.any():
                 break
@@ -317,9 +323,12 @@ class Liquidation:
                 new_sid.append(sid[base])
                 new_d.append(d[base] + frac * (d[base + 1] - d[base]))
             rb = br[d[br + 1] - d[br] > TOL]
-            if rb.size:
-                new_sid.append(sid[rb])
-                new_d.append(self._illinois(sid[rb], d[rb], d[rb + 1], f[rb], f[rb + 1]))
+            if rb.size:  # the Illinois point c as a pair c -/+ TOL / 4: once c is that close
+                a, b = d[rb], d[rb + 1]  # to the root, the pair is the final bracket
+                c = self._illinois(sid[rb], a, b, f[rb], f[rb + 1])
+                pair = np.stack([np.maximum(c - TOL / 4, 0.5 * (a + c)), np.minimum(c + TOL / 4, 0.5 * (c + b))])
+                new_sid.append(np.tile(sid[rb], 2))
+                new_d.append(pair.ravel())
             if not new_sid:
                 break  # nothing left to sample (every open search is resolved above)
             ns, nd = np.concatenate(new_sid), np.concatenate(new_d)
@@ -333,6 +342,18 @@ class Liquidation:
                 if hits.size:
                     result[s] = (-1.0 if s % 2 == 0 else 1.0) * hits.min()
         return result[0::2], result[1::2]
+
+    def _warm_points(self, f0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(sid, d) sampled with the first batch besides the grid and the kinks (none here;
+        `WarmLiquidation` adds a previous search's samples)."""
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+
+    def _keep_trail(self, done: np.ndarray, sid: np.ndarray, d: np.ndarray, f: np.ndarray) -> None:
+        n_a = len(self.assets)
+        for s in np.flatnonzero(done):
+            m = sid == s
+            j, side = divmod(int(s), 2)
+            self.trail[(int(self.assets[j]) if j < n_a else -1, side)] = (d[m].copy(), f[m].copy())
 
     def _illinois(self, s: np.ndarray, a: np.ndarray, b: np.ndarray, fa: np.ndarray,
                   fb: np.ndarray) -> np.ndarray:
