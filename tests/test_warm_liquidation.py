@@ -92,3 +92,30 @@ def test_a_dragged_slider_finishes_in_few_batches() -> None:
             assert_same(res.after, build_report(with_trades(book, "a0", [replace(trade)]), "account:a0"))
     finally:
         Liquidation._eval = original  # type: ignore[method-assign]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_risk_array_after_takes_the_befores_option_arrays(seed: int) -> None:
+    """A risk-array account (the shipped `default` profile) with drafts that add no option: the
+    after's closed-form path takes the before's prepared option arrays, and every figure and
+    liquidation equals a full recompute's."""
+    from test_whatif_session import assert_same
+
+    from workstation.core.report import build_report
+
+    book = random_book(seed, "portfolio")
+    for acc in book.accounts:
+        acc.profile = "default"
+    session = WhatIfSession(book, "account:a0")
+    session.before_report  # noqa: B018
+    for q in (1.5, -2.0):
+        trades = [Position("h", "perpetual", "BTC", q, PRICES["BTC"], "linear"),
+                  Position("f", "spot", "SOL", abs(q), PRICES["SOL"], "linear")]
+        res = compare(session, "a0", trades)
+        assert res.prepared.method.fast().oc is session.before.method.fast().oc
+        assert_same(res.after, build_report(with_trades(book, "a0", trades, res.legs), "account:a0"))
+    option = Position("o", "option", "ETH", -1.0, 100.0, "linear", random_book(seed, "portfolio").as_of.replace(
+        month=12, day=25), "call", 3_200.0, 0.6)
+    res = compare(session, "a0", [option])
+    assert res.prepared.method.fast().oc is not session.before.method.fast().oc
+    assert_same(res.after, build_report(with_trades(book, "a0", [option], res.legs), "account:a0"))

@@ -23,6 +23,7 @@ import numpy as np
 
 from workstation.core.book import Book
 from workstation.core.methods import MarginMethod, Parts, RiskArrayMethod
+from workstation.core.methods.risk_array_fast import RiskArrayFast
 
 _BOOK_ROWS = ("ids", "account", "kind", "inverse", "und", "qty", "entry", "strike", "is_call", "tte",
               "expiry_key", "vol", "expired", "settle", "isolated", "growth", "rates", "carry", "fwd_given", "conf")
@@ -45,6 +46,9 @@ def reuse_rows(after: MarginMethod, before: MarginMethod) -> None:
     if not isinstance(after, RiskArrayMethod) or not isinstance(before, RiskArrayMethod):
         return
     n0 = len(before.book)
+    if after.use_fast and before.use_fast and not after.book.is_option[n0:].any() and _same_grid(after, before):
+        # no option among the new rows: the option arrays of the closed-form path are the before's
+        after._fast = RiskArrayFast(after, options=before.fast())
     own = after.scenario_pnl
     before_pnl = before.risk().pnl
 
@@ -55,6 +59,11 @@ def reuse_rows(after: MarginMethod, before: MarginMethod) -> None:
         return own(book, spot_center, v0)
 
     after.scenario_pnl = scenario_pnl  # type: ignore[method-assign]
+
+
+def _same_grid(a: RiskArrayMethod, b: RiskArrayMethod) -> bool:
+    ga, gb = a.grid, b.grid
+    return ga.n == gb.n and all(np.array_equal(getattr(ga, k), getattr(gb, k)) for k in ("shock", "vol_dir", "damp"))
 
 
 def seed_snapshot(after: MarginMethod, before: MarginMethod, touched: set[int]) -> None:

@@ -71,8 +71,9 @@ def _estimated_curvature(d: np.ndarray, f: np.ndarray, sid: np.ndarray, t: np.nd
 class Liquidation:
     """The liquidation search of one scope, on its margin method's moved states."""
 
-    def __init__(self, method: MarginMethod):
+    def __init__(self, method: MarginMethod, with_all: bool = True):
         self.m = method
+        self.with_all = with_all  # False: single-asset searches only (`all` stays nan)
         self.A = method.n_assets
         self.assets = method.assets
         self.p0 = method.snapshot()
@@ -217,7 +218,9 @@ class Liquidation:
             return result[0::2], result[1::2]  # overflow: the report refuses the book by name
         now = np.repeat(f0 <= err, 2)
         result[now] = 0.0
-        live = np.flatnonzero(~now)
+        skip = now.copy()  # searches not run: liquidated at no move, and `all` if not asked for
+        skip[-2:] |= not self.with_all
+        live = np.flatnonzero(~skip)
         # initial samples: the grid on each side (one batch of rows serves every search), kinks
         grid = np.concatenate([-_GRID[0], _GRID[1]])
         P = self.parts(self._rows(grid))
@@ -230,9 +233,9 @@ class Liquidation:
         k_sid, k_d = self._kink_points()
         w_sid, w_d = self._warm_points(f0)
         k_sid, k_d = np.concatenate([k_sid, w_sid]), np.concatenate([k_d, w_d])
-        keep = ~now[k_sid]
+        keep = ~skip[k_sid]
         k_sid, k_d = k_sid[keep], k_d[keep]
-        sel = ~now[g_sid]
+        sel = ~skip[g_sid]
         sid = np.concatenate([live, g_sid[sel], k_sid])
         d = np.concatenate([np.zeros(live.size), g_d[sel], k_d])
         f = np.concatenate([f0[live // 2], g_f[sel], self._eval(k_sid, k_d)])
@@ -240,7 +243,7 @@ class Liquidation:
         self._ill = np.zeros((S, 2))  # Illinois: times the near / far end of the bracket was kept
         self._prev = np.full((S, 2), np.nan)  # last round's bracket
         self._widths = np.full((S, 2), np.inf)  # bracket widths one and two rounds ago
-        open_ = ~now
+        open_ = ~skip
         for _ in range(_MAX_ROUNDS):
             if not open_.any():
                 break

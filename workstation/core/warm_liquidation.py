@@ -34,8 +34,8 @@ Trail = dict[tuple[int, int], tuple[np.ndarray, np.ndarray]]
 class WarmLiquidation(Liquidation):
     """`Liquidation` whose first batch also samples a previous search's trail (see above)."""
 
-    def __init__(self, method, start: Trail | None = None):
-        super().__init__(method)
+    def __init__(self, method, start: Trail | None = None, with_all: bool = True):
+        super().__init__(method, with_all)
         self.start = start or {}
 
     def _warm_points(self, f0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
