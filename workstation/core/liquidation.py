@@ -212,7 +212,7 @@ class Liquidation:
         if not self.assets:
             return result[0::2], result[1::2]
         f0 = np.concatenate([self.f_single(self.p0)[0, self.assets], self.f_all(self.p0)])
-        scale = abs(self.m._equity0()) + abs(self.m.requirement()[1]) + 1.0
+        scale = abs(self.m._equity0()) + abs(float(self.m.combine(self.p0.terms)[1][0])) + 1.0  # MM from the snapshot
         err = 1e-12 * scale  # f at or below err counts as liquidated (rounding noise)
         if not np.isfinite(err) or np.isnan(f0).any() or (f0 == -np.inf).any():
             return result[0::2], result[1::2]  # overflow: the report refuses the book by name
