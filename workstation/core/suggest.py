@@ -6,7 +6,10 @@
 - `margin`: minimises the scope's initial margin;
 - `liquidation`: pushes the nearest liquidation on the hedge's underlying furthest away.
 The last two scan a range of sizes (the curve the window draws: initial margin and liquidation
-distance against size), then `scipy.optimize.minimize_scalar` (bounded) refines the best bracket.
+distance against size), then refine next to the best: the margin by `scipy.optimize.minimize_scalar`
+(bounded); the liquidation distance, min(down, up), by `scipy.optimize.brentq` on down - up where
+the two cross (or meet at no liquidation), minimize_scalar otherwise (`furthest_liquidation`).
+Each liquidation size costs a search, so that scan has 9 sizes, not 25.
 
 `largest_size` is the largest size of a trade, in its direction, that keeps free margin
 (equity - IM, cash legs paid) at or above zero: `scipy.optimize.brentq` on a doubling bracket.
@@ -36,7 +39,7 @@ from workstation.core.whatif_session import Prepared, WhatIfSession
 OBJECTIVES = ("delta", "margin", "liquidation")
 NO_LIQUIDATION = 5.0  # distance reported when no move within the searched range liquidates
 SCAN_POINTS = 25  # sizes scanned before the bounded refine (the window draws them as the curve)
-LIQUIDATION_SCAN_POINTS = 13  # each one a liquidation search: fewer, the refine is a root finder
+LIQUIDATION_SCAN_POINTS = 9  # each one a liquidation search: fewer; the refine is a root finder
 
 
 class _OneColumn(ColumnMemo):
@@ -200,7 +203,7 @@ def furthest_liquidation(p: HedgeProblem, qs: np.ndarray, vals: np.ndarray, k: i
             continue
         lo, hi = float(qs[a]), float(qs[b])
         ga, gb = g(lo), g(hi)
-        if ga * gb < 0 and max(p.sides(lo)) < NO_LIQUIDATION and max(p.sides(hi)) < NO_LIQUIDATION:
+        if ga * gb < 0:  # down - up changes sign: a crossing, or sizes with no liquidation (0)
             q = float(brentq(g, lo, hi, xtol=max(abs(hi - lo) * 1e-9, 1e-12)))
             if f(q) <= vals[k]:
                 return 0.0 if f(0.0) <= f(q) else q
@@ -259,6 +262,8 @@ def suggest(portfolio: Portfolio, account_id: str, hedge: Position, objective: s
                             "funding_per_day": after.funding["after"] - base_funding, **detail}
     if curve:
         sizes = qs if qs is not None else np.linspace(-2 * abs(q) or -1.0, 2 * abs(q) or 1.0, 21)
+        if objective == "liquidation" and qs is not None:  # the refine's sizes too (searched already)
+            sizes = np.unique(np.concatenate([qs, [x for x in p._sides if qs[0] <= x <= qs[-1]]]))
         result["curve"] = hedge_curve(p, sizes)
     return result
 
