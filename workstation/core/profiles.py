@@ -70,7 +70,7 @@ def shipped_profiles(as_of: date | datetime | None = None) -> dict[str, Profile]
     """The profiles shipped in `resources/profiles` (read once, cached): each in its version in
     force on `as_of` (None: the latest); a profile whose first version is later is left out."""
     out: dict[str, Profile] = {}
-    for name in profile_versions.shipped():
+    for name in profile_versions.names_in_force(as_of):
         v = profile_versions.select(name, as_of)
         if v is not None:
             out[name] = v.profile
@@ -80,18 +80,19 @@ def shipped_profiles(as_of: date | datetime | None = None) -> dict[str, Profile]
 def load_profiles(
     extra: Mapping[str, Any] | None = None, source: str = "portfolio.profiles",
     as_of: date | datetime | None = None,
-) -> dict[str, Profile]:
+) -> Mapping[str, Profile]:
     """Shipped profiles (in their version in force on `as_of`, None: the latest) plus the
     portfolio file's `profiles` object (name -> raw profile).
 
     A name that is shipped is laid over the selected version (and keeps its version date); a
     new name is built on `default` and is undated. A shipped name with no version in force on
     `as_of` is left out, also when the file overlays it (the overlay is still validated). Errors
-    name `"{source}.{NAME}"` and the dotted key.
+    name `"{source}.{NAME}"` and the dotted key. The file's profiles are built here; a shipped
+    one when first looked up (`profile_versions.InForce`).
     """
-    shipped = profile_versions.shipped()
-    profiles = shipped_profiles(as_of)
-    default_raw = shipped["default"][-1].raw if "default" in shipped else METHOD_DEFAULTS
+    shipped = profile_versions.names_in_force(None)
+    profiles: dict[str, Profile] = {}
+    default_raw = profile_versions.select("default", None).raw if "default" in shipped else METHOD_DEFAULTS
     for name, raw in (extra or {}).items():
         origin = join_key(source, name)
         body = table(raw, origin, "(profile)")
@@ -103,14 +104,14 @@ def load_profiles(
         if name in shipped:
             chosen = profile_versions.select(name, as_of)
             # not yet in force: still validated (over the first version), left out of the result
-            base_version = chosen or shipped[name][0]
+            base_version = chosen or profile_versions.versions(name)[0]
             built = build_profile(merge_profile_dicts(base_version.raw, body, origin), origin,
                                   base_version.profile.version)
             if chosen is not None:
                 profiles[name] = built
         else:
             profiles[name] = profile_from_dict(body, origin, default_raw)
-    return profiles
+    return profile_versions.InForce(as_of, profiles)
 
 
 def get_profile(name: str, profiles: Mapping[str, Profile]) -> Profile:

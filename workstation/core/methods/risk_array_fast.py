@@ -39,34 +39,20 @@ if TYPE_CHECKING:
 _BLOCK = 1 << 15  # (rows x states x options) elements per block: the temporaries stay in cache
 
 
+_OPTION_FIELDS = ("S1", "oc", "a1", "b1", "ssd", "w1", "w2", "dead", "col", "_sel")
+
+
 class RiskArrayFast:
-    def __init__(self, m: RiskArrayMethod):
+    def __init__(self, m: RiskArrayMethod, options: RiskArrayFast | None = None):
+        """`options`: the prepared arrays of a method whose book has the same option rows, grid
+        and market (a what-if's before, when the drafts add no option): taken, not rebuilt."""
         self.m = m
-        book, g, A = m.book, m.grid, m.n_assets
-        self.S1 = g.n + 1
-        opt = np.flatnonzero(book.is_option)
-        opt = opt[np.argsort(book.und[opt], kind="stable")]
-        col = book.und[opt]
-        mult = np.ones((self.S1, opt.size))
-        mult[1:] = 1.0 + g.shock[:, col]
-        vols = np.empty((self.S1, opt.size))
-        vols[0] = book.vol[opt]
-        vols[1:] = m.shocked_vols(book)[:, opt]
-        self.oc = oc = OptionCurves.build(m, mult, vols)
-        live = oc.g0 > 0
-        s = np.where(book.is_call[opt], 1.0, -1.0)
-        T = book.tte[opt]
-        qd = book.qty[opt] * np.exp(-book.rates[opt] * T)  # q * discount (each position's rate)
-        F0 = mult * (book.prices[col] * book.growth[opt])  # forward (or the market's) in each state
-        K = book.strike[opt]
-        self.a1 = np.where(live, s * oc.d1_0, 0.0)
-        self.b1 = s * oc.inv_sd
-        self.ssd = s * oc.sd
-        self.w1 = np.where(live, s * qd * F0, 0.0)
-        self.w2 = np.where(live, s * qd * K, 0.0)
-        ds, di = np.nonzero(~live)  # dead entries: q disc max(0, s (F0 (1 + x) - K))
-        self.dead = (ds, di, (s * qd)[di], F0[ds, di], K[di], s[di])
-        self.col = col
+        book, A = m.book, m.n_assets
+        if options is not None:
+            for name in _OPTION_FIELDS:
+                setattr(self, name, getattr(options, name))
+        else:
+            self._prepare_options()
         # delta-one, spot and expired options per column: value = S * Dv + Cv
         gr = book.groups
         Dv = np.zeros(A)
@@ -100,11 +86,39 @@ class RiskArrayFast:
                 inv = d1 & side & book.inverse
                 np.add.at(self.fut[2 * k], u[lin], absq[lin])
                 np.add.at(self.fut[2 * k + 1], u[inv], absq[inv])
-        self._sel: dict[tuple[int, ...] | None, tuple] = {}
-        self.mults = np.concatenate([np.ones((1, A)), 1.0 + g.shock]).T  # (A, 1 + n_s) price multiples
+        self.mults = np.concatenate([np.ones((1, A)), 1.0 + m.grid.shock]).T  # (A, 1 + n_s) price multiples
         self.coll0 = [haircut_value(float(amt), float(book.prices[a]), bands)
                       for a, amt, bands in zip(m.coll_idx, m.coll_amt, m.coll_bands, strict=True)]
-        self._cheap: np.ndarray | None = None
+        self._cheap: np.ndarray | None = options._cheap if options is not None else None
+
+    def _prepare_options(self) -> None:
+        m = self.m
+        book, g = m.book, m.grid
+        self.S1 = g.n + 1
+        opt = np.flatnonzero(book.is_option)
+        opt = opt[np.argsort(book.und[opt], kind="stable")]
+        col = book.und[opt]
+        mult = np.ones((self.S1, opt.size))
+        mult[1:] = 1.0 + g.shock[:, col]
+        vols = np.empty((self.S1, opt.size))
+        vols[0] = book.vol[opt]
+        vols[1:] = m.shocked_vols(book)[:, opt]
+        self.oc = oc = OptionCurves.build(m, mult, vols)
+        live = oc.g0 > 0
+        s = np.where(book.is_call[opt], 1.0, -1.0)
+        T = book.tte[opt]
+        qd = book.qty[opt] * np.exp(-book.rates[opt] * T)  # q * discount (each position's rate)
+        F0 = mult * (book.prices[col] * book.growth[opt])  # forward (or the market's) in each state
+        K = book.strike[opt]
+        self.a1 = np.where(live, s * oc.d1_0, 0.0)
+        self.b1 = s * oc.inv_sd
+        self.ssd = s * oc.sd
+        self.w1 = np.where(live, s * qd * F0, 0.0)
+        self.w2 = np.where(live, s * qd * K, 0.0)
+        ds, di = np.nonzero(~live)  # dead entries: q disc max(0, s (F0 (1 + x) - K))
+        self.dead = (ds, di, (s * qd)[di], F0[ds, di], K[di], s[di])
+        self.col = col
+        self._sel: dict[tuple[int, ...] | None, tuple] = {}
 
     # ------------------------------------------------------------------ moved states
     def _selection(self, only: tuple[int, ...] | None) -> tuple:
