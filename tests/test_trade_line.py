@@ -62,3 +62,23 @@ def test_the_readmes_lines_on_the_demo_book(demo) -> None:
 def test_lines_the_book_cannot_take_say_why(demo, line: str, reason: str) -> None:
     with pytest.raises(ValueError, match=reason.replace("+", r"\+")):
         _sized(demo, "deribit-pm", line)
+
+
+def test_before_after_rows_give_the_liquidation_price_and_move(demo) -> None:
+    # Binance account of the demo: BTC up +36.0 % liquidates it before; shorting 1 more BTC
+    # brings that nearer. The rows carry the engine's prices beside the moves, before and after,
+    # and the price is spot x (1 + move).
+    from workstation.core.whatif import whatif
+    from workstation.ui.whatif_rows import liquidation_rows
+
+    trade = _sized(demo, "binance-usdm", "sell 1 BTC/USDT:USDT").position
+    res = whatif(demo, "binance-usdm", [trade])
+    rows = {r["key"]: r for r in liquidation_rows(res["before"], res["after"])}
+    up = rows["liq_up:BTC"]
+    before, after = res["before"]["liquidation"]["BTC"], res["after"]["liquidation"]["BTC"]
+    assert up["before"] == pytest.approx(36.046, abs=1e-3) and 0 < up["after"] < up["before"]
+    assert (up["before"], up["after"]) == (before["up_pct"], after["up_pct"])
+    spot = demo.market["BTC"].price
+    for pct, price in ((up["before"], up["before_price"]), (up["after"], up["after_price"])):
+        assert price == pytest.approx(spot * (1 + pct / 100), rel=1e-12)
+    assert rows["liq_down:BTC"]["before_price"] is None  # no liquidation down: no price
