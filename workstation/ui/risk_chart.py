@@ -295,7 +295,7 @@ class RiskProfileChart(QWidget):
         unit = self.fmt.unit_label()
         und = r.underlying if r else ""
         self.plot.plotItem.setLabel("bottom", f"{und} price", units=unit or None)
-        self.plot.plotItem.setLabel("left", "P&L" if pnl else "equity, MM", units=unit or None)
+        self.plot.plotItem.setLabel("left", "P&L" if pnl else "amount", units=unit or None)
 
     def _marks(self) -> None:
         r = self.result
