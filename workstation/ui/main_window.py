@@ -35,7 +35,7 @@ from workstation.ui.history import HistoryPanel
 from workstation.ui.layout_state import POSITIONS_STATE, restore_layout, save_layout
 from workstation.ui.lazy_tab import LazyTab
 from workstation.ui.menus import build_menus
-from workstation.ui.scope_tree import ScopeTree
+from workstation.ui.scope_tree import ScopeTree, dock_width
 from workstation.ui.settings import DisplaySettings
 from workstation.ui.startup import LAZY_MODULES, freeze_if_large, import_modules
 from workstation.ui.theme import theme_named
@@ -138,7 +138,7 @@ class MainWindow(WindowDisplay, QMainWindow):
         screen = self.screen().availableGeometry() if self.screen() else None
         width = min(1600, screen.width()) if screen else 1600
         self.resize(width, min(1000, screen.height()) if screen else 1000)
-        self.resizeDocks([self.tree_dock], [320 if width >= 1500 else 240], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.tree_dock], [dock_width(width)], Qt.Orientation.Horizontal)
         self._restore_layout()
         self.apply_display(self.display, save=False)
         self._connect(workspace)
