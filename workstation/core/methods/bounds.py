@@ -190,13 +190,18 @@ def collateral_kinks(m: MarginMethod, out: dict[int, list[np.ndarray]],
         _add(out, col, edges[None, :] / (amt * price * k[:, None]) - 1.0)
 
 
-def base_kinks(m: MarginMethod, oc: OptionCurves | None = None) -> dict[int, np.ndarray]:
+def base_kinks(m: MarginMethod, oc: OptionCurves | None = None,
+               columns: Sequence[int] | None = None) -> dict[int, np.ndarray]:
     """Band edges of the collateral and strikes of options valued at their intrinsic value
-    (`oc`: the options' curves if the caller has them; their state 0 is the current one)."""
+    (`oc`: the options' curves if the caller has them; their state 0 is the current one), of
+    `columns` only when given (the others' entries are left out, not changed)."""
     out: dict[int, list[np.ndarray]] = {}
     collateral_kinks(m, out)
     oc = OptionCurves.build(m) if oc is None else oc
-    for a in np.unique(oc.col):
+    held = np.unique(oc.col)
+    if columns is not None:
+        held = held[np.isin(held, np.asarray(columns, dtype=np.int64))]
+    for a in held:
         _add(out, a, oc.dead_kinks[:1, oc.col == a])
     return _merge(out)
 
@@ -309,7 +314,7 @@ def per_position_kinks(m: MarginMethod, table: dict[str, np.ndarray],
                        columns: Sequence[int] | None = None) -> dict[int, np.ndarray]:
     """Base kinks and tier bounds (those of `columns` only, when given)."""
     out: dict[int, list[np.ndarray]] = {}
-    for a, x in base_kinks(m, _option_curves(m)).items():
+    for a, x in base_kinks(m, _option_curves(m), columns).items():
         out[a] = [x]
     tier_kinks(m, out, table, columns)
     return _merge(out)
