@@ -181,7 +181,7 @@ class Liquidation:
 
     def _kink_points(self) -> tuple[np.ndarray, np.ndarray]:
         """(sid, d) of every kink (just before and after it) of each search."""
-        kinks = self.m.kinks()
+        kinks = self.m.kinks(columns=list(self.assets))
         sids, ds, every = [], [], []
 
         def add(j: int, x: np.ndarray) -> None:

@@ -37,7 +37,7 @@ from workstation.ui.lazy_tab import LazyTab
 from workstation.ui.menus import build_menus
 from workstation.ui.scope_tree import ScopeTree, dock_width
 from workstation.ui.settings import DisplaySettings
-from workstation.ui.startup import LAZY_MODULES, freeze_if_large, import_modules
+from workstation.ui.startup import LATER_MODULES, LAZY_MODULES, freeze_if_large, import_modules
 from workstation.ui.theme import theme_named
 from workstation.ui.window_display import WindowDisplay
 from workstation.ui.worker import start_worker
@@ -241,7 +241,8 @@ class MainWindow(WindowDisplay, QMainWindow):
 
     # -- lazily built parts ---------------------------------------------------------------
     def _preload(self) -> None:
-        """Import the charts and the What-if code on a worker, then build them here."""
+        """Import the charts on a worker, then build them here; then import the What-if and
+        Stress code on a worker (`_preload_later`)."""
         if self._preloading or self.charts is not None:
             return
         self._preloading = True
@@ -249,7 +250,12 @@ class MainWindow(WindowDisplay, QMainWindow):
                      on_errored=lambda _e: self._after_preload())
 
     def _after_preload(self) -> None:
+        self.book.charts_ready.connect(self._preload_later, Qt.ConnectionType.SingleShotConnection)
         self.load_charts(staged=True)  # the What-if is built when first opened
+
+    def _preload_later(self) -> None:
+        # a failed import shows when the tab that needs it is opened and imports it again
+        start_worker(import_modules, LATER_MODULES, on_errored=lambda _e: None)
 
     def load_charts(self, staged: bool = False) -> None:
         """Build the charts (imports pyqtgraph if not yet imported); called once."""
