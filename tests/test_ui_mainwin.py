@@ -393,7 +393,11 @@ def test_chart_job_recomputes_only_the_chosen_underlying(qtbot, window, monkeypa
     select(qtbot, window, "account:deribit-pm")
     seen = []
     real = details.pnl_curve
-    monkeypatch.setattr(details, "pnl_curve", lambda p, s, u, m=None: seen.append(u) or real(p, s, u, m))
+    def counted(portfolio, scope, underlying, *args, **kwargs):
+        seen.append(underlying)
+        return real(portfolio, scope, underlying, *args, **kwargs)
+
+    monkeypatch.setattr(details, "pnl_curve", counted)  # any signature: a TypeError here hung the test
     combo = window.charts.underlying
     other = next(u for u in window.workspace.view.underlyings if u != window.workspace.view.underlying)
     combo.setCurrentText(other)
