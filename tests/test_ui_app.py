@@ -8,7 +8,6 @@ import pytest
 
 from workstation.ui import app
 
-pytestmark = pytest.mark.qt_log_ignore("does not support propagateSizeHints")
 DEMO = Path(__file__).parents[1] / "resources" / "demo" / "demo-portfolio.json"
 
 

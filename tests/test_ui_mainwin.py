@@ -18,7 +18,6 @@ from workstation.store import repository
 from workstation.ui.formatting import PAST_LIQUIDATION
 from workstation.ui.table_model import RECORD_ROLE
 
-pytestmark = pytest.mark.qt_log_ignore("does not support propagateSizeHints")
 ROOT = Path(__file__).parents[1]
 UNDERWATER = "stressed"
 
