@@ -86,9 +86,13 @@ def main(argv: list[str] | None = None) -> int:
     window.show()
     QTimer.singleShot(0, workspace.load_in_background)  # the book is read on a worker
     deadline = _smoke(app, window) if args.smoke else None
+    # quit at once when the last window closes: the quit event Qt posts by itself is cancelled by
+    # any window shown before it is delivered, and the process would then outlive its window
+    app.lastWindowClosed.connect(app.quit)
     try:
         code = app.exec()
     finally:
+        app.lastWindowClosed.disconnect(app.quit)
         if deadline is not None:
             deadline.stop()
             deadline.deleteLater()
