@@ -125,6 +125,18 @@ def _no_modal_loops(monkeypatch: pytest.MonkeyPatch, *classes: type) -> None:
             monkeypatch.setattr(cls, name, refuse(f"{cls.__name__}.{name}"))
 
 
+@pytest.fixture(scope="session")
+def _gui_thread_gc(qapp):
+    """From the first UI test on, Python's cyclic GC runs on the GUI thread only, as in the app
+    (`workstation/ui/gui_gc.py`): a collection on an engine worker destroyed the widgets of
+    earlier tests there ("QBasicTimer::start: Timers cannot be started from another thread")."""
+    from workstation.ui.gui_gc import GuiThreadCollector
+
+    collector = GuiThreadCollector()
+    yield collector
+    collector.stop()
+
+
 @pytest.fixture(autouse=True)
 def _qt_hygiene(request: pytest.FixtureRequest):
     """Every UI test: (0) a modal dialog fails the test instead of waiting for a click forever
@@ -135,7 +147,7 @@ def _qt_hygiene(request: pytest.FixtureRequest):
     if not request.node.path.name.startswith("test_ui_"):
         yield
         return
-    request.getfixturevalue("qapp")
+    request.getfixturevalue("_gui_thread_gc")
     from PySide6.QtCore import QEvent, QObject, QThreadPool
     from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QInputDialog, QMenu, QMessageBox, QWidget
 

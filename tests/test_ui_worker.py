@@ -164,3 +164,37 @@ def test_a_finished_job_is_released_on_the_gui_thread(qtbot) -> None:
     assert sorted(got) == list(range(20))
     assert set(destroyed_in) == {threading.get_ident()}  # all on this (the GUI) thread
     assert sum(ref() is not None for ref in books) == 0
+
+
+def test_reference_cycles_of_qt_objects_die_on_the_gui_thread(qtbot) -> None:
+    """With `GuiThreadCollector` running (the app and the UI tests do), a Qt object kept only by a
+    reference cycle is destroyed on the GUI thread, however much the engine allocates on a worker
+    meanwhile: collected there, its destructor touched Qt off its thread ("QBasicTimer::start:
+    Timers cannot be started from another thread" from the middle of engine code)."""
+    import gc
+
+    from PySide6.QtCore import QObject, Qt
+
+    from workstation.ui.gui_gc import GuiThreadCollector
+
+    collector = GuiThreadCollector(interval_ms=20)
+    assert not gc.isenabled()
+    died: list[int] = []
+    for _ in range(50):
+        obj = QObject()
+        obj.me = obj  # a cycle: only the cyclic collector frees it
+        obj.destroyed.connect(lambda *_: died.append(threading.get_ident()), Qt.ConnectionType.DirectConnection)
+        del obj
+
+    def allocate() -> int:  # cyclic garbage enough to pass every threshold many times over
+        for _ in range(50_000):
+            a: list = []
+            a.append(a)
+        return 0
+
+    done: list[int] = []
+    start_worker(allocate, on_returned=done.append)
+    qtbot.waitUntil(lambda: bool(done) and len(died) == 50, timeout=30_000)
+    assert set(died) == {threading.get_ident()}
+    collector.stop()
+    collector.deleteLater()

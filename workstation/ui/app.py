@@ -59,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from workstation.ui.errors import ExceptionHooks, show_error
+    from workstation.ui.gui_gc import GuiThreadCollector
     from workstation.ui.main_window import MainWindow
     from workstation.ui.settings import APPLICATION, ORGANIZATION, app_settings
     from workstation.ui.theme import resources_dir
@@ -71,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     app.setWindowIcon(QIcon(str(resources_dir() / "icons" / "margin-workstation.svg")))
     hooks = ExceptionHooks(app)
     hooks.install()
+    collector = GuiThreadCollector(parent=app)  # reference cycles of Qt objects die on this thread
 
     try:
         if args.portfolio is not None:
@@ -80,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         show_error(None, "Margin Workstation: cannot open the book", exc)
         hooks.uninstall()
+        collector.stop()
         return 2
 
     window = MainWindow(workspace, app_settings())
@@ -98,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
             deadline.deleteLater()
         _shut_down(app, window)
         hooks.uninstall()
+        collector.stop()
+        collector.deleteLater()
     return code
 
 
