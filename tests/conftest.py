@@ -97,6 +97,92 @@ def window(qtbot, demo_db_path: Path, ui_settings):
         win.workspace.db.close()
 
 
+class ModalDialogOpened(AssertionError):
+    """A test opened a modal dialog (an error box, a question) nobody would ever close."""
+
+
+def _no_modal_loops(monkeypatch: pytest.MonkeyPatch, *classes: type) -> None:
+    """Replace every call that runs a modal event loop by one that raises: offscreen nobody clicks,
+    so an unexpected error box (`show_error` after a failed engine call) hung the suite. Raised in
+    a slot, pytest-qt fails the test with it. A test that means to answer a dialog patches the
+    call itself (its monkeypatch is applied after this one)."""
+
+    def refuse(what: str):
+        def run(*args, **_kwargs):
+            shown = [a for a in args if isinstance(a, str)]
+            if args and hasattr(args[0], "windowTitle"):
+                box = args[0]
+                shown = [box.windowTitle(), getattr(box, "text", lambda: "")()]
+            raise ModalDialogOpened(f"{what} opened a modal dialog in a test: {' | '.join(shown)[:300]}")
+        return run
+
+    statics = {"QMessageBox": ("about", "aboutQt", "critical", "information", "question", "warning"),
+               "QFileDialog": ("getOpenFileName", "getOpenFileNames", "getSaveFileName", "getExistingDirectory"),
+               "QInputDialog": ("getText", "getInt", "getDouble", "getItem", "getMultiLineText")}
+    for cls in classes:
+        monkeypatch.setattr(cls, "exec", refuse(f"{cls.__name__}.exec"))
+        for name in statics.get(cls.__name__, ()):
+            monkeypatch.setattr(cls, name, refuse(f"{cls.__name__}.{name}"))
+
+
+@pytest.fixture(scope="session")
+def _gui_thread_gc(qapp):
+    """From the first UI test on, Python's cyclic GC runs on the GUI thread only, as in the app
+    (`workstation/ui/gui_gc.py`): a collection on an engine worker destroyed the widgets of
+    earlier tests there ("QBasicTimer::start: Timers cannot be started from another thread")."""
+    from workstation.ui.gui_gc import GuiThreadCollector
+
+    collector = GuiThreadCollector()
+    yield collector
+    collector.stop()
+
+
+@pytest.fixture(autouse=True)
+def _qt_hygiene(request: pytest.FixtureRequest):
+    """Every UI test: (0) a modal dialog fails the test instead of waiting for a click forever
+    (`_no_modal_loops`); (1) no widget is shown as a top-level window while it is still parentless
+    and then put in a layout (a stray flash of a window; showing any window also cancels a
+    pending quit of the application, which hung `margin-workstation --smoke`); (2) no engine call
+    is still running on the thread pool when the test ends (it would deliver into a later test)."""
+    if not request.node.path.name.startswith("test_ui_"):
+        yield
+        return
+    request.getfixturevalue("_gui_thread_gc")
+    from PySide6.QtCore import QEvent, QObject, QThreadPool
+    from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QInputDialog, QMenu, QMessageBox, QWidget
+
+    _no_modal_loops(request.getfixturevalue("monkeypatch"), QDialog, QMessageBox, QFileDialog, QInputDialog, QMenu)
+
+    class ShownWindows(QObject):
+        def __init__(self) -> None:
+            super().__init__()
+            self.widgets: list[tuple[QWidget, str]] = []
+
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Show and isinstance(watched, QWidget) and watched.isWindow():
+                import traceback
+
+                where = [f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno}" for f in traceback.extract_stack()
+                         if "/workstation/" in f.filename]
+                self.widgets.append((watched, " < ".join(reversed(where[-3:]))))
+            return False
+
+    app = QApplication.instance()
+    spy = ShownWindows()
+    app.installEventFilter(spy)
+    try:
+        yield
+    finally:
+        app.removeEventFilter(spy)
+        import shiboken6
+
+        stray = [f"{type(w).__name__} {w.objectName()!r} at {where}" for w, where in spy.widgets
+                 if shiboken6.isValid(w) and w.parentWidget() is not None and not w.isWindow()]
+        idle = QThreadPool.globalInstance().waitForDone(30_000)
+    assert not stray, f"shown as a top-level window before being given a parent: {stray}"
+    assert idle, "an engine call was still running 30 s after the test"
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Stop with a clear message, instead of a crash mid-run, on a PySide6 build that corrupts
     reference counts under CPython < 3.12 (6.12.0: every `data()` returning None and every
@@ -117,16 +203,3 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         pytest.exit(f"PySide6 {pyside} aborts CPython {sys.version.split()[0]} (refcount bug); "
                     "install PySide6-Essentials<6.12 (6.11.3 works)", returncode=3)
 
-
-@pytest.fixture(autouse=True)
-def _error_dialogs_fail_the_test(monkeypatch):
-    """An error dialog in a test fails the test instead of waiting (modal) for a click that never
-    comes: `show_error`'s message box raises with the error it would have shown (pytest-qt fails a
-    test on an exception raised in a Qt slot). Tests that expect an error patch `show_error`."""
-    from workstation.ui import errors
-
-    class _Box(errors.QMessageBox):
-        def exec(self) -> int:
-            raise AssertionError(f"error dialog {self.windowTitle()!r}: {self.text()}\n{self.detailedText()}")
-
-    monkeypatch.setattr(errors, "QMessageBox", _Box)

@@ -8,7 +8,6 @@ import pytest
 
 from workstation.ui import app
 
-pytestmark = pytest.mark.qt_log_ignore("does not support propagateSizeHints")
 DEMO = Path(__file__).parents[1] / "resources" / "demo" / "demo-portfolio.json"
 
 
@@ -53,3 +52,41 @@ def test_main_reports_a_bad_file(qtbot, tmp_path, monkeypatch, isolated_settings
     monkeypatch.setattr(errors, "show_error", lambda _p, _t, exc, *a: shown.append(exc))
     assert app.main(["--portfolio", str(bad), "--smoke"]) == 1
     assert shown and "as_of" in str(shown[0])
+
+
+def test_closing_the_window_ends_the_app_even_if_a_window_flashes(qtbot, isolated_settings) -> None:
+    """Closing the last window ends the event loop even when another window is shown right after
+    (as the charts' reset button briefly was, when built while the window closed): the quit event
+    Qt posts by itself is removed again by any window shown before it is delivered
+    (`QWindow::setVisible`), which hung `--smoke`. `main` quits at once on `lastWindowClosed`."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QWidget
+
+    import workstation.ui.main_window as main_window
+
+    qapp = QApplication.instance()
+    flashed = []
+
+    def close_and_flash(window) -> None:
+        window.close()  # the last window: Qt posts its quit event here
+        flash = QWidget()  # parentless: a top-level window while shown
+        flash.show()  # ... and showing it takes that quit event back
+        flash.hide()
+        flashed.append(flash)
+
+    def close_when_computed() -> None:
+        for w in qapp.topLevelWidgets():
+            if isinstance(w, main_window.MainWindow) and w.isVisible():
+                w.workspace.computed.connect(lambda _v, w=w: QTimer.singleShot(50, lambda: close_and_flash(w)))
+
+    QTimer.singleShot(0, close_when_computed)
+    guard = QTimer(qapp)  # ends a hung loop with another code
+    guard.setSingleShot(True)
+    guard.timeout.connect(lambda: qapp.exit(7))
+    guard.start(30_000)
+    try:
+        assert app.main(["--portfolio", str(DEMO)]) == 0
+    finally:
+        guard.stop()
+        guard.deleteLater()
+    assert flashed

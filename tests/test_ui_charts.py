@@ -9,7 +9,6 @@ import pytest
 from workstation.ui.formatting import NumberFormat
 
 # The offscreen platform warns whenever a shown window gets size constraints; not ours to fix.
-pytestmark = pytest.mark.qt_log_ignore("does not support propagateSizeHints")
 
 
 def test_chart_tools_is_the_only_frame_and_crosshair() -> None:

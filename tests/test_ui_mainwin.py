@@ -18,7 +18,6 @@ from workstation.store import repository
 from workstation.ui.formatting import PAST_LIQUIDATION
 from workstation.ui.table_model import RECORD_ROLE
 
-pytestmark = pytest.mark.qt_log_ignore("does not support propagateSizeHints")
 ROOT = Path(__file__).parents[1]
 UNDERWATER = "stressed"
 
@@ -393,7 +392,11 @@ def test_chart_job_recomputes_only_the_chosen_underlying(qtbot, window, monkeypa
     select(qtbot, window, "account:deribit-pm")
     seen = []
     real = details.pnl_curve
-    monkeypatch.setattr(details, "pnl_curve", lambda p, s, u, m=None, **kw: seen.append(u) or real(p, s, u, m, **kw))
+    def counted(portfolio, scope, underlying, *args, **kwargs):
+        seen.append(underlying)
+        return real(portfolio, scope, underlying, *args, **kwargs)
+
+    monkeypatch.setattr(details, "pnl_curve", counted)  # any signature: a TypeError here hung the test
     combo = window.charts.underlying
     other = next(u for u in window.workspace.view.underlyings if u != window.workspace.view.underlying)
     combo.setCurrentText(other)

@@ -11,8 +11,6 @@ from workstation.store import repository
 from workstation.ui.dialogs import PositionDialog
 from workstation.ui.market_dialogs import ForwardsDialog, QuoteDetailsDialog
 
-pytestmark = pytest.mark.qt_log_ignore("does not support propagateSizeHints")
-
 
 def test_forwards_are_added_from_the_books_expiries(qtbot, window, monkeypatch) -> None:
     book = repository.load_portfolio(window.workspace.db)

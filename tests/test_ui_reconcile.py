@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from shared_paths import EXAMPLES
 
 from workstation.core.portfolio_io import loads_portfolio
@@ -17,7 +16,6 @@ from workstation.ui.positions import PositionsPanel
 from workstation.ui.venue_columns import VENUE_KEYS, venue_cells, venue_line
 
 FAQ = EXAMPLES / "venues" / "binance-usdm-faq-cross.portfolio.json"
-pytestmark = pytest.mark.qt_log_ignore("does not support propagateSizeHints")
 
 
 def _book(with_figures: bool = True):

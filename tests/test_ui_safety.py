@@ -15,8 +15,6 @@ from workstation.store import repository as repo
 from workstation.store.db import open_db
 from workstation.ui.import_dialog import MAX_ERROR, ImportDialog
 
-pytestmark = pytest.mark.qt_log_ignore("does not support propagateSizeHints")
-
 POSITIONS_CSV = "id,kind,underlying,settlement,quantity,entry_price\nimp-1,perpetual,BTC,linear,2,90000\n"
 
 

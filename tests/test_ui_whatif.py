@@ -13,7 +13,6 @@ from workstation.store import repository
 from workstation.ui.whatif_compute import resolve_trades
 
 # The offscreen platform warns whenever a shown window gets size constraints; not ours to fix.
-pytestmark = pytest.mark.qt_log_ignore("does not support propagateSizeHints")
 
 ACCOUNT = "deribit-pm"
 KEYS = ("equity", "initial_margin", "maintenance_margin", "margin_usage", "offset")

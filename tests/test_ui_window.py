@@ -15,7 +15,6 @@ from workstation.ui.scope_tree import SCOPE_ROLE
 from workstation.ui.table_model import RECORD_ROLE, SORT_ROLE
 
 # The offscreen platform warns whenever a shown window gets size constraints; not ours to fix.
-pytestmark = pytest.mark.qt_log_ignore("does not support propagateSizeHints")
 
 
 def tree_scopes(win) -> dict[str, str]:

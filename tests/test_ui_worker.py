@@ -5,13 +5,10 @@ from __future__ import annotations
 import threading
 import time
 
-import pytest
 from conftest import wait_idle
 from PySide6.QtCore import QThreadPool, QTimer
 
 from workstation.ui.worker import Worker, start_worker
-
-pytestmark = pytest.mark.qt_log_ignore("does not support propagateSizeHints")
 
 
 def test_worker_returns_on_another_thread(qtbot) -> None:
@@ -136,3 +133,68 @@ def test_excepthooks_show_a_dialog_from_any_thread(qtbot, monkeypatch) -> None:
     kinds = {type(exc) for exc, _ in shown}
     assert kinds == {KeyError, ZeroDivisionError}
     assert all("Traceback" in text for _, text in shown)
+
+
+def test_a_finished_job_is_released_on_the_gui_thread(qtbot) -> None:
+    """The job's arguments and its signals object (a QObject of the GUI thread, holding the
+    callbacks) are let go once it has finished, and on the GUI thread: they used to leak
+    (a cycle through the `finished` connection), and freed on the pool thread a Qt object
+    would be destroyed in the wrong thread."""
+    import gc
+    import weakref
+
+    from PySide6.QtCore import Qt
+
+    class Book:  # stands for a portfolio snapshot
+        pass
+
+    books, destroyed_in, got = [], [], []
+    for n in range(20):
+        book = Book()
+        books.append(weakref.ref(book))
+        worker = start_worker(lambda b, k: k, book, n, on_returned=got.append)
+        worker.signals.destroyed.connect(lambda *_: destroyed_in.append(threading.get_ident()),
+                                         Qt.ConnectionType.DirectConnection)
+        del book, worker
+    qtbot.waitUntil(lambda: len(got) == 20, timeout=20_000)
+    QThreadPool.globalInstance().waitForDone(20_000)
+    start_worker(lambda: None)  # a later job sweeps the last ones
+    qtbot.waitUntil(lambda: len(destroyed_in) >= 20, timeout=20_000)
+    gc.collect()
+    assert sorted(got) == list(range(20))
+    assert set(destroyed_in) == {threading.get_ident()}  # all on this (the GUI) thread
+    assert sum(ref() is not None for ref in books) == 0
+
+
+def test_reference_cycles_of_qt_objects_die_on_the_gui_thread(qtbot) -> None:
+    """With `GuiThreadCollector` running (the app and the UI tests do), a Qt object kept only by a
+    reference cycle is destroyed on the GUI thread, however much the engine allocates on a worker
+    meanwhile: collected there, its destructor touched Qt off its thread ("QBasicTimer::start:
+    Timers cannot be started from another thread" from the middle of engine code)."""
+    import gc
+
+    from PySide6.QtCore import QObject, Qt
+
+    from workstation.ui.gui_gc import GuiThreadCollector
+
+    collector = GuiThreadCollector(interval_ms=20)
+    assert not gc.isenabled()
+    died: list[int] = []
+    for _ in range(50):
+        obj = QObject()
+        obj.me = obj  # a cycle: only the cyclic collector frees it
+        obj.destroyed.connect(lambda *_: died.append(threading.get_ident()), Qt.ConnectionType.DirectConnection)
+        del obj
+
+    def allocate() -> int:  # cyclic garbage enough to pass every threshold many times over
+        for _ in range(50_000):
+            a: list = []
+            a.append(a)
+        return 0
+
+    done: list[int] = []
+    start_worker(allocate, on_returned=done.append)
+    qtbot.waitUntil(lambda: bool(done) and len(died) == 50, timeout=30_000)
+    assert set(died) == {threading.get_ident()}
+    collector.stop()
+    collector.deleteLater()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -223,6 +224,20 @@ def _cmd_whatif(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # here, not at exit: a closed pipe is then seen below
+    except BrokenPipeError:
+        # the reader went away (`margin ... | head`): stop quietly, the Python way
+        # (https://docs.python.org/3/library/signal.html#note-on-sigpipe): stdout goes to devnull so
+        # that the flush at exit does not fail again, and the exit code is 1
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    return code
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     args = _parser(argv).parse_args(argv)
     try:
         if args.command == "margin":
@@ -245,7 +260,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(err.located(source=getattr(args, "db", None) or getattr(args, "file", None))))
     except WorkstationError as err:  # every refusal of input, located by the code that raised it
         return _fail(str(err))
-    except OSError as err:  # writing the output (a closed pipe, a full disk)
+    except BrokenPipeError:
+        raise  # the reader closed the pipe: `main` stops quietly
+    except OSError as err:  # writing the output (a full disk)
         return _fail(str(err))
     # anything else is a bug: it surfaces as a traceback, never as a user error
     return _fail(f"unknown command {args.command}")  # pragma: no cover

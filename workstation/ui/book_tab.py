@@ -134,7 +134,7 @@ class BookTab(QSplitter):
 
         if staged:
             self._building = True
-            build_staged(lambda panel: self._install(panel, theme, fmt, state))
+            build_staged(lambda panel: self._install(panel, theme, fmt, state), self)
         else:
             self._install(ChartsPanel(), theme, fmt, state)
 

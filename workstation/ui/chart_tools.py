@@ -176,13 +176,16 @@ class ChartFrame(QWidget):
         self.legend.setObjectName("chartLegend")
         self.legend.setTextFormat(Qt.TextFormat.RichText)
         self.legend.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.reset_button = QToolButton()
+        # parented at once: shown while parentless, a widget is a top-level window for a moment,
+        # and showing any window cancels a pending quit of the application (`app.py`, `_smoke`)
+        self.reset_button = QToolButton(self)
         self.reset_button.setObjectName("chartReset")
         self.reset_button.setText("Reset view")
         self.reset_button.setToolTip("Show the whole chart again (or double-click the chart)")
         self.reset_button.setAutoRaise(True)
         self.reset_button.clicked.connect(self.reset_requested)
-        self.reset_button.setVisible(resettable)
+        if not resettable:
+            self.reset_button.hide()
         self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         bar = QHBoxLayout()
         bar.setContentsMargins(4, 0, 0, 0)

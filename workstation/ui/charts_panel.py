@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from workstation.ui.chart_tools import ChartFrame, HoverCrosshair, ThemedPlot
@@ -123,16 +123,17 @@ class ChartsPanel(QWidget):
         return {"underlying": self.underlying.currentText()}
 
 
-def build_staged(done: Callable[[ChartsPanel], None]) -> None:
-    """Build a ChartsPanel one chart per turn of the event loop, then call `done(panel)`."""
+def build_staged(done: Callable[[ChartsPanel], None], context: QObject) -> None:
+    """Build a ChartsPanel one chart per turn of the event loop, then call `done(panel)`. The
+    steps belong to `context`: once it is deleted (its window closed), none runs."""
     built: list[Any] = []
     steps: list[Callable[[], Any]] = [ComponentMarginChart, PnlCurveChart, ScenarioHeatmap]
 
     def step() -> None:
         if len(built) < len(steps):
             built.append(steps[len(built)]())
-            QTimer.singleShot(0, step)
+            QTimer.singleShot(0, context, step)
         else:
             done(ChartsPanel(tuple(built)))  # type: ignore[arg-type]
 
-    QTimer.singleShot(0, step)
+    QTimer.singleShot(0, context, step)

@@ -41,13 +41,14 @@ class HistoryPanel(QWidget):
         self.message.setObjectName("muted")
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.stack = QStackedLayout()
-        self.stack.addWidget(self.message)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 4, 0, 0)
         layout.setSpacing(4)
         layout.addWidget(self.title)
         layout.addWidget(self.summary)
         layout.addLayout(self.stack, 1)
+        # only now: a stacked layout shows its current page, a top-level window while parentless
+        self.stack.addWidget(self.message)
 
     # -- inputs ---------------------------------------------------------------------------
     def set_source(self, db: Any, db_path: Path | None) -> None:

@@ -2,16 +2,24 @@
 
 Signals are emitted from the pool thread; Qt queues them onto the thread of the receivers
 (the GUI thread), so slots may touch widgets.
+
+Nothing of a job is released on the pool thread: the function, its arguments and the signals
+object (with the callbacks connected to it, which may hold widgets) are let go here, on the GUI
+thread, once the job's `finished` has arrived and its `run()` is over (`_sweep`). Released on the
+pool thread, a Qt object would be destroyed in the wrong thread; kept by the old
+`finished -> lambda: discard(worker)` cycle through the connection, every job leaked them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
-_running: set[Worker] = set()
+_running: dict[int, Worker] = {}  # started, `finished` not yet delivered
+_retired: list[Worker] = []  # `finished` delivered; released once their run() is over
 
 
 class WorkerSignals(QObject):
@@ -46,14 +54,19 @@ class Worker(QRunnable):
         return self.signals.finished
 
     def run(self) -> None:
+        self.over = False
+        signals = self.signals
         try:
             result = self.fn(*self.args, **self.kwargs)
         except Exception as exc:  # reported to the GUI, never lost
-            self.signals.errored.emit(exc)
+            signals.errored.emit(exc)
         else:
-            self.signals.returned.emit(result)
+            signals.returned.emit(result)
+            del result  # engine data only: fine to free on this thread
         finally:
-            self.signals.finished.emit()
+            signals.finished.emit()
+            del signals
+            self.over = True  # the last thing this thread does with the job
 
 
 def start_worker(
@@ -77,10 +90,35 @@ def start_worker(
         worker.signals.errored.connect(on_errored)
     if on_finished is not None:
         worker.signals.finished.connect(on_finished)
-    _running.add(worker)
-    worker.signals.finished.connect(lambda: _running.discard(worker))
+    _sweep()
+    _running[id(worker)] = worker
+    worker.signals.finished.connect(partial(_retire, id(worker)))  # no reference to the worker
     (pool or QThreadPool.globalInstance()).start(worker)
     return worker
+
+
+def _retire(key: int) -> None:
+    """`finished` arrived (GUI thread): the worker is released by the next sweep after its run()."""
+    worker = _running.pop(key, None)
+    if worker is not None:
+        _retired.append(worker)
+    _sweep()
+
+
+def _sweep() -> None:
+    """Release, on this (the GUI) thread, the jobs whose run() is over."""
+    keep = []
+    for worker in _retired:
+        if getattr(worker, "over", False):
+            worker.fn, worker.args, worker.kwargs = _done, (), {}
+            worker.signals = None  # type: ignore[assignment]  # the QObject and its callbacks go here
+        else:
+            keep.append(worker)  # its thread is still between `finished` and the end of run()
+    _retired[:] = keep
+
+
+def _done(*_args: Any, **_kwargs: Any) -> None:
+    """What a released worker would call."""
 
 
 class LatestJob(QObject):
