@@ -61,7 +61,12 @@ def _accounts(db: Database) -> list[Account]:
     for r in db.query("SELECT account_id, asset, amount FROM collateral ORDER BY account_id, seq"):
         collateral.setdefault(r["account_id"], {})[r["asset"]] = r["amount"]
     positions: dict[str, list[Position]] = {}
-    for r in db.query("SELECT * FROM positions ORDER BY account_id, seq"):
+    # the cursor itself rather than db.query: a book of 20,000 positions is read at the end of
+    # every import (the whole-book check), and this is most of that read
+    cur = db.conn.execute("SELECT * FROM positions ORDER BY account_id, seq")
+    keys = [d[0] for d in cur.description]
+    for values in cur:
+        r = dict(zip(keys, values, strict=True))
         positions.setdefault(r["account_id"], []).append(position_from_row(r))
     return [
         Account(

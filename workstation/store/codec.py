@@ -6,11 +6,13 @@ import json
 import math
 import re
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from workstation.core.model import Position, VenueFigures
 
 
+@lru_cache(maxsize=4096)  # equal times (the same instant, or naive: the same fields) give one text
 def iso(dt: datetime, *, fixed: bool = False) -> str:
     """UTC ISO-8601 text with a `Z` (naive datetimes are taken as UTC); the year always has
     four digits (strftime's %Y writes `999`, which fromisoformat refuses).
@@ -29,6 +31,7 @@ def iso(dt: datetime, *, fixed: bool = False) -> str:
 _SHORT_YEAR = re.compile(r"\d{1,3}-")
 
 
+@lru_cache(maxsize=4096)  # a book repeats a few expiries over thousands of positions
 def parse_iso(text: str) -> datetime:
     """A time the store wrote. Also reads the unpadded years (`999-12-25T08:00:00Z`) that
     versions before the four-digit fix wrote, so that such a database can still be opened and
