@@ -13,6 +13,7 @@ from workstation.core import limits
 from workstation.core.errors import PortfolioError
 from workstation.core.jsonread import join_key
 
+_NUMBER_TYPES = (int, float)
 TIME_EXAMPLE = "an ISO-8601 UTC time such as 2026-11-25T08:00:00Z"
 
 
@@ -28,11 +29,12 @@ def array(value: Any, path: str) -> list[Any]:
     return value
 
 
-def fields(d: dict[str, Any], path: str, allowed: set[str], required: tuple[str, ...]) -> None:
+def fields(d: dict[str, Any], path: str, allowed: set[str] | frozenset[str], required: tuple[str, ...]) -> None:
     """Refuse a key outside `allowed` and a missing `required` one."""
-    for key in d:
-        if key not in allowed:
-            raise PortfolioError(join_key(path, key), f"no such field (allowed: {', '.join(sorted(allowed))})")
+    if not d.keys() <= allowed:
+        for key in d:
+            if key not in allowed:
+                raise PortfolioError(join_key(path, key), f"no such field (allowed: {', '.join(sorted(allowed))})")
     for key in required:
         if key not in d:
             raise PortfolioError(join_key(path, key), "a value for this required field")
@@ -73,7 +75,7 @@ def number(
 ) -> float:
     """A JSON number (bools are refused) that passes `rule` (a limits check; default: a price
     if `positive`, else a magnitude within +/-1e15), and >= minimum."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, _NUMBER_TYPES):
         raise PortfolioError(path, "a number", value)
     try:
         x = float(value)
