@@ -126,6 +126,12 @@ def test_an_id_given_twice_is_written_row_by_row(db) -> None:
     assert got == [("x", 11, 1.0, None), ("dup", 12, -2.0, None)]
 
 
+def test_no_positions_write_nothing(db) -> None:
+    before = db.conn.execute("SELECT count(*), (SELECT counter FROM book_changes) FROM positions").fetchone()
+    book_write.insert_positions(db, "main", [])
+    assert db.conn.execute("SELECT count(*), (SELECT counter FROM book_changes) FROM positions").fetchone() == before
+
+
 def test_batched_positions_replace_those_of_the_same_id_whole(db) -> None:
     """A position already stored under an id is replaced whole (its leverage cleared)."""
     book_write.insert_position(db, "main", Position("y", "perpetual", "BTC", 1.0, 90000.0,

@@ -91,11 +91,17 @@ def _funding_rate(entry: dict[str, Any], path: str) -> float | None:
 
 
 @functools.cache
-def _all_position_fields() -> frozenset[str]:
-    """A position's fields with portfolio_extras' (imported late: it imports this module)."""
-    from workstation.core import portfolio_extras as extras
+def _extras() -> Any:
+    """core.portfolio_extras, imported late (it imports this module); once, not per position."""
+    from workstation.core import portfolio_extras
 
-    return frozenset(_POSITION_FIELDS | extras.POSITION_FIELDS)
+    return portfolio_extras
+
+
+@functools.cache
+def _all_position_fields() -> frozenset[str]:
+    """A position's fields with portfolio_extras'."""
+    return frozenset(_POSITION_FIELDS | _extras().POSITION_FIELDS)
 
 
 def position_from_dict(
@@ -109,8 +115,7 @@ def position_from_dict(
 ) -> Position:
     """One position object. `margin_mode` of its account decides whether isolated_margin is
     required (isolated) or refused (others); None skips that rule (trade files)."""
-    from workstation.core import portfolio_extras as extras
-
+    extras = _extras()
     d = _obj(d, path)
     required = _POSITION_REQUIRED if default_id is None else _POSITION_REQUIRED[1:]
     _fields(d, path, _all_position_fields(), required)
@@ -339,8 +344,6 @@ def read_portfolio(path: str | Path) -> Portfolio:
 
 
 def position_to_dict(pos: Position) -> dict[str, Any]:
-    from workstation.core.portfolio_extras import position_extras_to_dict
-
     d: dict[str, Any] = {"id": pos.id, "kind": pos.kind, "underlying": pos.underlying}
     if pos.kind == "option":
         d["right"] = pos.right
@@ -359,7 +362,7 @@ def position_to_dict(pos: Position) -> dict[str, Any]:
         d["expired"] = True
         d["settlement_price"] = pos.settlement_price
     _leverage_to_dict(pos, d)
-    d |= position_extras_to_dict(pos)
+    d |= _extras().position_extras_to_dict(pos)
     if pos.venue_figures is not None:
         from workstation.core.portfolio_venue import venue_figures_to_dict
 

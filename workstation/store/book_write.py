@@ -218,6 +218,8 @@ def insert_positions(db: Database, account_id: str, positions: Sequence[Position
     """`insert_position` of each position at places `first_seq`, `first_seq + 1`, ... in two
     prepared statements (a DELETE and an INSERT run over all rows) instead of two per row."""
     rows = [position_row(account_id, pos, seq) for seq, pos in enumerate(positions, first_seq)]
+    if not rows:
+        return
     if len({r["id"] for r in rows}) != len(rows):
         for row in rows:  # an id given twice: the later replaces the earlier, one row at a time
             _insert_row(db, row)
