@@ -9,6 +9,7 @@ with the plain definitions they stand for.
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import sqlite3
 from datetime import UTC, datetime, timedelta
@@ -241,3 +242,52 @@ def test_an_unknown_field_is_still_named_first_in_file_order() -> None:
     with pytest.raises(PortfolioError) as err:
         portfolio_fields.fields({"id": "a"}, "p", frozenset({"id", "kind"}), ("id", "kind"))
     assert err.value.path == "p.kind"
+
+
+# ---------------------------------------------------------------- leverage brackets at once
+_PRICES = {"BTC": 91245.5, "ETH": 3018.4, "SOL": 139.82}
+
+
+@st.composite
+def _levered(draw) -> Position:
+    und = draw(st.sampled_from(sorted(_PRICES)))
+    kind = draw(st.sampled_from(["perpetual", "future"]))
+    q = draw(st.floats(1e-6, 1e6, allow_nan=False)) * draw(st.sampled_from([1.0, -1.0]))
+    expiry = datetime(2027, 3, 26, 8, tzinfo=UTC) if kind == "future" else None
+    mark = draw(st.one_of(st.none(), st.floats(0.5, 1.5))) if kind == "perpetual" else None
+    return Position(f"x{draw(st.integers(0, 10**6))}", kind, und, q, _PRICES[und],
+                    settlement=draw(st.sampled_from(["linear", "inverse"])), expiry=expiry,
+                    mark_price=None if mark is None else mark * _PRICES[und], leverage=2.0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(positions=st.lists(_levered(), min_size=1, max_size=12),
+       profile=st.sampled_from(["default", "binance-usdm", "bybit-rm"]))
+def test_leverage_maxima_at_once_are_those_one_at_a_time(positions, profile) -> None:
+    """`max_leverages` (one book for an account's leveraged positions) gives each position's
+    `max_leverage` (a book of that position alone) to a couple of ulp: the bracket check that
+    refuses a leverage above it answers the same."""
+    from workstation.core.methods.per_position import max_leverage, max_leverages
+    from workstation.core.profiles import shipped_profiles
+
+    prof = shipped_profiles()[profile]
+    together = max_leverages(prof, positions, _PRICES)
+    for pos, top in zip(positions, together.tolist(), strict=True):
+        alone = max_leverage(prof, pos, _PRICES[pos.underlying])
+        assert math.isclose(top, alone, rel_tol=4e-16), (pos, top, alone)
+
+
+def test_the_first_leverage_above_its_bracket_is_named(db) -> None:
+    """Many leveraged positions checked at once still name the first one above its maximum."""
+    from workstation.core.portfolio_io import loads_portfolio
+
+    book = json.loads((DATA / "book.json").read_text())
+    book["accounts"] = [{"id": "lev", "margin_mode": "cross", "collateral": {"USDT": 1e9},
+                         "positions": [{"id": f"p{i}", "kind": "perpetual", "underlying": "BTC",
+                                        "settlement": "linear", "quantity": 0.5 + i,
+                                        "entry_price": 90000, "leverage": 150 if i in (7, 9) else 5}
+                                       for i in range(12)]}]
+    book["pools"] = []
+    with pytest.raises(PortfolioError) as err:
+        loads_portfolio(json.dumps(book))
+    assert err.value.path == "accounts[0].positions[7].leverage"
