@@ -291,3 +291,27 @@ def test_the_first_leverage_above_its_bracket_is_named(db) -> None:
     with pytest.raises(PortfolioError) as err:
         loads_portfolio(json.dumps(book))
     assert err.value.path == "accounts[0].positions[7].leverage"
+
+
+def test_positions_read_by_column_number_are_those_read_by_name(book_db_path: Path, tmp_path: Path) -> None:
+    """The whole-book check's reader (`positions_from_cursor`) gives `position_from_row` of
+    each row, optional columns (leverage, marks, venue figures) included."""
+    path = tmp_path / "book.db"
+    shutil.copy(book_db_path, path)
+    db = open_db(path)
+    try:
+        import_file(db, "portfolio", _merge_file(tmp_path, 300), merge=True)
+        import_file(db, "ccxt-positions", DATA / "ccxt-positions.json", account="main", replace=True)
+        cur = db.conn.execute("SELECT * FROM positions ORDER BY account_id, seq")
+        names = [d[0] for d in cur.description]
+        rows = cur.fetchall()
+        by_name = [(r[names.index("account_id")], codec.position_from_row(dict(zip(names, r, strict=True))))
+                   for r in rows]
+        by_number = list(codec.positions_from_cursor(
+            db.conn.execute("SELECT * FROM positions ORDER BY account_id, seq")))
+    finally:
+        db.close()
+    assert len(by_number) == len(rows) > 300
+    assert any(p.venue_figures is not None for _, p in by_number)
+    assert any(p.leverage is not None for _, p in by_number)
+    assert by_number == by_name
