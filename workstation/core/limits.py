@@ -98,6 +98,8 @@ def _bad_char(text: str, *, strict: bool) -> str | None:
 
 def _text(text: str, most: int, strict: bool, wanted: str) -> str | None:
     """What `text` should be (`wanted` naming the bad character's code point), or None."""
+    if len(text) <= most and text.isprintable() and not text.isspace() and text:
+        return None  # the common case in one pass (printable text has no bad character)
     if not text.strip():
         return "a non-empty string"
     if len(text) > most:

@@ -16,21 +16,25 @@ def check_leverage(accounts: list[Account], doc_profiles: dict[str, Any], market
                     as_of: datetime) -> None:
     """Refuse a leverage above its bracket's maximum at the current notional (cross and
     isolated accounts; portfolio mode ignores leverage)."""
-    from workstation.core.methods.per_position import max_leverage
+    from workstation.core.methods.per_position import max_leverages
     from workstation.core.profiles import load_profiles
 
     profiles = None
+    prices = {asset: q.price for asset, q in market.items()}
     for i, acc in enumerate(accounts):
         if acc.margin_mode == "portfolio":
             continue
-        for j, pos in enumerate(acc.positions):
-            if pos.leverage is None:
-                continue
-            profiles = profiles or load_profiles(doc_profiles, source="profiles", as_of=as_of)
-            most = max_leverage(profiles[acc.profile], pos, market[pos.underlying].price)
-            if pos.leverage > most * (1 + 1e-12):
+        levered = [(j, pos) for j, pos in enumerate(acc.positions) if pos.leverage is not None]
+        if not levered:
+            continue
+        profiles = profiles or load_profiles(doc_profiles, source="profiles", as_of=as_of)
+        # the account's brackets in one evaluation (max_leverage of each, a venue dump's
+        # thousands of leveraged positions at once); the first one above its maximum is named
+        most = max_leverages(profiles[acc.profile], [pos for _, pos in levered], prices)
+        for (j, pos), top in zip(levered, most.tolist(), strict=True):
+            if pos.leverage > top * (1 + 1e-12):
                 raise PortfolioError(f"accounts[{i}].positions[{j}].leverage",
-                                     f"at most {most:g} (the maximum leverage of its bracket at the "
+                                     f"at most {top:g} (the maximum leverage of its bracket at the "
                                      "current notional)", pos.leverage)
 
 

@@ -111,4 +111,9 @@ def forward_to_dict(f: Forward) -> dict[str, Any]:
 
 
 def position_extras_to_dict(pos: Position) -> dict[str, Any]:
-    return present(pos, ("mark_price", "mark_confidence"))
+    out: dict[str, Any] = {}  # present(pos, ("mark_price", "mark_confidence")), spelt out: per position
+    if pos.mark_price is not None:
+        out["mark_price"] = pos.mark_price
+    if pos.mark_confidence is not None:
+        out["mark_confidence"] = pos.mark_confidence
+    return out

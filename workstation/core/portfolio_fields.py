@@ -6,12 +6,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from workstation.core import limits
 from workstation.core.errors import PortfolioError
 from workstation.core.jsonread import join_key
 
+_NUMBER_TYPES = (int, float)
 TIME_EXAMPLE = "an ISO-8601 UTC time such as 2026-11-25T08:00:00Z"
 
 
@@ -27,11 +29,12 @@ def array(value: Any, path: str) -> list[Any]:
     return value
 
 
-def fields(d: dict[str, Any], path: str, allowed: set[str], required: tuple[str, ...]) -> None:
+def fields(d: dict[str, Any], path: str, allowed: set[str] | frozenset[str], required: tuple[str, ...]) -> None:
     """Refuse a key outside `allowed` and a missing `required` one."""
-    for key in d:
-        if key not in allowed:
-            raise PortfolioError(join_key(path, key), f"no such field (allowed: {', '.join(sorted(allowed))})")
+    if not d.keys() <= allowed:
+        for key in d:
+            if key not in allowed:
+                raise PortfolioError(join_key(path, key), f"no such field (allowed: {', '.join(sorted(allowed))})")
     for key in required:
         if key not in d:
             raise PortfolioError(join_key(path, key), "a value for this required field")
@@ -72,7 +75,7 @@ def number(
 ) -> float:
     """A JSON number (bools are refused) that passes `rule` (a limits check; default: a price
     if `positive`, else a magnitude within +/-1e15), and >= minimum."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, _NUMBER_TYPES):
         raise PortfolioError(path, "a number", value)
     try:
         x = float(value)
@@ -93,19 +96,27 @@ def parse_time(value: Any, path: str) -> datetime:
     within limits.time_window (1970 to 2200)."""
     if not isinstance(value, str):
         raise PortfolioError(path, TIME_EXAMPLE, value)
-    try:
-        t = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise PortfolioError(path, TIME_EXAMPLE, value) from None
-    problem = limits.year_window(t.year)  # before the zone is applied: no overflow
-    if problem is None:
-        t = t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
-        problem = limits.time_window(t)
-    if problem:
+    t, problem = _time(value)
+    if t is None:
         raise PortfolioError(path, problem, value)
     return t
 
 
+@lru_cache(maxsize=4096)  # a book repeats a few expiries over thousands of positions
+def _time(value: str) -> tuple[datetime | None, str]:
+    """`parse_time` of a string: the time, or None and what was expected."""
+    try:
+        t = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None, TIME_EXAMPLE
+    problem = limits.year_window(t.year)  # before the zone is applied: no overflow
+    if problem is None:
+        t = t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
+        problem = limits.time_window(t)
+    return (None, problem) if problem else (t, "")
+
+
+@lru_cache(maxsize=4096)  # equal times (the same instant) have the same text
 def format_time(t: datetime) -> str:
     """`2026-11-25T08:00:00Z` (fractions of a second only when there are some); the year always
     has four digits."""

@@ -10,6 +10,7 @@ given twice, deep nesting and numbers beyond float range are refused there); `Na
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from datetime import datetime
@@ -50,6 +51,7 @@ _POSITION_FIELDS = {
     "id", "kind", "underlying", "right", "strike", "expiry", "settlement", "quantity",
     "entry_price", "vol", "isolated_margin", "expired", "settlement_price", "leverage", "venue_figures",
 }
+_POSITION_REQUIRED = ("id", "kind", "underlying", "quantity", "entry_price")
 _str = _code  # the name portfolio_extras imports
 __all__ = [
     "dumps_portfolio", "format_time", "loads_portfolio", "parse_time", "portfolio_from_dict",
@@ -88,6 +90,20 @@ def _funding_rate(entry: dict[str, Any], path: str) -> float | None:
     return rate
 
 
+@functools.cache
+def _extras() -> Any:
+    """core.portfolio_extras, imported late (it imports this module); once, not per position."""
+    from workstation.core import portfolio_extras
+
+    return portfolio_extras
+
+
+@functools.cache
+def _all_position_fields() -> frozenset[str]:
+    """A position's fields with portfolio_extras'."""
+    return frozenset(_POSITION_FIELDS | _extras().POSITION_FIELDS)
+
+
 def position_from_dict(
     d: Any,
     path: str,
@@ -99,13 +115,10 @@ def position_from_dict(
 ) -> Position:
     """One position object. `margin_mode` of its account decides whether isolated_margin is
     required (isolated) or refused (others); None skips that rule (trade files)."""
-    from workstation.core import portfolio_extras as extras
-
+    extras = _extras()
     d = _obj(d, path)
-    required: tuple[str, ...] = ("kind", "underlying", "quantity", "entry_price")
-    if default_id is None:
-        required = ("id", *required)
-    _fields(d, path, _POSITION_FIELDS | extras.POSITION_FIELDS, required)
+    required = _POSITION_REQUIRED if default_id is None else _POSITION_REQUIRED[1:]
+    _fields(d, path, _all_position_fields(), required)
     pid = _code(d["id"], f"{path}.id") if "id" in d else str(default_id)
     kind = _choice(d["kind"], f"{path}.kind", KINDS)
     underlying = _code(d["underlying"], f"{path}.underlying")
@@ -123,9 +136,10 @@ def position_from_dict(
     else:
         entry = _num(d["entry_price"], f"{path}.entry_price", minimum=0.0)
 
-    for key in ("right", "strike", "vol", "expired", "settlement_price"):
-        if key in d and kind != "option":
-            raise PortfolioError(f"{path}.{key}", f"no {key} on a {kind} (options only)", d[key])
+    if kind != "option":
+        for key in ("right", "strike", "vol", "expired", "settlement_price"):
+            if key in d:
+                raise PortfolioError(f"{path}.{key}", f"no {key} on a {kind} (options only)", d[key])
     if "expiry" in d and kind in ("spot", "perpetual"):
         raise PortfolioError(f"{path}.expiry", f"no expiry on a {kind}", d["expiry"])
 
@@ -193,9 +207,11 @@ def position_from_dict(
 
 def _venue_figures(d: dict[str, Any], path: str) -> Any:
     """`venue_figures` of a position (core.portfolio_venue), or None."""
+    if "venue_figures" not in d:
+        return None
     from workstation.core.portfolio_venue import venue_figures_from_dict
 
-    return venue_figures_from_dict(d["venue_figures"], f"{path}.venue_figures") if "venue_figures" in d else None
+    return venue_figures_from_dict(d["venue_figures"], f"{path}.venue_figures")
 
 
 def _leverage(d: dict[str, Any], path: str, kind: str) -> float | None:
@@ -328,8 +344,6 @@ def read_portfolio(path: str | Path) -> Portfolio:
 
 
 def position_to_dict(pos: Position) -> dict[str, Any]:
-    from workstation.core.portfolio_extras import position_extras_to_dict
-
     d: dict[str, Any] = {"id": pos.id, "kind": pos.kind, "underlying": pos.underlying}
     if pos.kind == "option":
         d["right"] = pos.right
@@ -348,7 +362,7 @@ def position_to_dict(pos: Position) -> dict[str, Any]:
         d["expired"] = True
         d["settlement_price"] = pos.settlement_price
     _leverage_to_dict(pos, d)
-    d |= position_extras_to_dict(pos)
+    d |= _extras().position_extras_to_dict(pos)
     if pos.venue_figures is not None:
         from workstation.core.portfolio_venue import venue_figures_to_dict
 

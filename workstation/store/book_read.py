@@ -14,7 +14,7 @@ from typing import Any
 import sqlite_utils
 
 from workstation.core.model import Account, Pool, Portfolio, Position, Quote
-from workstation.store.codec import account_figures_from_json, loads, parse_iso, position_from_row
+from workstation.store.codec import account_figures_from_json, loads, parse_iso, positions_from_cursor
 from workstation.store.connection import book_counter, has_column, reading
 from workstation.store.errors import StaleBookError, StoreError
 from workstation.store.forwards import quote_from_row, read_forwards
@@ -61,8 +61,11 @@ def _accounts(db: Database) -> list[Account]:
     for r in db.query("SELECT account_id, asset, amount FROM collateral ORDER BY account_id, seq"):
         collateral.setdefault(r["account_id"], {})[r["asset"]] = r["amount"]
     positions: dict[str, list[Position]] = {}
-    for r in db.query("SELECT * FROM positions ORDER BY account_id, seq"):
-        positions.setdefault(r["account_id"], []).append(position_from_row(r))
+    # the cursor itself rather than db.query: a book of 20,000 positions is read at the end of
+    # every import (the whole-book check), and this is most of that read
+    cur = db.conn.execute("SELECT * FROM positions ORDER BY account_id, seq")
+    for account_id, position in positions_from_cursor(cur):
+        positions.setdefault(account_id, []).append(position)
     return [
         Account(
             id=r["id"],

@@ -8,7 +8,7 @@ now stands), so the database always holds a book that exports to a valid portfol
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -196,18 +196,43 @@ def insert_account_contents(db: Database, acc: Account) -> None:
         "INSERT INTO collateral(account_id, asset, seq, amount) VALUES (?, ?, ?, ?)",
         [(acc.id, a, i, amt) for i, (a, amt) in enumerate(acc.collateral.items())],
     )
-    for seq, pos in enumerate(acc.positions):
-        insert_position(db, acc.id, pos, seq)
+    insert_positions(db, acc.id, acc.positions)
 
 
 def insert_position(db: Database, account_id: str, pos: Position, seq: int) -> None:
     """Write `pos` at place `seq`, replacing a position of the same id whole."""
-    row = position_row(account_id, pos, seq)
+    _insert_row(db, position_row(account_id, pos, seq))
+
+
+def _insert_row(db: Database, row: dict[str, Any]) -> None:
     cols = ", ".join(f'"{c}"' for c in row)
     marks = ", ".join("?" * len(row))
     # replaced whole: columns the row leaves out (unset optional fields) become NULL
-    db.conn.execute("DELETE FROM positions WHERE account_id = ? AND id = ?", (account_id, pos.id))
+    db.conn.execute("DELETE FROM positions WHERE account_id = ? AND id = ?",
+                    (row["account_id"], row["id"]))
     db.conn.execute(f"INSERT INTO positions({cols}) VALUES ({marks})", list(row.values()))
+
+
+def insert_positions(db: Database, account_id: str, positions: Sequence[Position],
+                     first_seq: int = 0) -> None:
+    """`insert_position` of each position at places `first_seq`, `first_seq + 1`, ... in two
+    prepared statements (a DELETE and an INSERT run over all rows) instead of two per row."""
+    rows = [position_row(account_id, pos, seq) for seq, pos in enumerate(positions, first_seq)]
+    if not rows:
+        return
+    if len({r["id"] for r in rows}) != len(rows):
+        for row in rows:  # an id given twice: the later replaces the earlier, one row at a time
+            _insert_row(db, row)
+        return
+    db.conn.executemany("DELETE FROM positions WHERE account_id = ? AND id = ?",
+                        [(account_id, r["id"]) for r in rows])
+    # optional columns (leverage, venue figures...) are in the rows that set them: write the
+    # union, NULL where a row leaves one out (as `_insert_row` leaves it out: no column has a
+    # default), so that a book without them still fits an older schema
+    cols = list(dict.fromkeys(c for r in rows for c in r))
+    names = ", ".join(f'"{c}"' for c in cols)
+    db.conn.executemany(f"INSERT INTO positions({names}) VALUES ({', '.join('?' * len(cols))})",
+                        [[r.get(c) for c in cols] for r in rows])
 
 
 def insert_pool(db: Database, pool: Pool, seq: int) -> None:

@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 import math
 import re
+import sqlite3
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from workstation.core.model import Position, VenueFigures
 
 
+@lru_cache(maxsize=4096)  # equal times (the same instant, or naive: the same fields) give one text
 def iso(dt: datetime, *, fixed: bool = False) -> str:
     """UTC ISO-8601 text with a `Z` (naive datetimes are taken as UTC); the year always has
     four digits (strftime's %Y writes `999`, which fromisoformat refuses).
@@ -29,6 +33,7 @@ def iso(dt: datetime, *, fixed: bool = False) -> str:
 _SHORT_YEAR = re.compile(r"\d{1,3}-")
 
 
+@lru_cache(maxsize=4096)  # a book repeats a few expiries over thousands of positions
 def parse_iso(text: str) -> datetime:
     """A time the store wrote. Also reads the unpadded years (`999-12-25T08:00:00Z`) that
     versions before the four-digit fix wrote, so that such a database can still be opened and
@@ -97,6 +102,32 @@ def position_from_row(row: dict[str, Any]) -> Position:
         leverage=row.get("leverage"),
         venue_figures=venue_figures_from_json(row.get("venue_figures")),
     )
+
+
+_REQUIRED_COLUMNS = ("account_id", "id", "kind", "underlying", "quantity", "entry_price", "settlement",
+                     "expiry", "right", "strike", "vol", "isolated_margin", "expired", "settlement_price")
+_LATER_COLUMNS = ("mark_price", "mark_confidence", "leverage", "venue_figures")  # later schemas
+
+
+def positions_from_cursor(cur: sqlite3.Cursor) -> Iterator[tuple[str, Position]]:
+    """(account id, `position_from_row`) of each row of a `SELECT * FROM positions` cursor,
+    read by column number: no dict per row (the whole-book check reads every position)."""
+    names = [d[0] for d in cur.description]
+    at = {name: n for n, name in enumerate(names)}
+    a, i, k, u, q, e, s, x, r, st, v, im, ex, sp = (at[c] for c in _REQUIRED_COLUMNS)
+    mp, mc, lv, vf = (at.get(c) for c in _LATER_COLUMNS)
+    for row in cur:
+        expiry = row[x]
+        yield row[a], Position(
+            id=row[i], kind=row[k], underlying=row[u], quantity=row[q], entry_price=row[e],
+            settlement=row[s], expiry=parse_iso(expiry) if expiry is not None else None,
+            right=row[r], strike=row[st], vol=row[v], isolated_margin=row[im],
+            expired=bool(row[ex]), settlement_price=row[sp],
+            mark_price=None if mp is None else row[mp],
+            mark_confidence=None if mc is None else row[mc],
+            leverage=None if lv is None else row[lv],
+            venue_figures=None if vf is None or row[vf] is None else venue_figures_from_json(row[vf]),
+        )
 
 
 def venue_figures_json(position: Position) -> str | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 
 from workstation.core import limits
@@ -74,21 +75,28 @@ COMPATIBLE_KINDS = {
 }
 TRUE_WORDS = {"true", "yes", "y", "1"}
 FALSE_WORDS = {"false", "no", "n", "0", ""}
+BOOL_WORDS = TRUE_WORDS | FALSE_WORDS
+_DERIBIT_DATE = re.compile(r"\d{1,2}[A-Za-z]{3}\d{2}")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def parse_time(text: str) -> datetime:
     """ISO date-time (UTC if no zone), ISO date or Deribit `27MAR26` (dates: 08:00 UTC).
 
     ValueError for anything else, and for a time outside 1970 to 2200 (core.limits)."""
-    value = text.strip()
-    if re.fullmatch(r"\d{1,2}[A-Za-z]{3}\d{2}", value):
+    return _parse_time(text.strip())
+
+
+@lru_cache(maxsize=4096)  # a file repeats a few expiries over thousands of rows
+def _parse_time(value: str) -> datetime:
+    if _DERIBIT_DATE.fullmatch(value):
         inst = parse_symbol(f"X-{value.upper()}")
         assert inst.expiry is not None
         return inst.expiry
     dt = datetime.fromisoformat(value)
     if limits.year_window(dt.year):  # before the zone is applied: no overflow
         raise ValueError(limits.year_window(dt.year))
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+    if _ISO_DATE.fullmatch(value):
         dt = dt.replace(hour=EXPIRY_HOUR_UTC)
     dt = dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
     if limits.time_window(dt):
@@ -106,13 +114,14 @@ def _vol(row: Row) -> float | None:
 
 
 def _word(row: Row, column: str, words: dict[str, str]) -> str | None:
-    value = row.text(column)
+    value = row.values.get(column)
     if value is None:
         return None
-    if value.lower() not in words:
+    word = words.get(value.lower())
+    if word is None:
         raise row.error(column, f"expected one of {', '.join(sorted(set(words.values())))} "
                                 f"(got {shown(value)})")
-    return words[value.lower()]
+    return word
 
 
 def positions_csv(
@@ -207,14 +216,16 @@ def _position(
         raise row.error("symbol", "a symbol, or kind and underlying columns, are required")
     if not underlying:
         raise row.error("underlying", "a value is required (or a symbol)")
-    settlement = row.text("settlement") or (inst.settlement if symbol else "linear")
+    cells = row.values  # the row's stripped non-empty cells (row.text without `required`)
+    settlement = cells.get("settlement") or (inst.settlement if symbol else "linear")
     expiry = inst.expiry
-    if row.text("expiry") is not None:
+    expiry_text = cells.get("expiry")
+    if expiry_text is not None:
         try:
-            expiry = parse_time(row.text("expiry") or "")
+            expiry = parse_time(expiry_text)
         except ValueError:
             raise row.error("expiry", f"expected an ISO date-time or date from {limits.FIRST_YEAR} "
-                                      f"to {limits.LAST_YEAR} (got {shown(row.text('expiry'))})") from None
+                                      f"to {limits.LAST_YEAR} (got {shown(expiry_text)})") from None
     right = _word(row, "right", RIGHT_WORDS) or inst.right
     strike = row.number("strike")
     strike = inst.strike if strike is None else strike
@@ -225,16 +236,16 @@ def _position(
         if size <= 0:
             raise row.error("contract_size", f"expected a positive number (got {shown(size)})")
         quantity *= size
-    side = (row.text("side") or "").lower()
+    side = (cells.get("side") or "").lower()
     if side in LONG_WORDS:
         quantity = abs(quantity)
     elif side in SHORT_WORDS:
         quantity = -abs(quantity)
     elif side not in NET_WORDS:
-        raise row.error("side", f"expected long/buy or short/sell (got {shown(row.text('side'))})")
-    expired_text = (row.text("expired") or "").lower()
-    if expired_text not in TRUE_WORDS | FALSE_WORDS:
-        raise row.error("expired", f"expected true or false (got {shown(row.text('expired'))})")
+        raise row.error("side", f"expected long/buy or short/sell (got {shown(cells.get('side'))})")
+    expired_text = (cells.get("expired") or "").lower()
+    if expired_text not in BOOL_WORDS:
+        raise row.error("expired", f"expected true or false (got {shown(cells.get('expired'))})")
     pid = row.code("id") or (symbol + suffix if symbol else None) or _made_id(kind, underlying, expiry, strike,
                                                                               right)
     position = Position(
@@ -245,13 +256,13 @@ def _position(
         expired=expired_text in TRUE_WORDS, settlement_price=row.number("settlement_price"),
     )
     from_symbol = ("kind", "underlying", "settlement", "expiry", "right", "strike")
-    fields = {a: row.name(a) for a in POSITION_COLUMNS if a in row.names}
+    fields = dict(row.names)  # the file's name of each column it has (all POSITION_COLUMNS)
     for attr in from_symbol:
-        if attr not in fields or row.get(attr) is None:
+        if attr not in cells:  # the column is absent or this row leaves it empty
             fields[attr] = row.name("symbol") if symbol else attr
     if symbol:
         fields["kind"] = row.name("symbol")  # the symbol's kind wins over a kind column
-    fields["id"] = row.name("id") if row.get("id") else fields["kind"]
+    fields["id"] = row.name("id") if "id" in cells else fields["kind"]
     return StagedPosition(file=row.file, line=row.line, fields=fields, account=account,
                           position=position)
 

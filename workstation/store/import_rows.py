@@ -11,7 +11,7 @@ from typing import Any
 
 import sqlite_utils
 
-from workstation.core.model import Position, Quote, VenueFigures
+from workstation.core.model import Quote, VenueFigures
 from workstation.store import book_read, book_write, from_csv, validate
 from workstation.store.codec import now_utc, parse_iso, position_row
 from workstation.store.errors import ImportFileError
@@ -84,6 +84,8 @@ def import_positions(
         as_of = parse_iso(snap["as_of"]) if snap else now_utc()
         modes, missing = _modes(db, file, accounts)
         base = _base(db)
+        from workstation.store.venue_import import fit_to_book  # imported once, not per row
+
         valid = []
         for item in staged:
             pos = item.position
@@ -98,7 +100,9 @@ def import_positions(
                 if price is None:
                     raise item.error("isolated_margin", f"no price for {item.isolated_currency}")
                 pos = replace(pos, isolated_margin=item.isolated_amount * price)
-            pos = _venue_fields(item, pos, acc_mode, quotes, base)
+            if acc_mode == "portfolio" and pos.leverage is not None:
+                pos = replace(pos, leverage=None)  # portfolio margin ignores leverage
+            pos = fit_to_book(item, pos, quotes, base)  # venue figures in a priced currency
             pos = check_row(
                 item, validate.position, pos, "p", market=quotes, as_of=as_of, mode=acc_mode
             )
@@ -121,17 +125,6 @@ def import_positions(
         return len(valid) + deleted, accounts
 
     return run(db, file, kind, mode, accounts, write)
-
-
-def _venue_fields(item: StagedPosition, pos: Position, mode: str, quotes: dict[str, Quote],
-                  base: str) -> Position:
-    """A venue dump's figures and leverage as the account holds them: leverage only in cross
-    and isolated accounts (portfolio margin ignores it), figures in a priced currency."""
-    from workstation.store.venue_import import fit_to_book
-
-    if mode == "portfolio" and pos.leverage is not None:
-        pos = replace(pos, leverage=None)
-    return fit_to_book(item, pos, quotes, base)
 
 
 class _Seqs:

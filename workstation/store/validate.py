@@ -134,7 +134,7 @@ def position(
     elif not isinstance(p.id, str):
         raise InvalidInput(f"{field}.id", f"expected a string (got {p.id!r})")
     expiry = utc(p.expiry, f"{field}.expiry")
-    doc = position_to_dict(replace(p, expiry=expiry))
+    doc = position_to_dict(p if expiry is p.expiry else replace(p, expiry=expiry))
     if not p.expired and p.settlement_price is not None:
         doc["settlement_price"] = p.settlement_price  # left out by position_to_dict
     if p.kind != "option":

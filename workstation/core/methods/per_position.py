@@ -26,7 +26,9 @@ position by position (the weakest position of a column decides).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
 
 import numpy as np
 
@@ -134,7 +136,35 @@ def max_leverage(profile: Profile, position: Position, price: float) -> float:
     return float(1.0 / rate[0])
 
 
-class _OnePortfolio:
+def max_leverages(profile: Profile, positions: Sequence[Position], market: Mapping[str, float]) -> np.ndarray:
+    """`max_leverage` of each of `positions` (perpetuals and futures) at its underlying's price
+    in `market`, in one book: an account's 20,000 leveraged positions cost one evaluation, not
+    20,000. Each position's rate depends on that position alone, and at rate 0 a future's
+    growth is exp(0) = 1 whatever its time to expiry, so the figures are `max_leverage`'s."""
+    if not positions:
+        return np.zeros(0)
+    from datetime import UTC, datetime
+
+    from workstation.core.model import Quote
+
+    book = Book.from_positions([("-", p) for p in positions], _Market(
+        {p.underlying: Quote(market[p.underlying]) for p in positions},
+        datetime(1970, 1, 1, tzinfo=UTC)))
+    prices = np.array([market[p.underlying] for p in positions], dtype=float)
+    _, _, rate = PositionRequirements(book, profile).delta_one(prices, np.arange(len(positions)))
+    return 1.0 / rate
+
+
+class _Market:
+    """The minimum of a Portfolio that `Book.from_positions` reads: a market at rate 0."""
+
+    def __init__(self, market: dict[str, Any], as_of: datetime) -> None:
+        self.market = market
+        self.rate = 0.0
+        self.as_of = as_of
+
+
+class _OnePortfolio(_Market):
     """The minimum of a Portfolio that `Book.from_positions` reads, for one position."""
 
     def __init__(self, position: Position, price: float):
@@ -142,9 +172,8 @@ class _OnePortfolio:
 
         from workstation.core.model import Quote
 
-        self.market = {position.underlying: Quote(price)}
-        self.rate = 0.0
-        self.as_of = position.expiry or datetime(1970, 1, 1, tzinfo=UTC)
+        super().__init__({position.underlying: Quote(price)},
+                         position.expiry or datetime(1970, 1, 1, tzinfo=UTC))
 
 
 class CrossMethod(MarginMethod):
