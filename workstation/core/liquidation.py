@@ -210,6 +210,7 @@ class Liquidation:
         f0 = np.concatenate([self.f_single(self.p0)[0, self.assets], self.f_all(self.p0)])
         scale = abs(self.m._equity0()) + abs(self.m.requirement()[1]) + 1.0
         err = 1e-12 * scale  # f at or below err counts as liquidated (rounding noise)
+        slack = 2.0 * self.m.f_slack()  # f within f_slack of the bounded curve: prove from f - 2 slack
         if not np.isfinite(err) or np.isnan(f0).any() or (f0 == -np.inf).any():
             return result[0::2], result[1::2]  # overflow: the report refuses the book by name
         now = np.repeat(f0 <= err, 2)
@@ -258,8 +259,8 @@ class Liquidation:
             # prove intervals: M < need
             t = i[todo]
             if t.size:
-                fa = np.maximum(f[t] - err, 0.0)
-                fb = np.maximum(f[t + 1] - err, 0.0)
+                fa = np.maximum(f[t] - err - slack, 0.0)
+                fb = np.maximum(f[t + 1] - err - slack, 0.0)
                 need = 2.0 * (np.sqrt(fa) + np.sqrt(fb)) ** 2 / h[todo] ** 2
                 sign = np.where(sid[t] % 2 == 0, -1.0, 1.0)
                 xa, xb = sign * d[t], sign * d[t + 1]

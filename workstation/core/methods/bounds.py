@@ -1,13 +1,23 @@
 """Kinks and convexity bounds of f = equity - MM along a relative move x, for the exact
 liquidation search (`liquidation.py`).
 
-The search proves f > 0 between two sampled moves x0 < x1 from f(x0), f(x1) and an upper bound
-M of f'' on (x0, x1): if f'' <= M there, f - M x^2 / 2 is concave, so f lies above its chord
-minus M (x - x0)(x1 - x) / 2. This holds for a minimum of pieces each with f'' <= M as well (a
-kink where f turns downwards cannot hide a dip), which is how every method here is built:
-MM is a maximum (over scenarios, of a tier formula and 0, ...) so -MM is a minimum. A kink where
-f turns upwards (a convex kink: a haircut band edge where the scenario P&L switches bands, an
-option at zero vol, a tier table that is not convex) must be a grid point: `kinks()`.
+What a bound certifies. `curvature()` returns, for an interval [x0, x1] (h = x1 - x0) between
+kinks, an M with
+
+    f(x) >= chord(x) - M (x - x0)(x1 - x) / 2     for every x in [x0, x1],
+
+chord the line through (x0, f(x0)) and (x1, f(x1)); the search then proves f > 0 on the
+interval from f(x0), f(x1) > 0 and M < 2 (sqrt f(x0) + sqrt f(x1))^2 / h^2. Any upper bound of
+f'' is such an M (f - M x^2 / 2 is concave). The property composes:
+- sum of terms: the sum of their M; minimum of branches (each with its own endpoint values,
+  which are >= f's): the largest M. So MM a maximum (over scenarios, of a formula and 0, ...)
+  makes -MM a minimum: a kink where f turns downwards costs nothing;
+- a term with |psi'| <= L on the interval (Lipschitz, of any shape): 8 L / h (it lies above its
+  chord less 2 L min(x - x0, x1 - x) <= 4 L (x - x0)(x1 - x) / h);
+- upward kinks (convex: the slope rises by J in all) anywhere inside: 2 J / h.
+A kink where f turns upwards or jumps at a place known in advance (a haircut band edge where
+the scenario P&L switches bands, an option at zero vol, a tier table that is not convex) is a
+grid point instead: `kinks()`.
 
 Option curvature. With y = ln(1 + x), an option on forward F = c F0 (1 + x) (c: a scenario's
 price multiple) at vol sd = vol sqrt(T) has, per unit,
@@ -16,24 +26,32 @@ price multiple) at vol sd = vol sqrt(T) has, per unit,
     g0 = disc c F0 / (sd sqrt(2 pi)),   d1 = d1_0 + y / sd,
 
 log-concave in y with its peak at d1 = -sd: on an interval its supremum is at the peak if the
-peak lies inside, else at an end, and its infimum at an end (`gamma_range`). A cheaper bound,
-g0 / (1 + x_lo) >= gamma, is used first where it already suffices (`need`).
+peak lies inside, else at an end, and its infimum at an end (`OptionCurves.sup_inf`). A forward
+F~ (1 + kappa x) (partly fixed, or shifted by an absolute scan) takes y = ln(1 + kappa x) and
+kappa^2 times that. A cheaper bound, g0 / (1 + x_lo) >= gamma, is used first where it already
+suffices (`need`). `bounds_greeks.py` has the other Greeks' suprema (slopes, delta and vega
+derivatives) that charges on deltas and vegas need.
+
+Columns that move with another (`moves_with`, `column_moves`): moving column a alone leaves a
+column driven by another asset at the snapshot (curvature 0); moving every column moves it.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 if TYPE_CHECKING:
+    from workstation.core.book import Book
     from workstation.core.methods.base import MarginMethod
 
 LOW, HIGH = -0.99, 5.0  # the searched range (liquidation.DOWN_LIMIT, UP_LIMIT)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_ALMOST_MINUS_1 = -1.0 + 1e-12
 
 
 def _block(n: int) -> int:
@@ -42,12 +60,16 @@ def _block(n: int) -> int:
 
 @dataclass
 class OptionCurves:
-    """The options of a book sorted by column, with their curvature constants at S1 price
-    multiples / vols (row 0: the current price and vol). Arrays (S1, n); dead entries (zero vol,
-    expired, non-positive strike or forward) have g0 = 0: their value is piecewise linear.
+    """The options of a book sorted by column, with their curvature constants in S1 states (row
+    0: the current price and vol). Arrays (S1, n); dead entries (zero vol, expired, non-positive
+    strike or forward) have g0 = 0: their value is piecewise linear.
 
-    gamma(y) = g0 exp(-d1(y)^2 / 2 - y), d1(y) = d1_0 + y inv_sd, peaks at y_pk (d1 = -sd) with
-    the value g_pk."""
+    In state s an option's forward is F(x) = F~ (1 + kappa x) (kappa = 1 unless the method gives
+    it: a forward partly fixed, a scan of absolute size), so with y = ln(1 + kappa x)
+
+        d^2 V / dx^2 = kappa^2 g0 exp(-d1(y)^2 / 2 - y),   d1(y) = d1_0 + y inv_sd,
+
+    peaking at y_pk (d1 = -sd) with the value kappa^2 g_pk."""
 
     rows: np.ndarray  # indices into the book, sorted by column
     col: np.ndarray  # (n,) column of each
@@ -59,23 +81,34 @@ class OptionCurves:
     y_pk: np.ndarray
     g_pk: np.ndarray
     dead_kinks: np.ndarray  # (S1, n) moves x where a dead entry's intrinsic value kinks (nan: none)
+    dfF: np.ndarray | None = None  # (S1, n) discount x F~ (0 where F~ <= 0)
+    call: np.ndarray | None = None  # (n,) True for calls
+    kappa: np.ndarray | None = None  # (S1, n) forward slopes (None: 1)
+    dfK: np.ndarray | None = None  # (n,) discount x strike
 
     @staticmethod
     def build(m: MarginMethod, mult: np.ndarray | None = None, vols: np.ndarray | None = None,
-              forward: np.ndarray | None = None, disc: np.ndarray | None = None) -> OptionCurves:
-        """The book's live options, sorted by column. `mult` (S1, n_options) price multiples and
-        `vols` (S1, n_options) of each option in each state (default: one state, the current
-        price and the option's own vol); `forward` and `disc` (n_options, in the same sorted
-        order) for a method that prices on its own forwards and discount factors (default: the
-        book's, S * growth and e^{-rT} at each position's rate, as `valuation.values`)."""
-        book = m.book
+              forward: np.ndarray | None = None, disc: np.ndarray | None = None,
+              fwd: np.ndarray | None = None, kappa: np.ndarray | None = None,
+              book: Book | None = None) -> OptionCurves:
+        """The live options of `book` (default the method's), sorted by column. `mult` (S1,
+        n_options) price multiples and `vols` (S1, n_options) of each option in each state
+        (default: one state, the current price and the option's own vol); `forward` and `disc`
+        (n_options, in the same sorted order) for a method that prices on its own forwards and
+        discount factors (default: the book's, S * growth and e^{-rT} at each position's rate,
+        as `valuation.values`); `fwd` (S1, n_options) the forwards F~ of each state outright
+        (instead of mult x forward) and `kappa` (S1, n_options) their slopes."""
+        book = m.book if book is None else book
         rows = np.flatnonzero(book.is_option)
         rows = rows[np.argsort(book.und[rows], kind="stable")]
         col = book.und[rows]
         T = book.tte[rows]
         mult = np.ones((1, rows.size)) if mult is None else mult
         vols = book.vol[rows][None, :] if vols is None else vols
-        F0 = mult * (book.prices[col] * book.growth[rows] if forward is None else forward)
+        if fwd is None:
+            F0 = mult * (book.prices[col] * book.growth[rows] if forward is None else forward)
+        else:
+            F0 = np.asarray(fwd, dtype=float)
         K = book.strike[rows]
         disc = np.exp(-book.rates[rows] * np.maximum(T, 0.0)) if disc is None else disc
         with np.errstate(all="ignore"):
@@ -93,9 +126,15 @@ class OptionCurves:
             g0 = (disc * _INV_SQRT_2PI) * F0 * inv_sd  # 0 where dead (inv_sd = 0)
             y_pk = (-sd - d1_0) * sd
             g_pk = g0 * np.exp(-0.5 * sd * sd - y_pk)
-            dead_kinks = np.where(~live & (F0 > 0) & (K > 0), K / F0 - 1.0, np.nan) if dead else \
-                np.full(sd.shape, np.nan)
-        return OptionCurves(rows, col, book.qty[rows], d1_0, inv_sd, sd, g0, y_pk, g_pk, dead_kinks)
+            if dead:
+                k = np.ones_like(F0) if kappa is None else kappa
+                dead_kinks = np.where(~live & (F0 > 0) & (K > 0) & (k > 0), (K / F0 - 1.0) / k, np.nan)
+            else:
+                dead_kinks = np.full(sd.shape, np.nan)
+            dfF = np.where(F0 > 0, disc * F0, 0.0)
+        dfK = (np.asarray(disc)[0] if np.ndim(disc) > 1 else np.asarray(disc)) * K
+        return OptionCurves(rows, col, book.qty[rows], d1_0, inv_sd, sd, g0, y_pk, g_pk, dead_kinks,
+                            dfF, book.is_call[rows], kappa, dfK)
 
     def __post_init__(self) -> None:
         cols, starts, counts = np.unique(self.col, return_index=True, return_counts=True)
@@ -106,24 +145,25 @@ class OptionCurves:
         """Column -> its options (a contiguous run of the sorted arrays)."""
         return self._slices
 
-    def bounds(self, sl: slice, lo: np.ndarray, hi: np.ndarray, wp: np.ndarray | None = None,
-               wm: np.ndarray | None = None, worst: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        """(U, L), each (k, S1), over x in [lo[r], hi[r]] for the options `sl` (one column) in
-        each state: U >= sup and L <= inf of sum (wp - wm) gamma (default weights q+ and q-);
-        worst: U >= max over the options of sup (wp - wm) gamma instead (L is then U)."""
+    def sup_inf(self, sl: slice, lo: np.ndarray, hi: np.ndarray) -> Iterator[tuple[slice, np.ndarray, np.ndarray]]:
+        """Per block of intervals rs: (rs, sup, inf), each (len(rs), S1, n_sl), of each option's
+        x-gamma (per unit held) over x in [lo[r], hi[r]]: the supremum at the peak y_pk if it lies
+        inside, else at an end; the infimum at an end (the gamma is log-concave in y)."""
         d1_0, inv_sd, g0 = self.d1_0[:, sl], self.inv_sd[:, sl], self.g0[:, sl]
         y_pk, g_pk = self.y_pk[:, sl], self.g_pk[:, sl]
-        q = self.qty[sl]
-        qp = np.maximum(q, 0.0) if wp is None else wp
-        qm = np.maximum(-q, 0.0) if wm is None else wm
+        kap = None if self.kappa is None else self.kappa[:, sl]
         S1, n = g0.shape
         k = lo.size
-        U, L = np.empty((k, S1)), np.empty((k, S1))
-        y_lo, y_hi = np.log1p(lo), np.log1p(hi)
+        if kap is None:
+            y_lo, y_hi = np.log1p(lo)[:, None, None], np.log1p(hi)[:, None, None]
         step = _block(S1 * n)
         for r in range(0, k, step):
             rs = slice(r, r + step)
-            ylo, yhi = y_lo[rs, None, None], y_hi[rs, None, None]
+            if kap is None:
+                ylo, yhi = y_lo[rs], y_hi[rs]
+            else:  # a forward at or below 0 is intrinsic there (gamma 0): the bound of the rest
+                ylo = np.log1p(np.maximum(kap * lo[rs, None, None], _ALMOST_MINUS_1))
+                yhi = np.log1p(np.maximum(kap * hi[rs, None, None], _ALMOST_MINUS_1))
             g_lo = ylo * inv_sd
             g_lo += d1_0
             g_lo *= g_lo
@@ -141,11 +181,43 @@ class OptionCurves:
             sup = np.maximum(g_lo, g_hi)
             np.copyto(sup, g_pk, where=(y_pk > ylo) & (y_pk < yhi), casting="unsafe")
             inf = np.minimum(g_lo, g_hi, out=g_lo)
+            if kap is not None:
+                k2 = kap * kap
+                sup *= k2
+                inf *= k2
+            yield rs, sup, inf
+
+    def bounds(self, sl: slice, lo: np.ndarray, hi: np.ndarray, wp: np.ndarray | None = None,
+               wm: np.ndarray | None = None, worst: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """(U, L), each (k, S1), over x in [lo[r], hi[r]] for the options `sl` (one column) in
+        each state: U >= sup and L <= inf of sum (wp - wm) gamma (default weights q+ and q-);
+        worst: U >= max over the options of sup (wp - wm) gamma instead (L is then U)."""
+        q = self.qty[sl]
+        qp = np.maximum(q, 0.0) if wp is None else wp
+        qm = np.maximum(-q, 0.0) if wm is None else wm
+        S1 = self.g0.shape[0]
+        n = q.size
+        U, L = np.empty((lo.size, S1)), np.empty((lo.size, S1))
+        for rs, sup, inf in self.sup_inf(sl, lo, hi):
             if worst:
                 U[rs] = L[rs] = (sup * qp - inf * qm).max(-1) if n else 0.0
             else:
                 U[rs] = sup @ qp - inf @ qm
                 L[rs] = inf @ qp - sup @ qm
+        return U, L
+
+    def group_bounds(self, sl: slice, lo: np.ndarray, hi: np.ndarray, starts: np.ndarray,
+                     wp: np.ndarray | None = None, wm: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """As `bounds`, summed per group of consecutive options (groups begin at `starts`,
+        positions within the slice): (U, L), each (k, S1, G)."""
+        q = self.qty[sl]
+        qp = np.maximum(q, 0.0) if wp is None else wp
+        qm = np.maximum(-q, 0.0) if wm is None else wm
+        S1 = self.g0.shape[0]
+        U, L = np.empty((lo.size, S1, starts.size)), np.empty((lo.size, S1, starts.size))
+        for rs, sup, inf in self.sup_inf(sl, lo, hi):
+            U[rs] = np.add.reduceat(sup * qp - inf * qm, starts, axis=-1)
+            L[rs] = np.add.reduceat(inf * qp - sup * qm, starts, axis=-1)
         return U, L
 
     def column_sums(self, v: np.ndarray, n_assets: int) -> np.ndarray:
@@ -235,9 +307,82 @@ def tier_kinks(m: MarginMethod, out: dict[int, list[np.ndarray]], t: dict[str, n
 
 
 def identity_drivers(m: MarginMethod) -> bool:
-    """Every column moves with itself: its pieces depend on its own move only. The bounds here
-    assume it (a column whose positions follow another asset's moves gets no bound)."""
+    """Every column moves with itself: its pieces depend on its own move only."""
     return bool(np.array_equal(m.driver, np.arange(m.n_assets)))
+
+
+def column_moves(m: MarginMethod, together: bool) -> np.ndarray:
+    """(A,) bool: the columns whose pieces move in a search. A column's positions follow its
+    driver's move (`moves_with`), collateral sits in its driver's column: so moving column a
+    alone moves a's pieces only if a drives itself (a column that moves with another stays at
+    the snapshot, curvature 0), and moving every non-stable column moves a's pieces if its
+    driver is one of them."""
+    own = m.driver == np.arange(m.n_assets)
+    if not together:
+        return own
+    moving = np.zeros(m.n_assets, dtype=bool)
+    moving[np.asarray(m.assets, dtype=np.int64)] = True
+    return moving[m.driver]
+
+
+def _psd(m: MarginMethod, C: np.ndarray) -> bool:
+    """C restricted to the moving columns is positive semidefinite (to rounding), cached."""
+    ok = m.__dict__.get("_corr_psd")
+    if ok is None:
+        mov = np.asarray(m.assets, dtype=np.int64)
+        sub = C[np.ix_(mov, mov)]
+        ev = np.linalg.eigvalsh(0.5 * (sub + sub.T)) if mov.size else np.zeros(0)
+        ok = m.__dict__["_corr_psd"] = bool(np.all(ev >= -1e-12 * max(1.0, float(np.abs(sub).max(initial=0.0)))))
+    return bool(ok)
+
+
+def correlated_bound(m: MarginMethod, C: np.ndarray, L0: np.ndarray, parts: dict[str, np.ndarray],
+                     lo2: np.ndarray, hi2: np.ndarray, together: bool, tmf: float, moves: np.ndarray) -> np.ndarray:
+    """Bound for f = E - t (mm_factor A(L) + linear), A = sqrt(L' C L) (C PSD), from per-column
+    (k, A) parts: "U0" >= E'', and over the loss branches of L_u = max(0, -min branches) "R" >=
+    sup branch'', "M2" >= sup |branch''|, "S1" >= sup |branch'| (allowances included).
+
+    dA/dL_u = (C L)_u / A lies in [-sqrt(C_uu), sqrt(C_uu)] (Cauchy-Schwarz in C's product) and A
+    is convex. Where it only rises with each moving loss (together: C >= 0 on the moving
+    columns; one column: b = sum_{u != a} C_au L0_u >= 0), -A(L) is a minimum of tangent planes
+    with slopes g_u in [0, sqrt(C_uu)], each -g_u L_u = g_u min(0, branches): U0 + t mmf
+    sqrt(C_uu) max(R, 0). Otherwise (a negative correlation) on pieces where every L_u is smooth
+    (-A(L))'' = -L' A'' L' - grad A . L'' <= sum sqrt(C_uu) M2_u, and where L_u kinks (a max of
+    branches and 0: its slope only rises, by at most 2 S1_u + h M2_u over the interval) -A may
+    kink upwards by sqrt(C_uu) times that: M = U0 + t mmf sum sqrt(C_uu) (3 M2 + 4 S1 / h); or A
+    as a Lipschitz term, 8 t mmf sum sqrt(C_uu) S1 / h; the smaller. C not PSD: no bound."""
+    diag = np.sqrt(np.maximum(np.diag(C), 0.0))
+    U0, R, M2, S1 = parts["U0"], parts["R"], parts["M2"], parts["S1"]
+    h = np.maximum(hi2 - lo2, 1e-300)
+    psd = _psd(m, C)
+    if not psd:
+        M = np.full(U0.shape, np.inf)
+        return M.sum(-1) if together else M
+    mov = np.asarray(m.assets, dtype=np.int64)
+    with np.errstate(invalid="ignore"):
+        rising = U0 + tmf * diag * np.maximum(R, 0.0)
+        if together:
+            if np.all(C[np.ix_(mov, mov)] >= 0):
+                return rising.sum(-1)
+            w = np.where(moves, diag, 0.0)
+            kink = ((3.0 * M2 + 4.0 * S1 / h) * w).sum(-1)
+            lip = 8.0 * (S1 * w).sum(-1) / h[:, 0]
+            return U0.sum(-1) + tmf * np.minimum(kink, lip)
+        b = C @ L0 - np.diag(C) * L0
+        general = U0 + tmf * diag * np.minimum(3.0 * M2 + 4.0 * S1 / h, 8.0 * S1 / h)
+        return np.where((b >= 0)[None, :], rising, general)
+
+
+def branch_bound(U: np.ndarray, L: np.ndarray, a0: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Bound of f'' for f = E + min(0, min_s branch_s) where, per unit held, E'' = sum q gamma_0
+    and branch s adds a0_s - 1 times that and b_s sum q gamma_s: U >= sum q gamma_s >= L per
+    state s (k, S1; state 0 the current one), a0, b (S1 - 1,). -> (k,): the largest bound
+    among "no loss" (U_0) and every scenario's max(a0 U_0, a0 L_0) + max(b U_s, b L_s)."""
+    U0, L0 = U[:, :1], L[:, :1]
+    if U.shape[1] == 1:
+        return U0[:, 0]
+    s = np.maximum(a0 * U0, a0 * L0) + np.maximum(b * U[:, 1:], b * L[:, 1:])
+    return np.maximum(U0[:, 0], s.max(1))
 
 
 def per_position_curvature(m: MarginMethod, lo: np.ndarray, hi: np.ndarray, together: bool,
@@ -248,8 +393,6 @@ def per_position_curvature(m: MarginMethod, lo: np.ndarray, hi: np.ndarray, toge
     convex in MM (size-linear rates with slopes >= 0).
     reduce "sum": f adds the positions up (cross); "max": f is the weakest position
     (isolated), and the bound is the largest position's (at least 0)."""
-    if not identity_drivers(m):
-        return None
     oc = m.__dict__.get("_option_curves")
     if oc is None:
         oc = m.__dict__["_option_curves"] = OptionCurves.build(m)
@@ -264,7 +407,8 @@ def per_position_curvature(m: MarginMethod, lo: np.ndarray, hi: np.ndarray, toge
     wp, wm = np.maximum(oc.qty, 0.0), (1.0 + t) * np.maximum(-oc.qty, 0.0)
     w = wp * oc.g0[0]  # cheap: 0 <= gamma <= g0 / (1 + x_lo)
     cheap = oc.column_sums(w, A) if reduce == "sum" else oc.column_max(w, A)
-    M = cheap[None, :] / (1.0 + np.minimum(lo2, hi2))
+    moves = column_moves(m, together)
+    M = np.where(moves, cheap, 0.0)[None, :] / (1.0 + np.minimum(lo2, hi2))
     if need is None:
         fail = np.ones(M.shape, dtype=bool)
     elif together:
@@ -272,6 +416,8 @@ def per_position_curvature(m: MarginMethod, lo: np.ndarray, hi: np.ndarray, toge
     else:
         fail = need <= M
     for a, sl in oc.slices().items():
+        if not moves[a]:
+            continue
         ks = np.flatnonzero(fail[:, a])
         if ks.size:
             U, _ = oc.bounds(sl, lo2[ks, a], hi2[ks, a], wp[sl], wm[sl], worst=reduce == "max")

@@ -75,6 +75,23 @@ class UnitMethod(MarginMethod):
         """IM components of `extra_terms` (by collateral asset)."""
         return {}
 
+    # ---------------------------------------------------------------- liquidation bounds
+    def kinks(self) -> dict[int, np.ndarray]:
+        from workstation.core.methods.unit_bounds import unit_bounds
+
+        return unit_bounds(self).kinks()
+
+    def curvature(self, lo, hi, together, need=None):
+        from workstation.core.methods.unit_bounds import unit_bounds
+
+        return unit_bounds(self).curvature(np.asarray(lo, dtype=float), np.asarray(hi, dtype=float), together,
+                                           None if need is None else np.asarray(need, dtype=float))
+
+    def f_slack(self) -> float:
+        from workstation.core.methods.unit_bounds import unit_bounds
+
+        return unit_bounds(self).slack()
+
     # ---------------------------------------------------------------- what a venue defines
     def make_units(self) -> list[Unit]:
         """Default: one unit per underlying, in base currency, with the collateral held in it
