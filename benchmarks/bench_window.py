@@ -112,7 +112,7 @@ def child(db: str) -> None:
     poller = QTimer()
     poller.timeout.connect(poll)
     poller.start(20)
-    QTimer.singleShot(0, workspace.load)
+    QTimer.singleShot(0, workspace.load_in_background)  # as the app does
     QTimer.singleShot(60_000, qapp.quit)
     heartbeat.start()
     last[0], last_cpu[0] = time.perf_counter(), time.thread_time()
@@ -133,7 +133,7 @@ def _trace_gui_slots(t0: float) -> None:
     import importlib
 
     targets = {
-        "workstation.ui.workspace": ("Workspace", ("load", "_on_result", "_record")),
+        "workstation.ui.workspace": ("Workspace", ("load", "load_in_background", "_take", "_on_result", "_record")),
         "workstation.ui.main_window": ("MainWindow", ("_on_computed", "_on_loaded", "load_charts")),
         "workstation.ui.charts_panel": ("ChartsPanel", ("__init__", "show_view")),
         "workstation.ui.charts": ("ScenarioHeatmap", ("__init__", "set_heatmap")),

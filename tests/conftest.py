@@ -23,20 +23,37 @@ def demo_db_path(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.fixture
-def book_db_path(tmp_path: Path) -> Path:
-    """A fresh database holding the store tests' sample book (tests/data/store/book.json)."""
+STORE_BOOK = Path(__file__).parent / "data" / "store" / "book.json"  # the store tests' sample book
+
+
+def save_book(path: Path, book: Path = STORE_BOOK) -> Path:
+    """A new database at `path` holding the portfolio file `book`; `path`."""
     from workstation.core.portfolio_io import read_portfolio
     from workstation.store import repository
     from workstation.store.db import open_db
 
-    path = tmp_path / "w.db"
     db = open_db(path)
     try:
-        repository.save_portfolio(db, read_portfolio(Path(__file__).parent / "data" / "store" / "book.json"))
+        repository.save_portfolio(db, read_portfolio(book))
     finally:
         db.close()
     return path
+
+
+@pytest.fixture
+def book_db_path(tmp_path: Path) -> Path:
+    """A fresh database holding the store tests' sample book (tests/data/store/book.json)."""
+    return save_book(tmp_path / "w.db")
+
+
+@pytest.fixture
+def db(book_db_path: Path):
+    """That database, open (a module with another book defines its own `db`)."""
+    from workstation.store.db import open_db
+
+    database = open_db(book_db_path)
+    yield database
+    database.close()
 
 
 @pytest.fixture
@@ -52,19 +69,27 @@ def wait_idle(qtbot, workspace, timeout: int = 20_000) -> None:
     qtbot.waitUntil(lambda: workspace.view is not None and not workspace.is_busy(), timeout=timeout)
 
 
+def open_window(qtbot, workspace, settings, size: tuple[int, int] | None = None):
+    """The main window on `workspace` (charts built at once) with its first figures computed;
+    resized to `size` and shown when a size is given."""
+    from workstation.ui.main_window import MainWindow
+
+    win = MainWindow(workspace, settings, lazy_charts=False)
+    qtbot.addWidget(win)
+    if size is not None:
+        win.resize(*size)
+        win.show()
+    workspace.load()
+    wait_idle(qtbot, workspace)
+    return win
+
+
 @pytest.fixture
 def window(qtbot, demo_db_path: Path, ui_settings):
     """The main window on the demo database, with its first figures computed."""
-    from workstation.ui.main_window import MainWindow
     from workstation.ui.workspace import Workspace
 
-    workspace = Workspace.from_database(demo_db_path)
-    win = MainWindow(workspace, ui_settings, lazy_charts=False)
-    qtbot.addWidget(win)
-    win.resize(1600, 1000)
-    win.show()
-    workspace.load()
-    wait_idle(qtbot, workspace)
+    win = open_window(qtbot, Workspace.from_database(demo_db_path), ui_settings, (1600, 1000))
     yield win
     wait_idle(qtbot, win.workspace)
     win.save_layout()

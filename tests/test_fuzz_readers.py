@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import save_book
 from fuzz_inputs import check_refusal, mutated_csv, mutated_json, mutated_toml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -172,13 +173,7 @@ def test_profile_toml_files(work: Path, data: st.DataObject) -> None:
 # ---------------------------------------------------------------- imports into the store
 @pytest.fixture(scope="module")
 def pristine(work: Path) -> Path:
-    path = work / "pristine.db"
-    db = open_db(path)
-    try:
-        repository.save_portfolio(db, read_portfolio(DATA / "book.json"))
-    finally:
-        db.close()
-    return path
+    return save_book(work / "pristine.db")
 
 
 def _dump(db) -> str:

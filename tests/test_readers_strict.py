@@ -20,7 +20,6 @@ from workstation.core.portfolio_fields import format_time
 from workstation.core.portfolio_io import portfolio_from_dict, read_portfolio
 from workstation.core.profiles import load_profile_file
 from workstation.store import codec, repository
-from workstation.store.db import open_db
 from workstation.store.errors import ImportFileError, InvalidInput
 from workstation.store.imports import import_file
 
@@ -307,13 +306,6 @@ def test_trade_and_hedge_files_are_read_strictly(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------- imports and edits
-@pytest.fixture
-def db(book_db_path: Path):
-    database = open_db(book_db_path)
-    yield database
-    database.close()
-
-
 def _dump(db) -> str:
     return "\n".join(db.conn.iterdump())
 

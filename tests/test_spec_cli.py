@@ -267,15 +267,19 @@ def test_whatif_human_output(tmp_path):
     assert r.stdout.strip()
 
 
+def _suggest(tmp_path, example: str, account: str, objective: str, underlying: str, entry: float) -> dict:
+    """`whatif EXAMPLE --account A --suggest OBJECTIVE --hedge` a linear perpetual on `underlying`."""
+    hedge = tmp_path / "hedge.json"
+    hedge.write_text(json.dumps({"kind": "perpetual", "underlying": underlying, "settlement": "linear",
+                                 "quantity": 1.0, "entry_price": entry}))
+    return run_json("whatif", EXAMPLES / example, "--account", account, "--suggest", objective, "--hedge",
+                    hedge, "--json")
+
+
 def test_whatif_suggest_delta_neutralises_the_underlying(tmp_path):
     # objective delta: the hedge quantity that brings the account's BTC delta (collateral
     # included) to zero; a linear perp at the mark has delta 1 per unit -> q = -delta_before.
-    f = EXAMPLES / "deribit-options-book.json"
-    hedge = tmp_path / "hedge.json"
-    hedge.write_text(json.dumps({"kind": "perpetual", "underlying": "BTC", "settlement": "linear",
-                                 "quantity": 1.0, "entry_price": 91_250.0}))
-    out = run_json("whatif", f, "--account", "deribit-btc", "--suggest", "delta", "--hedge",
-                   hedge, "--json")
+    out = _suggest(tmp_path, "deribit-options-book.json", "deribit-btc", "delta", "BTC", 91_250.0)
     assert {"before", "after", "delta", "suggestion"} <= set(out)
     assert out["suggestion"]["objective"] == "delta"
     d0 = out["before"]["greeks"]["BTC"]["delta"]
@@ -288,12 +292,7 @@ def test_whatif_suggest_delta_neutralises_the_underlying(tmp_path):
 def test_whatif_suggest_margin_does_not_raise_margin(tmp_path):
     # adding nothing (q = 0) is always possible, so the margin-optimal hedge needs at most
     # the margin of the book as it is.
-    f = EXAMPLES / "deribit-options-book.json"
-    hedge = tmp_path / "hedge.json"
-    hedge.write_text(json.dumps({"kind": "perpetual", "underlying": "BTC", "settlement": "linear",
-                                 "quantity": 1.0, "entry_price": 91_250.0}))
-    out = run_json("whatif", f, "--account", "deribit-btc", "--suggest", "margin", "--hedge",
-                   hedge, "--json")
+    out = _suggest(tmp_path, "deribit-options-book.json", "deribit-btc", "margin", "BTC", 91_250.0)
     assert out["suggestion"]["objective"] == "margin"
     assert _is_num(out["suggestion"]["quantity"])
     assert out["after"]["initial_margin"] <= out["before"]["initial_margin"] * (1 + 1e-9)
@@ -301,12 +300,7 @@ def test_whatif_suggest_margin_does_not_raise_margin(tmp_path):
 
 
 def test_whatif_suggest_liquidation_runs(tmp_path):
-    f = EXAMPLES / "usdm-perps-cross.json"
-    hedge = tmp_path / "hedge.json"
-    hedge.write_text(json.dumps({"kind": "perpetual", "underlying": "SOL", "settlement": "linear",
-                                 "quantity": 1.0, "entry_price": 138.4}))
-    out = run_json("whatif", f, "--account", "binance-usdm", "--suggest", "liquidation",
-                   "--hedge", hedge, "--json")
+    out = _suggest(tmp_path, "usdm-perps-cross.json", "binance-usdm", "liquidation", "SOL", 138.4)
     assert out["suggestion"]["objective"] == "liquidation"
     assert _is_num(out["suggestion"]["quantity"])
     _check_delta(out)

@@ -15,6 +15,7 @@ import sqlite_utils
 from shared_paths import EXAMPLES
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from conftest import save_book
 from pmrm2_helpers import AS_OF
 
 from workstation.core.model import Forward, Position
@@ -31,8 +32,8 @@ BOOK = CASES[0].parent / "test_61_general_general_test_1.json"
 
 @pytest.fixture
 def db(tmp_path: Path) -> Iterator[sqlite_utils.Database]:
-    database = open_db(tmp_path / "w.db")
-    repo.save_portfolio(database, read_portfolio(BOOK))
+    """A database of the PMRM_2 example `BOOK` (its forwards and confidences)."""
+    database = open_db(save_book(tmp_path / "w.db", BOOK))
     yield database
     database.close()
 

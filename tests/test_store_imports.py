@@ -6,7 +6,6 @@ import csv
 import io
 import json
 import shutil
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,13 +25,6 @@ from workstation.store.locate import line_of
 DATA = Path(__file__).parent / "data" / "store"
 BAD = DATA / "bad"
 EXAMPLES_BAD = _SHARED_EXAMPLES / "bad"
-
-
-@pytest.fixture
-def db(book_db_path: Path) -> Iterator[sqlite_utils.Database]:
-    database = open_db(book_db_path)
-    yield database
-    database.close()
 
 
 def _positions(db: sqlite_utils.Database, account: str) -> dict:

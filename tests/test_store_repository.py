@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import sqlite_utils
 from shared_paths import EXAMPLES as _SHARED_EXAMPLES
 
 from workstation.core.model import Account, Pool, Position, Quote
@@ -23,14 +21,6 @@ BOOK = DATA / "book.json"
 EXAMPLES = sorted(_SHARED_EXAMPLES.glob("*.json"))
 ROUND_TRIP = [BOOK, *EXAMPLES] + ([demo_portfolio_path()] if demo_portfolio_path().exists() else [])
 T0 = datetime(2026, 11, 25, 8, tzinfo=UTC)
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[sqlite_utils.Database]:
-    database = open_db(tmp_path / "w.db")
-    repo.save_portfolio(database, read_portfolio(BOOK))
-    yield database
-    database.close()
 
 
 @pytest.mark.parametrize("path", ROUND_TRIP, ids=lambda p: p.name)

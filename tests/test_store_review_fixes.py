@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import sqlite_utils
+from conftest import save_book
 
-from workstation.core.portfolio_io import read_portfolio
 from workstation.store import commands, records
 from workstation.store import repository as repo
 from workstation.store.db import open_db
@@ -20,16 +19,6 @@ from workstation.store.imports import import_file
 
 DATA = Path(__file__).parent / "data" / "store"
 PERP = "BTC/USDT:USDT"
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[sqlite_utils.Database]:
-    database = open_db(tmp_path / "w.db")
-    try:
-        repo.save_portfolio(database, read_portfolio(DATA / "book.json"))
-        yield database
-    finally:
-        database.close()
 
 
 def _write(tmp_path: Path, name: str, text: str) -> Path:
@@ -200,12 +189,7 @@ def test_record_history_takes_the_books_as_of(db, tmp_path: Path) -> None:
 
 
 def test_record_reports_passes_as_of(tmp_path: Path) -> None:
-    path = tmp_path / "r.db"
-    database = open_db(path)
-    try:
-        repo.save_portfolio(database, read_portfolio(DATA / "book.json"))
-    finally:
-        database.close()
+    path = save_book(tmp_path / "r.db")
     book_as_of = datetime(2026, 11, 20, 8, tzinfo=UTC)
     assert commands.record_reports(path, [{"scope": "pool:both"}], as_of=book_as_of) == 1
     database = open_db(path)

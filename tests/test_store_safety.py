@@ -11,7 +11,6 @@ import json
 import os
 import sqlite3
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,13 +28,6 @@ from workstation.store.stress_store import list_stress_scenarios, save_stress_sc
 
 DATA = Path(__file__).parent / "data" / "store"
 BOOK = DATA / "book.json"
-
-
-@pytest.fixture
-def db(book_db_path: Path) -> Iterator[sqlite_utils.Database]:
-    database = open_db(book_db_path)
-    yield database
-    database.close()
 
 
 def _book_doc() -> dict:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import wait_idle
+from conftest import open_window, wait_idle
 from PySide6.QtCore import Qt
 
 from workstation.core.model import Account, Position
@@ -298,13 +298,10 @@ def test_history_tab_shows_the_recorded_figures(qtbot, window) -> None:
 
 
 def test_history_of_a_read_only_file_says_why_it_is_empty(qtbot, ui_settings) -> None:
-    from workstation.ui.main_window import MainWindow
     from workstation.ui.workspace import Workspace
 
     ws = Workspace.from_file(ROOT / "resources" / "demo" / "demo-portfolio.json")
-    win = MainWindow(ws, ui_settings, lazy_charts=False)
-    qtbot.addWidget(win)
-    ws.load()
+    win = open_window(qtbot, ws, ui_settings)
     settle(qtbot, win)
     win.tabs.setCurrentWidget(win.history)
     assert "read-only" in win.history.message.text()
@@ -384,8 +381,6 @@ def test_editing_does_not_import_the_main_window() -> None:
 
 def test_ui_modules_are_small_or_say_why() -> None:
     for path in sorted((ROOT / "workstation" / "ui").glob("*.py")):
-        if path.name == "whatif_panel.py":  # being split by the What-if work (issue 14, item 6)
-            continue
         text = path.read_text()
         lines = text.count("\n")
         doc = ast.get_docstring(ast.parse(text)) or ""

@@ -98,12 +98,11 @@ def test_window_on_an_imported_venue_dump(qtbot, tmp_path, ui_settings) -> None:
     venue line and the venue columns, with our MM equal to the venue's."""
     from pathlib import Path
 
-    from conftest import wait_idle
+    from conftest import open_window, wait_idle
 
     from workstation.store import repository
     from workstation.store.db import open_db
     from workstation.store.imports import import_file
-    from workstation.ui.main_window import MainWindow
     from workstation.ui.workspace import Workspace
 
     dumps = Path(__file__).parent / "data" / "venue_dumps"
@@ -117,12 +116,7 @@ def test_window_on_an_imported_venue_dump(qtbot, tmp_path, ui_settings) -> None:
     finally:
         db.close()
     workspace = Workspace.from_database(tmp_path / "w.db")
-    win = MainWindow(workspace, ui_settings, lazy_charts=False)
-    qtbot.addWidget(win)
-    win.resize(1280, 760)
-    win.show()
-    workspace.load()
-    wait_idle(qtbot, workspace)
+    win = open_window(qtbot, workspace, ui_settings, (1280, 760))
     win.tree.select_scope("account:bn")
     qtbot.waitUntil(lambda: workspace.view is not None and workspace.view.scope == "account:bn", timeout=20_000)
     wait_idle(qtbot, workspace)

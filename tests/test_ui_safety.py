@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import wait_idle
+from conftest import open_window, wait_idle
 
 from workstation.core.model import Position
 from workstation.store import health
@@ -209,15 +209,11 @@ def test_apply_to_book_can_be_undone_until_the_book_changes(qtbot, window, demo_
 
 def test_read_only_database_opens_and_says_so(qtbot, demo_db_path, ui_settings,
                                               monkeypatch) -> None:
-    from workstation.ui.main_window import MainWindow
     from workstation.ui.workspace import Workspace
 
     monkeypatch.setattr(health, "is_writable", lambda path: False)
     workspace = Workspace.from_database(demo_db_path)
-    win = MainWindow(workspace, ui_settings, lazy_charts=False)
-    qtbot.addWidget(win)
-    workspace.load()
-    wait_idle(qtbot, workspace)
+    win = open_window(qtbot, workspace, ui_settings)
     assert workspace.read_only and "read-only" in win.source_label.text()
     assert not win.import_action.isEnabled()
     assert all(not a.isEnabled() for a in win.edit_actions)

@@ -452,7 +452,7 @@ def test_book_tab_has_the_risk_profile_with_readout_legend_and_reset(qtbot, wind
     # values on hover: the read-out interpolates every visible curve at the cursor
     x = result.spot * 1.05
     chart.crosshair.show_at(x)
-    text = chart.readout.text()
+    text = chart.frame.legend_text()  # the read-out: the legend line while hovering
     want = np.interp(x, result.before["prices"], result.before["pnl"])
     assert "P&L before" in text and window.number_format().money(want) in text
     # a zoomed chart comes back with Reset view

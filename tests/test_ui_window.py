@@ -6,7 +6,7 @@ import math
 from pathlib import Path
 
 import pytest
-from conftest import wait_idle
+from conftest import open_window, wait_idle
 from PySide6.QtCore import Qt
 
 from workstation.core.report import build_report
@@ -348,15 +348,11 @@ def test_charts_show_curve_and_heatmap(qtbot, window) -> None:
 
 
 def test_read_only_file_disables_editing(qtbot, ui_settings) -> None:
-    from workstation.ui.main_window import MainWindow
     from workstation.ui.workspace import Workspace
 
     demo = Path(__file__).parents[1] / "resources" / "demo" / "demo-portfolio.json"
     ws = Workspace.from_file(demo)
-    win = MainWindow(ws, ui_settings, lazy_charts=False)
-    qtbot.addWidget(win)
-    ws.load()
-    wait_idle(qtbot, ws)
+    win = open_window(qtbot, ws, ui_settings)
     assert ws.read_only and "read-only" in win.source_label.text()
     assert not win.positions.add_button.isEnabled()
     assert not any(a.isEnabled() for a in win.edit_actions)

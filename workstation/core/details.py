@@ -12,19 +12,26 @@ import numpy as np
 from workstation.core.book import FUTURE, OPTION, PERPETUAL
 from workstation.core.collateral import effective_haircut
 from workstation.core.liquidation import Liquidation
-from workstation.core.methods import MarginMethod, method_for
+from workstation.core.methods import MarginMethod, Scope, method_for
 from workstation.core.model import Portfolio, Position
 from workstation.core.report import make_scope
 from workstation.core.valuation import greeks, values
 
-
-def _model(portfolio: Portfolio, scope: str) -> MarginMethod:
-    return method_for(make_scope(portfolio, scope))
+ScopeArg = str | Scope  # a scope's name, or the scope itself when the caller has built it
 
 
-def collateral_lines(portfolio: Portfolio, scope: str) -> list[dict[str, Any]]:
+def scope_of(portfolio: Portfolio, scope: ScopeArg) -> Scope:
+    """The scope `account:ID` / `pool:ID` (built once by a caller that asks several figures)."""
+    return scope if isinstance(scope, Scope) else make_scope(portfolio, scope)
+
+
+def _model(portfolio: Portfolio, scope: ScopeArg, method: MarginMethod | None = None) -> MarginMethod:
+    return method if method is not None else method_for(scope_of(portfolio, scope))
+
+
+def collateral_lines(portfolio: Portfolio, scope: ScopeArg, method: MarginMethod | None = None) -> list[dict[str, Any]]:
     """Per collateral asset: amount, price, effective haircut and haircut value (base)."""
-    m = _model(portfolio, scope)
+    m = _model(portfolio, scope, method)
     out = []
     for (asset, amount, price, value), bands in zip(m.collateral_lines(), m.coll_bands, strict=True):
         out.append({"asset": asset, "amount": amount, "price": price,
@@ -37,15 +44,15 @@ def collateral_lines(portfolio: Portfolio, scope: str) -> list[dict[str, Any]]:
     return out
 
 
-def pnl_curve(portfolio: Portfolio, scope: str, underlying: str | None,
-              moves: np.ndarray | None = None) -> dict[str, np.ndarray]:
+def pnl_curve(portfolio: Portfolio, scope: ScopeArg, underlying: str | None,
+              moves: np.ndarray | None = None, method: MarginMethod | None = None) -> dict[str, np.ndarray]:
     """Equity, maintenance margin and P&L against relative moves of `underlying`
     (None: every non-stable asset together). Prices are the moved underlying's prices.
 
     One batch: the snapshot (the P&L's zero) and the moves. Moving one underlying revalues only
     its own positions and collateral (`Liquidation.curve`); the others keep their snapshot figures.
     """
-    m = _model(portfolio, scope)
+    m = _model(portfolio, scope, method)
     x = np.asarray(np.linspace(-0.5, 0.5, 101) if moves is None else moves, dtype=float)
     liq = Liquidation(m)
     a = None if underlying is None else list(m.book.assets).index(underlying)
@@ -55,12 +62,12 @@ def pnl_curve(portfolio: Portfolio, scope: str, underlying: str | None,
             "pnl": eq[1:] - eq[0]}
 
 
-def scenario_heatmap(portfolio: Portfolio, scope: str, underlying: str,
+def scenario_heatmap(portfolio: Portfolio, scope: ScopeArg, underlying: str,
                      spot_moves: np.ndarray | None = None,
-                     vol_moves: np.ndarray | None = None) -> dict[str, np.ndarray]:
+                     vol_moves: np.ndarray | None = None, method: MarginMethod | None = None) -> dict[str, np.ndarray]:
     """P&L (vol_moves x spot_moves) of the scope's positions on `underlying` and its collateral in
     that asset, for relative spot moves and relative vol changes (0.2 = vols up 20 %)."""
-    m = _model(portfolio, scope)
+    m = _model(portfolio, scope, method)
     xs = np.linspace(-0.3, 0.3, 25) if spot_moves is None else np.asarray(spot_moves, dtype=float)
     vs = np.linspace(-0.5, 0.5, 11) if vol_moves is None else np.asarray(vol_moves, dtype=float)
     a = list(m.book.assets).index(underlying)
@@ -98,25 +105,30 @@ def instrument_label(pos: Position) -> str:
     return text + (" (inv)" if pos.settlement == "inverse" else "")
 
 
-def position_labels(portfolio: Portfolio, scope: str) -> dict[str, str]:
+def position_labels(portfolio: Portfolio, scope: ScopeArg) -> dict[str, str]:
     """Readable instrument names by position key: 'BTC 26DEC25 100000 C (inv)', 'ETH PERP'."""
-    sc = make_scope(portfolio, scope)
+    sc = scope_of(portfolio, scope)
     out: dict[str, str] = {}
+    seen: dict[tuple[Any, ...], str] = {}  # one label per instrument (a big book repeats them)
     for acc_id, pos in ((a.id, p) for a in portfolio.accounts for p in a.positions):
         if acc_id != sc.name.partition(":")[2] and acc_id not in sc.members:
             continue
-        out[position_key(acc_id, pos.id)] = instrument_label(pos)
+        key = (pos.kind, pos.underlying, pos.expiry, pos.strike, pos.right, pos.settlement)
+        label = seen.get(key)
+        if label is None:
+            label = seen[key] = instrument_label(pos)
+        out[position_key(acc_id, pos.id)] = label
     return out
 
 
-def coin_deltas(portfolio: Portfolio, scope: str) -> dict[str, float]:
+def coin_deltas(portfolio: Portfolio, scope: ScopeArg) -> dict[str, float]:
     """Delta as coin-settled venues show it, by position key (inverse options:
     q * (N(d1) - price in coin); other instruments: their delta)."""
-    sc = make_scope(portfolio, scope)
+    sc = scope_of(portfolio, scope)
     g = greeks(sc.book)
     return {position_key(a, i): float(d)
             for a, i, d in zip(sc.book.account, sc.book.ids, g.coin_delta, strict=True)}
 
 
 __all__ = ["FUTURE", "OPTION", "PERPETUAL", "coin_deltas", "collateral_lines", "instrument_label", "pnl_curve",
-           "position_key", "position_labels", "scenario_heatmap"]
+           "position_key", "position_labels", "scenario_heatmap", "scope_of"]

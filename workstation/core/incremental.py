@@ -23,6 +23,7 @@ import numpy as np
 
 from workstation.core.book import Book
 from workstation.core.methods import MarginMethod, Parts, RiskArrayMethod
+from workstation.core.methods.risk_array_fast import RiskArrayFast
 
 _BOOK_ROWS = ("ids", "account", "kind", "inverse", "und", "qty", "entry", "strike", "is_call", "tte",
               "expiry_key", "vol", "expired", "settle", "isolated", "growth", "rates", "carry", "fwd_given", "conf")
@@ -45,6 +46,9 @@ def reuse_rows(after: MarginMethod, before: MarginMethod) -> None:
     if not isinstance(after, RiskArrayMethod) or not isinstance(before, RiskArrayMethod):
         return
     n0 = len(before.book)
+    if after.use_fast and before.use_fast and not after.book.is_option[n0:].any() and _same_grid(after, before):
+        # no option among the new rows: the option arrays of the closed-form path are the before's
+        after._fast = RiskArrayFast(after, options=before.fast())
     own = after.scenario_pnl
     before_pnl = before.risk().pnl
 
@@ -55,6 +59,11 @@ def reuse_rows(after: MarginMethod, before: MarginMethod) -> None:
         return own(book, spot_center, v0)
 
     after.scenario_pnl = scenario_pnl  # type: ignore[method-assign]
+
+
+def _same_grid(a: RiskArrayMethod, b: RiskArrayMethod) -> bool:
+    ga, gb = a.grid, b.grid
+    return ga.n == gb.n and all(np.array_equal(getattr(ga, k), getattr(gb, k)) for k in ("shock", "vol_dir", "damp"))
 
 
 def seed_snapshot(after: MarginMethod, before: MarginMethod, touched: set[int]) -> None:
@@ -113,9 +122,11 @@ class ColumnMemo:
         cols = range(m.n_assets) if only is None else sorted(set(only))
         K = X.shape[0]
         need = [(c, k) for c in cols for k in range(K) if X[k, c] != 0.0]
-        missing = sorted({c for c, k in need if (c, float(X[k, c])) not in self._memo})
-        if missing:
-            rows = sorted({k for c, k in need if c in missing})
+        todo: dict[int, list[int]] = {}  # column -> rows where its pieces are not known
+        for c, k in need:
+            if (c, float(X[k, c])) not in self._memo:
+                todo.setdefault(c, []).append(k)
+        for rows, missing in _batches(todo):
             fresh = m.parts(X[rows], tuple(missing))
             self._term_names = names = tuple(fresh.terms)
             for r, k in enumerate(rows):
@@ -135,3 +146,15 @@ class ColumnMemo:
             for t, v in zip(names, tv, strict=True):
                 terms[t][k, c] = v
         return Parts(equity, terms)
+
+
+def _batches(todo: dict[int, list[int]]) -> list[tuple[list[int], list[int]]]:
+    """(rows, columns) evaluations covering `todo` (column -> rows): one per distinct set of
+    rows when there are at most two (a touched column at many moves and every column at a few
+    need not be evaluated at the union of both), else one over the union."""
+    groups: dict[tuple[int, ...], list[int]] = {}
+    for c, ks in todo.items():
+        groups.setdefault(tuple(sorted(set(ks))), []).append(c)
+    if len(groups) <= 2:
+        return [(list(rows), sorted(cs)) for rows, cs in groups.items()]
+    return [(sorted({k for ks in todo.values() for k in ks}), sorted(todo))]

@@ -96,25 +96,21 @@ def _bad_char(text: str, *, strict: bool) -> str | None:
     return None
 
 
-def code(text: str) -> str | None:
-    """An id or asset code: non-empty printable text of at most MAX_CODE characters."""
+def _text(text: str, most: int, strict: bool, wanted: str) -> str | None:
+    """What `text` should be (`wanted` naming the bad character's code point), or None."""
     if not text.strip():
         return "a non-empty string"
-    if len(text) > MAX_CODE:
-        return f"at most {MAX_CODE} characters"
-    bad = _bad_char(text, strict=True)
-    if bad is not None:
-        return f"printable text (no control characters: U+{ord(bad):04X} found)"
-    return None
+    if len(text) > most:
+        return f"at most {most} characters"
+    bad = _bad_char(text, strict=strict)
+    return None if bad is None else wanted.format(f"U+{ord(bad):04X}")
+
+
+def code(text: str) -> str | None:
+    """An id or asset code: non-empty printable text of at most MAX_CODE characters."""
+    return _text(text, MAX_CODE, True, "printable text (no control characters: {} found)")
 
 
 def name(text: str) -> str | None:
     """A display name or venue: non-empty, no control characters, at most MAX_NAME characters."""
-    if not text.strip():
-        return "a non-empty string"
-    if len(text) > MAX_NAME:
-        return f"at most {MAX_NAME} characters"
-    bad = _bad_char(text, strict=False)
-    if bad is not None:
-        return f"text without control characters (U+{ord(bad):04X} found)"
-    return None
+    return _text(text, MAX_NAME, False, "text without control characters ({} found)")

@@ -71,12 +71,16 @@ def _estimated_curvature(d: np.ndarray, f: np.ndarray, sid: np.ndarray, t: np.nd
 class Liquidation:
     """The liquidation search of one scope, on its margin method's moved states."""
 
-    def __init__(self, method: MarginMethod):
+    def __init__(self, method: MarginMethod, with_all: bool = True):
         self.m = method
+        self.with_all = with_all  # False: single-asset searches only (`all` stays nan)
         self.A = method.n_assets
         self.assets = method.assets
         self.p0 = method.snapshot()
         self.rows = 0  # moved states evaluated (single-asset packed rows + `all` rows)
+        # each finished search's samples (distances, f), keyed (asset or -1 for `all`, side 0
+        # down / 1 up): a later search of a similar book starts from them (warm_liquidation.py)
+        self.trail: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
 
     def parts(self, X: np.ndarray, only: tuple[int, ...] | None = None) -> Parts:
         return self.m.parts(X, only)
@@ -107,13 +111,7 @@ class Liquidation:
         single = j < n_a
         rows, sel, only = [], [], None
         if single.any():
-            idx = np.flatnonzero(single)
-            jj = j[idx]
-            order = np.argsort(jj, kind="stable")
-            idx, jj = idx[order], jj[order]
-            cols, start, count = np.unique(jj, return_index=True, return_counts=True)
-            rank = np.arange(idx.size) - np.repeat(start, count)
-            asset = np.asarray(self.assets)[jj]
+            idx, rank, asset, cols, start, count = self._packed(j, single)
             X = np.zeros((int(count.max()), self.A))
             X[:, asset[start]] = x[idx[start]]  # pad: each column's first move, repeated
             X[rank, asset] = x[idx]
@@ -142,6 +140,18 @@ class Liquidation:
             self.rows += R
         return f
 
+    def _packed(self, j: np.ndarray, single: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Rows for the single-asset searches `j[single]`: each search's index (idx), its row
+        (rank: the k-th search of an asset goes to row k) and column (asset), and per searched
+        asset (cols, in order) its first entry (start) and count."""
+        idx = np.flatnonzero(single)
+        jj = j[idx]
+        order = np.argsort(jj, kind="stable")
+        idx, jj = idx[order], jj[order]
+        cols, start, count = np.unique(jj, return_index=True, return_counts=True)
+        rank = np.arange(idx.size) - np.repeat(start, count)
+        return idx, rank, np.asarray(self.assets)[jj], cols, start, count
+
     def _bounds(self, sid: np.ndarray, lo: np.ndarray, hi: np.ndarray,
                 need: np.ndarray) -> np.ndarray | None:
         """Upper bounds of f'' over [lo, hi] (signed moves, lo < hi) for each interval of the
@@ -151,13 +161,7 @@ class Liquidation:
         M = np.full(sid.size, np.inf)
         single = j < n_a
         if single.any():
-            idx = np.flatnonzero(single)
-            jj = j[idx]
-            order = np.argsort(jj, kind="stable")
-            idx, jj = idx[order], jj[order]
-            _, start, count = np.unique(jj, return_index=True, return_counts=True)
-            rank = np.arange(idx.size) - np.repeat(start, count)
-            asset = np.asarray(self.assets)[jj]
+            idx, rank, asset, _, _, count = self._packed(j, single)
             R = int(count.max())
             L = np.zeros((R, self.A))
             H = np.zeros((R, self.A))
@@ -208,14 +212,16 @@ class Liquidation:
         if not self.assets:
             return result[0::2], result[1::2]
         f0 = np.concatenate([self.f_single(self.p0)[0, self.assets], self.f_all(self.p0)])
-        scale = abs(self.m._equity0()) + abs(self.m.requirement()[1]) + 1.0
+        scale = abs(self.m._equity0()) + abs(float(self.m.combine(self.p0.terms)[1][0])) + 1.0  # MM from the snapshot
         err = 1e-12 * scale  # f at or below err counts as liquidated (rounding noise)
         slack = 2.0 * self.m.f_slack()  # f within f_slack of the bounded curve: prove from f - 2 slack
         if not np.isfinite(err) or np.isnan(f0).any() or (f0 == -np.inf).any():
             return result[0::2], result[1::2]  # overflow: the report refuses the book by name
         now = np.repeat(f0 <= err, 2)
         result[now] = 0.0
-        live = np.flatnonzero(~now)
+        skip = now.copy()  # searches not run: liquidated at no move, and `all` if not asked for
+        skip[-2:] |= not self.with_all
+        live = np.flatnonzero(~skip)
         # initial samples: the grid on each side (one batch of rows serves every search), kinks
         grid = np.concatenate([-_GRID[0], _GRID[1]])
         P = self.parts(self._rows(grid))
@@ -226,9 +232,11 @@ class Liquidation:
         g_d = np.repeat(np.abs(grid), J)
         g_f = Fg.ravel()
         k_sid, k_d = self._kink_points()
-        keep = ~now[k_sid]
+        w_sid, w_d = self._warm_points(f0)
+        k_sid, k_d = np.concatenate([k_sid, w_sid]), np.concatenate([k_d, w_d])
+        keep = ~skip[k_sid]
         k_sid, k_d = k_sid[keep], k_d[keep]
-        sel = ~now[g_sid]
+        sel = ~skip[g_sid]
         sid = np.concatenate([live, g_sid[sel], k_sid])
         d = np.concatenate([np.zeros(live.size), g_d[sel], k_d])
         f = np.concatenate([f0[live // 2], g_f[sel], self._eval(k_sid, k_d)])
@@ -236,7 +244,7 @@ class Liquidation:
         self._ill = np.zeros((S, 2))  # Illinois: times the near / far end of the bracket was kept
         self._prev = np.full((S, 2), np.nan)  # last round's bracket
         self._widths = np.full((S, 2), np.inf)  # bracket widths one and two rounds ago
-        open_ = ~now
+        open_ = ~skip
         for _ in range(_MAX_ROUNDS):
             if not open_.any():
                 break
@@ -297,6 +305,7 @@ class Liquidation:
             done_none = open_ & ~has_bracket & ~unproven & reaches_end
             for s in np.flatnonzero(done_hit):
                 result[s] = (-1.0 if s % 2 == 0 else 1.0) * d[br[sid[br] == s][0] + 1]
+            self._keep_trail(done_hit | done_none, sid, d, f)
             open_ &= ~(done_hit | done_none)
             if not open_.any():
                 break
@@ -318,9 +327,12 @@ class Liquidation:
                 new_sid.append(sid[base])
                 new_d.append(d[base] + frac * (d[base + 1] - d[base]))
             rb = br[d[br + 1] - d[br] > TOL]
-            if rb.size:
-                new_sid.append(sid[rb])
-                new_d.append(self._illinois(sid[rb], d[rb], d[rb + 1], f[rb], f[rb + 1]))
+            if rb.size:  # the Illinois point c as a pair c -/+ TOL / 4: once c is that close
+                a, b = d[rb], d[rb + 1]  # to the root, the pair is the final bracket
+                c = self._illinois(sid[rb], a, b, f[rb], f[rb + 1])
+                pair = np.stack([np.maximum(c - TOL / 4, 0.5 * (a + c)), np.minimum(c + TOL / 4, 0.5 * (c + b))])
+                new_sid.append(np.tile(sid[rb], 2))
+                new_d.append(pair.ravel())
             if not new_sid:
                 break  # nothing left to sample (every open search is resolved above)
             ns, nd = np.concatenate(new_sid), np.concatenate(new_d)
@@ -334,6 +346,18 @@ class Liquidation:
                 if hits.size:
                     result[s] = (-1.0 if s % 2 == 0 else 1.0) * hits.min()
         return result[0::2], result[1::2]
+
+    def _warm_points(self, f0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(sid, d) sampled with the first batch besides the grid and the kinks (none here;
+        `WarmLiquidation` adds a previous search's samples)."""
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+
+    def _keep_trail(self, done: np.ndarray, sid: np.ndarray, d: np.ndarray, f: np.ndarray) -> None:
+        n_a = len(self.assets)
+        for s in np.flatnonzero(done):
+            m = sid == s
+            j, side = divmod(int(s), 2)
+            self.trail[(int(self.assets[j]) if j < n_a else -1, side)] = (d[m].copy(), f[m].copy())
 
     def _illinois(self, s: np.ndarray, a: np.ndarray, b: np.ndarray, fa: np.ndarray,
                   fb: np.ndarray) -> np.ndarray:

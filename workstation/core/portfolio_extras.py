@@ -94,32 +94,21 @@ def position_extras(d: Mapping[str, Any], path: str, kind: str, market: Mapping[
     return out
 
 
+def present(obj: Any, keys: tuple[str, ...]) -> dict[str, Any]:
+    """The fields `keys` of `obj` that are set (not None), in that order."""
+    return {k: v for k in keys if (v := getattr(obj, k)) is not None}
+
+
 def quote_extras_to_dict(q: Quote) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if q.confidence is not None:
-        out["confidence"] = q.confidence
-    if q.moves_with is not None:
-        out["moves_with"] = q.moves_with
-    if q.peg_price is not None:
-        out["peg_price"] = q.peg_price
+    out = present(q, ("confidence", "moves_with", "peg_price"))
     if q.forwards:
         out["forwards"] = [forward_to_dict(f) for f in q.forwards]
     return out
 
 
 def forward_to_dict(f: Forward) -> dict[str, Any]:
-    d: dict[str, Any] = {"expiry": format_time(f.expiry), "forward": f.forward}
-    if f.rate is not None:
-        d["rate"] = f.rate
-    if f.confidence is not None:
-        d["confidence"] = f.confidence
-    return d
+    return {"expiry": format_time(f.expiry), "forward": f.forward, **present(f, ("rate", "confidence"))}
 
 
 def position_extras_to_dict(pos: Position) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if pos.mark_price is not None:
-        out["mark_price"] = pos.mark_price
-    if pos.mark_confidence is not None:
-        out["mark_confidence"] = pos.mark_confidence
-    return out
+    return present(pos, ("mark_price", "mark_confidence"))

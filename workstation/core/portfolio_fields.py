@@ -37,24 +37,23 @@ def fields(d: dict[str, Any], path: str, allowed: set[str], required: tuple[str,
             raise PortfolioError(join_key(path, key), "a value for this required field")
 
 
-def code(value: Any, path: str) -> str:
-    """An id, asset code or profile name: non-empty printable text (limits.code)."""
+def _text(value: Any, path: str, check: Callable[[str], str | None]) -> str:
     if not isinstance(value, str):
         raise PortfolioError(path, "a non-empty string", value)
-    problem = limits.code(value)
+    problem = check(value)
     if problem:
         raise PortfolioError(path, problem, value)
     return value
+
+
+def code(value: Any, path: str) -> str:
+    """An id, asset code or profile name: non-empty printable text (limits.code)."""
+    return _text(value, path, limits.code)
 
 
 def name(value: Any, path: str) -> str:
     """A display name or venue (limits.name)."""
-    if not isinstance(value, str):
-        raise PortfolioError(path, "a non-empty string", value)
-    problem = limits.name(value)
-    if problem:
-        raise PortfolioError(path, problem, value)
-    return value
+    return _text(value, path, limits.name)
 
 
 def choice(value: Any, path: str, options: tuple[str, ...]) -> str:

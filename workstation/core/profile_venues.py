@@ -12,40 +12,25 @@ too (a version that gives `deribit.pairs.ETH` keeps `deribit.pairs.BTC`); lists 
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any, Generic, TypeVar
 
-from workstation.core.errors import ProfileError
+from workstation.core.errors import ProfileError, shown
+from workstation.core.profile_fields import FrozenMap, increasing_pairs, known, num, seq, table, text
 
 VENUE_TABLES = ("deribit", "okx", "bybit", "span")
 _T = TypeVar("_T")
 
 
-class ByKey(Mapping[str, _T], Generic[_T]):
+class ByKey(FrozenMap[str, _T], Generic[_T]):
     """A frozen per-underlying (or per-currency) table with a `"*"` fallback."""
 
-    __slots__ = ("_d", "_key", "_origin")
+    __slots__ = ("_key", "_origin")
 
     def __init__(self, items: Mapping[str, _T], origin: str = "", key: str = ""):
-        self._d = dict(items)
+        super().__init__(items)
         self._origin, self._key = origin, key
-
-    def __getitem__(self, k: str) -> _T:
-        return self._d[k]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._d)
-
-    def __len__(self) -> int:
-        return len(self._d)
-
-    def __hash__(self) -> int:
-        return hash(tuple(sorted(self._d.items(), key=lambda kv: kv[0])))
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, ByKey) and self._d == other._d
 
     def __repr__(self) -> str:
         return f"ByKey({self._d!r})"
@@ -61,40 +46,6 @@ class ByKey(Mapping[str, _T], Generic[_T]):
 
 
 # ------------------------------------------------------------------------------ validation
-def num(value: Any, source: str, key: str, *, lo: float | None = 0.0, lo_open: bool = False,
-        hi: float | None = None, allow_inf: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ProfileError(source, key, f"expected a number, got {value!r}")
-    x = float(value)
-    if math.isnan(x) or (math.isinf(x) and not (allow_inf and x > 0)):
-        raise ProfileError(source, key, f"must be a finite number, got {value!r}")
-    if lo is not None and (x <= lo if lo_open else x < lo):
-        raise ProfileError(source, key, f"must be {'>' if lo_open else '>='} {lo:g}, got {value!r}")
-    if hi is not None and x > hi:
-        raise ProfileError(source, key, f"must be <= {hi:g}, got {value!r}")
-    return x
-
-
-def table(value: Any, source: str, key: str) -> dict[str, Any]:
-    if not isinstance(value, Mapping):
-        raise ProfileError(source, key, f"expected a table, got {type(value).__name__}")
-    return dict(value)
-
-
-def seq(value: Any, source: str, key: str, *, empty_ok: bool = False) -> list[Any]:
-    if not isinstance(value, list | tuple):
-        raise ProfileError(source, key, f"expected a list, got {type(value).__name__}")
-    if not value and not empty_ok:
-        raise ProfileError(source, key, "must not be empty")
-    return list(value)
-
-
-def known(d: Mapping[str, Any], allowed: tuple[str, ...], source: str, prefix: str) -> None:
-    for k in d:
-        if k not in allowed:
-            raise ProfileError(source, f"{prefix}{k}", f"unknown key; allowed: {', '.join(allowed)}")
-
-
 def by_key(value: Any, source: str, key: str, parse) -> ByKey:
     """A table name -> value, each value checked by `parse(v, key_of_v)`."""
     d = table(value, source, key)
@@ -109,19 +60,7 @@ def scalars(value: Any, source: str, key: str, **bounds: Any) -> ByKey[float]:
 
 def steps(value: Any, source: str, key: str) -> tuple[tuple[float, float], ...]:
     """[[upper, value], ...] with increasing positive uppers (progressive scaling tiers)."""
-    out: list[tuple[float, float]] = []
-    last = 0.0
-    for i, row in enumerate(seq(value, source, key)):
-        k = f"{key}[{i}]"
-        pair = seq(row, source, k)
-        if len(pair) != 2:
-            raise ProfileError(source, k, f"expected [upper, value], got {row!r}")
-        upper = num(pair[0], source, f"{k}[0]", lo_open=True, allow_inf=True)
-        if upper <= last:
-            raise ProfileError(source, f"{k}[0]", f"must increase, got {upper:g} after {last:g}")
-        out.append((upper, num(pair[1], source, f"{k}[1]")))
-        last = upper
-    return tuple(out)
+    return increasing_pairs(value, source, key, "[upper, value]")
 
 
 def _record(cls: type[_T], d: Mapping[str, Any], source: str, prefix: str,
@@ -185,13 +124,7 @@ def _int(value: Any, source: str, key: str, lo: int) -> int:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or value < lo:
-        raise ProfileError(source, key, f"expected an integer >= {lo}, got {value!r}")
-    return value
-
-
-def _text(value: Any, source: str, key: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ProfileError(source, key, f"expected a non-empty string, got {value!r}")
+        raise ProfileError(source, key, f"expected an integer >= {lo}, got {shown(value)}")
     return value
 
 
@@ -222,7 +155,7 @@ def deribit(value: Any, source: str) -> DeribitParams:
                                              for i, m in enumerate(seq(x, source, k, empty_ok=True))),
         "dte_floor": lambda x, k: num(x, source, k, lo_open=True),
         "mm_factor": lambda x, k: num(x, source, k, lo_open=True),
-        "linear_currency": lambda x, k: _text(x, source, k),
+        "linear_currency": lambda x, k: text(x, source, k),
         "pairs": lambda x, k: pairs, "currencies": lambda x, k: currencies,
     }
     defaults = {"pairs": pairs, "currencies": currencies}

@@ -16,11 +16,11 @@ trader sets them or fits them from a price history (`workstation.core.correlated
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from workstation.core.errors import ProfileError
+from workstation.core.profile_fields import known, table
 
 DEPEG_RULES = ("market", "par")
 _KEYS = ("driver", "betas", "quote", "depeg")
@@ -49,30 +49,21 @@ def stress_params(value: Any, source: str) -> StressParams:
     """Validate the raw `stress` table; errors name `stress.KEY`."""
     if value is None:
         return StressParams()
-    if not isinstance(value, Mapping):
-        raise ProfileError(source, "stress", f"expected a table, got {type(value).__name__}")
-    for key in value:
-        if key not in _KEYS:
-            raise ProfileError(source, f"stress.{key}", f"unknown key; allowed: {', '.join(_KEYS)}")
+    value = table(value, source, "stress")
+    known(value, _KEYS, source, "stress.")
     driver = value.get("driver", "BTC")
     if not isinstance(driver, str) or not driver.strip():
         raise ProfileError(source, "stress.driver", f"expected an asset code, got {driver!r}")
-    betas_raw = value.get("betas", {})
-    if not isinstance(betas_raw, Mapping):
-        raise ProfileError(source, "stress.betas", f"expected a table, got {type(betas_raw).__name__}")
     betas = []
-    for asset, beta in betas_raw.items():
+    for asset, beta in table(value.get("betas", {}), source, "stress.betas").items():
         if isinstance(beta, bool) or not isinstance(beta, int | float) or not math.isfinite(beta):
             raise ProfileError(source, f"stress.betas.{asset}", f"expected a finite number, got {beta!r}")
         betas.append((str(asset), float(beta)))
     quote = value.get("quote")
     if quote is not None and (not isinstance(quote, str) or not quote.strip()):
         raise ProfileError(source, "stress.quote", f"expected an asset code, got {quote!r}")
-    depeg_raw = value.get("depeg", {})
-    if not isinstance(depeg_raw, Mapping):
-        raise ProfileError(source, "stress.depeg", f"expected a table, got {type(depeg_raw).__name__}")
     depeg = []
-    for coin, rule in depeg_raw.items():
+    for coin, rule in table(value.get("depeg", {}), source, "stress.depeg").items():
         if rule not in DEPEG_RULES:
             raise ProfileError(source, f"stress.depeg.{coin}", f"must be market or par, got {rule!r}")
         depeg.append((str(coin), rule))

@@ -6,7 +6,10 @@
 - `margin`: minimises the scope's initial margin;
 - `liquidation`: pushes the nearest liquidation on the hedge's underlying furthest away.
 The last two scan a range of sizes (the curve the window draws: initial margin and liquidation
-distance against size), then `scipy.optimize.minimize_scalar` (bounded) refines the best bracket.
+distance against size), then refine next to the best: the margin by `scipy.optimize.minimize_scalar`
+(bounded); the liquidation distance, min(down, up), by `scipy.optimize.brentq` on down - up where
+the two cross (or meet at no liquidation), minimize_scalar otherwise (`furthest_liquidation`).
+Each liquidation size costs a search, so that scan has 9 sizes, not 25.
 
 `largest_size` is the largest size of a trade, in its direction, that keeps free margin
 (equity - IM, cash legs paid) at or above zero: `scipy.optimize.brentq` on a doubling bracket.
@@ -36,6 +39,7 @@ from workstation.core.whatif_session import Prepared, WhatIfSession
 OBJECTIVES = ("delta", "margin", "liquidation")
 NO_LIQUIDATION = 5.0  # distance reported when no move within the searched range liquidates
 SCAN_POINTS = 25  # sizes scanned before the bounded refine (the window draws them as the curve)
+LIQUIDATION_SCAN_POINTS = 9  # each one a liquidation search: fewer; the refine is a root finder
 
 
 class _OneColumn(ColumnMemo):
@@ -67,6 +71,7 @@ class HedgeProblem:
         self.legs0 = self._legs(self.drafts)
         self.column = list(self.session.scope.book.assets).index(self.hedge.underlying)
         self._cache: dict[float, Prepared] = {}
+        self._sides: dict[float, tuple[float, float]] = {}  # q -> liquidation distances down, up
 
     def _legs(self, trades: Sequence[Position]) -> list[CashLeg]:
         return self.session.cash_legs(self.account, trades, self.liquidity) if self.cash else []
@@ -97,16 +102,25 @@ class HedgeProblem:
         st = self.state(q)
         return st.equity() - st.snapshot_requirement()[0]
 
+    def sides(self, q: float) -> tuple[float, float]:
+        """(down, up): the nearest liquidation moves (fractions, both >= 0) on the hedge's
+        underlying, down and up; NO_LIQUIDATION where none within the searched range."""
+        q = float(q)
+        if q not in self._sides:
+            st = self.state(q)
+            memo = _OneColumn(st.method, self.column)
+            if not memo.assets:
+                return NO_LIQUIDATION, NO_LIQUIDATION
+            down, up = Liquidation(memo, with_all=False).search()  # type: ignore[arg-type]
+            if len(self._sides) > 512:
+                self._sides.clear()
+            self._sides[q] = (NO_LIQUIDATION if np.isnan(down[0]) else -float(down[0]),
+                              NO_LIQUIDATION if np.isnan(up[0]) else float(up[0]))
+        return self._sides[q]
+
     def distance(self, q: float) -> float:
         """Nearest liquidation move (fraction) on the hedge's underlying; NO_LIQUIDATION if none."""
-        st = self.state(q)
-        memo = _OneColumn(st.method, self.column)
-        if not memo.assets:
-            return NO_LIQUIDATION
-        down, up = Liquidation(memo).search()  # type: ignore[arg-type]
-        d = NO_LIQUIDATION if np.isnan(down[0]) else -float(down[0])
-        u = NO_LIQUIDATION if np.isnan(up[0]) else float(up[0])
-        return min(d, u)
+        return min(self.sides(q))
 
     def delta(self, q: float = 0.0) -> float:
         """The scope's delta on the hedge's underlying (collateral included)."""
@@ -141,9 +155,11 @@ def delta_neutral(problem: HedgeProblem) -> tuple[float, float]:
 
 def scan(f: Callable[[float], float], span: float, points: int = SCAN_POINTS) -> tuple[np.ndarray, np.ndarray, int]:
     """Sizes over [-span, span] and f there, widening (x2, at most 6 times) while the best sits on
-    an edge; returns (sizes, values, index of the best)."""
+    an edge; returns (sizes, values, index of the best). A widened scan holds every other size of
+    the one before it, bit for bit (h i with h doubled and i halved), so those come from the cache."""
+    half = (points - 1) // 2
     for _ in range(7):
-        qs = np.linspace(-span, span, points)
+        qs = (span / half) * np.arange(-half, half + 1, dtype=float)
         vals = np.array([f(float(q)) for q in qs])
         k = int(np.argmin(vals))
         if 0 < k < qs.size - 1:
@@ -164,6 +180,34 @@ def minimise(f: Callable[[float], float], qs: np.ndarray, vals: np.ndarray, k: i
     if f(0.0) <= f(q):
         q = 0.0
     return q
+
+
+def furthest_liquidation(p: HedgeProblem, qs: np.ndarray, vals: np.ndarray, k: int, q_delta: float) -> float:
+    """The size that pushes the nearest liquidation furthest, near the scan's best size k.
+
+    - No liquidation within the searched range at the best scanned sizes: of those, the one
+      nearest the delta hedge (every one of them is as good).
+    - Else the optimum of min(down, up) is where the two distances cross when they do next to
+      k (down falls and up rises with a long hedge): `brentq` on down - up there, a few
+      evaluations where a minimiser would need dozens at the kink of the min.
+    - Else bounded Brent around k (`minimise`).
+    Zero when no size does better than none."""
+    f = lambda x: -p.distance(x)  # noqa: E731
+    if vals[k] <= -NO_LIQUIDATION:
+        flat = np.flatnonzero(vals <= -NO_LIQUIDATION)
+        q = float(qs[flat[np.argmin(np.abs(qs[flat] - q_delta))]])
+        return 0.0 if f(0.0) <= f(q) else q
+    g = lambda x: float(np.subtract(*p.sides(x)))  # noqa: E731
+    for a, b in ((k - 1, k), (k, k + 1)):
+        if a < 0 or b >= qs.size:
+            continue
+        lo, hi = float(qs[a]), float(qs[b])
+        ga, gb = g(lo), g(hi)
+        if ga * gb < 0:  # down - up changes sign: a crossing, or sizes with no liquidation (0)
+            q = float(brentq(g, lo, hi, xtol=max(abs(hi - lo) * 1e-9, 1e-12)))
+            if f(q) <= vals[k]:
+                return 0.0 if f(0.0) <= f(q) else q
+    return minimise(f, qs, vals, k, p.lot_step())
 
 
 def suggest(portfolio: Portfolio, account_id: str, hedge: Position, objective: str, *,
@@ -187,17 +231,26 @@ def suggest(portfolio: Portfolio, account_id: str, hedge: Position, objective: s
     else:
         unit = abs(_unit_delta(portfolio, p.hedge)) or 1.0
         span = max(abs(q_delta), 1e-9) * 2.0 if abs(q_delta) >= 1e-12 else 1.0 / unit
-        f = p.initial_margin if objective == "margin" else (lambda x: -p.distance(x))
-        qs, vals, k = scan(f, span)
-        q = minimise(f, qs, vals, k, p.lot_step())
+        if objective == "margin":
+            f = p.initial_margin
+            qs, vals, k = scan(f, span)
+            q = minimise(f, qs, vals, k, p.lot_step())
+        else:
+            f = lambda x: -p.distance(x)  # noqa: E731
+            qs, vals, k = scan(f, span, LIQUIDATION_SCAN_POINTS)
+            q = furthest_liquidation(p, qs, vals, k, q_delta)
         if objective == "margin":
             detail = {"initial_margin_before": f(0.0), "initial_margin_after": f(q)}
         else:
             detail = {"distance_before_pct": -100 * f(0.0), "distance_after_pct": -100 * f(q)}
     trades = [*p.drafts, p.trade(q)] if q else list(p.drafts)
-    before = compare(session, account_id, p.drafts, liquidity=liquidity, cash=cash)
     after = compare(session, account_id, trades, liquidity=liquidity, cash=cash)
-    result: dict[str, Any] = {"before": after.before if not p.drafts else before.after, "after": after.after}
+    if p.drafts:  # before: the drafts alone
+        before = compare(session, account_id, p.drafts, liquidity=liquidity, cash=cash)
+        base, base_funding = before.after, before.funding["after"]
+    else:  # the session's own before
+        base, base_funding = after.before, after.funding["before"]
+    result: dict[str, Any] = {"before": base, "after": after.after}
     from workstation.core.whatif import delta_of
 
     result["delta"] = delta_of(result["before"], result["after"])
@@ -206,9 +259,11 @@ def suggest(portfolio: Portfolio, account_id: str, hedge: Position, objective: s
                             "kind": p.hedge.kind, "id": p.hedge.id,
                             "premium_base": sum(leg.premium_base for leg in hedge_legs),
                             "fee_base": sum(leg.fee_base for leg in hedge_legs),
-                            "funding_per_day": after.funding["after"] - before.funding["after"], **detail}
+                            "funding_per_day": after.funding["after"] - base_funding, **detail}
     if curve:
         sizes = qs if qs is not None else np.linspace(-2 * abs(q) or -1.0, 2 * abs(q) or 1.0, 21)
+        if objective == "liquidation" and qs is not None:  # the refine's sizes too (searched already)
+            sizes = np.unique(np.concatenate([qs, [x for x in p._sides if qs[0] <= x <= qs[-1]]]))
         result["curve"] = hedge_curve(p, sizes)
     return result
 

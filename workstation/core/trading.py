@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from workstation.core.errors import ProfileError
+from workstation.core.profile_fields import known, table
 
 _KEYS = ("margin_mode", "settle", "maker_fee", "taker_fee", "spot_maker_fee", "spot_taker_fee",
          "option_maker_fee", "option_taker_fee", "option_fee_cap", "contracts")
@@ -123,11 +124,8 @@ def trading_params(value: Any, source: str) -> TradingParams:
     """Validate the raw `trading` table; errors name `trading.KEY`."""
     if value is None:
         return TradingParams()
-    if not isinstance(value, Mapping):
-        raise ProfileError(source, "trading", f"expected a table, got {type(value).__name__}")
-    for key in value:
-        if key not in _KEYS:
-            raise ProfileError(source, f"trading.{key}", f"unknown key; allowed: {', '.join(_KEYS)}")
+    value = table(value, source, "trading")
+    known(value, _KEYS, source, "trading.")
     mode = value.get("margin_mode")
     if mode is not None and mode not in ("cross", "portfolio"):
         raise ProfileError(source, "trading.margin_mode", f"must be cross or portfolio, got {mode!r}")

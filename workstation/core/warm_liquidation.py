@@ -1,84 +1,77 @@
-"""The liquidation search of a what-if "after", started from what the memo already knows.
+"""The liquidation search of a what-if "after", started from the "before" search's samples.
 
-`Liquidation` brackets each nearest liquidation on its grid, then refines the brackets. Over a
-dragged size slider, every untouched column's pieces at the moves tried by earlier searches are
-in the `ColumnMemo`: with the new snapshot, equity - MM at those moves costs no revaluation. So
-before refining, each bracket is narrowed to the nearest sign change among those known moves
-(still inside the grid's bracket, still the first sign change from the near end, so the root
-found is the one the search would look for), and the refine starts from there.
+`Liquidation` proves each answer: f = equity - MM is positive on every interval between its
+samples up to a bracket of width TOL whose far end liquidates. A dragged size slider (or a hedge
+size tried by a suggestion) changes f a little, mostly by a constant on the columns the drafts
+do not touch. So the after's search takes, besides its own grid and kinks, the before's final
+samples of the same search (the untouched columns' pieces there are in the `ColumnMemo`: no
+revaluation), and two pairs of probes around the root predicted from the before's bracket,
+shifted by the change of f at no move (a secant step). The rounds that follow are the ordinary
+ones: every interval is proven again with the after's own f and bounds (an interval that no
+longer proves is split), and the bracket is refined until it is narrower than TOL. Usually the
+first batch already holds a proven bracket, so one or two rounds finish a search that takes ten
+from scratch.
 
-Only the start of the refine differs from a full recompute's search: both stop within the
-search's tolerance of a root of the same bracket.
+The answer is the same as a full recompute's, to the search's tolerance: a move within TOL of
+the nearest root, with f > 0 proven on every nearer move (tests/test_warm_liquidation.py).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
-from workstation.core.incremental import ColumnMemo
-from workstation.core.liquidation import Liquidation
+from workstation.core.liquidation import _LIMITS, TOL, Liquidation
 
-_MAX_CANDIDATES = 24  # known moves tried per single-column bracket (the nearest to its middle)
-_MAX_ALL = 8  # and per all-assets bracket (the touched columns are revalued there)
+# probes around a predicted root: a pair TOL/2 apart (the answer when the prediction is within
+# TOL / 4), then pairs 10x wider each (a tight bracket when it is not)
+_STEPS = np.array([TOL / 4, 1e-6, 1e-4, 1e-2])
+_OFFSETS = np.concatenate([-_STEPS[::-1], _STEPS])
+_NEAR = slice(_STEPS.size - 1, _STEPS.size + 1)  # -TOL/4, +TOL/4
+
+Trail = dict[tuple[int, int], tuple[np.ndarray, np.ndarray]]
 
 
 class WarmLiquidation(Liquidation):
-    """`Liquidation` on a `ColumnMemo`, whose refine starts from the memo's tightest brackets."""
+    """`Liquidation` whose first batch also samples a previous search's trail (see above)."""
 
-    def __init__(self, memo: ColumnMemo):
-        super().__init__(memo)  # type: ignore[arg-type]
-        self.memo = memo
+    def __init__(self, method, start: Trail | None = None, with_all: bool = True):
+        super().__init__(method, with_all)
+        self.start = start or {}
 
-    def _refine(self, lo: Any, hi: Any, flo: Any, fhi: Any, active: Any) -> np.ndarray:
-        if self.memo.identity:
-            lo, hi, flo, fhi = (np.array(a, dtype=float) for a in (lo, hi, flo, fhi))
-            self._tighten(lo, hi, flo, fhi, active)
-        return super()._refine(lo, hi, flo, fhi, active)
+    def _warm_points(self, f0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        n_a = len(self.assets)
+        sids, ds, ends = [], [], []
+        for j in range(n_a + 1):
+            key = int(self.assets[j]) if j < n_a else -1
+            for side in (0, 1):
+                old = self.start.get((key, side))
+                if old is None:
+                    continue
+                d, f = old
+                s = 2 * j + side
+                x = d[(d > 0) & (d < _LIMITS[side])]
+                sids.append(np.full(x.size, s, dtype=np.int64))
+                ds.append(x)
+                if d.size >= 2 and f[-1] <= 0.0 < f[-2]:
+                    ends.append((s, d[-2], d[-1]))
+        if not sids:
+            return super()._warm_points(f0)
+        if ends:  # the old bracket's ends with the after's f (the memo holds most of it): probes
+            e_sid = np.repeat(np.array([e[0] for e in ends], dtype=np.int64), 2)
+            e_d = np.array([x for e in ends for x in e[1:]])
+            fe = self._eval(e_sid, e_d)
+            for k, (s, a, b) in enumerate(ends):
+                r = _secant(a, b, fe[2 * k], fe[2 * k + 1])
+                if np.isfinite(r):
+                    x = r + (_OFFSETS if s // 2 < n_a else _OFFSETS[_NEAR])  # `all` rows revalue every column
+                    x = x[(x > 0) & (x < _LIMITS[s % 2])]
+                    sids.append(np.full(x.size, s, dtype=np.int64))
+                    ds.append(x)
+        return np.concatenate(sids), np.concatenate(ds)
 
-    def _known(self, col: int, lo: float, hi: float, need_all: list[int] | None = None,
-               most: int = _MAX_CANDIDATES) -> list[float]:
-        """Moves strictly between lo and hi at which the memo knows column `col` (and, for the
-        all-assets search, every column in `need_all`)."""
-        a, b = min(lo, hi), max(lo, hi)
-        keys = self.memo._memo
-        moves = {x for (c, x) in keys if c == col and a < x < b}
-        if need_all:
-            moves = {x for x in moves if all((c, x) in keys for c in need_all)}
-        est = 0.5 * (lo + hi)
-        return sorted(moves, key=lambda x: abs(x - est))[:most]
 
-    def _tighten(self, lo: np.ndarray, hi: np.ndarray, flo: np.ndarray, fhi: np.ndarray, active: np.ndarray) -> None:
-        assets = self.assets
-        n_a = len(assets)
-        for side in (0, 1):
-            cand = {j: self._known(assets[j], lo[side, j], hi[side, j])
-                    for j in range(n_a) if active[side, j]}
-            cand = {j: c for j, c in cand.items() if c}
-            if cand:
-                K = max(len(c) for c in cand.values())
-                X = np.zeros((K, self.A))
-                for j, c in cand.items():
-                    X[:len(c), assets[j]] = c
-                F = self.f_single(self.parts(X, tuple(assets[j] for j in cand)))
-                for j, c in cand.items():
-                    self._narrow(side, j, np.array(c), F[:len(c), assets[j]], lo, hi, flo, fhi)
-            if n_a and active[side, n_a]:
-                known = [a for a in assets if a not in self.memo.touched]
-                c = self._known(known[0], lo[side, n_a], hi[side, n_a], need_all=known, most=_MAX_ALL) \
-                    if known else []
-                if c:
-                    F = self.f_all(self.parts(self._rows(np.array(c))))
-                    self._narrow(side, n_a, np.array(c), F, lo, hi, flo, fhi)
-
-    @staticmethod
-    def _narrow(side: int, j: int, moves: np.ndarray, f: np.ndarray, lo: np.ndarray, hi: np.ndarray,
-                flo: np.ndarray, fhi: np.ndarray) -> None:
-        """The first sign change from the near end (lo) among lo, the known moves and hi."""
-        order = np.argsort(np.abs(moves - lo[side, j]))
-        xs = np.concatenate([[lo[side, j]], moves[order], [hi[side, j]]])
-        fs = np.concatenate([[flo[side, j]], f[order], [fhi[side, j]]])
-        k = int(np.argmax(fs <= 0))  # the far end has f <= 0, so k >= 1
-        lo[side, j], flo[side, j] = xs[k - 1], fs[k - 1]
-        hi[side, j], fhi[side, j] = xs[k], fs[k]
+def _secant(a: float, b: float, fa: float, fb: float) -> float:
+    """The root of the secant through (a, fa), (b, fb) (nan when it has none)."""
+    if not (np.isfinite(fa) and np.isfinite(fb)) or fa == fb:
+        return np.nan
+    return a + fa * (b - a) / (fa - fb)

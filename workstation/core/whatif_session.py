@@ -79,10 +79,18 @@ class Prepared:
     def liquidation(self) -> dict[str, Any]:
         if not self.with_liquidation:
             return {}
-        out = WarmLiquidation(self.memo).report()
+        before = self._before.liquidation_trail() if self._before is not None else None
+        search = WarmLiquidation(self.memo, before)
+        out = search.report()
+        self._trail = search.trail
         if self._before is not None:  # the untouched columns' new pieces are the before's too
             self._before.memo.seed(self.memo, self._untouched)
         return out
+
+    def liquidation_trail(self) -> dict:
+        """The samples of this scope's liquidation searches (a warm start for an after's)."""
+        self.liquidation  # noqa: B018
+        return getattr(self, "_trail", {})
 
     def requirement(self) -> tuple[float, float]:
         return self.method.requirement()

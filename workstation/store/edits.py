@@ -16,10 +16,10 @@ from typing import Any
 import sqlite_utils
 
 from workstation.core.model import Position
+from workstation.store.account_edits import apply_trades as book_trades
 from workstation.store.backups import backup_before
+from workstation.store.book_read import require_counter
 from workstation.store.db import book_counter, transaction
-from workstation.store.repository import apply_trades as book_trades
-from workstation.store.repository import require_counter
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ from typing import Any
 import sqlite_utils
 
 from workstation.core.portfolio_io import dumps_portfolio
+from workstation.store.book_read import load_portfolio
 from workstation.store.files import write_export
 from workstation.store.records import HISTORY_FIGURES, json_safe
-from workstation.store.repository import load_portfolio
 
 SUMMARY_COLUMNS = ("scope", "base_currency", *HISTORY_FIGURES)
 POSITION_COLUMNS = (

@@ -12,7 +12,7 @@ from typing import Any
 import sqlite_utils
 
 from workstation.core.model import Position, Quote, VenueFigures
-from workstation.store import from_csv, repository, validate
+from workstation.store import book_read, book_write, from_csv, validate
 from workstation.store.codec import now_utc, parse_iso, position_row
 from workstation.store.errors import ImportFileError
 from workstation.store.import_run import (
@@ -77,10 +77,10 @@ def import_positions(
     staged = [s for s in staged if s.position is not None]
 
     def write() -> tuple[int, list[str]]:
-        snap = repository.current_snapshot(db)
+        snap = book_read.current_snapshot(db)
         if snap is None and staged:
             raise ImportFileError(file, None, "market", "no market snapshot: import one first")
-        quotes = repository.market(db)
+        quotes = book_read.market(db)
         as_of = parse_iso(snap["as_of"]) if snap else now_utc()
         modes, missing = _modes(db, file, accounts)
         base = _base(db)
@@ -199,7 +199,7 @@ def import_balances(
     accounts = list(dict.fromkeys(s.account for s in staged)) or _given(account)
 
     def write() -> tuple[int, list[str]]:
-        quotes = repository.market(db)
+        quotes = book_read.market(db)
         _, missing = _modes(db, file, accounts)
         figures = None
         if account_figures is not None and account:
@@ -214,7 +214,7 @@ def import_balances(
             rows.append(item)
         _create_accounts(db, missing)
         if figures is not None and account and (figures or not mode.merge):
-            repository.set_account_figures(db, account, figures)
+            book_write.set_account_figures(db, account, figures)
         if not mode.merge:
             db.conn.executemany(
                 "DELETE FROM collateral WHERE account_id = ?", [(a,) for a in accounts]
@@ -264,13 +264,13 @@ def import_market_csv(
         raise ImportFileError(file, None, "(rows)", "the file lists no quotes")
 
     def write() -> tuple[int, list[str]]:
-        snap = repository.current_snapshot(db)
-        merged = repository.market(db)
+        snap = book_read.current_snapshot(db)
+        merged = book_read.market(db)
         merged.update(quotes)
         value = validate.number(rate if rate is not None else (snap["rate"] if snap else 0.0),
                                 "--rate")
         when = validate.utc(as_of, "--as-of") or now_utc().replace(microsecond=0)
-        repository._insert_snapshot(db, when, value or 0.0, merged)
+        book_write.insert_snapshot(db, when, value or 0.0, merged)
         pause(1, 1)
         check_book(db, file)
         return len(quotes), []

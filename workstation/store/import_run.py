@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import sqlite_utils
 
-from workstation.store import repository
+from workstation.store import book_write
 from workstation.store.backups import backup_before
 from workstation.store.changes import Changes, capture, compare
 from workstation.store.db import book_counter, transaction
@@ -141,7 +141,7 @@ def check_row(item: Staged, check: Callable[..., T], *args: Any, **kwargs: Any) 
 
 def check_book(db: Database, file: str) -> None:
     try:
-        repository._check_book(db)
+        book_write.check_book(db)
     except InvalidInput as err:
         raise book_error(file, err) from None
 

@@ -30,7 +30,7 @@ import sqlite_utils
 from workstation.core.errors import PortfolioError, WorkstationError
 from workstation.core.model import Portfolio
 from workstation.core.portfolio_io import loads_portfolio
-from workstation.store import from_ccxt, from_csv, repository
+from workstation.store import book_write, from_ccxt, from_csv
 from workstation.store.errors import ImportFileError, InvalidInput
 from workstation.store.import_rows import import_balances, import_market_csv, import_positions
 from workstation.store.import_run import PAUSE_ENV, DryRun, ImportResult, Mode, book_error, pause, run
@@ -114,23 +114,6 @@ def _check_options(kind: str, path: str | Path, merge: bool, replace: bool,
                               f"balances files)")
 
 
-def _check_options(kind: str, path: str | Path, merge: bool, replace: bool,
-                   allow_empty: bool) -> None:
-    if kind not in KINDS:
-        raise ImportFileError(path, None, "kind", f"unknown import kind {kind!r}; one of {KINDS}")
-    if merge and replace:
-        raise ImportFileError(path, None, "--merge", "give --merge or --replace, not both")
-    if kind == "market-csv" and (merge or replace):
-        flag = "--merge" if merge else "--replace"
-        raise ImportFileError(path, None, flag, "means nothing for a market-csv import: it adds a "
-                              "snapshot (assets it does not list keep their quotes) and deletes "
-                              "nothing")
-    if allow_empty and kind not in VENUE_KINDS:
-        raise ImportFileError(path, None, "--allow-empty",
-                              f"means nothing for a {kind} import (only for positions and "
-                              f"balances files)")
-
-
 def _venues(db: Database, venue: str | None) -> Callable[[str], str | None]:
     known = {r["id"]: r["venue"] for r in db.query("SELECT id, venue FROM accounts")}
     return lambda account: venue or known.get(account)
@@ -153,7 +136,7 @@ def import_portfolio(db: Database, path: str | Path, mode: Mode | None = None) -
             except InvalidInput as err:
                 raise book_error(file, err) from None
         else:
-            repository._write_portfolio(db, book)
+            book_write.write_portfolio(db, book)
         pause(1, 1)
         count = sum(len(a.positions) + len(a.collateral) for a in book.accounts)
         return count, [a.id for a in book.accounts]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlite_utils
 
 from workstation.core.model import FORMAT, Portfolio
-from workstation.store import repository, validate
+from workstation.store import book_read, book_write, validate
 from workstation.store.codec import parse_iso
 from workstation.store.errors import InvalidInput
 
@@ -30,7 +30,7 @@ def _seq(db: Database, table: str, key_column: str, key: str) -> int:
 def merge_portfolio(db: Database, p: Portfolio) -> None:
     """Add or replace the file's accounts, pools and profiles; keep the rest of the book."""
     conn = db.conn
-    snap = repository.current_snapshot(db)
+    snap = book_read.current_snapshot(db)
     row = conn.execute("SELECT value FROM meta WHERE key = 'base_currency'").fetchone()
     if snap is not None and row is not None and row[0] != p.base_currency:
         raise InvalidInput("base_currency", f"the book is in {row[0]} and the file in "
@@ -39,16 +39,16 @@ def merge_portfolio(db: Database, p: Portfolio) -> None:
     conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('base_currency', ?)",
                  (p.base_currency,))
 
-    market = repository.market(db) if snap is not None else {}
+    market = book_read.market(db) if snap is not None else {}
     market.update(p.market)
     same = (
         snap is not None
         and parse_iso(snap["as_of"]) == p.as_of
         and snap["rate"] == p.rate
-        and list(repository.market(db, snap["id"]).items()) == list(market.items())
+        and list(book_read.market(db, snap["id"]).items()) == list(market.items())
     )
     if not same:
-        repository._insert_snapshot(db, p.as_of, p.rate, market)
+        book_write.insert_snapshot(db, p.as_of, p.rate, market)
 
     for acc in p.accounts:
         conn.execute(
@@ -59,10 +59,10 @@ def merge_portfolio(db: Database, p: Portfolio) -> None:
             (acc.id, _seq(db, "accounts", "id", acc.id), acc.name, acc.venue, acc.margin_mode,
              acc.profile),
         )
-        repository.set_account_figures(db, acc.id, acc.venue_figures)
+        book_write.set_account_figures(db, acc.id, acc.venue_figures)
         conn.execute("DELETE FROM positions WHERE account_id = ?", (acc.id,))
         conn.execute("DELETE FROM collateral WHERE account_id = ?", (acc.id,))
-        repository._insert_account_contents(db, acc)
+        book_write.insert_account_contents(db, acc)
 
     for pool in p.pools:
         conn.execute(
@@ -85,4 +85,4 @@ def merge_portfolio(db: Database, p: Portfolio) -> None:
             (name, _seq(db, "profiles", "name", name),
              validate.json_dumps(body, f"profiles.{name}")),
         )
-    repository._check_book(db)
+    book_write.check_book(db)

@@ -14,8 +14,8 @@ import platformdirs
 import sqlite_utils
 
 from workstation.core.portfolio_io import read_portfolio
+from workstation.store.book_write import write_portfolio
 from workstation.store.db import create_database, open_db, read_only_reason, transaction
-from workstation.store.repository import _write_portfolio
 
 APP_NAME = "margin-workstation"
 DB_ENV = "MARGIN_WORKSTATION_DB"  # overrides the default database path
@@ -81,5 +81,5 @@ def _seed(db: sqlite_utils.Database) -> None:
         if empty and not demo.exists():
             return  # no demo book shipped (yet): leave the database empty, try next time
         if empty:
-            _write_portfolio(db, read_portfolio(demo))
+            write_portfolio(db, read_portfolio(demo))
         db.conn.execute("INSERT INTO meta(key, value) VALUES ('seeded', ?)", (demo.name,))

@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
 
     window = MainWindow(workspace, app_settings())
     window.show()
-    QTimer.singleShot(0, workspace.load)
+    QTimer.singleShot(0, workspace.load_in_background)  # the book is read on a worker
     if args.smoke:
         _smoke(app, window)
     code = app.exec()

@@ -1,16 +1,21 @@
-"""Reusable chart pieces (pyqtgraph): `ThemedPlot` (theme, number format, a home view to reset
-to, a read-out per chart), a frame whose header holds the title, the legend and a reset-view
-button outside the plot area, and a crosshair that reads values out on hover. The What-if risk
-chart's series-based helpers (`Series`, `LegendBar`, `Crosshair`, `reset_button`) follow: same
-roles, kept for that chart (written in parallel); new charts use the frame.
+"""The one set of chart pieces (pyqtgraph) every chart uses: the main window's, the risk profile,
+the What-if's suggestion curve and the Stress tab's.
 
-    frame = ChartFrame(plot, "Title")
-    frame.set_legend([LegendEntry("equity", "#3b6fc4"), LegendEntry("MM", "#c62828", dashed=True)])
-    HoverCrosshair(plot, lambda x, y: frame.show_readout(f"at {x:,.0f}", {...}), frame.clear_readout)
-    frame.reset_requested.connect(plot.reset_view)
+- `ThemedPlot`: theme, number format, a home view to reset to (`set_home`, `reset_view`), and
+  what the chart says at a point (`legend_entries`, `readout`).
+- `ChartFrame`: the plot under a header that holds the title, controls, a reset-view button and
+  the legend line, all outside the plot area. The legend doubles as the read-out: on hover each
+  entry shows its curve's value at the cursor, so nothing is ever drawn over the curves.
+- `HoverCrosshair`: lines that follow the mouse and report the point under it.
 
-The legend doubles as the read-out: on hover each entry shows its curve's value at the cursor,
-so nothing is ever drawn over the curves. Imported lazily (it imports pyqtgraph).
+    class MyChart(ThemedPlot):  # legend_entries(), readout(x, y), restyle() say what it shows
+        ...
+    chart = MyChart()
+    layout.addWidget(chart.framed("Title"))  # frame, crosshair, Reset view; follows set_theme
+    chart.set_home((x0, x1), (y0, y1))  # after new data
+    chart.refresh_legend()
+
+Imported lazily (it imports pyqtgraph).
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPointF, Qt, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
 from workstation.ui.formatting import NumberFormat
 from workstation.ui.theme import LIGHT, Theme
@@ -42,7 +47,8 @@ def color(hex_colour: str, alpha: int = 255) -> QColor:
 
 
 class ThemedPlot(pg.PlotWidget):
-    """A PlotWidget that follows the app theme and number format, with a home view to reset to."""
+    """A PlotWidget that follows the app theme and number format, with a home view to reset to;
+    `framed()` puts it in a `ChartFrame` with a crosshair reading `readout()` out on hover."""
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent, enableMenu=False)  # no context menus: not built at all (faster)
@@ -52,6 +58,23 @@ class ThemedPlot(pg.PlotWidget):
         self.plotItem.hideButtons()
         self.plotItem.showGrid(x=True, y=True, alpha=0.12)
         self.setMinimumSize(180, 110)
+        self.frame: ChartFrame | None = None
+        self.crosshair: HoverCrosshair | None = None
+
+    def framed(self, title: str = "", resettable: bool = True, horizontal: bool = True) -> ChartFrame:
+        """This plot in a `ChartFrame` (kept as `frame`): Reset view (and a double click) return to
+        the home view, and a `crosshair` (a horizontal line too unless not `horizontal`) shows
+        `readout()` in the legend while the cursor is over the plot."""
+        frame = self.frame = ChartFrame(self, title, resettable)
+        frame.reset_requested.connect(self.reset_view)
+        self.crosshair = HoverCrosshair(self, lambda x, y: frame.show_readout(*self.readout(x, y)),
+                                        frame.clear_readout, horizontal)
+        return frame
+
+    def refresh_legend(self) -> None:
+        """Show `legend_entries()` in the frame's legend (after the data or the theme changed)."""
+        if self.frame is not None:
+            self.frame.set_legend(self.legend_entries())
 
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
@@ -61,6 +84,10 @@ class ThemedPlot(pg.PlotWidget):
             axis.setPen(pg.mkPen(theme.border))
             axis.setTextPen(pg.mkPen(theme.muted))
         self.restyle()
+        if self.frame is not None and self.crosshair is not None:
+            self.frame.set_theme(theme)
+            self.crosshair.set_colour(theme.muted)
+            self.refresh_legend()
 
     def set_number_format(self, fmt: NumberFormat) -> None:
         self.fmt = fmt
@@ -89,7 +116,8 @@ class ThemedPlot(pg.PlotWidget):
         return []
 
     def readout(self, x: float, y: float) -> tuple[str, dict[str, str]]:
-        """What the header shows with the cursor at (x, y): a heading and a value per series."""
+        """What the header shows with the cursor at (x, y): a heading and a value per series
+        (nothing: the legend shows the names)."""
         return "", {}
 
     def restyle(self) -> None:
@@ -115,8 +143,21 @@ def _sample(entry: LegendEntry) -> str:
     return f'<span style="color:{colour}; font-weight:700">{glyph}</span>'
 
 
+class LegendLine(QLabel):
+    """The legend line of a `ChartFrame` (rich text); `texts()` gives its entries as plain text."""
+
+    def __init__(self, frame: ChartFrame) -> None:
+        super().__init__("")
+        self._frame = frame
+
+    def texts(self) -> list[str]:
+        """One plain text per entry shown: its name, or its name and value while hovering."""
+        return self._frame.legend_parts()
+
+
 class ChartFrame(QWidget):
-    """`plot` under a one-line header: title, legend (values on hover) and a reset-view button."""
+    """`plot` under a header: title, controls (`add_control`) and a reset-view button on one line,
+    the legend (values on hover, a caption otherwise) on the next."""
 
     reset_requested = Signal()
 
@@ -131,7 +172,7 @@ class ChartFrame(QWidget):
         self._caption = ""
         self.title = QLabel(title)
         self.title.setObjectName("chartTitle")
-        self.legend = QLabel("")
+        self.legend = LegendLine(self)
         self.legend.setObjectName("chartLegend")
         self.legend.setTextFormat(Qt.TextFormat.RichText)
         self.legend.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -148,6 +189,8 @@ class ChartFrame(QWidget):
         bar.setSpacing(8)
         bar.addWidget(self.title, 1)
         bar.addWidget(self.reset_button)
+        self._bar = bar
+        self._left = 0  # controls placed right after the title
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -161,6 +204,19 @@ class ChartFrame(QWidget):
     def set_title(self, text: str) -> None:
         self.title.setText(text)
         self.title.setToolTip(text)
+
+    def add_control(self, widget: QWidget, after_title: bool = False) -> None:
+        """Put `widget` in the header: before the reset button, or (`after_title`) right after the
+        title, which then keeps its own width and the free space goes between the two groups."""
+        if after_title:
+            if self._left == 0:
+                self.title.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+                self._bar.setStretchFactor(self.title, 0)
+                self._bar.insertStretch(1, 1)
+            self._left += 1
+            self._bar.insertWidget(self._left, widget)
+        else:
+            self._bar.insertWidget(self._bar.indexOf(self.reset_button), widget)
 
     def set_theme(self, theme: Theme) -> None:
         self._theme = theme
@@ -184,14 +240,17 @@ class ChartFrame(QWidget):
         self._caption = text
         self._render()
 
-    def legend_text(self) -> str:
-        """The legend as plain text (tests, accessibility)."""
+    def legend_parts(self) -> list[str]:
+        """The legend's entries as plain text: names, with their values while hovering."""
         parts = [f"{e.name} {self._values[e.name]}" if e.name in self._values else e.name for e in self._entries]
         known = {e.name for e in self._entries}
-        parts += [f"{k} {v}" for k, v in self._values.items() if k not in known]
+        return parts + [f"{k} {v}" for k, v in self._values.items() if k not in known]
+
+    def legend_text(self) -> str:
+        """The legend line as plain text (tests, accessibility)."""
         head = [self._at] if self._at else []
         tail = [self._caption] if self._caption and not self._at else []
-        return " · ".join(head + parts + tail)
+        return " · ".join(head + self.legend_parts() + tail)
 
     def _render(self) -> None:
         t = self._theme
@@ -250,6 +309,11 @@ class HoverCrosshair(QObject):
         vb = self.plot.plotItem.vb
         self._moved(vb.mapViewToScene(QPointF(x, y)))
 
+    def show_at(self, x: float) -> None:
+        """Put the crosshair at x, halfway up the view."""
+        (y0, y1) = self.plot.plotItem.vb.viewRange()[1]
+        self.move_to(x, (y0 + y1) / 2.0)
+
     def hide(self) -> None:
         self.vline.hide()
         self.hline.hide()
@@ -292,104 +356,34 @@ def nearest_index(values: np.ndarray, at: float) -> int | None:
     return int(np.argmin(np.abs(values - at)))
 
 
-# -- series-based helpers (the What-if risk-profile chart) --------------------------------------
-_DASH = {Qt.PenStyle.SolidLine: "━━", Qt.PenStyle.DashLine: "╍╍", Qt.PenStyle.DotLine: "┅┅"}
+def curve_values(curves: dict[str, pg.PlotDataItem], at: float) -> dict[str, float]:
+    """Each visible curve's value at x = `at` (interpolated; curves that do not reach it are left
+    out), by name."""
+    out = {}
+    for name, item in curves.items():
+        if not item.isVisible():
+            continue
+        xs, ys = item.getData()
+        if xs is None or len(xs) < 2:
+            continue
+        value = value_at(xs, ys, at)
+        if value is not None:
+            out[name] = value
+    return out
 
 
-@dataclass
-class Series:
-    """One curve the legend and the read-out know: its name, colour, style and item."""
-
-    name: str
-    colour: str
-    item: pg.PlotDataItem
-    style: Qt.PenStyle = Qt.PenStyle.SolidLine
-
-
-class LegendBar(QWidget):
-    """A legend as a row of labels above the plot (never on the curves)."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("chartLegend")
-        self.row = QHBoxLayout(self)
-        self.row.setContentsMargins(4, 0, 4, 0)
-        self.row.setSpacing(14)
-        self.labels: list[QLabel] = []
-        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
-
-    def set_series(self, series: list[Series], theme: Theme = LIGHT) -> None:
-        while self.row.count():
-            item = self.row.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
-        self.labels = []
-        for s in series:
-            if not s.item.isVisible():
-                continue
-            label = QLabel(f"<span style='color:{s.colour}'>{_DASH.get(s.style, '━━')}</span> "
-                           f"<span style='color:{theme.text}'>{s.name}</span>")
-            label.setObjectName("legendEntry")
-            self.row.addWidget(label)
-            self.labels.append(label)
-        self.row.addStretch(1)
-
-    def texts(self) -> list[str]:
-        return [label.text() for label in self.labels]
+def data_range(values: Sequence[np.ndarray], margin: float = 0.0) -> tuple[float, float] | None:
+    """(lo, hi) of the finite values of every array, widened by `margin` of the span on each side;
+    None when there is none."""
+    finite = [v[np.isfinite(v)] for v in (np.asarray(a, dtype=float) for a in values) if v.size]
+    finite = [v for v in finite if v.size]
+    if not finite:
+        return None
+    lo = float(min(v.min() for v in finite))
+    hi = float(max(v.max() for v in finite))
+    span = (hi - lo) or max(abs(hi), 1.0)
+    return lo - margin * span, hi + margin * span
 
 
-class Crosshair:
-    """A vertical line following the mouse and a read-out of every visible series at that x
-    (interpolated), written by `describe(x, values)` into `label`."""
-
-    def __init__(self, plot: pg.PlotWidget, label: QLabel, describe: Callable[[float, dict[str, float]], str]):
-        self.plot = plot
-        self.label = label
-        self.describe = describe
-        self.series: list[Series] = []
-        self.line = pg.InfiniteLine(angle=90, movable=False)
-        self.line.hide()
-        plot.addItem(self.line, ignoreBounds=True)
-        self._proxy = pg.SignalProxy(plot.scene().sigMouseMoved, rateLimit=60, slot=self._moved)
-
-    def set_theme(self, theme: Theme) -> None:
-        self.line.setPen(pg.mkPen(theme.muted, width=1, style=Qt.PenStyle.DotLine))
-
-    def values_at(self, x: float) -> dict[str, float]:
-        out = {}
-        for s in self.series:
-            if not s.item.isVisible():
-                continue
-            xs, ys = s.item.getData()
-            if xs is None or len(xs) < 2:
-                continue
-            value = value_at(xs, ys, x)
-            if value is not None:
-                out[s.name] = value
-        return out
-
-    def show_at(self, x: float) -> None:
-        self.line.setValue(x)
-        self.line.show()
-        self.label.setText(self.describe(x, self.values_at(x)))
-
-    def _moved(self, event: tuple[QPointF]) -> None:
-        pos = event[0]
-        vb = self.plot.plotItem.vb
-        if not self.plot.plotItem.sceneBoundingRect().contains(pos):
-            self.line.hide()
-            return
-        self.show_at(vb.mapSceneToView(pos).x())
-
-
-def reset_button(plot: pg.PlotWidget, reset: Callable[[], None] | None = None) -> QPushButton:
-    """A small "Reset view" button: `reset()` (default: auto-range) after any zoom or pan."""
-    button = QPushButton("Reset view")
-    button.setObjectName("resetView")
-    button.setToolTip("Back to the whole curve after zooming (wheel) or panning (drag)")
-    button.clicked.connect(reset or (lambda: plot.plotItem.enableAutoRange()))
-    return button
-
-
-__all__ = ["ChartFrame", "Crosshair", "HoverCrosshair", "LegendBar", "LegendEntry", "Series", "ThemedPlot", "color",
-           "nearest_index", "reset_button", "value_at"]
+__all__ = ["ChartFrame", "HoverCrosshair", "LegendEntry", "ThemedPlot", "color", "curve_values", "data_range",
+           "nearest_index", "value_at"]

@@ -22,8 +22,7 @@ from workstation.ui.chart_tools import LegendEntry, ThemedPlot, color, nearest_i
 from workstation.ui.theme import LIGHT
 
 ROW_PX = 15  # vertical room per bar label in the component chart
-_color = color  # ThemedPlot and the colour helper now live in chart_tools; old imports still work
-__all__ = ["ComponentMarginChart", "PnlCurveChart", "ScenarioHeatmap", "ThemedPlot", "_color"]
+__all__ = ["ComponentMarginChart", "PnlCurveChart", "ScenarioHeatmap"]
 
 
 class ComponentMarginChart(ThemedPlot):

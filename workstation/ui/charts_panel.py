@@ -29,17 +29,12 @@ class ChartsPanel(QWidget):
         self.components, self.curve, self.heatmap = charts or (
             ComponentMarginChart(), PnlCurveChart(), ScenarioHeatmap())
         self.frames: dict[str, ChartFrame] = {
-            "components": ChartFrame(self.components, "Margin by position", resettable=False),
-            "curve": ChartFrame(self.curve, "Equity and margin vs price"),
-            "heatmap": ChartFrame(self.heatmap, "Scenario P&L", resettable=False),
+            "components": self.components.framed("Margin by position", resettable=False, horizontal=False),
+            "curve": self.curve.framed("Equity and margin vs price"),
+            "heatmap": self.heatmap.framed("Scenario P&L", resettable=False, horizontal=False),
         }
-        self.crosshairs: dict[str, HoverCrosshair] = {}
-        for name, frame in self.frames.items():
-            plot: ThemedPlot = frame.plot  # type: ignore[assignment]
-            frame.reset_requested.connect(plot.reset_view)
-            self.crosshairs[name] = HoverCrosshair(
-                plot, lambda x, y, p=plot, f=frame: f.show_readout(*p.readout(x, y)), frame.clear_readout,
-                horizontal=name == "curve")
+        self.crosshairs: dict[str, HoverCrosshair] = {
+            name: frame.plot.crosshair for name, frame in self.frames.items()}  # type: ignore[attr-defined]
         self.underlying = QComboBox()
         self.underlying.setMinimumWidth(90)
         self.underlying.activated.connect(
@@ -88,11 +83,7 @@ class ChartsPanel(QWidget):
 
     def set_theme(self, theme: Theme) -> None:
         for chart in self.charts():
-            chart.set_theme(theme)
-        for name, frame in self.frames.items():
-            frame.set_theme(theme)
-            frame.set_legend(frame.plot.legend_entries())  # type: ignore[attr-defined]
-            self.crosshairs[name].set_colour(theme.muted)
+            chart.set_theme(theme)  # its frame, legend and crosshair follow
 
     def set_number_format(self, fmt: NumberFormat) -> None:
         for chart in self.charts():
@@ -125,8 +116,8 @@ class ChartsPanel(QWidget):
             note = "computing…"
         self.heatmap.set_heatmap(view.heatmap, und, note)
         self.frames["heatmap"].set_caption(self.heatmap.worst)
-        for frame in self.frames.values():
-            frame.set_legend(frame.plot.legend_entries())  # type: ignore[attr-defined]
+        for chart in self.charts():
+            chart.refresh_legend()
 
     def current(self) -> dict[str, Any]:
         return {"underlying": self.underlying.currentText()}

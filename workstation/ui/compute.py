@@ -122,12 +122,13 @@ def compute_scope(
     underlyings = scope_underlyings(rep)
     if underlying not in underlyings:
         underlying = main_underlying(rep, underlyings, portfolio)
-    labels = details.position_labels(portfolio, scope)
-    coin = details.coin_deltas(portfolio, scope)
+    sc = details.scope_of(portfolio, scope)  # built once for the labels, deltas and collateral
+    labels = details.position_labels(portfolio, sc)
+    coin = details.coin_deltas(portfolio, sc)
     view = ScopeView(
         scope=scope,
         report=rep,
-        collateral=details.collateral_lines(portfolio, scope),
+        collateral=details.collateral_lines(portfolio, sc),
         labels=labels,
         coin_deltas=coin,
         table=position_table(rep, portfolio, labels, coin),
@@ -153,11 +154,14 @@ def compute_charts(
 
     if underlying is None:
         return None, None
+    from workstation.core.methods import method_for
+
     liq = rep.get("liquidation", {}).get(underlying)
-    curve = details.pnl_curve(portfolio, scope, underlying, curve_moves(liq))
+    m = method_for(details.scope_of(portfolio, scope))  # one margin method for both
+    curve = details.pnl_curve(portfolio, scope, underlying, curve_moves(liq), method=m)
     heat = None
     if scope_mode(portfolio, scope) == "portfolio":
-        heat = details.scenario_heatmap(portfolio, scope, underlying)
+        heat = details.scenario_heatmap(portfolio, scope, underlying, method=m)
     return curve, heat
 
 

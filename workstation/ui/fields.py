@@ -38,7 +38,9 @@ def qdatetime(value: datetime) -> QDateTime:
 
 
 class NumberField(QLineEdit):
-    """A line edit for one number; empty means `None` when `optional`."""
+    """A line edit for one number; empty means `None` when `optional`. The value it was given is
+    shown to 10 significant digits and given back exactly while its text is left alone (an edit of
+    another field never rounds this one)."""
 
     def __init__(self, value: float | None = None, optional: bool = False, placeholder: str = ""):
         super().__init__()
@@ -48,10 +50,25 @@ class NumberField(QLineEdit):
         self.set_value(value)
 
     def set_value(self, value: float | None) -> None:
-        self.setText("" if value is None else f"{value:.10g}")
+        self.setText("" if value is None else self.shown(value))
+        self._given = (self.text(), value)
+
+    def shown(self, value: float) -> str:
+        return f"{value:.10g}"
+
+    def given(self) -> float | None:
+        """The finite value `set_value` showed, while its text is left as shown; else None."""
+        text, value = self._given
+        if value is None or self.text() != text or not math.isfinite(value):
+            return None
+        return float(value)
 
     def value(self, name: str) -> float | None:
         """The number typed in; raises ValueError naming the field when it is not one."""
+        given = self.given()
+        return given if given is not None else self._parse(name)
+
+    def _parse(self, name: str) -> float | None:
         text = self.text().strip().replace(",", "").replace("_", "").replace(" ", "")
         if not text:
             if self.optional:
@@ -72,15 +89,18 @@ class PercentField(NumberField):
     def __init__(self, value: float | None = None, optional: bool = False, placeholder: str = ""):
         super().__init__(value, optional, placeholder or "in %, e.g. 55 for 55 %")
 
-    def set_value(self, value: float | None) -> None:
-        self.setText("" if value is None else f"{value * 100.0:.8g}")
+    def shown(self, value: float) -> str:
+        return f"{value * 100.0:.8g}"
 
     def value(self, name: str) -> float | None:
         """The fraction typed in percent ("55", "55 %", "55%" are all 0.55)."""
+        given = self.given()
+        if given is not None:
+            return given
         text = self.text()
         self.setText(text.strip().removesuffix("%").strip())
         try:
-            number = super().value(name)
+            number = self._parse(name)
         finally:
             self.setText(text)
         return None if number is None else number / 100.0

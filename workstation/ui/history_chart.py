@@ -12,7 +12,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from workstation.ui.chart_tools import ChartFrame, HoverCrosshair, LegendEntry, ThemedPlot, nearest_index
+from workstation.ui.chart_tools import LegendEntry, ThemedPlot, nearest_index
 from workstation.ui.formatting import USAGE_AMBER, USAGE_RED, NumberFormat, margin_state
 from workstation.ui.history_data import HistorySeries
 from workstation.ui.theme import LIGHT, Theme
@@ -151,16 +151,13 @@ class HistoryCharts(QWidget):
         self.figures = FiguresPlot()
         self.usage = UsagePlot()
         self.usage.setXLink(self.figures)
-        self.frames = [ChartFrame(self.figures, "Equity and margin"), ChartFrame(self.usage, "Margin usage")]
-        self.crosshairs = []
+        self.frames = [self.figures.framed("Equity and margin"), self.usage.framed("Margin usage")]
+        self.crosshairs = [self.figures.crosshair, self.usage.crosshair]
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
         for frame, stretch in zip(self.frames, (3, 2), strict=True):
-            plot: ThemedPlot = frame.plot  # type: ignore[assignment]
-            frame.reset_requested.connect(self.reset_view)
-            self.crosshairs.append(HoverCrosshair(plot, lambda x, y, p=plot, f=frame: f.show_readout(*p.readout(x, y)),
-                                             frame.clear_readout))
+            frame.reset_requested.connect(self.reset_view)  # both: their time axes are linked
             layout.addWidget(frame, stretch)
 
     def reset_view(self) -> None:
@@ -172,11 +169,8 @@ class HistoryCharts(QWidget):
         self.usage.set_series(series)
 
     def set_theme(self, theme: Theme) -> None:
-        for frame, crosshair in zip(self.frames, self.crosshairs, strict=True):
-            frame.plot.set_theme(theme)  # type: ignore[attr-defined]
-            frame.set_theme(theme)
-            frame.set_legend(frame.plot.legend_entries())  # type: ignore[attr-defined]
-            crosshair.set_colour(theme.muted)
+        self.figures.set_theme(theme)  # each frame, legend and crosshair follows its plot
+        self.usage.set_theme(theme)
 
     def set_number_format(self, fmt: NumberFormat) -> None:
         self.figures.set_number_format(fmt)

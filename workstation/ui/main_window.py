@@ -9,13 +9,11 @@ and Stress tabs when first opened (`lazy_tab.py`).
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
-    QApplication,
     QDockWidget,
     QLabel,
     QMainWindow,
@@ -33,7 +31,6 @@ from workstation.ui.compute import ScopeView
 from workstation.ui.dashboard import Dashboard, scope_info
 from workstation.ui.editing import Editor
 from workstation.ui.errors import show_error
-from workstation.ui.formatting import NumberFormat
 from workstation.ui.history import HistoryPanel
 from workstation.ui.layout_state import POSITIONS_STATE, restore_layout, save_layout
 from workstation.ui.lazy_tab import LazyTab
@@ -41,7 +38,8 @@ from workstation.ui.menus import build_menus
 from workstation.ui.scope_tree import ScopeTree
 from workstation.ui.settings import DisplaySettings
 from workstation.ui.startup import LAZY_MODULES, freeze_if_large, import_modules
-from workstation.ui.theme import apply_theme, theme_named
+from workstation.ui.theme import theme_named
+from workstation.ui.window_display import WindowDisplay
 from workstation.ui.worker import start_worker
 from workstation.ui.workspace import Workspace
 
@@ -60,7 +58,7 @@ STRESS_MINIMUM = (632, 312)
 MIN_WINDOW = (980, 660)
 
 
-class MainWindow(QMainWindow):
+class MainWindow(WindowDisplay, QMainWindow):
     """Shows one `Workspace`; every number on screen is from the engine's report dicts."""
 
     def __init__(self, workspace: Workspace, settings: QSettings | None = None, lazy_charts: bool = True,
@@ -348,42 +346,6 @@ class MainWindow(QMainWindow):
 
     def about(self) -> None:
         QMessageBox.about(self, f"About {TITLE}", ABOUT)
-
-    # -- display settings -----------------------------------------------------------------
-    def number_format(self) -> NumberFormat:
-        """The number format of the settings, in the book's base currency."""
-        base = self.workspace.portfolio.base_currency if self.workspace.portfolio else "USD"
-        return self.display.number_format(base)
-
-    def set_theme(self, name: str) -> None:
-        self.apply_display(replace(self.display, theme=name))
-
-    def apply_display(self, display: DisplaySettings, save: bool = True) -> None:
-        """Apply theme and number format everywhere (and remember them)."""
-        self.display = display
-        if save:
-            display.save(self.settings)
-        theme = theme_named(display.theme)
-        app = QApplication.instance()
-        if isinstance(app, QApplication):
-            apply_theme(app, theme)
-        self.theme_actions[display.theme].setChecked(True)
-        for target in (self.tree.tree_model, self.overview.model, self.dashboard, self.history, self.book,
-                       *self._built()):
-            target.set_theme(theme)
-        self._apply_number_format()
-
-    def _collateral_total(self, report: dict[str, Any]) -> str:
-        return f"after haircuts {self.number_format().money(report.get('collateral_value'), unit=True)}"
-
-    def _apply_number_format(self) -> None:
-        fmt = self.number_format()
-        for target in (self.overview.model, self.dashboard, self.history, *self._built()):
-            target.set_number_format(fmt)
-        self.book.set_number_format(fmt, fmt.unit_label())
-        self.tree.tree_model.set_number_format(replace(fmt, decimals=0))
-        if self.workspace.view is not None:
-            self.collateral.total.setText(self._collateral_total(self.workspace.view.report))
 
     # -- layout persistence ---------------------------------------------------------------
     def _restore_layout(self) -> None:

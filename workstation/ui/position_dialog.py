@@ -3,6 +3,7 @@ account's venue convention, and unusual vols or prices are confirmed before they
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from PySide6.QtCore import QTimeZone
@@ -159,12 +160,12 @@ class PositionDialog(FormDialog):
         if kind in ("future", "option"):
             secs = self.expiry.dateTime().toSecsSinceEpoch()
             expiry = datetime.fromtimestamp(secs, UTC)
-        pos = Position(
+        shown = dict(
             id=ident,
             kind=kind,
             underlying=underlying,
-            quantity=self.quantity.value("Quantity"),  # type: ignore[arg-type]
-            entry_price=self.entry.value("Entry price"),  # type: ignore[arg-type]
+            quantity=self.quantity.value("Quantity"),
+            entry_price=self.entry.value("Entry price"),
             settlement="linear" if kind == "spot" else self.settlement.currentText(),
             expiry=expiry,
             right=self.right.currentText() if option else None,
@@ -175,6 +176,17 @@ class PositionDialog(FormDialog):
             mark_price=self.mark.value("Mark price") if kind == "perpetual" else None,
             mark_confidence=self.mark_conf.value("Mark confidence") if kind == "perpetual" else None,
         )
+        if self.original is None:
+            pos = Position(**shown)  # type: ignore[arg-type]
+        else:
+            # an edit: the fields this dialog has no row for (venue figures, leverage, an expired
+            # option's settlement) keep their stored values, unless the new kind cannot carry them
+            cannot = {}
+            if kind not in ("perpetual", "future"):
+                cannot["leverage"] = None
+            if not option:
+                cannot.update(expired=False, settlement_price=None)
+            pos = replace(self.original, **shown, **cannot)  # type: ignore[arg-type]
         self.check(unusual_vol(pos.vol), unusual_price(pos.entry_price, self.last_price(pos), "Entry price"))
         return pos
 
@@ -185,8 +197,6 @@ class PositionDialog(FormDialog):
             return None
         if self.original is not None and pos.entry_price == self.original.entry_price:
             return None
-        from dataclasses import replace
-
         from workstation.core.cash import mark_price
 
         try:

@@ -12,13 +12,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QFontMetrics
 
-from workstation.ui.formatting import NumberFormat
 from workstation.ui.position_table import PositionTable
-from workstation.ui.table_model import RECORD_ROLE, SORT_ROLE, Column, format_value
-from workstation.ui.theme import LIGHT, Theme
+from workstation.ui.table_model import RECORD_ROLE, SORT_ROLE, Column, ColumnTableModel, format_value, sign_colour
 
 Index = QModelIndex | QPersistentModelIndex
 KEY_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -26,26 +24,20 @@ SAMPLE = 24  # evenly spaced rows measured per column, besides the extremes
 MAX_WIDTH = 340
 
 
-class PositionsModel(QAbstractTableModel):
+class PositionsModel(ColumnTableModel):
     """Rows of a `PositionTable`, in the view's sort order and filtered by underlying and kind."""
 
     def __init__(self, columns: Sequence[Column], parent: Any = None) -> None:
-        super().__init__(parent)
-        self.columns: list[Column] = list(columns)
+        super().__init__(columns, parent)
         self.table = PositionTable()
         self._rows = np.zeros(0, dtype=np.int64)  # view row -> table row
         self._sort: tuple[int, Qt.SortOrder] | None = None
         self._filter: tuple[str | None, str | None] = (None, None)
-        self._fmt = NumberFormat()
-        self._theme: Theme = LIGHT
         self._headers: list[str] = [c.header for c in self.columns]
 
     # -- Qt model interface -------------------------------------------------------------
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else int(self._rows.size)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.columns)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or index.row() >= self._rows.size:
@@ -69,19 +61,11 @@ class PositionsModel(QAbstractTableModel):
             return self._tip(column, i)
         return None
 
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.columns):
-            return None
-        column = self.columns[section]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._headers[section]
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return column.tip.replace("{base}", self.table.base_currency) or None
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return column.alignment
-        return None
+    def header(self, section: int) -> str:
+        return self._headers[section]
+
+    def header_tip(self, column: Column) -> str | None:
+        return column.tip.replace("{base}", self.table.base_currency) or None
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         """Sort by a column's raw values (numbers as numbers; blanks last either way)."""
@@ -98,8 +82,7 @@ class PositionsModel(QAbstractTableModel):
             self.table = table
             self._update_headers()
             self._rows = self._order()
-            if self._rows.size:
-                self.dataChanged.emit(self.index(0, 0), self.index(self._rows.size - 1, len(self.columns) - 1))
+            self._refresh_all()
             return
         self.beginResetModel()
         self.table = table
@@ -126,17 +109,6 @@ class PositionsModel(QAbstractTableModel):
         i = self.table.index_of(key)
         hits = np.flatnonzero(self._rows == i) if i >= 0 else []
         return int(hits[0]) if len(hits) else -1
-
-    def column_index(self, key: str) -> int:
-        return next(i for i, c in enumerate(self.columns) if c.key == key)
-
-    def set_number_format(self, fmt: NumberFormat) -> None:
-        self._fmt = fmt
-        self._refresh_all()
-
-    def set_theme(self, theme: Theme) -> None:
-        self._theme = theme
-        self._refresh_all()
 
     def cell_text(self, column: Column, i: int) -> str:
         value = self.table.column(column.key)[i]
@@ -217,23 +189,10 @@ class PositionsModel(QAbstractTableModel):
         self.changePersistentIndexList(old, new)
         self.layoutChanged.emit()
 
-    def _refresh_all(self) -> None:
-        if self._rows.size:
-            self.dataChanged.emit(self.index(0, 0), self.index(self._rows.size - 1, len(self.columns) - 1))
-
     def _colour(self, column: Column, i: int) -> QColor | None:
         if not column.colour or not column.numeric:
             return None
-        value = float(self.table.column(column.key)[i])
-        if np.isnan(value) or value == 0:
-            return None
-        if column.colour == "sign":
-            return self._theme.level("red" if value < 0 else "calm")
-        if column.colour == "negative" and value < 0:
-            return self._theme.level("red")
-        if column.colour == "hedge" and value < 0:
-            return self._theme.level("calm")
-        return None
+        return sign_colour(self._theme, column.colour, float(self.table.column(column.key)[i]))
 
     def _tip(self, column: Column, i: int) -> str | None:
         t = self.table.text

@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
     QGridLayout,
-    QHBoxLayout,
     QLabel,
     QRadioButton,
     QSizePolicy,
@@ -32,7 +31,13 @@ from PySide6.QtWidgets import (
 )
 
 from workstation.core.risk_profile import Horizon
-from workstation.ui.chart_tools import Crosshair, LegendBar, Series, reset_button
+from workstation.ui.chart_tools import (
+    LegendEntry,
+    ThemedPlot,
+    color,
+    curve_values,
+    data_range,
+)
 from workstation.ui.formatting import MINUS, NumberFormat
 from workstation.ui.theme import LIGHT, Theme
 from workstation.ui.whatif_compute import ProfileResult
@@ -42,16 +47,30 @@ MIN_DAYS = 30  # the date slider reaches at least this far (a book without expir
 VOL_RANGE = 30  # vol shift slider: +/- this many vol points
 
 
-def _colour(hex_colour: str, alpha: int = 255):
-    from PySide6.QtGui import QColor
+class _ProfilePlot(ThemedPlot):
+    """The risk profile's plot: its legend and read-out are the chart's."""
 
-    c = QColor(hex_colour)
-    c.setAlpha(alpha)
-    return c
+    def __init__(self, chart: RiskProfileChart) -> None:
+        super().__init__()
+        self.chart = chart
+
+    def legend_entries(self) -> list[LegendEntry]:
+        return self.chart.legend_entries()
+
+    def readout(self, x: float, y: float) -> tuple[str, dict[str, str]]:
+        return self.chart.readout(x)
+
+
+# curve key -> (name in the legend and read-out, theme colour, drawn after the drafts)
+_CURVES = {"pnl_b": ("P&L before", "pnl", False), "pnl_a": ("P&L after", "accent", True),
+           "eq_b": ("equity before", "equity", False), "eq_a": ("equity after", "equity", True),
+           "mm_b": ("maint. margin before", "margin", False), "mm_a": ("maint. margin after", "margin", True)}
 
 
 class RiskProfileChart(QWidget):
-    """Plot, legend, read-out, underlying, date and vol sliders (see the module docstring)."""
+    """A `ChartFrame` (title, underlying, P&L or levels, reset view; legend and hover read-out)
+    over the date and vol sliders (see the module docstring). `legend` and `reset` are the
+    frame's."""
 
     horizon_changed = Signal(object, bool)  # Horizon, still dragging
     underlying_changed = Signal(str)
@@ -65,8 +84,6 @@ class RiskProfileChart(QWidget):
         self.stops: list[tuple[float, str]] = [(0.0, "today")]
         self._dragging = False
 
-        self.title = QLabel(title)
-        self.title.setObjectName("sectionTitle")
         self.underlying = QComboBox()
         self.underlying.setMinimumContentsLength(5)
         self.underlying.setToolTip("The underlying whose price is on the horizontal axis")
@@ -77,20 +94,18 @@ class RiskProfileChart(QWidget):
         self.mode = QButtonGroup(self)
         for b in (self.show_pnl, self.show_levels):
             self.mode.addButton(b)
-        self.show_pnl.toggled.connect(lambda _c: self._draw())
-        self.plot = pg.PlotWidget()
+        self.show_pnl.toggled.connect(lambda _c: (self._draw(), self._home()))
+        self.plot = _ProfilePlot(self)
         self.plot.setObjectName("riskPlot")
-        self.plot.setMenuEnabled(False)
-        self.plot.plotItem.hideButtons()
-        self.plot.plotItem.showGrid(x=True, y=True, alpha=0.12)
         self.plot.setMinimumSize(300, 140)
         self.plot.plotItem.getAxis("left").setWidth(62)
-        self.reset = reset_button(self.plot, self._reset_view)
-        self.legend = LegendBar()
-        self.readout = QLabel(" ")
-        self.readout.setObjectName("muted")
-        self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.frame = self.plot.framed(title, horizontal=False)
+        self.frame.title.setObjectName("sectionTitle")
+        self.frame.add_control(self.underlying, after_title=True)
+        self.frame.add_control(self.show_pnl)
+        self.frame.add_control(self.show_levels)
+        self.crosshair = self.plot.crosshair
+        self.legend, self.reset = self.frame.legend, self.frame.reset_button
 
         self.date = QSlider(Qt.Orientation.Horizontal)
         self.date.setObjectName("dateSlider")
@@ -114,14 +129,6 @@ class RiskProfileChart(QWidget):
             slider.sliderReleased.connect(self._released)
 
         self._items()
-        head = QHBoxLayout()
-        head.setSpacing(8)
-        head.addWidget(self.title)
-        head.addWidget(self.underlying)
-        head.addStretch(1)
-        head.addWidget(self.show_pnl)
-        head.addWidget(self.show_levels)
-        head.addWidget(self.reset)
         controls = QGridLayout()
         controls.setHorizontalSpacing(8)
         controls.setVerticalSpacing(2)
@@ -137,10 +144,7 @@ class RiskProfileChart(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
-        layout.addLayout(head)
-        layout.addWidget(self.legend)
-        layout.addWidget(self.plot, 1)
-        layout.addWidget(self.readout)
+        layout.addWidget(self.frame, 1)
         layout.addLayout(controls)
         self.set_theme(LIGHT)
         self.set_stops(self.stops)
@@ -159,26 +163,17 @@ class RiskProfileChart(QWidget):
         for line in (self.spot, self.zero, *self.liq.values()):
             p.addItem(line, ignoreBounds=True)
             line.hide()
-        self.crosshair = Crosshair(p, self.readout, self._describe)
 
-    def series(self) -> list[Series]:
-        t = self.theme
-        dash, solid = Qt.PenStyle.DashLine, Qt.PenStyle.SolidLine
-        names = {"pnl_b": ("P&L before", t.pnl, dash), "pnl_a": ("P&L after", t.accent, solid),
-                 "eq_b": ("equity before", t.equity, dash), "eq_a": ("equity after", t.equity, solid),
-                 "mm_b": ("maint. margin before", t.margin, dash), "mm_a": ("maint. margin after", t.margin, solid)}
-        return [Series(names[k][0], names[k][1], item, names[k][2]) for k, item in self.curves.items()]
+    def legend_entries(self) -> list[LegendEntry]:
+        """The visible curves, as the legend shows them (before: dashed)."""
+        return [LegendEntry(name, getattr(self.theme, colour), dashed=not after)
+                for key, (name, colour, after) in _CURVES.items() if self.curves[key].isVisible()]
 
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
-        self.plot.setBackground(theme.base)
-        for name in ("left", "bottom"):
-            axis = self.plot.plotItem.getAxis(name)
-            axis.setPen(pg.mkPen(theme.border))
-            axis.setTextPen(pg.mkPen(theme.muted))
-        for s in self.series():
-            width = 2.2 if s.name.endswith("after") else 1.6
-            s.item.setPen(pg.mkPen(s.colour, width=width, style=s.style))
+        for key, (_name, colour, after) in _CURVES.items():
+            self.curves[key].setPen(pg.mkPen(getattr(theme, colour), width=2.2 if after else 1.6,
+                                             style=Qt.PenStyle.SolidLine if after else Qt.PenStyle.DashLine))
         self.spot.setPen(pg.mkPen(theme.muted, width=1, style=Qt.PenStyle.DashLine))
         self.spot.label.setColor(theme.muted)
         self.zero.setPen(pg.mkPen(theme.border, width=1))
@@ -188,13 +183,12 @@ class RiskProfileChart(QWidget):
                                  style=Qt.PenStyle.DashLine if before else Qt.PenStyle.SolidLine))
             line.label.setColor(theme.red)
         for line in (self.spot, *self.liq.values()):
-            line.label.fill = pg.mkBrush(_colour(theme.base, 215))
-        self.crosshair.set_theme(theme)
-        self.crosshair.series = self.series()
-        self.legend.set_series(self.series(), theme)
+            line.label.fill = pg.mkBrush(color(theme.base, 215))
+        self.plot.set_theme(theme)  # the frame, legend and crosshair follow
 
     def set_number_format(self, fmt: NumberFormat) -> None:
         self.fmt = fmt
+        self.plot.set_number_format(fmt)
         self._draw()
 
     # -------------------------------------------------------------- controls
@@ -268,8 +262,8 @@ class RiskProfileChart(QWidget):
     def set_profile(self, result: ProfileResult | None) -> None:
         self.result = result
         self._draw()
-        self._reset_view()
-        self.readout.setText(self.off_chart())
+        self._home()
+        self.frame.set_caption(self.off_chart().strip())
 
     def _draw(self) -> None:
         r = self.result
@@ -292,7 +286,7 @@ class RiskProfileChart(QWidget):
         self.zero.setVisible(r is not None and pnl)
         self.zero.setValue(0.0)
         self._marks()
-        self.legend.set_series(self.series(), self.theme)
+        self.plot.refresh_legend()
         unit = self.fmt.unit_label()
         und = r.underlying if r else ""
         self.plot.plotItem.setLabel("bottom", f"{und} price", units=unit or None)
@@ -350,29 +344,25 @@ class RiskProfileChart(QWidget):
         line.setValue(float(x))
         line.label.setFormat(text.replace("{", "{{").replace("}", "}}"))
 
-    def _reset_view(self) -> None:
-        r = self.result
-        self.plot.plotItem.enableAutoRange()
-        if r is None:
+    def _home(self) -> None:
+        """The whole of the drawn curves (1 % more on each side of the prices, 6 % above and below
+        the values) is the view Reset view returns to."""
+        shown = [item.getData() for item in self.curves.values() if item.isVisible()]
+        x = data_range([d[0] for d in shown if d[0] is not None], 0.01)
+        y = data_range([d[1] for d in shown if d[1] is not None], 0.06)
+        if x is None or y is None:
+            self.plot.home = None
+            self.plot.plotItem.enableAutoRange()
             return
-        xs = [np.asarray(item.getData()[0]) for item in self.curves.values() if item.isVisible()]
-        ys = [np.asarray(item.getData()[1]) for item in self.curves.values() if item.isVisible()]
-        xs = [x for x in xs if x is not None and x.size]
-        ys = [y[np.isfinite(y)] for y in ys if y is not None and y.size]
-        if xs and ys:
-            x = np.concatenate(xs)
-            y = np.concatenate(ys)
-            lo, hi = float(y.min()), float(y.max())
-            span = (hi - lo) or max(abs(hi), 1.0)
-            self.plot.plotItem.setXRange(float(x.min()), float(x.max()), padding=0.01)
-            self.plot.plotItem.setYRange(lo - 0.06 * span, hi + 0.06 * span, padding=0)
+        self.plot.set_home(x, y)
 
-    def _describe(self, x: float, values: dict[str, float]) -> str:
+    def readout(self, x: float) -> tuple[str, dict[str, str]]:
+        """The price at x (and its move from spot) and every visible curve's value there."""
         r = self.result
         if r is None:
-            return " "
+            return "", {}
         f = self.fmt
         move = 100.0 * (x / r.spot - 1.0) if r.spot else 0.0
-        parts = [f"{r.underlying} {f.price(x)} ({f.percent(move, signed=True)})"]
-        parts += [f"{name} {f.money(v)}" for name, v in values.items()]
-        return "  ·  ".join(parts)
+        values = curve_values({_CURVES[k][0]: item for k, item in self.curves.items()}, x)
+        return (f"{r.underlying} {f.price(x)} ({f.percent(move, signed=True)})",
+                {name: f.money(v) for name, v in values.items()})

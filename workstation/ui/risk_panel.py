@@ -24,7 +24,7 @@ class RiskProfilePanel(QWidget):
         super().__init__(parent)
         self.chart = RiskProfileChart(title="Risk profile of the book")
         self.engine = WhatIfEngine()
-        self.job = LatestJob(self._on_result, lambda exc: self.chart.readout.setText(str(exc)), parent=self)
+        self.job = LatestJob(self._on_result, lambda exc: self.chart.frame.set_caption(str(exc)), parent=self)
         self.portfolio: Portfolio | None = None
         self.scope: str | None = None
         self.horizon = Horizon()

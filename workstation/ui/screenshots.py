@@ -12,7 +12,8 @@ import argparse
 import os
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -240,7 +241,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--portfolio", type=Path, help="show this file (read-only) instead of the demo DB")
     parser.add_argument("--size", default="1600x1000", help="window size, WIDTHxHEIGHT")
     args = parser.parse_args(argv)
+    with demo_window(args.size, args.portfolio) as (window, app):
+        for path in save_views(window, app, args.outdir):
+            print(path)
+    return 0
 
+
+@contextmanager
+def demo_window(size: str, portfolio: Path | None = None) -> Iterator[tuple[MainWindow, QApplication]]:
+    """The main window (WIDTHxHEIGHT) on the demo book in a throw-away database (or `portfolio`,
+    read-only) with throw-away settings, shown and loading; closed and cleaned up afterwards."""
     from PySide6.QtCore import QSettings, Qt
     from PySide6.QtWidgets import QApplication
 
@@ -250,22 +260,19 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication([sys.argv[0]])
     with tempfile.TemporaryDirectory() as tmp:
         settings = QSettings(str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat)
-        if args.portfolio:
-            workspace = Workspace.from_file(args.portfolio)
-        else:
-            workspace = Workspace.from_database(Path(tmp) / "demo.db")
+        workspace = Workspace.from_file(portfolio) if portfolio else Workspace.from_database(Path(tmp) / "demo.db")
         window = MainWindow(workspace, settings, lazy_charts=False)
-        width, height = (int(v) for v in args.size.lower().split("x"))
+        width, height = (int(v) for v in size.lower().split("x"))
         window.resize(width, height)
         window.resizeDocks([window.tree_dock], [320 if width >= 1500 else 240], Qt.Orientation.Horizontal)
         window.show()
         workspace.load()
-        for path in save_views(window, app, args.outdir):
-            print(path)
-        window.close()
-        if workspace.db is not None:
-            workspace.db.close()
-    return 0
+        try:
+            yield window, app  # type: ignore[misc]
+        finally:
+            window.close()
+            if workspace.db is not None:
+                workspace.db.close()
 
 
 if __name__ == "__main__":

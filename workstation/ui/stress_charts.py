@@ -12,17 +12,10 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 
-# the main window's chart helpers (`ui/chart_tools.py`) once they are on main: same names
-from workstation.ui.stress_chart_frame import ChartFrame, HoverCrosshair, LegendEntry, ThemedPlot
+from workstation.ui.chart_tools import LegendEntry, ThemedPlot, color
 from workstation.ui.theme import LIGHT
 
 TICK_ORDER = (0.0, -0.5, 1.0, -0.9, 4.0, 9.0, -0.75, 2.0, -0.25, 0.5, -0.95)  # most telling first
-
-
-def _qcolor(hex_colour: str, alpha: int = 255) -> Any:
-    c = pg.mkColor(hex_colour)
-    c.setAlpha(alpha)
-    return c
 
 
 def move_text(move: float) -> str:
@@ -51,9 +44,7 @@ class ShockChart(ThemedPlot):
         self.plotItem.setLabel("bottom", "shock size (× the scenario's moves)")
         self.plotItem.getAxis("left").setWidth(62)
         self.curve: dict[str, Any] | None = None
-        self.frame = ChartFrame(self, "Equity against shock size")
-        self.frame.reset_requested.connect(self.reset_view)
-        self.crosshair = HoverCrosshair(self, self._hover, self.frame.clear_readout)
+        self.framed("Equity against shock size")
         self.set_theme(LIGHT)
 
     def legend_entries(self) -> list[LegendEntry]:
@@ -89,20 +80,18 @@ class ShockChart(ThemedPlot):
         span = (hi - lo) or max(abs(hi), 1.0)
         self.set_home((float(x[0]), float(x[-1])), (min(lo, 0.0) - 0.04 * span, hi + 0.04 * span))
 
-    def _hover(self, x: float, _y: float) -> None:
+    def readout(self, x: float, y: float) -> tuple[str, dict[str, str]]:
         if not self.curve:
-            return
+            return "", {}
         xs = np.asarray(self.curve["multiple"], dtype=float)
         if not xs[0] <= x <= xs[-1]:
-            self.frame.clear_readout()
-            return
+            return "", {}
         thr = self.curve.get("liquidation_threshold", 1.0)
         eq = float(np.interp(x, xs, self.curve["equity"]))
         mm = thr * float(np.interp(x, xs, self.curve["maintenance_margin"]))
         im = float(np.interp(x, xs, self.curve["initial_margin"]))
         money = self.fmt.money
-        self.frame.show_readout(f"at {x:.2f}×", {"equity": money(eq), "liquidation level (MM)": money(mm),
-                                                 "IM": money(im)})
+        return f"at {x:.2f}×", {"equity": money(eq), "liquidation level (MM)": money(mm), "IM": money(im)}
 
     def restyle(self) -> None:
         t = self.theme
@@ -111,9 +100,6 @@ class ShockChart(ThemedPlot):
         self.initial.setPen(pg.mkPen(t.muted, width=1, style=Qt.PenStyle.DashLine))
         self.one.setPen(pg.mkPen(t.muted, width=1, style=Qt.PenStyle.DotLine))
         self.breach.setPen(pg.mkPen(t.red, width=1))
-        self.crosshair.set_colour(t.muted)
-        self.frame.set_theme(t)
-        self.frame.set_legend(self.legend_entries())
 
 
 class MoveAxis(pg.AxisItem):
@@ -154,9 +140,7 @@ class JointGridChart(ThemedPlot):
         self.plotItem.showGrid(x=False, y=False)
         self.grid: dict[str, Any] | None = None
         self.marker: tuple[float, float, str] | None = None
-        self.frame = ChartFrame(self, "BTC × ETH moves")
-        self.frame.reset_requested.connect(self.reset_view)
-        self.crosshair = HoverCrosshair(self, self._hover, self.frame.clear_readout)
+        self.framed("BTC × ETH moves")
         self.set_theme(LIGHT)
 
     def legend_entries(self) -> list[LegendEntry]:
@@ -202,21 +186,21 @@ class JointGridChart(ThemedPlot):
             spots.append({"pos": (math.log10(1 + max(x, -0.99)), math.log10(1 + max(y, -0.99))), "symbol": "o"})
         self.points.setData(spots)
 
-    def _hover(self, u: float, v: float) -> None:
+    def readout(self, u: float, v: float) -> tuple[str, dict[str, str]]:
         g = self.grid
         if not g:
-            return
+            return "", {}
         x, y = 10.0 ** u - 1.0, 10.0 ** v - 1.0
         xs, ys = np.asarray(g["x_moves"]), np.asarray(g["y_moves"])
         j = int(np.argmin(np.abs(np.log1p(xs) - math.log1p(x))))
         i = int(np.argmin(np.abs(np.log1p(ys) - math.log1p(y))))
         h = float(np.asarray(g["headroom"])[i, j])
-        self.frame.show_readout(f"{g['x_asset']} {move_text(xs[j])} · {g['y_asset']} {move_text(ys[i])}",
-                                {"equity − liquidation level": self.fmt.money(h)})
+        return (f"{g['x_asset']} {move_text(xs[j])} · {g['y_asset']} {move_text(ys[i])}",
+                {"equity − liquidation level": self.fmt.money(h)})
 
     def restyle(self) -> None:
         t = self.theme
-        cmap = pg.ColorMap([0.0, 0.5, 1.0], [_qcolor(t.red), _qcolor(t.base), _qcolor(t.calm)])
+        cmap = pg.ColorMap([0.0, 0.5, 1.0], [color(t.red), color(t.base), color(t.calm)])
         self.bar.setColorMap(cmap)
         self.bar.axis.setPen(pg.mkPen(t.border))
         self.bar.axis.setTextPen(pg.mkPen(t.muted))
@@ -224,6 +208,3 @@ class JointGridChart(ThemedPlot):
         self.line.setPen(pg.mkPen(t.base))
         self.points.setBrush(pg.mkBrush(t.accent))
         self.points.setPen(pg.mkPen(t.text, width=1.5))
-        self.crosshair.set_colour(t.muted)
-        self.frame.set_theme(t)
-        self.frame.set_legend(self.legend_entries())

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -63,27 +62,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("outdir", type=Path)
     parser.add_argument("--size", default="1600x1000", help="window size, WIDTHxHEIGHT")
     args = parser.parse_args(argv)
+    from workstation.ui.screenshots import demo_window
 
-    from PySide6.QtCore import QSettings
-    from PySide6.QtWidgets import QApplication
-
-    from workstation.ui.main_window import MainWindow
-    from workstation.ui.workspace import Workspace
-
-    app = QApplication.instance() or QApplication([sys.argv[0]])
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = QSettings(str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat)
-        workspace = Workspace.from_database(Path(tmp) / "demo.db")
-        window = MainWindow(workspace, settings, lazy_charts=False)
-        width, height = (int(v) for v in args.size.lower().split("x"))
-        window.resize(width, height)
-        window.show()
-        workspace.load()
-        for path in save_stress_views(window, app, args.outdir, f"-{width}x{height}"):
+    with demo_window(args.size) as (window, app):
+        for path in save_stress_views(window, app, args.outdir, f"-{args.size.lower()}"):
             print(path)
-        window.close()
-        if workspace.db is not None:
-            workspace.db.close()
     return 0
 
 

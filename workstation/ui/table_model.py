@@ -76,23 +76,83 @@ def format_value(column: Column, value: Any, fmt: NumberFormat) -> str:
     return "" if value is None else str(value)
 
 
-class RecordTableModel(QAbstractTableModel):
+def sign_colour(theme: Theme, colour: str | None, value: float) -> QColor | None:
+    """The colour of a number in a column coloured "sign", "negative" or "hedge" (else None)."""
+    if not value or value != value:  # zero or NaN: no colour
+        return None
+    if colour == "sign":
+        return theme.level("red" if value < 0 else "calm")
+    if colour == "negative" and value < 0:
+        return theme.level("red")
+    if colour == "hedge" and value < 0:
+        return theme.level("calm")
+    return None
+
+
+class ColumnTableModel(QAbstractTableModel):
+    """A flat table model whose columns are `Column` specs: the header, the number format and
+    the theme; subclasses hold the rows (`rowCount`, `data`)."""
+
+    def __init__(self, columns: Sequence[Column], parent: Any = None):
+        super().__init__(parent)
+        self.columns: list[Column] = list(columns)
+        self._fmt = NumberFormat()
+        self._theme: Theme = LIGHT
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.columns)
+
+    def header(self, section: int) -> str:
+        return self.columns[section].header
+
+    def header_tip(self, column: Column) -> str | None:
+        return column.tip or None
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.columns):
+            return None
+        column = self.columns[section]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.header(section)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self.header_tip(column)
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return column.alignment
+        return None
+
+    def column_index(self, key: str) -> int:
+        return next(i for i, c in enumerate(self.columns) if c.key == key)
+
+    def set_number_format(self, fmt: NumberFormat) -> None:
+        self._fmt = fmt
+        self._refresh_all()
+
+    def set_theme(self, theme: Theme) -> None:
+        self._theme = theme
+        self._refresh_all()
+
+    def _refresh_all(self) -> None:
+        rows = self.rowCount()
+        if rows:
+            self._refresh(0, rows - 1)
+
+    def _refresh(self, first: int, last: int) -> None:
+        self.dataChanged.emit(self.index(first, 0), self.index(last, len(self.columns) - 1))
+
+
+class RecordTableModel(ColumnTableModel):
     """Rows are dicts identified by `key_field`; columns are `Column` specs."""
 
     def __init__(self, columns: Sequence[Column], key_field: str = "id", parent: Any = None):
-        super().__init__(parent)
-        self.columns: list[Column] = list(columns)
+        super().__init__(columns, parent)
         self.key_field = key_field
         self._rows: list[dict[str, Any]] = []
-        self._fmt = NumberFormat()
-        self._theme: Theme = LIGHT
 
     # -- Qt model interface -------------------------------------------------------------
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.columns)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or index.row() >= len(self._rows):
@@ -118,20 +178,6 @@ class RecordTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return record.get("_tip") if index.column() == 0 else None
 
-        return None
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.columns):
-            return None
-        column = self.columns[section]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return column.header
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return column.tip or None
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return column.alignment
         return None
 
     # -- updates --------------------------------------------------------------------------
@@ -185,35 +231,12 @@ class RecordTableModel(QAbstractTableModel):
                 return i
         return -1
 
-    def set_number_format(self, fmt: NumberFormat) -> None:
-        self._fmt = fmt
-        self._refresh_all()
-
-    def set_theme(self, theme: Theme) -> None:
-        self._theme = theme
-        self._refresh_all()
-
-    def column_index(self, key: str) -> int:
-        return next(i for i, c in enumerate(self.columns) if c.key == key)
-
     # -- helpers --------------------------------------------------------------------------
-    def _refresh_all(self) -> None:
-        if self._rows:
-            self._refresh(0, len(self._rows) - 1)
-
-    def _refresh(self, first: int, last: int) -> None:
-        self.dataChanged.emit(self.index(first, 0), self.index(last, len(self.columns) - 1))
-
     def _colour(self, column: Column, record: dict[str, Any], value: Any) -> QColor | None:
         if record.get("_state") == "past":  # a scope past liquidation: the whole row is red
             return self._theme.level("red")
-        number = isinstance(value, int | float) and value
-        if column.colour == "sign" and number:
-            return self._theme.level("red" if value < 0 else "calm")
-        if column.colour == "negative" and number and value < 0:
-            return self._theme.level("red")
-        if column.colour == "hedge" and number and value < 0:
-            return self._theme.level("calm")
+        if column.colour in ("sign", "negative", "hedge"):
+            return sign_colour(self._theme, column.colour, value) if isinstance(value, int | float) else None
         if column.colour == "distance":
             if value is None and column.blank is not None:
                 return QColor(self._theme.muted)

@@ -77,7 +77,7 @@ class WhatIfActions:
         self.chart.set_profile(result)
 
     def _on_profile_error(self, exc: BaseException) -> None:
-        self.chart.readout.setText(f"Could not compute the risk profile: {exc}")
+        self.chart.frame.set_caption(f"Could not compute the risk profile: {exc}")
 
     def largest_that_fits(self) -> None:
         """The largest size of the selected draft that still fits free margin (a worker)."""

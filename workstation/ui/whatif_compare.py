@@ -16,6 +16,13 @@ from workstation.ui.formatting import DASH, MINUS, NumberFormat, distance_level,
 from workstation.ui.table_model import Column, RecordTableModel
 from workstation.ui.theme import LIGHT, Theme
 from workstation.ui.views import fit_columns, make_table_view
+from workstation.ui.whatif_rows import (
+    comparison_rows,
+    greeks_rows,
+    instrument_names,
+    liquidation_rows,
+    position_rows,
+)
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -195,6 +202,29 @@ class CompareTabs(QTabWidget):
         self.set_number_format(NumberFormat())
         self.setTabToolTip(3, "A pool: each member account side by side, and which liquidates first")
         self.setTabToolTip(4, "Which venue margins this account and its drafts cheapest")
+
+    def show_result(self, r: Any, portfolio: Any, pool: bool, horizon_days: float, fmt: NumberFormat) -> None:
+        """Fill every tab from a `WhatIfResult` of `portfolio` (`pool`: a pool's, with its members;
+        funding carried over `horizon_days`)."""
+        rows = comparison_rows(r.before, r.after, cash=r.cash if r.trades else None, funding=r.funding,
+                               horizon_days=horizon_days)
+        head = [x for x in rows if x["group"] == "headline" and x["key"] not in ("offset", "pooling")]
+        rest = [x for x in rows if x not in head]
+        self.figures.set_records(head + liquidation_rows(r.before, r.after) + rest)
+        names = instrument_names(portfolio, [(r.account, t) for t in r.trades])
+        prices = {a: q.price for a, q in portfolio.market.items()}
+        self.greeks.set_records(greeks_rows(r.before, r.after, names, prices))
+        drafted = {(r.account, t.id) for t in r.trades}
+        self.positions.set_records(position_rows(r.before, r.after, names, drafted, portfolio.base_currency))
+        self.setTabEnabled(3, pool)
+        if pool:
+            venues = {a.id: a.venue or "" for a in portfolio.accounts}
+            self.members.set_records(member_rows(r.members, venues, fmt))
+            self.margining.setText(r.margining.text if r.margining else "")
+            self.first.setText(first_text(r.first, fmt))
+        else:
+            self.members.clear()
+        self.fit()
 
     def fit(self) -> None:
         for name, view in self.views.items():

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from workstation.core.model import KINDS, RIGHTS, SETTLEMENTS, Portfolio, Position
 from workstation.core.profiles import Profile
 from workstation.core.units import quantity_unit, round_to_lot
+from workstation.ui.chart_tools import LegendEntry, ThemedPlot, data_range, value_at
 from workstation.ui.dialogs import _combo, _qdatetime
 from workstation.ui.fields import NumberField, PercentField
 from workstation.ui.formatting import NumberFormat
@@ -46,16 +47,15 @@ OBJECTIVES = (
 )
 
 
-class SuggestionChart(pg.PlotWidget):
-    """Initial margin (left axis) and liquidation distance (right axis, %) against hedge size."""
+class SuggestionChart(ThemedPlot):
+    """Initial margin (left axis) and liquidation distance (right axis, %) against hedge size,
+    the suggested size marked; sits in a `ChartFrame` (`frame`) whose legend reads both curves
+    out on hover."""
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self.setObjectName("suggestionChart")
-        self.setMenuEnabled(False)
-        self.plotItem.hideButtons()
         self.setMouseEnabled(x=False, y=False)
-        self.plotItem.showGrid(x=True, y=True, alpha=0.1)
         self.setMinimumHeight(120)
         self.im = self.plot([], [])
         self.right = pg.ViewBox()
@@ -71,31 +71,52 @@ class SuggestionChart(pg.PlotWidget):
         self.plotItem.vb.sigResized.connect(self._sync)
         self.plotItem.getAxis("left").setWidth(56)
         self.plotItem.getAxis("right").setWidth(40)
-        self.theme: Theme = LIGHT
+        self.curve: dict[str, Any] | None = None
+        self.unit = ""
+        self.framed("Initial margin and liquidation distance by size", resettable=False, horizontal=False)
+        self.set_theme(LIGHT)
 
     def _sync(self) -> None:
         self.right.setGeometry(self.plotItem.vb.sceneBoundingRect())
 
-    def set_theme(self, theme: Theme) -> None:
-        self.theme = theme
-        self.setBackground(theme.base)
-        for name in ("left", "bottom", "right"):
-            axis = self.plotItem.getAxis(name)
-            axis.setPen(pg.mkPen(theme.border))
-            axis.setTextPen(pg.mkPen(theme.muted))
-        self.im.setPen(pg.mkPen(theme.accent, width=2))
-        self.dist.setPen(pg.mkPen(theme.red, width=1.6, style=Qt.PenStyle.DashLine))
-        self.best.setPen(pg.mkPen(theme.calm, width=1.5))
-        self.best.label.setColor(theme.calm)
+    def legend_entries(self) -> list[LegendEntry]:
+        t = self.theme
+        return [LegendEntry("initial margin (left)", t.accent),
+                LegendEntry("nearest liquidation distance, % (right)", t.red, dashed=True),
+                LegendEntry("the suggested size", t.calm)]
+
+    def readout(self, x: float, y: float) -> tuple[str, dict[str, str]]:
+        c = self.curve
+        if not c:
+            return "", {}
+        sizes = np.asarray(c["sizes"], dtype=float)
+        im = value_at(sizes, np.asarray(c["initial_margin"], dtype=float), x)
+        dist = value_at(sizes, np.asarray(c["distance_pct"], dtype=float), x)
+        values = {}
+        if im is not None:
+            values["initial margin (left)"] = self.fmt.money(im)
+        if dist is not None:
+            values["nearest liquidation distance, % (right)"] = self.fmt.percent(dist)
+        return f"size {self.fmt.quantity(x)} {self.unit}".rstrip(), values
+
+    def restyle(self) -> None:
+        t = self.theme
+        self.im.setPen(pg.mkPen(t.accent, width=2))
+        self.dist.setPen(pg.mkPen(t.red, width=1.6, style=Qt.PenStyle.DashLine))
+        self.best.setPen(pg.mkPen(t.calm, width=1.5))
+        self.best.label.setColor(t.calm)
 
     def set_curve(self, curve: dict[str, Any] | None, best: float | None, fmt: NumberFormat, unit: str) -> None:
+        self.curve, self.unit = curve, unit
+        self.set_number_format(fmt)
         if not curve:
             self.im.setData([], [])
             self.dist.setData([], [])
             self.best.hide()
             return
         sizes = np.asarray(curve["sizes"], dtype=float)
-        self.im.setData(sizes, np.asarray(curve["initial_margin"], dtype=float))
+        im = np.asarray(curve["initial_margin"], dtype=float)
+        self.im.setData(sizes, im)
         dist = np.asarray(curve["distance_pct"], dtype=float)
         self.dist.setData(sizes[np.isfinite(dist)], dist[np.isfinite(dist)])
         self.plotItem.setLabel("bottom", f"hedge size ({unit})")
@@ -105,8 +126,13 @@ class SuggestionChart(pg.PlotWidget):
             self.best.setValue(best)
             self.best.label.setFormat(f"best {fmt.quantity(best)}")
             self.best.show()
-        self.plotItem.enableAutoRange()
-        self.right.enableAutoRange()
+        # explicit ranges for both axes: auto-range on a hidden or resizing chart can keep a stale view
+        x, y = data_range([sizes], 0.02), data_range([im], 0.05)
+        if x is not None and y is not None:
+            self.set_home(x, y)
+        right = data_range([dist], 0.05)
+        if right is not None:
+            self.right.setYRange(*right, padding=0)
         self._sync()
 
 
@@ -143,9 +169,7 @@ class HedgeForm(QFrame):
         self.result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.result.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.chart = SuggestionChart()
-        self.chart.hide()
-        self.legend = QLabel("")
-        self.legend.hide()
+        self.chart.frame.hide()
 
         left, right = QFormLayout(), QFormLayout()
         for form in (left, right):
@@ -178,17 +202,13 @@ class HedgeForm(QFrame):
         layout.addLayout(fields)
         layout.addLayout(actions)
         layout.addWidget(self.result)
-        layout.addWidget(self.legend)
-        layout.addWidget(self.chart, 1)
+        layout.addWidget(self.chart.frame, 1)
         self.kind.currentTextChanged.connect(self._follow_kind)
         self._follow_kind()
         self.set_theme(LIGHT)
 
     def set_theme(self, theme: Theme) -> None:
         self.chart.set_theme(theme)
-        self.legend.setText(f"<span style='color:{theme.accent}'>━━</span> initial margin (left) &nbsp; "
-                            f"<span style='color:{theme.red}'>╍╍</span> nearest liquidation distance, % "
-                            f"(right) &nbsp; <span style='color:{theme.calm}'>│</span> the suggested size")
 
     def set_context(self, portfolio: Portfolio | None, account_id: str | None, profile: Profile | None = None) -> None:
         """New book or account: default to the account's main underlying and its perpetual."""
@@ -260,8 +280,7 @@ class HedgeForm(QFrame):
         if result is None or result.suggestion is None or result.hedge is None:
             self.result.setText(message or HEDGE_HINT)
             self.chart.set_curve(None, None, fmt, "")
-            self.chart.setVisible(False)
-            self.legend.setVisible(False)
+            self.chart.frame.setVisible(False)
             return
         s, h = result.suggestion, result.hedge
         base = self.portfolio.base_currency if self.portfolio else "USD"
@@ -303,6 +322,5 @@ class HedgeForm(QFrame):
                 fit = np.copysign(np.floor(abs(largest) / spec.step) * spec.step, largest)
             lines.append(f"largest size of it that still fits free margin: {fmt.quantity(float(fit))} {unit}")
         self.result.setText("<br>".join(lines))
-        self.chart.setVisible(bool(result.extra.get("curve")))
-        self.legend.setVisible(self.chart.isVisible())
+        self.chart.frame.setVisible(bool(result.extra.get("curve")))
         self.chart.set_curve(result.extra.get("curve"), s["quantity"], fmt, unit)

@@ -3,7 +3,8 @@ members), see the scope's figures before and after, the risk profile against an 
 price today or at a date, a suggested hedge, and the drafts under each venue's profile.
 
 Pieces: `whatif_drafts` (trade line, Add dialog, drafts table, size slider), `whatif_hedge`
-(suggestion form), `whatif_scenarios` (save / load), `whatif_compare` (before / after tables),
+(suggestion form), `whatif_scenarios` (save / load), `whatif_compare` (the before / after tables,
+filled from a result),
 `risk_chart` (the chart). The engine runs in workers (`whatif_compute`, newest request wins) on a
 prepared before-state. The book is never written here: "Apply to book…" asks the window to.
 """
@@ -34,7 +35,7 @@ from workstation.ui.formatting import NumberFormat
 from workstation.ui.risk_chart import RiskProfileChart
 from workstation.ui.theme import LIGHT, Theme
 from workstation.ui.whatif_actions import WhatIfActions
-from workstation.ui.whatif_compare import CompareTabs, first_text, member_rows
+from workstation.ui.whatif_compare import CompareTabs
 from workstation.ui.whatif_compute import (
     Draft,
     ProfileResult,
@@ -44,13 +45,6 @@ from workstation.ui.whatif_compute import (
 )
 from workstation.ui.whatif_drafts import DraftsBox
 from workstation.ui.whatif_hedge import HedgeForm
-from workstation.ui.whatif_rows import (
-    comparison_rows,
-    greeks_rows,
-    instrument_names,
-    liquidation_rows,
-    position_rows,
-)
 from workstation.ui.whatif_scenarios import ScenarioActions
 from workstation.ui.worker import LatestJob
 
@@ -325,27 +319,8 @@ class WhatIfPanel(WhatIfActions, ScenarioActions, QWidget):
 
     def _show_tables(self, r: WhatIfResult) -> None:
         assert self.portfolio is not None
-        rows = comparison_rows(r.before, r.after, cash=r.cash if r.trades else None, funding=r.funding,
-                               horizon_days=self.box.horizon.value())
-        head = [x for x in rows if x["group"] == "headline" and x["key"] not in ("offset", "pooling")]
-        rest = [x for x in rows if x not in head]
-        self.tabs.figures.set_records(head + liquidation_rows(r.before, r.after) + rest)
-        names = instrument_names(self.portfolio, [(r.account, t) for t in r.trades])
-        prices = {a: q.price for a, q in self.portfolio.market.items()}
-        self.tabs.greeks.set_records(greeks_rows(r.before, r.after, names, prices))
-        drafted = {(r.account, t.id) for t in r.trades}
-        self.tabs.positions.set_records(position_rows(r.before, r.after, names, drafted,
-                                                      self.portfolio.base_currency))
-        pool = (self.scope or "").startswith("pool:")
-        self.tabs.setTabEnabled(3, pool)
-        if pool:
-            venues = {a.id: a.venue or "" for a in self.portfolio.accounts}
-            self.tabs.members.set_records(member_rows(r.members, venues, self._fmt))
-            self.tabs.margining.setText(r.margining.text if r.margining else "")
-            self.tabs.first.setText(first_text(r.first, self._fmt))
-        else:
-            self.tabs.members.clear()
-        self.tabs.fit()
+        self.tabs.show_result(r, self.portfolio, (self.scope or "").startswith("pool:"), self.box.horizon.value(),
+                              self._fmt)
 
     def _on_error(self, exc: BaseException) -> None:
         self._stale = True

@@ -85,6 +85,14 @@ class Parts:
     equity: np.ndarray
     terms: dict[str, np.ndarray]
 
+    def keep(self, snapshot: Parts, cols: np.ndarray) -> Parts:
+        """The columns not in `cols` (bool (A,)), not revalued, take the snapshot's figures."""
+        rest = ~cols
+        self.equity[:, rest] = snapshot.equity[0, rest]
+        for k, v in self.terms.items():
+            v[:, rest] = snapshot.terms[k][0, rest]
+        return self
+
     @staticmethod
     def concat(parts: list[Parts]) -> Parts:
         return Parts(np.concatenate([p.equity for p in parts]),
@@ -294,13 +302,7 @@ class MarginMethod:
                 equity[:, col] += haircut_value(float(amt), centers[:, a], bands)
         terms = self.terms(sub, centers, spot, pos_values, cols)
         out = Parts(equity, terms)
-        if only is not None:  # columns not revalued keep the snapshot's figures
-            p0 = self.snapshot()
-            rest = ~cols
-            out.equity[:, rest] = p0.equity[0, rest]
-            for k, v in out.terms.items():
-                v[:, rest] = p0.terms[k][0, rest]
-        return out
+        return out if only is None else out.keep(self.snapshot(), cols)
 
     def snapshot(self) -> Parts:
         """The pieces at the current prices (one state)."""

@@ -58,6 +58,18 @@ def _block(n: int) -> int:
     return max(1, (1 << 14) // max(1, n))  # rows of (states x options) per block: stays in cache
 
 
+def _gamma(y: np.ndarray, d1_0: np.ndarray, inv_sd: np.ndarray, g0: np.ndarray) -> np.ndarray:
+    """g0 exp(-d1^2 / 2 - y), d1 = d1_0 + y / sd, computed in place on one new array."""
+    g = y * inv_sd
+    g += d1_0
+    g *= g
+    g *= -0.5
+    g -= y
+    np.exp(g, out=g)
+    g *= g0
+    return g
+
+
 @dataclass
 class OptionCurves:
     """The options of a book sorted by column, with their curvature constants in S1 states (row
@@ -164,20 +176,7 @@ class OptionCurves:
             else:  # a forward at or below 0 is intrinsic there (gamma 0): the bound of the rest
                 ylo = np.log1p(np.maximum(kap * lo[rs, None, None], _ALMOST_MINUS_1))
                 yhi = np.log1p(np.maximum(kap * hi[rs, None, None], _ALMOST_MINUS_1))
-            g_lo = ylo * inv_sd
-            g_lo += d1_0
-            g_lo *= g_lo
-            g_lo *= -0.5
-            g_lo -= ylo
-            np.exp(g_lo, out=g_lo)
-            g_lo *= g0
-            g_hi = yhi * inv_sd
-            g_hi += d1_0
-            g_hi *= g_hi
-            g_hi *= -0.5
-            g_hi -= yhi
-            np.exp(g_hi, out=g_hi)
-            g_hi *= g0
+            g_lo, g_hi = _gamma(ylo, d1_0, inv_sd, g0), _gamma(yhi, d1_0, inv_sd, g0)
             sup = np.maximum(g_lo, g_hi)
             np.copyto(sup, g_pk, where=(y_pk > ylo) & (y_pk < yhi), casting="unsafe")
             inf = np.minimum(g_lo, g_hi, out=g_lo)
@@ -306,11 +305,6 @@ def tier_kinks(m: MarginMethod, out: dict[int, list[np.ndarray]], t: dict[str, n
             _add(out, a, b[None, :nf] / (q[lin, None] * S) - 1.0)
 
 
-def identity_drivers(m: MarginMethod) -> bool:
-    """Every column moves with itself: its pieces depend on its own move only."""
-    return bool(np.array_equal(m.driver, np.arange(m.n_assets)))
-
-
 def column_moves(m: MarginMethod, together: bool) -> np.ndarray:
     """(A,) bool: the columns whose pieces move in a search. A column's positions follow its
     driver's move (`moves_with`), collateral sits in its driver's column: so moving column a
@@ -323,54 +317,6 @@ def column_moves(m: MarginMethod, together: bool) -> np.ndarray:
     moving = np.zeros(m.n_assets, dtype=bool)
     moving[np.asarray(m.assets, dtype=np.int64)] = True
     return moving[m.driver]
-
-
-def _psd(m: MarginMethod, C: np.ndarray) -> bool:
-    """C restricted to the moving columns is positive semidefinite (to rounding), cached."""
-    ok = m.__dict__.get("_corr_psd")
-    if ok is None:
-        mov = np.asarray(m.assets, dtype=np.int64)
-        sub = C[np.ix_(mov, mov)]
-        ev = np.linalg.eigvalsh(0.5 * (sub + sub.T)) if mov.size else np.zeros(0)
-        ok = m.__dict__["_corr_psd"] = bool(np.all(ev >= -1e-12 * max(1.0, float(np.abs(sub).max(initial=0.0)))))
-    return bool(ok)
-
-
-def correlated_bound(m: MarginMethod, C: np.ndarray, L0: np.ndarray, parts: dict[str, np.ndarray],
-                     lo2: np.ndarray, hi2: np.ndarray, together: bool, tmf: float, moves: np.ndarray) -> np.ndarray:
-    """Bound for f = E - t (mm_factor A(L) + linear), A = sqrt(L' C L) (C PSD), from per-column
-    (k, A) parts: "U0" >= E'', and over the loss branches of L_u = max(0, -min branches) "R" >=
-    sup branch'', "M2" >= sup |branch''|, "S1" >= sup |branch'| (allowances included).
-
-    dA/dL_u = (C L)_u / A lies in [-sqrt(C_uu), sqrt(C_uu)] (Cauchy-Schwarz in C's product) and A
-    is convex. Where it only rises with each moving loss (together: C >= 0 on the moving
-    columns; one column: b = sum_{u != a} C_au L0_u >= 0), -A(L) is a minimum of tangent planes
-    with slopes g_u in [0, sqrt(C_uu)], each -g_u L_u = g_u min(0, branches): U0 + t mmf
-    sqrt(C_uu) max(R, 0). Otherwise (a negative correlation) on pieces where every L_u is smooth
-    (-A(L))'' = -L' A'' L' - grad A . L'' <= sum sqrt(C_uu) M2_u, and where L_u kinks (a max of
-    branches and 0: its slope only rises, by at most 2 S1_u + h M2_u over the interval) -A may
-    kink upwards by sqrt(C_uu) times that: M = U0 + t mmf sum sqrt(C_uu) (3 M2 + 4 S1 / h); or A
-    as a Lipschitz term, 8 t mmf sum sqrt(C_uu) S1 / h; the smaller. C not PSD: no bound."""
-    diag = np.sqrt(np.maximum(np.diag(C), 0.0))
-    U0, R, M2, S1 = parts["U0"], parts["R"], parts["M2"], parts["S1"]
-    h = np.maximum(hi2 - lo2, 1e-300)
-    psd = _psd(m, C)
-    if not psd:
-        M = np.full(U0.shape, np.inf)
-        return M.sum(-1) if together else M
-    mov = np.asarray(m.assets, dtype=np.int64)
-    with np.errstate(invalid="ignore"):
-        rising = U0 + tmf * diag * np.maximum(R, 0.0)
-        if together:
-            if np.all(C[np.ix_(mov, mov)] >= 0):
-                return rising.sum(-1)
-            w = np.where(moves, diag, 0.0)
-            kink = ((3.0 * M2 + 4.0 * S1 / h) * w).sum(-1)
-            lip = 8.0 * (S1 * w).sum(-1) / h[:, 0]
-            return U0.sum(-1) + tmf * np.minimum(kink, lip)
-        b = C @ L0 - np.diag(C) * L0
-        general = U0 + tmf * diag * np.minimum(3.0 * M2 + 4.0 * S1 / h, 8.0 * S1 / h)
-        return np.where((b >= 0)[None, :], rising, general)
 
 
 def branch_bound(U: np.ndarray, L: np.ndarray, a0: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -400,15 +346,32 @@ def per_position_curvature(m: MarginMethod, lo: np.ndarray, hi: np.ndarray, toge
     # f = equity - t MM (t: the profile's liquidation threshold; isolated: each position's
     # balance, t = 1): a short option adds -(1 + t) |q| gamma at most
     t = 1.0 if reduce == "max" else float(m.profile.liquidation_threshold)
+    wp, wm = np.maximum(oc.qty, 0.0), (1.0 + t) * np.maximum(-oc.qty, 0.0)
+    w = wp * oc.g0[0]  # cheap: 0 <= gamma <= g0 / (1 + x_lo)
+    cheap = oc.column_sums(w, A) if reduce == "sum" else oc.column_max(w, A)
+
+    def exact(sl: slice, lo_k: np.ndarray, hi_k: np.ndarray) -> np.ndarray:
+        U, _ = oc.bounds(sl, lo_k, hi_k, wp[sl], wm[sl], worst=reduce == "max")
+        return U[:, 0] if reduce == "sum" else np.maximum(U[:, 0], 0.0)
+
+    M = column_bounds(oc, cheap, lo, hi, together, need, exact, column_moves(m, together))
+    return M.sum(-1) if together else M
+
+
+def column_bounds(oc: OptionCurves, cheap: np.ndarray, lo: np.ndarray, hi: np.ndarray, together: bool,
+                  need: np.ndarray | None, exact: Callable[[slice, np.ndarray, np.ndarray], np.ndarray],
+                  moves: np.ndarray) -> np.ndarray:
+    """Bound of f'' per state and column (K, A) on [lo, hi] (per column (K, A), or (K,) for
+    every column moved `together`): the cheap bound `cheap` (A,) / (1 + min(lo, hi)) where it
+    already proves `need` (None: nowhere), else the smaller of it and `exact(options of the
+    column, lo, hi)` on the states that fail. Columns not in `moves` (`column_moves`) stay at
+    the snapshot: 0."""
+    A = cheap.shape[-1]
     lo = np.asarray(lo, dtype=float)
     hi = np.asarray(hi, dtype=float)
     lo2 = np.broadcast_to(lo[:, None], (lo.shape[0], A)) if together else lo
     hi2 = np.broadcast_to(hi[:, None], (hi.shape[0], A)) if together else hi
-    wp, wm = np.maximum(oc.qty, 0.0), (1.0 + t) * np.maximum(-oc.qty, 0.0)
-    w = wp * oc.g0[0]  # cheap: 0 <= gamma <= g0 / (1 + x_lo)
-    cheap = oc.column_sums(w, A) if reduce == "sum" else oc.column_max(w, A)
-    moves = column_moves(m, together)
-    M = np.where(moves, cheap, 0.0)[None, :] / (1.0 + np.minimum(lo2, hi2))
+    M = np.where(moves, cheap, 0.0) / (1.0 + np.minimum(lo2, hi2))
     if need is None:
         fail = np.ones(M.shape, dtype=bool)
     elif together:
@@ -420,9 +383,8 @@ def per_position_curvature(m: MarginMethod, lo: np.ndarray, hi: np.ndarray, toge
             continue
         ks = np.flatnonzero(fail[:, a])
         if ks.size:
-            U, _ = oc.bounds(sl, lo2[ks, a], hi2[ks, a], wp[sl], wm[sl], worst=reduce == "max")
-            M[ks, a] = np.minimum(M[ks, a], U[:, 0] if reduce == "sum" else np.maximum(U[:, 0], 0.0))
-    return M.sum(-1) if together else M
+            M[ks, a] = np.minimum(M[ks, a], exact(sl, lo2[ks, a], hi2[ks, a]))
+    return M
 
 
 def per_position_kinks(m: MarginMethod, table: dict[str, np.ndarray]) -> dict[int, np.ndarray]:

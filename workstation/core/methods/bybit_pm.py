@@ -33,53 +33,35 @@ from workstation.core.methods.units import (
     UnitMethod,
     coin_deltas,
     entries_doc,
-    expiry_groups,
+    grid_scenarios,
     hedged_spread,
     netted,
     scenario_pnl,
-    shocked_vols,
     vegas,
     worst_index,
 )
 from workstation.core.profile_venues import BybitParams
 
-_VOLS = ("up", "same", "down")
-_SIGN = {"up": 1.0, "same": 0.0, "down": -1.0}
-
 
 class BybitPMMethod(UnitMethod):
     name = "bybit-pm"
-
-    def __init__(self, scope):
-        self._tables: dict[str, dict[str, Any]] = {}
-        super().__init__(scope)
 
     @property
     def params(self) -> BybitParams:
         assert self.profile.bybit is not None  # the profile requires [bybit] for this method
         return self.profile.bybit
 
-    def _table(self, u: Unit) -> dict[str, Any]:
-        if u.key in self._tables:
-            return self._tables[u.key]
-        pp, p = self.profile.portfolio, self.params
+    def build_table(self, u: Unit) -> dict[str, Any]:
+        p = self.params
         und = self.book.assets[u.col]
-        grid, tail = pp.grid_moves(und), pp.tail_for(und)
-        moves = np.array([m for m in grid for _ in _VOLS] + [m for m, _ in tail])
-        labels = [v for _ in grid for v in _VOLS] + ["up"] * len(tail)
-        weight = np.array([1.0] * (len(grid) * len(_VOLS)) + [w for _, w in tail])
         assert u.book is not None
         b = u.book
-        vols = shocked_vols(b, np.array([_SIGN[v] for v in labels]), pp.vol_shock_up, pp.vol_shock_down,
-                            pp.power_short, pp.power_long, pp.dte_floor, pp.vol_floor)
-        group, tte = expiry_groups(b)
-        self._tables[u.key] = {
-            "moves": moves, "labels": labels, "weight": weight, "vols": vols, "group": group, "tte": tte,
+        return {
+            **grid_scenarios(self.profile.portfolio, und, b),
             "d1": b.is_delta_one.astype(float), "opt": b.is_option.astype(float),
             "perp": p.perp_contingency.for_(und), "short": p.short_option_coefficient.for_(und),
             "vega": p.vega_spread.for_(und), "delta": p.delta_spread.for_(und), "imf": p.im_factor.for_(und),
         }
-        return self._tables[u.key]
 
     def _mm(self, t: dict[str, Any], T: np.ndarray, gross: np.ndarray, optq: np.ndarray, vega_e: np.ndarray,
             delta_e: np.ndarray, c: np.ndarray) -> dict[str, np.ndarray]:

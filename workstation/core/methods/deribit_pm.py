@@ -36,6 +36,8 @@ from typing import Any
 import numpy as np
 
 from workstation.core.methods.units import (
+    GRID_VOLS,
+    VOL_SIGN,
     Unit,
     UnitMethod,
     allocate,
@@ -49,15 +51,9 @@ from workstation.core.methods.units import (
 )
 from workstation.core.profile_venues import DeribitParams
 
-_VOLS = ("up", "same", "down")
-
 
 class DeribitPMMethod(UnitMethod):
     name = "deribit-pm"
-
-    def __init__(self, scope):
-        self._tables: dict[str, dict[str, Any]] = {}
-        super().__init__(scope)
 
     @property
     def params(self) -> DeribitParams:
@@ -82,19 +78,17 @@ class DeribitPMMethod(UnitMethod):
         return units
 
     # ------------------------------------------------------------------ the unit's scenarios
-    def _table(self, u: Unit) -> dict[str, Any]:
+    def build_table(self, u: Unit) -> dict[str, Any]:
         """Moves, vol labels, vols (S, n_u), fixed weights and the per-unit constants."""
-        if u.key in self._tables:
-            return self._tables[u.key]
         p = self.params
         pair = p.pairs.for_(self.book.assets[u.col])
         cur = p.currencies.for_(u.numeraire)
         R = pair.price_range
         std = [R * k / p.buckets for k in range(-p.buckets, p.buckets + 1)]
-        moves = np.array([m for m in std for _ in _VOLS] + list(p.extended_moves))
-        labels = [v for _ in std for v in _VOLS] + ["up"] * len(p.extended_moves)
-        signs = np.array([{"up": 1.0, "same": 0.0, "down": -1.0}[v] for v in labels])
-        n_std = len(std) * len(_VOLS)
+        moves = np.array([m for m in std for _ in GRID_VOLS] + list(p.extended_moves))
+        labels = [v for _ in std for v in GRID_VOLS] + ["up"] * len(p.extended_moves)
+        signs = np.array([VOL_SIGN[v] for v in labels])
+        n_std = len(std) * len(GRID_VOLS)
         ext = np.arange(moves.size) >= n_std
         edge = np.where(moves > 0, 1.0 + R, 1.0 - R)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -111,7 +105,6 @@ class DeribitPMMethod(UnitMethod):
                                             np.expm1(cur.annualised_move_risk * tte)), cur.min_annualised_move)
         out = {"moves": moves, "labels": labels, "weight": weight, "ext": ext, "edge": edge,
                "steps": steps, "vols": vols, "group": group, "rate": rate, "pair": pair, "cur": cur}
-        self._tables[u.key] = out
         return out
 
     def _rmm(self, t: dict[str, Any], T: np.ndarray, nets: np.ndarray, D: np.ndarray, c: np.ndarray,

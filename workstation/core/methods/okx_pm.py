@@ -31,53 +31,33 @@ from workstation.core.methods.units import (
     allocate,
     coin_deltas,
     entries_doc,
-    expiry_groups,
+    grid_scenarios,
     netted,
     progressive,
     scenario_pnl,
-    shocked_vols,
     worst_index,
 )
 from workstation.core.profile_venues import OkxParams
 
-_VOLS = ("up", "same", "down")
-_SIGN = {"up": 1.0, "same": 0.0, "down": -1.0}
-
 
 class OkxPMMethod(UnitMethod):
     name = "okx-pm"
-
-    def __init__(self, scope):
-        self._tables: dict[str, dict[str, Any]] = {}
-        super().__init__(scope)
 
     @property
     def params(self) -> OkxParams:
         assert self.profile.okx is not None  # the profile requires [okx] for this method
         return self.profile.okx
 
-    def _table(self, u: Unit) -> dict[str, Any]:
-        if u.key in self._tables:
-            return self._tables[u.key]
-        pp, p = self.profile.portfolio, self.params
+    def build_table(self, u: Unit) -> dict[str, Any]:
+        p = self.params
         und = self.book.assets[u.col]
-        grid = pp.grid_moves(und)
-        tail = pp.tail_for(und)
-        moves = np.array([m for m in grid for _ in _VOLS] + [m for m, _ in tail])
-        labels = [v for _ in grid for v in _VOLS] + ["up"] * len(tail)
-        weight = np.array([1.0] * (len(grid) * len(_VOLS)) + [w for _, w in tail])
-        is_tail = np.arange(moves.size) >= len(grid) * len(_VOLS)
         assert u.book is not None
-        vols = shocked_vols(u.book, np.array([_SIGN[v] for v in labels]), pp.vol_shock_up,
-                            pp.vol_shock_down, pp.power_short, pp.power_long, pp.dte_floor, pp.vol_floor)
-        group, tte = expiry_groups(u.book)
+        out = grid_scenarios(self.profile.portfolio, und, u.book)
+        tte = out.pop("tte")
         base_rate = p.mr4_rate.for_(und)
         rate = np.where(tte > 0, np.maximum(base_rate, p.mr4_annual.for_(und) * tte), base_rate)
         deriv = (u.book.kind != 0).astype(float)  # spot is not a derivative: no MR4
-        out = {"moves": moves, "labels": labels, "weight": weight, "tail": is_tail, "vols": vols,
-               "group": group, "rate": rate, "deriv": deriv, "mr7_rate": p.mr7_rate.for_(und),
-               "mr7_steps": p.mr7_scaling.for_(und)}
-        self._tables[u.key] = out
+        out.update(rate=rate, deriv=deriv, mr7_rate=p.mr7_rate.for_(und), mr7_steps=p.mr7_scaling.for_(und))
         return out
 
     def _mmr(self, t: dict[str, Any], T: np.ndarray, nets: np.ndarray, D: np.ndarray) -> dict[str, np.ndarray]:

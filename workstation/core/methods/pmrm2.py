@@ -52,6 +52,7 @@ from workstation.core.methods.pmrm2_book import (
     effective_spot,
     fixing_phi,
 )
+from workstation.core.methods.portfolio_terms import aggregate, correlation_matrix
 from workstation.core.profile_pmrm2 import Pmrm2Params
 from workstation.core.valuation import values
 
@@ -82,8 +83,7 @@ class Pmrm2Method(MarginMethod):
         pp = self.profile.portfolio
         assets = self.book.assets
         self.rows = Rows(self.profile, assets, self.moving)
-        self.corr = np.array([[pp.corr(a, b) for b in assets] for a in assets]) \
-            if pp.aggregation == "correlated" else None
+        self.corr = correlation_matrix(pp, assets)
         base = scope.base_currency
         self.peg = float(self.book.peg[assets.index(base)]) if base in assets else 1.0
         self.f_im = self.x.peg_factor(self.peg) if self.x.im_loss_factor is not None else None
@@ -213,10 +213,7 @@ class Pmrm2Method(MarginMethod):
 
     def aggregate(self, loss: np.ndarray) -> np.ndarray:
         """Aggregate losses (..., A): sum, or sqrt(L' C L)."""
-        if self.corr is None:
-            return loss.sum(-1)
-        quad = np.einsum("...a,ab,...b->...", loss, self.corr, loss)
-        return np.sqrt(np.maximum(quad, 0.0))
+        return aggregate(loss, self.corr)
 
     def combine(self, terms):
         pp = self.profile.portfolio

@@ -23,7 +23,8 @@ import numpy as np
 from workstation.core.book import PERPETUAL, SPOT
 from workstation.core.collateral import haircut_value
 from workstation.core.methods.base import Attribution
-from workstation.core.methods.pmrm2_book import Expiries, contingencies, futures_term
+from workstation.core.methods.pmrm2_book import Expiries, contingencies
+from workstation.core.methods.portfolio_terms import futures_term
 
 if TYPE_CHECKING:
     from workstation.core.methods.pmrm2 import Pmrm2Method, Shares

@@ -13,6 +13,7 @@ import numpy as np
 
 from workstation.core.book import PERPETUAL, SECONDS_PER_YEAR, Book
 from workstation.core.errors import ProfileError
+from workstation.core.methods.portfolio_terms import futures_term, naked_shorts
 from workstation.core.profile_pmrm2 import Pmrm2Params
 from workstation.core.profiles import Profile
 
@@ -204,13 +205,8 @@ def contingencies(book: Book, profile: Profile, x: Pmrm2Params, spot: np.ndarray
         return mm, im
     im_on = x.im_loss_factor is not None
     opt = book.is_option
-    grp, net = book.option_groups
-    q = np.where(opt, book.qty, 0.0)
-    shorts = np.bincount(grp, weights=np.where(q < 0, -q, 0.0))
-    naked = np.maximum(-net, 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where((q < 0) & (shorts[grp] > 0), -q / shorts[grp], 0.0)
-    naked_s = naked[grp] * share * s
+    naked, share = naked_shorts(book)
+    naked_s = naked * share * s
     perp = book.kind == PERPETUAL
     perp_n = np.where(perp, np.abs(book.qty) * s, 0.0)
     mm = mm + pp.short_option_contingency * naked_s + x.perp_contingency * perp_n
@@ -222,23 +218,6 @@ def contingencies(book: Book, profile: Profile, x: Pmrm2Params, spot: np.ndarray
         notional = np.where(perp | opt, np.abs(book.qty) * s, 0.0)
         im = im + np.where(perp | opt, x.confidence_charge(conf, notional), 0.0)
     return mm, im
-
-
-def futures_term(book: Book, s: np.ndarray, onehot: np.ndarray) -> np.ndarray:
-    """Offsetting perpetual/futures notional per underlying (the smaller side, a tie split),
-    allocated to that side's positions (today's rule, method.md)."""
-    d1 = book.is_delta_one
-    notional = np.where(d1, np.where(book.inverse, np.abs(book.qty), np.abs(book.qty) * s), 0.0)
-    long_n = np.where(book.qty > 0, notional, 0.0)
-    short_n = np.where(book.qty < 0, notional, 0.0)
-    tot_long, tot_short = long_n @ onehot, short_n @ onehot
-    off = np.minimum(tot_long, tot_short)
-    u = book.und
-    w_long = np.where(tot_long < tot_short, 1.0, np.where(tot_long == tot_short, 0.5, 0.0))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        part = np.where(long_n > 0, w_long[..., u] * long_n / tot_long[..., u],
-                        np.where(short_n > 0, (1.0 - w_long[..., u]) * short_n / tot_short[..., u], 0.0))
-    return np.nan_to_num(off[..., u] * part)
 
 
 def collateral_im(x: Pmrm2Params, asset: str, amount: float, price: np.ndarray, confidence: float,

@@ -33,7 +33,7 @@ shocked vols, the basis legs), gamma bounds summed per expiry (U_e >= sum q gamm
   table with cap < 0, cap >= 1 or k* <= 0 (vols that jump or vanish) gets no bound.
 
 Aggregation: sum: M = max over branches (no loss: sum_e U0_e; every row; basis) summed over
-columns. Correlated (`bounds.correlated_bound`): the branches' curvature, absolute curvature
+columns. Correlated (`bounds_corr.correlated_bound`): the branches' curvature, absolute curvature
 and slope bounds per column.
 """
 
@@ -50,8 +50,8 @@ from workstation.core.methods.bounds import (
     _merge,
     collateral_kinks,
     column_moves,
-    correlated_bound,
 )
+from workstation.core.methods.bounds_corr import correlated_bound
 from workstation.core.methods.bounds_greeks import state_slopes
 from workstation.core.methods.pmrm2_book import SKEW_ABS, Expiries, fixing_phi
 

@@ -30,6 +30,12 @@ import numpy as np
 from workstation.core.book import Book
 from workstation.core.collateral import haircut_value
 from workstation.core.methods.base import Attribution, MarginMethod, Parts, Scope
+from workstation.core.methods.portfolio_terms import (
+    aggregate,
+    correlation_matrix,
+    futures_term,
+    naked_shorts,
+)
 from workstation.core.methods.risk_array_fast import RiskArrayFast
 from workstation.core.profiles import Profile
 
@@ -99,8 +105,7 @@ class RiskArrayMethod(MarginMethod):
         assets = self.book.assets
         self.grid = ScenarioGrid(self.profile, assets, self.moving)
         pp = self.profile.portfolio
-        self.corr = np.array([[pp.corr(a, b) for b in assets] for a in assets]) \
-            if pp.aggregation == "correlated" else None
+        self.corr = correlation_matrix(pp, assets)
         self.coll_in_scen = pp.collateral_in_scenarios
         self.additive = self.corr is None  # sum aggregation: MM adds up per column
         self._risk: PortfolioRisk | None = None
@@ -160,45 +165,18 @@ class RiskArrayMethod(MarginMethod):
         if n == 0:
             return out
         if pp.short_option_contingency:
-            grp, net = book.option_groups
-            q = np.where(book.is_option, book.qty, 0.0)
-            shorts = np.bincount(grp, weights=np.where(q < 0, -q, 0.0))
-            naked = np.maximum(-net, 0.0)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                share = np.where((q < 0) & (shorts[grp] > 0), -q / shorts[grp], 0.0)
-            out = out + pp.short_option_contingency * naked[grp] * share * s
+            naked, share = naked_shorts(book)
+            out = out + pp.short_option_contingency * naked * share * s
         if pp.futures_contingency:
-            long_n, short_n = self._delta_one_sides(book, s)
             onehot = np.zeros((n, self.n_assets))
             onehot[np.arange(n), book.und] = 1.0
-            tot_long = long_n @ onehot
-            tot_short = short_n @ onehot
-            off = np.minimum(tot_long, tot_short)
-            u = book.und
-            # the smaller side carries the charge; a tie splits it between both sides
-            w_long = np.where(tot_long < tot_short, 1.0, np.where(tot_long == tot_short, 0.5, 0.0))
-            with np.errstate(divide="ignore", invalid="ignore"):
-                part = np.where(long_n > 0, w_long[..., u] * long_n / tot_long[..., u],
-                                np.where(short_n > 0, (1.0 - w_long[..., u]) * short_n / tot_short[..., u],
-                                         0.0))
-            out = out + pp.futures_contingency * np.nan_to_num(off[..., u] * part)
+            out = out + pp.futures_contingency * futures_term(book, s, onehot)
         return out
-
-    @staticmethod
-    def _delta_one_sides(book: Book, spot: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Long and short notional (base) of perpetuals and futures at per-position spot:
-        |q| * S for linear ones, |q| USD for inverse ones (the method's N)."""
-        notional = np.where(book.is_delta_one,
-                            np.where(book.inverse, np.abs(book.qty), np.abs(book.qty) * spot), 0.0)
-        return np.where(book.qty > 0, notional, 0.0), np.where(book.qty < 0, notional, 0.0)
 
     # -------------------------------------------------------------- the contract
     def aggregate(self, loss: np.ndarray) -> np.ndarray:
         """Aggregate losses (..., assets): sum, or sqrt(L' C L) (ISDA SIMM style)."""
-        if self.corr is None:
-            return loss.sum(-1)
-        quad = np.einsum("...a,ab,...b->...", loss, self.corr, loss)
-        return np.sqrt(np.maximum(quad, 0.0))
+        return aggregate(loss, self.corr)
 
     def combine(self, terms):
         pp = self.profile.portfolio

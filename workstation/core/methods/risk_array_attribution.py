@@ -18,6 +18,7 @@ import numpy as np
 
 from workstation.core.book import SPOT, Book
 from workstation.core.methods.base import Attribution
+from workstation.core.methods.portfolio_terms import delta_one_sides
 
 if TYPE_CHECKING:
     from workstation.core.methods.risk_array import RiskArrayMethod
@@ -77,7 +78,7 @@ def _contingency_change(m: RiskArrayMethod, book: Book, spot: np.ndarray) -> np.
         naked_wo = np.maximum(-(net[grp] - q), 0.0)
         change += pp.short_option_contingency * (naked_wo - naked) * spot
     if pp.futures_contingency and n:
-        long_n, short_n = m._delta_one_sides(book, spot)
+        long_n, short_n = delta_one_sides(book, spot)
         tot_long = long_n @ m.onehot
         tot_short = short_n @ m.onehot
         u = book.und

@@ -28,9 +28,10 @@ from workstation.core.methods.bounds import (
     _merge,
     base_kinks,
     collateral_kinks,
+    column_bounds,
     column_moves,
-    correlated_bound,
 )
+from workstation.core.methods.bounds_corr import correlated_bound
 from workstation.core.methods.bounds_greeks import state_slopes
 from workstation.core.pricing import ndtr
 
@@ -40,34 +41,20 @@ if TYPE_CHECKING:
 _BLOCK = 1 << 15  # (rows x states x options) elements per block: the temporaries stay in cache
 
 
+_OPTION_FIELDS = ("S1", "oc", "a1", "b1", "ssd", "w1", "w2", "dead", "col", "_sel")
+
+
 class RiskArrayFast:
-    def __init__(self, m: RiskArrayMethod):
+    def __init__(self, m: RiskArrayMethod, options: RiskArrayFast | None = None):
+        """`options`: the prepared arrays of a method whose book has the same option rows, grid
+        and market (a what-if's before, when the drafts add no option): taken, not rebuilt."""
         self.m = m
-        book, g, A = m.book, m.grid, m.n_assets
-        self.S1 = g.n + 1
-        opt = np.flatnonzero(book.is_option)
-        opt = opt[np.argsort(book.und[opt], kind="stable")]
-        col = book.und[opt]
-        mult = np.ones((self.S1, opt.size))
-        mult[1:] = 1.0 + g.shock[:, col]
-        vols = np.empty((self.S1, opt.size))
-        vols[0] = book.vol[opt]
-        vols[1:] = m.shocked_vols(book)[:, opt]
-        self.oc = oc = OptionCurves.build(m, mult, vols)
-        live = oc.g0 > 0
-        s = np.where(book.is_call[opt], 1.0, -1.0)
-        T = book.tte[opt]
-        qd = book.qty[opt] * np.exp(-book.rates[opt] * T)  # q * discount (each position's rate)
-        F0 = mult * (book.prices[col] * book.growth[opt])  # forward (or the market's) in each state
-        K = book.strike[opt]
-        self.a1 = np.where(live, s * oc.d1_0, 0.0)
-        self.b1 = s * oc.inv_sd
-        self.ssd = s * oc.sd
-        self.w1 = np.where(live, s * qd * F0, 0.0)
-        self.w2 = np.where(live, s * qd * K, 0.0)
-        ds, di = np.nonzero(~live)  # dead entries: q disc max(0, s (F0 (1 + x) - K))
-        self.dead = (ds, di, (s * qd)[di], F0[ds, di], K[di], s[di])
-        self.col = col
+        book, A = m.book, m.n_assets
+        if options is not None:
+            for name in _OPTION_FIELDS:
+                setattr(self, name, getattr(options, name))
+        else:
+            self._prepare_options()
         # delta-one, spot and expired options per column: value = S * Dv + Cv
         gr = book.groups
         Dv = np.zeros(A)
@@ -101,11 +88,39 @@ class RiskArrayFast:
                 inv = d1 & side & book.inverse
                 np.add.at(self.fut[2 * k], u[lin], absq[lin])
                 np.add.at(self.fut[2 * k + 1], u[inv], absq[inv])
-        self._sel: dict[tuple[int, ...] | None, tuple] = {}
-        self.mults = np.concatenate([np.ones((1, A)), 1.0 + g.shock]).T  # (A, 1 + n_s) price multiples
+        self.mults = np.concatenate([np.ones((1, A)), 1.0 + m.grid.shock]).T  # (A, 1 + n_s) price multiples
         self.coll0 = [haircut_value(float(amt), float(book.prices[a]), bands)
                       for a, amt, bands in zip(m.coll_idx, m.coll_amt, m.coll_bands, strict=True)]
-        self._cheap: np.ndarray | None = None
+        self._cheap: np.ndarray | None = options._cheap if options is not None else None
+
+    def _prepare_options(self) -> None:
+        m = self.m
+        book, g = m.book, m.grid
+        self.S1 = g.n + 1
+        opt = np.flatnonzero(book.is_option)
+        opt = opt[np.argsort(book.und[opt], kind="stable")]
+        col = book.und[opt]
+        mult = np.ones((self.S1, opt.size))
+        mult[1:] = 1.0 + g.shock[:, col]
+        vols = np.empty((self.S1, opt.size))
+        vols[0] = book.vol[opt]
+        vols[1:] = m.shocked_vols(book)[:, opt]
+        self.oc = oc = OptionCurves.build(m, mult, vols)
+        live = oc.g0 > 0
+        s = np.where(book.is_call[opt], 1.0, -1.0)
+        T = book.tte[opt]
+        qd = book.qty[opt] * np.exp(-book.rates[opt] * T)  # q * discount (each position's rate)
+        F0 = mult * (book.prices[col] * book.growth[opt])  # forward (or the market's) in each state
+        K = book.strike[opt]
+        self.a1 = np.where(live, s * oc.d1_0, 0.0)
+        self.b1 = s * oc.inv_sd
+        self.ssd = s * oc.sd
+        self.w1 = np.where(live, s * qd * F0, 0.0)
+        self.w2 = np.where(live, s * qd * K, 0.0)
+        ds, di = np.nonzero(~live)  # dead entries: q disc max(0, s (F0 (1 + x) - K))
+        self.dead = (ds, di, (s * qd)[di], F0[ds, di], K[di], s[di])
+        self.col = col
+        self._sel: dict[tuple[int, ...] | None, tuple] = {}
 
     # ------------------------------------------------------------------ moved states
     def _selection(self, only: tuple[int, ...] | None) -> tuple:
@@ -213,13 +228,7 @@ class RiskArrayFast:
             aL, bL, aS, bS = self.fut
             cont = cont + pp.futures_contingency * np.minimum(aL * centers + bL, aS * centers + bS)
         out = Parts(equity, {"loss": loss, "cont": cont})
-        if only is not None:
-            p0 = m.snapshot()
-            rest = ~cols
-            out.equity[:, rest] = p0.equity[0, rest]
-            for k, v in out.terms.items():
-                v[:, rest] = p0.terms[k][0, rest]
-        return out
+        return out if only is None else out.keep(m.snapshot(), cols)
 
     # ------------------------------------------------------------------ liquidation bounds
     def kinks(self) -> dict[int, np.ndarray]:
@@ -242,36 +251,28 @@ class RiskArrayFast:
                   need: np.ndarray | None) -> np.ndarray | None:
         m = self.m
         A = m.n_assets
-        lo2 = np.broadcast_to(lo[:, None], (lo.shape[0], A)) if together else np.asarray(lo)
-        hi2 = np.broadcast_to(hi[:, None], (hi.shape[0], A)) if together else np.asarray(hi)
         moves = column_moves(m, together)
         oc = self.oc
         if m.corr is not None:
+            lo2 = np.broadcast_to(lo[:, None], (lo.shape[0], A)) if together else np.asarray(lo)
+            hi2 = np.broadcast_to(hi[:, None], (hi.shape[0], A)) if together else np.asarray(hi)
             return self._correlated(lo2, hi2, together, moves)
         if self._cheap is None:  # 0 <= gamma <= g0 / (1 + x_lo): per column, once
             G = oc.column_sums(np.stack([np.maximum(oc.qty, 0.0) * oc.g0, np.maximum(-oc.qty, 0.0) * oc.g0]), A)
             self._cheap = self._branches(G[0][None], -G[1][None])[0]  # (A,)
-        M = np.where(moves, self._cheap, 0.0) / (1.0 + np.minimum(lo2, hi2))
-        if need is None:
-            fail = np.ones(M.shape, dtype=bool)
-        elif together:
-            fail = np.broadcast_to((M.sum(-1) >= need)[:, None], M.shape)
-        else:
-            fail = need <= M
-        for a, sl in oc.slices().items():
-            if not moves[a]:
-                continue
-            ks = np.flatnonzero(fail[:, a])
-            if ks.size:
-                U, L = oc.bounds(sl, lo2[ks, a], hi2[ks, a])
-                M[ks, a] = np.minimum(M[ks, a], self._branches(U[..., None], L[..., None])[:, 0])
+
+        def exact(sl: slice, lo_k: np.ndarray, hi_k: np.ndarray) -> np.ndarray:
+            U, L = oc.bounds(sl, lo_k, hi_k)
+            return self._branches(U[..., None], L[..., None])[:, 0]
+
+        M = column_bounds(oc, self._cheap, lo, hi, together, need, exact, moves)
         return M.sum(-1) if together else M
 
     def _correlated(self, lo2: np.ndarray, hi2: np.ndarray, together: bool, moves: np.ndarray) -> np.ndarray:
         """Per column E'' (U0) and, over the scenario branches P_s = w_s (sum q V_s - sum q V_0) +
         linear, sup P_s'' (R), sup |P_s''| (M2), sup |P_s'| (S1: options |q| sup |V'| in both
         states, the linear part's slope Dv S0 shock, the collateral's at most
-        |amt| p max(1 + shock, 1)); then `bounds.correlated_bound`."""
+        |amt| p max(1 + shock, 1)); then `bounds_corr.correlated_bound`."""
         m = self.m
         A = m.n_assets
         k = lo2.shape[0]

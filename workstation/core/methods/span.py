@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from workstation.core.methods.units import Unit, UnitMethod, entries_doc, scenario_pnl, worst_index
+from workstation.core.methods.units import VOL_SIGN, Unit, UnitMethod, entries_doc, scenario_pnl, worst_index
 from workstation.core.profile_venues import SpanParams
 
 # (fraction of the scan range, vol direction); the extremes are +/- X at cover c
@@ -32,28 +32,22 @@ _SCAN = [(0.0, "up"), (0.0, "down")] + [(s * f, v) for f in (1 / 3, 2 / 3, 1.0) 
 class SpanMethod(UnitMethod):
     name = "span"
 
-    def __init__(self, scope):
-        self._tables: dict[str, dict[str, Any]] = {}
-        super().__init__(scope)
-
     @property
     def params(self) -> SpanParams:
         assert self.profile.span is not None  # the profile requires [span] for this method
         return self.profile.span
 
-    def _table(self, u: Unit) -> dict[str, Any]:
-        if u.key not in self._tables:
-            prod = self.params.products.for_(self.book.assets[u.col])
-            x = prod.extreme_multiple
-            frac = np.array([f for f, _ in _SCAN] + [x, -x])
-            labels = [v for _, v in _SCAN] + ["same", "same"]
-            weight = np.array([1.0] * len(_SCAN) + [prod.extreme_cover] * 2)
-            sign = np.array([{"up": 1.0, "down": -1.0, "same": 0.0}[v] for v in labels])
-            assert u.book is not None
-            vols = np.maximum(u.book.vol[None, :] + sign[:, None] * prod.vol_scan, 1e-8)
-            self._tables[u.key] = {"prod": prod, "frac": frac, "labels": labels, "weight": weight,
-                                   "vols": np.where(np.isnan(u.book.vol)[None, :], np.nan, vols)}
-        return self._tables[u.key]
+    def build_table(self, u: Unit) -> dict[str, Any]:
+        prod = self.params.products.for_(self.book.assets[u.col])
+        x = prod.extreme_multiple
+        frac = np.array([f for f, _ in _SCAN] + [x, -x])
+        labels = [v for _, v in _SCAN] + ["same", "same"]
+        weight = np.array([1.0] * len(_SCAN) + [prod.extreme_cover] * 2)
+        sign = np.array([VOL_SIGN[v] for v in labels])
+        assert u.book is not None
+        vols = np.maximum(u.book.vol[None, :] + sign[:, None] * prod.vol_scan, 1e-8)
+        return {"prod": prod, "frac": frac, "labels": labels, "weight": weight,
+                "vols": np.where(np.isnan(u.book.vol)[None, :], np.nan, vols)}
 
     def unit_result(self, u: Unit, center: np.ndarray, detail: bool) -> dict[str, Any]:
         t = self._table(u)

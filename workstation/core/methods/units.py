@@ -25,6 +25,7 @@ from workstation.core.pricing import spot_greeks
 from workstation.core.valuation import values
 
 VOL_SIGN = {"up": 1.0, "same": 0.0, "none": 0.0, "down": -1.0}
+GRID_VOLS = ("up", "same", "down")  # the vol labels of every grid move (Deribit, OKX, Bybit)
 
 
 @dataclass
@@ -44,6 +45,7 @@ class UnitMethod(MarginMethod):
     """A portfolio method margining risk units and adding them up (IM = sum, MM = sum)."""
 
     def __init__(self, scope: Scope):
+        self._tables: dict[str, dict[str, Any]] = {}  # each unit's scenario table, built once
         super().__init__(scope)
         self.units = self.make_units()
         self.unit_of = np.full(len(self.book), -1, dtype=np.int64)
@@ -75,6 +77,13 @@ class UnitMethod(MarginMethod):
         """IM components of `extra_terms` (by collateral asset)."""
         return {}
 
+    def _table(self, u: Unit) -> dict[str, Any]:
+        """The unit's scenario table (`build_table`), built once per unit."""
+        t = self._tables.get(u.key)
+        if t is None:
+            t = self._tables[u.key] = self.build_table(u)
+        return t
+
     # ---------------------------------------------------------------- liquidation bounds
     def kinks(self) -> dict[int, np.ndarray]:
         from workstation.core.methods.unit_bounds import unit_bounds
@@ -93,6 +102,10 @@ class UnitMethod(MarginMethod):
         return unit_bounds(self).slack()
 
     # ---------------------------------------------------------------- what a venue defines
+    def build_table(self, u: Unit) -> dict[str, Any]:
+        """The unit's scenarios and constants (moves, vol labels, vols, weights...)."""
+        raise NotImplementedError
+
     def make_units(self) -> list[Unit]:
         """Default: one unit per underlying, in base currency, with the collateral held in it
         when the profile puts collateral in the scenarios."""
@@ -214,6 +227,22 @@ def shocked_vols(book: Book, signs: np.ndarray, up: float, down: float, power_sh
     vdown = np.maximum(book.vol * (1.0 - down * scale), 0.0)
     d = np.asarray(signs, dtype=float)[:, None]
     return np.where(d > 0, vup, np.where(d < 0, vdown, book.vol))
+
+
+def grid_scenarios(pp: Any, und: str, book: Book) -> dict[str, Any]:
+    """The scenarios of the `[portfolio]` grid for underlying `und` (OKX MR1/MR6, Bybit): every
+    grid move with vol up, same and down (weight 1), then the tail moves with vol up and their
+    weights -> moves (S,), labels, weight (S,), tail (S,) bool, vols (S, n), expiry group and
+    tte of `book` (`expiry_groups`)."""
+    grid, tail = pp.grid_moves(und), pp.tail_for(und)
+    n_grid = len(grid) * len(GRID_VOLS)
+    labels = [v for _ in grid for v in GRID_VOLS] + ["up"] * len(tail)
+    vols = shocked_vols(book, np.array([VOL_SIGN[v] for v in labels]), pp.vol_shock_up, pp.vol_shock_down,
+                        pp.power_short, pp.power_long, pp.dte_floor, pp.vol_floor)
+    group, tte = expiry_groups(book)
+    return {"moves": np.array([m for m in grid for _ in GRID_VOLS] + [m for m, _ in tail]), "labels": labels,
+            "weight": np.array([1.0] * n_grid + [w for _, w in tail]),
+            "tail": np.arange(n_grid + len(tail)) >= n_grid, "vols": vols, "group": group, "tte": tte}
 
 
 def coin_deltas(book: Book, center: np.ndarray) -> np.ndarray:

@@ -1,0 +1,111 @@
+"""The one set of chart helpers (`ui/chart_tools.py`): every chart sits in a `ChartFrame` whose
+legend (outside the plot) reads the curves out on hover and whose Reset view returns home."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from workstation.ui.formatting import NumberFormat
+
+# The offscreen platform warns whenever a shown window gets size constraints; not ours to fix.
+pytestmark = pytest.mark.qt_log_ignore("does not support propagateSizeHints")
+
+
+def test_chart_tools_is_the_only_frame_and_crosshair() -> None:
+    from pathlib import Path
+
+    ui = Path(__file__).resolve().parents[1] / "workstation" / "ui"
+    assert not (ui / "stress_chart_frame.py").exists()
+    for path in ui.glob("*.py"):
+        if path.name == "chart_tools.py":
+            continue
+        text = path.read_text(encoding="utf-8")
+        for name in ("class ChartFrame", "class HoverCrosshair", "class LegendBar", "class Crosshair",
+                     "def reset_button", "pg.SignalProxy"):
+            assert name not in text, f"{path.name} has its own {name}"
+
+
+def test_every_chart_is_framed(qtbot) -> None:
+    from workstation.ui.chart_tools import ChartFrame, HoverCrosshair, ThemedPlot
+    from workstation.ui.charts import ComponentMarginChart, PnlCurveChart, ScenarioHeatmap
+    from workstation.ui.history_chart import HistoryCharts
+    from workstation.ui.risk_chart import RiskProfileChart
+    from workstation.ui.stress_charts import JointGridChart, ShockChart
+    from workstation.ui.whatif_hedge import SuggestionChart
+
+    plots = [ShockChart(), JointGridChart(), SuggestionChart()]
+    risk = RiskProfileChart()
+    qtbot.addWidget(risk)
+    plots.append(risk.plot)
+    history = HistoryCharts()
+    qtbot.addWidget(history)
+    plots += [history.figures, history.usage]
+    for cls in (ComponentMarginChart, PnlCurveChart, ScenarioHeatmap):
+        chart = cls()
+        chart.framed("x")
+        plots.append(chart)
+    for plot in plots:
+        if plot.frame.parent() is None:
+            qtbot.addWidget(plot.frame)
+        assert isinstance(plot, ThemedPlot)
+        assert isinstance(plot.frame, ChartFrame) and plot.frame.plot is plot
+        assert isinstance(plot.crosshair, HoverCrosshair)
+        assert plot.plotItem.legend is None  # nothing drawn over the curves
+
+
+def test_suggestion_curve_reads_out_both_axes_and_keeps_its_ranges(qtbot) -> None:
+    from workstation.ui.whatif_hedge import SuggestionChart
+
+    chart = SuggestionChart()
+    qtbot.addWidget(chart.frame)
+    chart.frame.resize(600, 400)
+    chart.frame.show()
+    curve = {"sizes": [-2.0, 0.0, 2.0, 4.0], "initial_margin": [300.0, 100.0, 200.0, 400.0],
+             "distance_pct": [10.0, 20.0, float("nan"), 40.0]}
+    fmt = NumberFormat()
+    chart.set_curve(curve, 0.0, fmt, "BTC")
+    qtbot.wait(20)
+    assert chart.frame.legend.texts() == ["initial margin (left)", "nearest liquidation distance, % (right)",
+                                          "the suggested size"]
+    # the home view holds every size and every margin (2 % and 5 % more on each side)
+    (x0, x1), (y0, y1) = chart.home
+    assert x0 == pytest.approx(-2.0 - 0.02 * 6.0, rel=1e-12) and x1 == pytest.approx(4.0 + 0.02 * 6.0, rel=1e-12)
+    assert y0 == pytest.approx(100.0 - 0.05 * 300.0, rel=1e-12) and y1 == pytest.approx(400.0 + 0.05 * 300.0,
+                                                                                        rel=1e-12)
+    chart.crosshair.show_at(1.0)
+    text = chart.frame.legend_text()
+    assert text.startswith(f"size {fmt.quantity(1.0)} BTC")
+    assert fmt.money(150.0) in text  # IM halfway between 100 and 200
+    chart.crosshair.hide()
+    assert chart.frame.legend_text() == ("initial margin (left) · nearest liquidation distance, % (right) · "
+                                         "the suggested size")
+
+
+def test_header_controls_sit_beside_the_title_and_the_reset_button(qtbot) -> None:
+    from PySide6.QtWidgets import QPushButton
+
+    from workstation.ui.chart_tools import ChartFrame, ThemedPlot
+
+    plot = ThemedPlot()
+    frame = ChartFrame(plot, "Title")
+    qtbot.addWidget(frame)
+    left, right = QPushButton("left"), QPushButton("right")
+    frame.add_control(left, after_title=True)
+    frame.add_control(right)
+    frame.resize(700, 300)
+    frame.show()
+    qtbot.wait(20)
+    title = frame.title.geometry()
+    assert title.right() < left.geometry().left()
+    assert left.geometry().right() < right.geometry().left() - 100  # the free space lies between
+    assert right.geometry().right() < frame.reset_button.geometry().left()
+    assert frame.legend.geometry().bottom() <= plot.geometry().top()
+
+
+def test_data_range_and_curve_values() -> None:
+    from workstation.ui.chart_tools import data_range
+
+    assert data_range([np.array([1.0, np.nan, 3.0]), np.array([])], 0.5) == (0.0, 4.0)
+    assert data_range([np.array([np.nan])]) is None
+    assert data_range([np.array([2.0, 2.0])], 0.1) == (pytest.approx(1.8, rel=1e-12), pytest.approx(2.2, rel=1e-12))
