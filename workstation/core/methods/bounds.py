@@ -259,7 +259,8 @@ def collateral_kinks(m: MarginMethod, out: dict[int, list[np.ndarray]],
         if amt <= 0 or price <= 0 or not edges.size or m.stable[col]:
             continue
         k = np.ones(1) if mults is None else np.concatenate([[1.0], mults(int(col))])
-        _add(out, col, edges[None, :] / (amt * price * k[:, None]) - 1.0)
+        with np.errstate(over="ignore", divide="ignore"):  # a tiny amount: edges far out (dropped)
+            _add(out, col, edges[None, :] / (amt * price * k[:, None]) - 1.0)
 
 
 def base_kinks(m: MarginMethod, oc: OptionCurves | None = None) -> dict[int, np.ndarray]:

@@ -250,10 +250,8 @@ class Pmrm2Bounds:
         k = lo2.shape[0]
         parts = {key: np.zeros((k, A)) for key in ("sum", "U0", "R", "M2", "S1")}
         for a in np.flatnonzero(moves):
-            rows = np.ones(k, dtype=bool) if together else (hi2[:, a] > lo2[:, a])
-            if not together and need is not None:
-                rows &= np.isfinite(need[:, a])
-            if not rows.any():
+            rows = np.ones(k, dtype=bool) if together else (hi2[:, a] > lo2[:, a])  # the search
+            if not rows.any():  # pads its rows with empty intervals (nothing to bound)
                 continue
             res = self._column(int(a), np.asarray(lo2[rows, a], dtype=float), np.asarray(hi2[rows, a], dtype=float))
             for key, v in res.items():

@@ -193,10 +193,8 @@ class UnitBounds:
             c = p["u"].col
             if not moves[c]:
                 continue
-            if not together:  # the search pads its rows: entries it does not ask for have need inf
+            if not together:  # the search pads its rows with empty intervals (nothing to bound)
                 rows = hi2[:, c] > lo2[:, c]
-                if need is not None:
-                    rows &= np.isfinite(need[:, c])
                 if not rows.any():
                     continue
             M[rows, c] += self._unit(p, np.asarray(lo2[rows, c], dtype=float), np.asarray(hi2[rows, c], dtype=float))
