@@ -35,8 +35,8 @@ from workstation.core.liquidation import DOWN_LIMIT, UP_LIMIT
 from workstation.core.methods import PORTFOLIO_METHODS, method_for
 from workstation.core.methods.bounds import OptionCurves
 from workstation.core.methods.bounds_greeks import Greeks1D, state_slopes
-from workstation.core.methods.pmrm2_bounds import pmrm2_bounds
 from workstation.core.methods.pmrm2_book import SKEW_ABS, SKEW_LINEAR, effective_spot, fixing_phi
+from workstation.core.methods.pmrm2_bounds import pmrm2_bounds
 from workstation.core.methods.units import hedged_spread
 from workstation.core.model import Account, Portfolio, Position, Quote
 from workstation.core.pricing import black76, spot_greeks
@@ -236,7 +236,7 @@ def test_greek_suprema_bound_the_greeks(o):
         S = S0 * (1 + z)
         return S, spot_greeks(S * b.growth[0] * math.exp(-r * T), K, T, vol, r, call)
 
-    S, gk = greeks(x)
+    _, gk = greeks(x)
     scale = b.growth[0] * math.exp(-r * T)  # dS'/dS
     slope = np.abs(S0 * gk.delta * scale)  # dV/dx
     assert np.all(slope <= G.slope(los, his)[0, 0] * (1 + 1e-9) + 1e-12 * F0)

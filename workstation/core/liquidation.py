@@ -9,22 +9,24 @@ answer rather than sampling a grid and hoping:
 
 1. f is sampled at a coarse grid, at every kink of the book (`method.kinks()`, each taken just
    before and just after), and at 0;
-2. between two neighbouring samples x0, x1 with f > 0 at both, the method's bound M >= f'' on
-   (x0, x1) (`method.curvature()`) proves f > 0 throughout when
-   M < 2 (sqrt f(x0) + sqrt f(x1))^2 / (x1 - x0)^2 (f lies above its chord less
-   M (x - x0)(x1 - x) / 2; see `methods/bounds.py`); an interval not proven is split, into
-   more pieces the further the bound is from proving it;
+2. between two neighbouring samples x0, x1 with f > 0 at both, the method's bound M on
+   (x0, x1) (`method.curvature()`: f lies above its chord less M (x - x0)(x1 - x) / 2, any
+   upper bound of f'' is one; see `methods/bounds.py`) proves f > 0 throughout when
+   M < 2 (sqrt f(x0) + sqrt f(x1))^2 / (x1 - x0)^2, with f less the rounding noise and twice
+   the method's `f_slack()` (a venue's rounding: f within it of the bounded curve); an interval
+   not proven is split, into more pieces the further the bound is from proving it;
 3. the first sample where f <= 0 brackets the nearest liquidation with the last positive one;
    an Illinois (regula falsi) refine shrinks the bracket to TOL, while the intervals before it
    are proven or split (a dip found there becomes the new, nearer bracket).
 
 The answer is the f <= 0 end of the final bracket: a move that liquidates, with f > 0 proven on
 every move nearer than it by more than TOL (intervals narrower than TOL / 4 are not split
-further). A method without a bound (`curvature()` is None) gets an estimate from the second
-differences of its samples (times 4) and a largest step (`_fallback_step`): adaptive sampling,
-no proof. Each round evaluates its new moves in one batch: single-underlying moves packed into
-rows (row r moves each searching underlying to its r-th new move; only those underlyings are
-revalued), `all` moves as rows of their own.
+further). Every built-in method bounds every interval (docs/DESIGN.md, "Liquidation contract",
+lists the few configurations that get no bound). Where a method gives none (`curvature()` None
+or inf) the search estimates one from the second differences of its samples (times 4) and caps
+the step (`_fallback_step`): adaptive sampling, no proof. Each round evaluates its new moves in
+one batch: single-underlying moves packed into rows (row r moves each searching underlying to
+its r-th new move; only those underlyings are revalued), `all` moves as rows of their own.
 """
 
 from __future__ import annotations
