@@ -315,3 +315,55 @@ def test_hedged_spread_is_lipschitz_and_homogeneous(n, data):
     span = t.max() - t.min()
     assert abs(Ha - Hb) <= 2.0 * span * np.abs(a - b).sum() * (1 + 1e-12) + 1e-12
     assert math.isclose(hedged_spread(t, lam * a[None, :])[0], lam * Ha, rel_tol=1e-9, abs_tol=1e-12)
+
+
+def _corr_shape(C: np.ndarray):
+    from types import SimpleNamespace
+
+    from workstation.core.methods.bounds_corr import _shape
+
+    n = C.shape[0]
+    m = SimpleNamespace(book=SimpleNamespace(und=np.arange(n)), coll_col=np.zeros(0, dtype=np.int64),
+                        driver=np.arange(n))
+    return _shape(m, C)  # type: ignore[arg-type]
+
+
+@settings(max_examples=150, deadline=None)
+@given(n=st.integers(2, 5), data=st.data())
+def test_correlation_lipschitz_constant_bounds_the_gradient(n, data):
+    # sqrt(max(0, L' C L)) on losses L >= 0: for a PSD C |dA/dL_u| <= sqrt(C_uu); for a C that
+    # `_shape` calls copositive, <= K_u (bounds_corr.correlated_bound). Checked by central
+    # differences of A itself on random L >= 0, away from the boundary of the orthant.
+    rho = data.draw(st.lists(st.floats(-1.0, 1.0), min_size=n * (n - 1) // 2, max_size=n * (n - 1) // 2))
+    C = np.eye(n)
+    C[np.triu_indices(n, 1)] = rho
+    C = np.triu(C) + np.triu(C, 1).T
+    kind, K, _ = _corr_shape(C)
+    if kind == "none":
+        return
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    for _ in range(20):
+        L = rng.uniform(0.0, 1.0, n) ** 3 + 1e-3
+        for u in range(n):
+            d = 1e-7
+            e = np.zeros(n)
+            e[u] = d
+
+            def A(v):
+                return math.sqrt(max(0.0, float(v @ C @ v)))
+
+            g = (A(L + e) - A(L - e)) / (2 * d)
+            assert abs(g) <= K[u] * (1 + 1e-6) + 1e-6, (kind, C, L, u, g, K[u])
+
+
+def test_correlation_shapes():
+    # two assets at -0.5 and a third at the default 1 with both: not PSD (v = (1, 1, -1) gives
+    # v' C v = -2), but C' = [[1, -0.5, 0], [-0.5, 1, 0], [0, 0, 1]] has smallest eigenvalue 0.5:
+    # copositive, K_u = |C_u| / sqrt(0.5)
+    C = np.array([[1.0, -0.5, 1.0], [-0.5, 1.0, 1.0], [1.0, 1.0, 1.0]])
+    kind, K, _ = _corr_shape(C)
+    assert kind == "copositive"
+    np.testing.assert_allclose(K, np.sqrt([2.25, 2.25, 3.0] / np.float64(0.5)), rtol=1e-9)
+    assert _corr_shape(np.array([[1.0, 0.6], [0.6, 1.0]]))[0] == "psd"
+    # -1 between two assets that both correlate +1 with a third: C' singular, no bound
+    assert _corr_shape(np.array([[1.0, -1.0, 1.0], [-1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]))[0] == "none"
