@@ -297,13 +297,14 @@ def tier_kinks(m: MarginMethod, out: dict[int, list[np.ndarray]], t: dict[str, n
         rows = d1[book.und[d1] == a]
         q = np.abs(book.qty[rows])
         S = book.prices[a]
-        if by_qty:  # inverse: size q / (S e^{rT}) crosses the bound; linear: size q is constant
-            rows_inv = book.inverse[rows]
-            g = np.exp(book.rate * book.tte[rows])
-            _add(out, a, (q / (S * g))[rows_inv, None] / b[None, :nf] - 1.0)
-        else:  # linear: notional q S crosses the bound; inverse: notional q is constant
-            lin = ~book.inverse[rows]
-            _add(out, a, b[None, :nf] / (q[lin, None] * S) - 1.0)
+        with np.errstate(over="ignore", divide="ignore"):  # a tiny size: bounds far out (dropped)
+            if by_qty:  # inverse: size q / (S e^{rT}) crosses the bound; linear: size q is constant
+                rows_inv = book.inverse[rows]
+                g = np.exp(book.rate * book.tte[rows])
+                _add(out, a, (q / (S * g))[rows_inv, None] / b[None, :nf] - 1.0)
+            else:  # linear: notional q S crosses the bound; inverse: notional q is constant
+                lin = ~book.inverse[rows]
+                _add(out, a, b[None, :nf] / (q[lin, None] * S) - 1.0)
 
 
 def column_moves(m: MarginMethod, together: bool) -> np.ndarray:

@@ -171,10 +171,11 @@ class UnitBounds:
                     continue
                 S0 = float(m.book.prices[u.col])
                 ratio = price / S0
-                if "shift" in st:  # amt ratio (S0 (1 + x) + a_s) = edge
-                    x = (edges[None, :] / (amt * ratio) - st["shift"][:, None]) / S0 - 1.0
-                else:
-                    x = edges[None, :] / (amt * price * st["mult"][:, None]) - 1.0
+                with np.errstate(over="ignore", divide="ignore"):  # a tiny amount: edges far out
+                    if "shift" in st:  # amt ratio (S0 (1 + x) + a_s) = edge
+                        x = (edges[None, :] / (amt * ratio) - st["shift"][:, None]) / S0 - 1.0
+                    else:
+                        x = edges[None, :] / (amt * price * st["mult"][:, None]) - 1.0
                 _add(out, u.col, x)
         return _merge(out)
 
