@@ -1,4 +1,4 @@
-# The two commands of the README: `make run` and `make test`.
+# The commands of the README: `make run`, `make test` and `make bench`.
 # Each does all set-up on a fresh machine: Debian libraries Qt needs, .venv, editable install.
 PY ?= python3.11
 VENV := .venv
@@ -33,8 +33,10 @@ test: setup
 	$(BIN)/lint-imports
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# every benchmark of the README's "Speed" section, one after the other (about 5 minutes)
+BENCHES := bench_margin bench_whatif bench_cli bench_window bench_stress bench_import
 bench: setup
-	$(BIN)/python benchmarks/bench_margin.py
+	@for b in $(BENCHES); do echo "== benchmarks/$$b.py"; $(BIN)/python benchmarks/$$b.py || exit 1; echo; done
 
 clean:
 	rm -rf $(VENV) build *.egg-info

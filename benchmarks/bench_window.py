@@ -78,14 +78,14 @@ def child(db: str) -> None:
     marks: dict[str, float] = {"imports": 0.0, "shown": ms()}
     phase = ["loading"]
     blocks: list[tuple[float, float, str]] = []  # (gap ms, at ms, phase)
-    cpu_blocks: list[float] = []  # the GUI thread's own CPU time in each gap
+    cpu_blocks: list[tuple[float, float, str]] = []  # the GUI thread's own CPU time in each gap, at, phase
     last = [time.perf_counter()]
     last_cpu = [time.thread_time()]
 
     def beat() -> None:
         now, cpu = time.perf_counter(), time.thread_time()
         blocks.append((1000.0 * (now - last[0]) - HEARTBEAT_MS, 1000.0 * (now - t0), phase[0]))
-        cpu_blocks.append(1000.0 * (cpu - last_cpu[0]))
+        cpu_blocks.append((1000.0 * (cpu - last_cpu[0]), 1000.0 * (now - t0), phase[0]))
         last[0], last_cpu[0] = now, cpu
 
     heartbeat = QTimer()
@@ -121,8 +121,10 @@ def child(db: str) -> None:
     qapp.exec()
     worst = sorted(blocks, reverse=True)[:5]
     positions = sum(len(a.positions) for a in workspace.portfolio.accounts)
-    print(json.dumps({"marks": marks, "age0": age0, "cpu_block": max(cpu_blocks, default=0.0),
-                      "positions": positions, "worst": worst}), flush=True)
+    cpu_worst = sorted(cpu_blocks, reverse=True)[:5]
+    print(json.dumps({"marks": marks, "age0": age0, "cpu_block": cpu_worst[0][0] if cpu_worst else 0.0,
+                      "cpu_when": cpu_worst[0][2] if cpu_worst else "", "positions": positions,
+                      "worst": worst, "cpu_worst": cpu_worst}), flush=True)
     window.close()
     workspace.db.close()
 

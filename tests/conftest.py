@@ -116,3 +116,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if pyside.startswith("6.12."):
         pytest.exit(f"PySide6 {pyside} aborts CPython {sys.version.split()[0]} (refcount bug); "
                     "install PySide6-Essentials<6.12 (6.11.3 works)", returncode=3)
+
+
+@pytest.fixture(autouse=True)
+def _error_dialogs_fail_the_test(monkeypatch):
+    """An error dialog in a test fails the test instead of waiting (modal) for a click that never
+    comes: `show_error`'s message box raises with the error it would have shown (pytest-qt fails a
+    test on an exception raised in a Qt slot). Tests that expect an error patch `show_error`."""
+    from workstation.ui import errors
+
+    class _Box(errors.QMessageBox):
+        def exec(self) -> int:
+            raise AssertionError(f"error dialog {self.windowTitle()!r}: {self.text()}\n{self.detailedText()}")
+
+    monkeypatch.setattr(errors, "QMessageBox", _Box)

@@ -75,3 +75,19 @@ def test_a_correlated_move_carries_assets_that_move_with_another():
     m = apply_scenario(p, s).market
     assert m["ETH"].price == pytest.approx(3_000.0 * 0.85, rel=1e-12)
     assert m["LRT"].price == pytest.approx(3_100.0 * 0.85, rel=1e-12)
+
+
+@pytest.mark.parametrize(("doc", "message"), [
+    # 1e300 days forward overflowed `as_of + timedelta(days)`: an OverflowError, not a located refusal
+    ({"name": "x", "days": 1e300}, r"scenario 'x': days: must be at most 36500, got 1e\+300"),
+    ({"name": "x", "days": 36_501}, r"days: must be at most 36500"),
+    ({"name": "x", "shocks": {"BTC": 1e300}}, r"shocks.BTC: must be at most 1000, got 1e\+300"),
+])
+def test_scenarios_beyond_the_engines_range_are_refused_at_their_field(doc, message):
+    from workstation.core.errors import WorkstationError
+    from workstation.core.stress import scenario_from_dict
+
+    with pytest.raises(WorkstationError, match=message):
+        scenario_from_dict(doc, "scenario 'x'")
+    ok = scenario_from_dict({"name": "x", "days": 36_500, "shocks": {"BTC": 1000.0}}, "scenario 'x'")
+    assert ok.days == 36_500.0 and ok.shocks == {"BTC": 1000.0}

@@ -124,10 +124,27 @@ def test_read_wide_and_long_csv(tmp_path):
 
 
 def test_bad_csv_names_line_and_column(tmp_path):
-    with pytest.raises(WorkstationError, match=r"prices.csv:3: ETH: expected a positive price, got 'x'"):
+    with pytest.raises(WorkstationError, match=r"prices.csv:3: ETH: expected a positive price .*, got 'x'"):
         read_price_csv(_history(tmp_path, "date,BTC,ETH\n2024-01-01,100,10\n2024-01-02,90,x\n"))
     with pytest.raises(WorkstationError, match=r"prices.csv:2: date: not a date"):
         read_price_csv(_history(tmp_path, "date,BTC\nnope,100\n2024-01-02,90\n"))
+
+
+@pytest.mark.parametrize(("text", "where"), [
+    # a price beyond float range read as inf made every replayed figure inf or NaN
+    ("date,BTC\n2024-01-01,100\n2024-01-02,1e400\n",
+     r"prices.csv:3: BTC: expected a positive price between 1e-12 and 1e\+15, got '1e400'"),
+    ("date,BTC\n2024-01-01,100\n2024-01-02,inf\n", r"prices.csv:3: BTC: expected a positive price"),
+    ("date,BTC\n2024-01-01,100\n2024-01-02,1e16\n", r"prices.csv:3: BTC: expected a positive price"),
+    # a year typo was read and printed unpadded ("999-01-02")
+    ("date,BTC\n0999-01-01,100\n2024-01-02,90\n",
+     r"prices.csv:2: date: expected a date from 1970 to 2200 .*'0999-01-01'"),
+    ("date,BTC\n2024-01-01,100\n2201-01-02,90\n", r"prices.csv:3: date: expected a date from 1970 to 2200"),
+    ("date,BT\x00C\n2024-01-01,100\n2024-01-02,90\n", r"prices.csv:1: column 'BT\\x00C': expected printable text"),
+])
+def test_out_of_range_prices_dates_and_codes_are_refused_at_their_line(tmp_path, text, where):
+    with pytest.raises(WorkstationError, match=where):
+        read_price_csv(_history(tmp_path, text))
 
 
 def test_fitted_betas_recover_a_known_beta():

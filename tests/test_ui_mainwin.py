@@ -393,7 +393,7 @@ def test_chart_job_recomputes_only_the_chosen_underlying(qtbot, window, monkeypa
     select(qtbot, window, "account:deribit-pm")
     seen = []
     real = details.pnl_curve
-    monkeypatch.setattr(details, "pnl_curve", lambda p, s, u, m=None: seen.append(u) or real(p, s, u, m))
+    monkeypatch.setattr(details, "pnl_curve", lambda p, s, u, m=None, **kw: seen.append(u) or real(p, s, u, m, **kw))
     combo = window.charts.underlying
     other = next(u for u in window.workspace.view.underlyings if u != window.workspace.view.underlying)
     combo.setCurrentText(other)

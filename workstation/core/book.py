@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from operator import attrgetter, itemgetter
 
 import numpy as np
 
@@ -166,17 +167,21 @@ class Book:
         pos = [p for _, p in rows]
         # One list per field (a comprehension each), then one array: the maths never loops over
         # positions, and filling numpy arrays element by element is several times slower.
-        opt = [p.kind == "option" for p in pos]
-        dated = [p.expiry is not None for p in pos]
-        ids = _column([p.id for p in pos], object)
-        account = _column([acc for acc, _ in rows], object)
-        kind = _column([KIND_CODES[p.kind] for p in pos], np.int8)
-        inverse = _column([p.settlement == "inverse" for p in pos], bool)
-        und = _column([index[p.underlying] for p in pos], np.int64)
-        qty = _column([p.quantity for p in pos], float)
-        entry = _column([p.entry_price for p in pos], float)
-        # epoch seconds (exact for whole seconds, as timedelta.total_seconds() is)
-        stamp = _column([p.expiry.timestamp() if d else np.nan for p, d in zip(pos, dated, strict=True)], float)
+        # plain fields through map(attrgetter): about twice as fast as a comprehension
+        kinds = list(map(attrgetter("kind"), pos))
+        expiries = list(map(attrgetter("expiry"), pos))
+        opt = [k == "option" for k in kinds]
+        dated = [e is not None for e in expiries]
+        ids = _column(list(map(attrgetter("id"), pos)), object)
+        account = _column(list(map(itemgetter(0), rows)), object)
+        kind = _column(list(map(KIND_CODES.__getitem__, kinds)), np.int8)
+        inverse = _column([s == "inverse" for s in map(attrgetter("settlement"), pos)], bool)
+        und = _column(list(map(index.__getitem__, map(attrgetter("underlying"), pos))), np.int64)
+        qty = _column(list(map(attrgetter("quantity"), pos)), float)
+        entry = _column(list(map(attrgetter("entry_price"), pos)), float)
+        # epoch seconds (exact for whole seconds, as timedelta.total_seconds() is), once per expiry
+        seconds = {e: e.timestamp() for e in set(expiries) if e is not None}
+        stamp = _column([np.nan if e is None else seconds[e] for e in expiries], float)
         with np.errstate(invalid="ignore"):
             tte = np.where(np.isnan(stamp), 0.0, np.maximum(0.0, (stamp - as_of.timestamp()) / SECONDS_PER_YEAR))
         expiry_key = np.where(np.isnan(stamp), 0, np.trunc(np.nan_to_num(stamp))).astype(np.int64)
@@ -190,7 +195,7 @@ class Book:
         isolated = _column([np.nan if p.isolated_margin is None else p.isolated_margin for p in pos], float)
         rate = float(portfolio.rate)
         # forwards and marks: a perpetual's mark; a live dated position's forward entry
-        perp = [p.kind == "perpetual" for p in pos]
+        perp = [k == "perpetual" for k in kinds]
         entries = [portfolio.market[p.underlying].forward_for(p.expiry) if d and not pp and not p.expired
                    else None for p, d, pp in zip(pos, dated, perp, strict=True)]
         fwd = _column([(np.nan if p.mark_price is None else p.mark_price) if pp
@@ -201,8 +206,9 @@ class Book:
                         else (1.0 if e is None or e.confidence is None else e.confidence)
                         for p, pp, e in zip(pos, perp, entries, strict=True)], float)
         leverage = None
-        if any(p.leverage is not None for p in pos):
-            leverage = _column([np.nan if p.leverage is None else p.leverage for p in pos], float)
+        levs = list(map(attrgetter("leverage"), pos))
+        if levs.count(None) != len(levs):
+            leverage = _column([np.nan if v is None else v for v in levs], float)
         missing_vol = (kind == OPTION) & ~expired & np.isnan(vol)
         if missing_vol.any():
             from workstation.core.errors import WorkstationError

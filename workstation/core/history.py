@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from workstation.core import limits
 from workstation.core.errors import WorkstationError
 from workstation.core.methods import method_for
 from workstation.core.model import Portfolio
@@ -57,6 +58,15 @@ def prices_from_frame(raw: Any, source: str = "price history") -> Any:
     if bad.any():
         i = int(bad.to_numpy().argmax())
         raise WorkstationError(f"{source}:{i + 2}: {date_col}: not a date: {str(raw[date_col].iloc[i])[:80]!r}")
+    outside = (dates < limits.EARLIEST) | (dates > limits.LATEST)
+    if outside.any():
+        i = int(outside.to_numpy().argmax())
+        raise WorkstationError(f"{source}:{i + 2}: {date_col}: expected a date from {limits.FIRST_YEAR} to "
+                               f"{limits.LAST_YEAR} (four-digit year), got {str(raw[date_col].iloc[i])[:80]!r}")
+    for c in cols:
+        wrong = limits.code(c)
+        if wrong is not None:
+            raise WorkstationError(f"{source}:1: column {c[:80]!r}: expected {wrong}")
     raw[date_col] = dates.dt.tz_convert(None).dt.normalize()
     if {"asset", "price"} <= set(lower):
         a, p = lower["asset"], lower["price"]
@@ -85,10 +95,13 @@ def _numbers(col: Any, source: str, name: str) -> Any:
     import pandas as pd
 
     values = pd.to_numeric(col.str.strip().str.replace(",", "", regex=False), errors="coerce")
-    bad = (values.isna() & col.notna() & (col.str.strip() != "")) | (values <= 0)
+    # NaN (an empty cell) is a missing price; inf, 1e400 and prices past the engine's range are refused
+    bad = (values.isna() & col.notna() & (col.str.strip() != "")) | (values <= 0) | (values < limits.MIN_PRICE) \
+        | (values > limits.MAX_MAGNITUDE)
     if bad.any():
         i = int(bad.to_numpy().argmax())
-        raise WorkstationError(f"{source}:{i + 2}: {name}: expected a positive price, got {str(col.iloc[i])[:80]!r}")
+        raise WorkstationError(f"{source}:{i + 2}: {name}: expected a positive price between {limits.MIN_PRICE:g} "
+                               f"and {limits.MAX_MAGNITUDE:g}, got {str(col.iloc[i])[:80]!r}")
     return values
 
 

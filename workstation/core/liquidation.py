@@ -182,9 +182,12 @@ class Liquidation:
         return M
 
     def _kink_points(self) -> tuple[np.ndarray, np.ndarray]:
-        """(sid, d) of every kink (just before and after it) of each search."""
-        kinks = self.m.kinks()
-        sids, ds, every = [], [], []
+        """(sid, d) of every kink (just before and after it) of each search: a column's own for
+        its search; for `all`, those of every column that moves with a searched one (`moves_with`
+        columns follow their driver's relative move)."""
+        driven = np.flatnonzero(np.isin(self.m.driver, np.asarray(self.assets, dtype=np.int64)))
+        kinks = self.m.kinks(columns=[int(c) for c in driven])
+        sids, ds = [], []
 
         def add(j: int, x: np.ndarray) -> None:
             pts = np.concatenate([x - _KINK_EPS, x + _KINK_EPS])
@@ -194,9 +197,9 @@ class Liquidation:
         for j, a in enumerate(self.assets):
             x = np.asarray(kinks.get(a, ()), dtype=float)
             if x.size:
-                every.append(x)
                 add(j, x)
-        if every:  # every column's kinks are kinks of `all`
+        every = [np.asarray(kinks[c], dtype=float) for c in driven if c in kinks]
+        if every:
             add(len(self.assets), np.unique(np.concatenate(every)))
         if not sids:
             return np.zeros(0, dtype=np.int64), np.zeros(0)

@@ -22,7 +22,7 @@ import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -35,9 +35,17 @@ from workstation.core.profile_tables import build_profile
 
 @dataclass(frozen=True)
 class Version:
+    """One version of a shipped profile: its merged raw form, and the `Profile` built (validated
+    and frozen) from it when first asked for: a book dated today uses one version of each
+    profile it names, not all of them (`shipped()` still builds and validates every one)."""
+
     effective: date | None  # None: an undated profile
-    raw: dict[str, Any]  # the merged raw profile (a base for portfolio-file overlays)
-    profile: Profile
+    raw: dict[str, Any]  # the merged raw profile (a base for portfolio-file overlays); read only
+    source: str  # the file it was built from, for the validation's messages
+
+    @cached_property
+    def profile(self) -> Profile:
+        return build_profile(self.raw, self.source, None if self.effective is None else self.effective.isoformat())
 
 
 def _effective(value: Any, path: Path) -> date:
@@ -80,7 +88,8 @@ def _versions_of(name_base: dict[str, Any], folder: Path) -> list[Version]:
         raw = merge_version(raw, layer, str(path))
         raw["as_of"] = eff.isoformat()
         raw["source"] = "; ".join([str(name_base.get("source", "")), *srcs]).strip("; ")
-        out.append(Version(eff, copy.deepcopy(raw), build_profile(raw, str(path), eff.isoformat())))
+        # merging copies the base, so this version's raw is never changed by the next one's
+        out.append(Version(eff, raw, str(path)))
     if not out:
         raise ProfileError(str(folder), "(versions)", "a version folder holds no YYYY-MM-DD.toml")
     return out
@@ -110,7 +119,7 @@ class _Catalog:
             if folder.is_dir():
                 self._built[name] = tuple(_versions_of(raw, folder))
             else:
-                self._built[name] = (Version(None, raw, build_profile(raw, str(path))),)
+                self._built[name] = (Version(None, raw, str(path)),)
         return self._built[name]
 
     def first_day(self, name: str) -> str | None:
@@ -137,7 +146,11 @@ def shipped() -> dict[str, tuple[Version, ...]]:
     """name -> its versions in date order (one undated entry for an undated profile), every
     shipped profile built and validated."""
     cat = _catalog()
-    return {name: cat.versions(name) for name in cat.files}
+    out = {name: cat.versions(name) for name in cat.files}
+    for vs in out.values():
+        for v in vs:
+            v.profile  # noqa: B018  (built and validated now)
+    return out
 
 
 def versions(name: str) -> tuple[Version, ...]:

@@ -82,20 +82,27 @@ class Scenario:
                 "notes": list(self.notes)}
 
 
-def _num(value: Any, path: str, source: str, lo: float | None = None) -> float:
+MAX_DAYS = 36_500.0  # 100 years forward: as_of + days stays a date (1e300 days overflowed timedelta)
+MAX_SHOCK = 1_000.0  # a move of +100,000 % at most: shocked prices stay within the readers' price range
+
+
+def _num(value: Any, path: str, source: str, lo: float | None = None, hi: float | None = None) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise WorkstationError(f"{source}: {path}: expected a finite number, got {str(value)[:80]!r}")
     if lo is not None and value <= lo:
         raise WorkstationError(f"{source}: {path}: must be greater than {lo:g}, got {value!r}")
+    if hi is not None and value > hi:
+        raise WorkstationError(f"{source}: {path}: must be at most {hi:g}, got {value!r}")
     return float(value)
 
 
-def _table(value: Any, path: str, source: str, lo: float | None = None) -> dict[str, float]:
+def _table(value: Any, path: str, source: str, lo: float | None = None,
+           hi: float | None = None) -> dict[str, float]:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
         raise WorkstationError(f"{source}: {path}: expected an object of asset -> number")
-    return {str(k): _num(v, f"{path}.{k}", source, lo) for k, v in value.items()}
+    return {str(k): _num(v, f"{path}.{k}", source, lo, hi) for k, v in value.items()}
 
 
 def scenario_from_dict(doc: Any, source: str = "scenario") -> Scenario:
@@ -115,9 +122,9 @@ def scenario_from_dict(doc: Any, source: str = "scenario") -> Scenario:
         raise WorkstationError(f"{source}: vol_mode: must be points or relative, got {str(mode)[:80]!r}")
     return Scenario(
         name=name.strip(), title=str(doc.get("title") or ""), kind=str(doc.get("kind") or "user"),
-        shocks=_table(doc.get("shocks"), "shocks", source, lo=-1.0),
+        shocks=_table(doc.get("shocks"), "shocks", source, lo=-1.0, hi=MAX_SHOCK),
         vol_shift=_table(doc.get("vol_shift"), "vol_shift", source), vol_mode=mode,
-        days=_num(doc.get("days", 0.0), "days", source, lo=-1e-12) if doc.get("days") else 0.0,
+        days=_num(doc.get("days", 0.0), "days", source, lo=-1e-12, hi=MAX_DAYS) if doc.get("days") else 0.0,
         depeg=_table(doc.get("depeg"), "depeg", source, lo=0.0), source=str(doc.get("source") or ""),
         dates=tuple(str(d) for d in doc.get("dates") or ()), notes=tuple(str(n) for n in doc.get("notes") or ()),
     )

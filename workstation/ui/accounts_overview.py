@@ -68,7 +68,7 @@ def overview_rows(portfolio: Portfolio, reports: list[dict[str, Any]]) -> list[d
             "margin_usage": None if state == "past" else r.get("margin_usage"),
             "nearest_underlying": und, "nearest_price": price, "nearest_pct": pct,
             "_state": state,
-            "_tip": f"{scope}: past liquidation" if state == "past" else scope,
+            "_tip": f"{name}\n{scope}" + (": past liquidation" if state == "past" else ""),  # name in full
         })
     return rows
 

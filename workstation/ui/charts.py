@@ -208,7 +208,7 @@ class PnlCurveChart(ThemedPlot):
             line.show()
             self._markers.append((float(x), label))
         self.plotItem.setLabel("bottom", f"{underlying} price", units=unit or None)
-        self.plotItem.setLabel("left", "", units=unit or None)
+        self.plotItem.setLabel("left", "amount", units=unit or None)  # equity, margin and P&L alike
         ys = np.concatenate([self._curve[k] for k in ("equity", "maintenance_margin", "pnl")])
         ys = ys[np.isfinite(ys)]
         lo, hi = (float(ys.min()), float(ys.max())) if ys.size else (0.0, 1.0)

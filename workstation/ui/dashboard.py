@@ -160,6 +160,7 @@ class Dashboard(QWidget):
             "Cross-margin offset", "What margining together saves against margining each position alone"
         )
         self.cards = (self.equity, self.initial, self.maintenance, self.free, self.usage, self.offset)
+        self._tips = {card: card.toolTip() for card in self.cards}  # without a report
 
         head = QHBoxLayout()
         titles = QVBoxLayout()
@@ -232,6 +233,7 @@ class Dashboard(QWidget):
         if r is None:
             for card in self.cards:
                 card.set(DASH)
+                card.setToolTip(self._tips.get(card, card.toolTip()))
             self.gauge.set_usage(None)
             return
 
@@ -258,7 +260,34 @@ class Dashboard(QWidget):
         self.usage.set(usage_text(f, state, usage, 1), note,
                        self._theme.level(state).name() if state != "none" else None)
         self.gauge.set_usage(usage, past)
+        self._set_tips(r, free)
         self._set_offset(r)
+
+    def _set_tips(self, r: dict[str, Any], free: float | None) -> None:
+        """Each card's tooltip: what the figure is, with the engine's figures it comes from."""
+        f = self._fmt
+
+        def money(key: str) -> str:
+            return f.money(r.get(key), unit=True)
+
+        equity, mm = r.get("equity"), r.get("maintenance_margin")
+        room = None if equity is None or mm is None else equity - mm
+        self.equity.setToolTip(f"Equity {money('equity')}: collateral after haircuts {money('collateral_value')} "
+                               "plus open P&L and option values")
+        self.initial.setToolTip(
+            f"Initial margin {money('initial_margin')}: the requirement to open or hold the book.\n"
+            f"Standalone sum {money('standalone_initial_margin')}: each position margined alone, summed; "
+            "the cross-margin offset is the difference")
+        self.maintenance.setToolTip(
+            f"Maintenance margin {money('maintenance_margin')}: equity at or below it is liquidated.\n"
+            + (f"Equity is {f.money(room, unit=True)} above it" if room is not None and room > 0
+               else "Equity is at or below it: past liquidation"))
+        self.free.setToolTip(f"Free margin = equity {money('equity')} − initial margin {money('initial_margin')} "
+                             f"= {f.money(free, unit=True)}: room for new trades")
+        self.usage.setToolTip(
+            f"Margin usage = maintenance margin {money('maintenance_margin')} / equity {money('equity')}"
+            f" = {usage_text(f, self.state(), r.get('margin_usage'), 1)}\n"
+            "calm under 50 %, amber to 80 %, red above; liquidation at 100 %")
 
     def _set_offset(self, r: dict[str, Any]) -> None:
         f = self._fmt

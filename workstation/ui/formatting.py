@@ -117,6 +117,12 @@ class NumberFormat:
         return self.percent(None if not _finite(value) else float(value) * 100.0, decimals)
 
 
+def significant(value: float) -> str:
+    """Up to 10 significant digits, comma-grouped, with the true minus sign the tables use
+    (a size as the engine holds it: "−273,740", "−3.000038")."""
+    return f"{value:,.10g}".replace("-", MINUS)
+
+
 def _finite(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 

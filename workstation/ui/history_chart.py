@@ -24,6 +24,15 @@ def _when(seconds: float) -> str:
     return dt.datetime.fromtimestamp(seconds, dt.UTC).strftime("%Y-%m-%d %H:%M")
 
 
+def time_span(times: np.ndarray) -> str:
+    """The time axis's title: "time, UTC (18 Nov – 30 Nov 2026)"."""
+    if not len(times):
+        return "time, UTC"
+    first, last = (dt.datetime.fromtimestamp(float(t), dt.UTC) for t in (times[0], times[-1]))
+    start = f"{first:%d %b}" if first.year == last.year else f"{first:%d %b %Y}"
+    return f"time, UTC ({start} – {last:%d %b %Y})"
+
+
 class _TimePlot(ThemedPlot):
     """A plot over time (UTC date axis) whose read-out is the nearest recorded point."""
 
@@ -66,7 +75,7 @@ class FiguresPlot(_TimePlot):
         self.series = series
         for key, line in self.lines.items():
             line.setData(series.times, series.figures.get(key, np.zeros(0)), connect="finite", stepMode="left")
-        self.plotItem.setLabel("left", "", units=series.base_currency)
+        self.plotItem.setLabel("left", "equity, margin", units=series.base_currency)
         self._home(np.concatenate([series.figures.get(k, np.zeros(0)) for k in self.NAMES]))
 
     def legend_entries(self) -> list[LegendEntry]:
@@ -118,6 +127,8 @@ class UsagePlot(_TimePlot):
         self.usage.setData(series.times, pct, connect="finite", stepMode="left")
         self.past.setData(series.times[past], np.full(int(past.sum()), 100.0 * PAST_Y))
         self._home(np.concatenate([pct, [100.0 * PAST_Y] if past.any() else []]), lo_floor=0.0)
+        # the date ticks show days or hours alone: the axis says the month and year and the zone
+        self.plotItem.setLabel("bottom", time_span(series.times))
 
     def past_count(self) -> int:
         return int(self._past_mask.sum())

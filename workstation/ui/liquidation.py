@@ -6,9 +6,10 @@ from typing import Any
 
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from workstation.ui.formatting import LIQ_AMBER_PCT, LIQ_RED_PCT
+from workstation.ui.formatting import LIQ_AMBER_PCT, LIQ_RED_PCT, NumberFormat
 from workstation.ui.table_model import Column, RecordTableModel
 from workstation.ui.views import fit_columns, make_table_view
+from workstation.ui.wording_label import WordingLabel
 
 LIQUIDATION_COLUMNS: tuple[Column, ...] = (
     Column("Underlying", "label", tip="Underlying moved alone (others held), or all together"),
@@ -24,13 +25,15 @@ LIQUIDATION_COLUMNS: tuple[Column, ...] = (
 ALL_LABEL = "All together"
 
 
-def liquidation_rows(liquidation: dict[str, Any]) -> list[dict[str, Any]]:
-    """One row per underlying, then the `all` move (percent only)."""
+def liquidation_rows(liquidation: dict[str, Any], fmt: NumberFormat | None = None) -> list[dict[str, Any]]:
+    """One row per underlying, then the `all` move (percent only); each row's tooltip says both
+    sides in words, with the price."""
+    fmt = fmt or NumberFormat()
     rows = []
     for und, figures in liquidation.items():
         if und == "all":
             continue
-        rows.append({"key": und, "label": und, **figures})
+        rows.append({"key": und, "label": und, **figures, "_tip": _side_tip(und, figures, fmt)})
     if "all" in liquidation:
         figures = liquidation["all"]
         rows.append({
@@ -39,6 +42,18 @@ def liquidation_rows(liquidation: dict[str, Any]) -> list[dict[str, Any]]:
             "_tip": "Every non-stable asset moves by the same percentage",
         })
     return rows
+
+
+def _side_tip(und: str, figures: dict[str, Any], fmt: NumberFormat) -> str:
+    lines = [f"{und} moved alone, every other price held:"]
+    for side, word in (("down", "falling"), ("up", "rising")):
+        pct, price = figures.get(f"{side}_pct"), figures.get(f"{side}_price")
+        if pct is None:
+            lines.append(f"{word}: no liquidation within the searched range")
+        else:
+            at = f" at {fmt.price(price)}" if price is not None else ""
+            lines.append(f"{word}: equity meets maintenance margin after {fmt.percent(pct, signed=True)}{at}")
+    return "\n".join(lines)
 
 
 class LiquidationPanel(QWidget):
@@ -51,12 +66,10 @@ class LiquidationPanel(QWidget):
         self.view.setSortingEnabled(False)
         title = QLabel("Liquidation distance")
         title.setObjectName("sectionTitle")
-        self.note = QLabel(
-            f"none: no liquidation from −99 % to +500 %  ·  amber under {LIQ_AMBER_PCT:.0f} %, "
-            f"red under {LIQ_RED_PCT:.0f} %"
-        )
+        bands = f"amber under {LIQ_AMBER_PCT:.0f} %, red under {LIQ_RED_PCT:.0f} %"
+        self.note = WordingLabel(f"none: no liquidation from −99 % to +500 %  ·  {bands}",
+                             f"none: beyond −99 % / +500 % · {bands}", bands)  # never cut at 1280 px
         self.note.setObjectName("muted")
-        self.note.setToolTip(self.note.text())
         self.note.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -66,5 +79,5 @@ class LiquidationPanel(QWidget):
         layout.addWidget(self.note)
 
     def set_liquidation(self, liquidation: dict[str, Any] | None) -> None:
-        self.model.set_records(liquidation_rows(liquidation or {}))
+        self.model.set_records(liquidation_rows(liquidation or {}, self.model.number_format))
         fit_columns(self.view)

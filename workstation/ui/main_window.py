@@ -35,9 +35,9 @@ from workstation.ui.history import HistoryPanel
 from workstation.ui.layout_state import POSITIONS_STATE, restore_layout, save_layout
 from workstation.ui.lazy_tab import LazyTab
 from workstation.ui.menus import build_menus
-from workstation.ui.scope_tree import ScopeTree
+from workstation.ui.scope_tree import ScopeTree, dock_width
 from workstation.ui.settings import DisplaySettings
-from workstation.ui.startup import LAZY_MODULES, freeze_if_large, import_modules
+from workstation.ui.startup import LATER_MODULES, LAZY_MODULES, freeze_if_large, import_modules
 from workstation.ui.theme import theme_named
 from workstation.ui.window_display import WindowDisplay
 from workstation.ui.worker import start_worker
@@ -138,7 +138,7 @@ class MainWindow(WindowDisplay, QMainWindow):
         screen = self.screen().availableGeometry() if self.screen() else None
         width = min(1600, screen.width()) if screen else 1600
         self.resize(width, min(1000, screen.height()) if screen else 1000)
-        self.resizeDocks([self.tree_dock], [320 if width >= 1500 else 240], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.tree_dock], [dock_width(width)], Qt.Orientation.Horizontal)
         self._restore_layout()
         self.apply_display(self.display, save=False)
         self._connect(workspace)
@@ -241,7 +241,8 @@ class MainWindow(WindowDisplay, QMainWindow):
 
     # -- lazily built parts ---------------------------------------------------------------
     def _preload(self) -> None:
-        """Import the charts and the What-if code on a worker, then build them here."""
+        """Import the charts on a worker, then build them here; then import the What-if and
+        Stress code on a worker (`_preload_later`)."""
         if self._preloading or self.charts is not None:
             return
         self._preloading = True
@@ -249,7 +250,12 @@ class MainWindow(WindowDisplay, QMainWindow):
                      on_errored=lambda _e: self._after_preload())
 
     def _after_preload(self) -> None:
+        self.book.charts_ready.connect(self._preload_later, Qt.ConnectionType.SingleShotConnection)
         self.load_charts(staged=True)  # the What-if is built when first opened
+
+    def _preload_later(self) -> None:
+        # a failed import shows when the tab that needs it is opened and imports it again
+        start_worker(import_modules, LATER_MODULES, on_errored=lambda _e: None)
 
     def load_charts(self, staged: bool = False) -> None:
         """Build the charts (imports pyqtgraph if not yet imported); called once."""

@@ -60,6 +60,8 @@ def build_menus(window: Any) -> None:
                    lambda: window.tabs.setCurrentWidget(window.overview))
     view.addAction("Margin &history", QKeySequence("Ctrl+Shift+H"),
                    lambda: window.tabs.setCurrentWidget(window.history))
+    view.addAction("&Stress tests", QKeySequence("Ctrl+Shift+S"),
+                   lambda: window.tabs.setCurrentIndex(window.stress_tab.index()))
     view.addSeparator()
     view.addAction("&Reset chart views", window.reset_chart_views)
     view.addAction("&Recompute", QKeySequence.StandardKey.Refresh, lambda: window.workspace.load(record=True))

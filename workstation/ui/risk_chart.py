@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QLabel,
     QRadioButton,
-    QSizePolicy,
     QSlider,
     QVBoxLayout,
     QWidget,
@@ -41,6 +40,7 @@ from workstation.ui.chart_tools import (
 from workstation.ui.formatting import MINUS, NumberFormat
 from workstation.ui.theme import LIGHT, Theme
 from workstation.ui.whatif_compute import ProfileResult
+from workstation.ui.wording_label import WordingLabel
 
 SNAP_HOURS = 18.0  # the date slider snaps to an expiry this close
 MIN_DAYS = 30  # the date slider reaches at least this far (a book without expiries still ages)
@@ -89,7 +89,8 @@ class RiskProfileChart(QWidget):
         self.underlying.setToolTip("The underlying whose price is on the horizontal axis")
         self.underlying.activated.connect(lambda _i: self.underlying_changed.emit(self.underlying.currentText()))
         self.show_pnl = QRadioButton("P&&L")  # && : a literal ampersand, not a shortcut
-        self.show_levels = QRadioButton("Equity and MM")
+        self.show_levels = QRadioButton("Equity, MM")
+        self.show_levels.setToolTip("Equity and maintenance margin (liquidation where they cross), before and after")
         self.show_pnl.setChecked(True)
         self.mode = QButtonGroup(self)
         for b in (self.show_pnl, self.show_levels):
@@ -111,9 +112,7 @@ class RiskProfileChart(QWidget):
         self.date.setObjectName("dateSlider")
         self.date.setRange(0, 24)
         self.date.setToolTip("Days ahead: options and futures age, those expiring settle at the price on the axis")
-        self.date_label = QLabel("today")
-        self.date_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.date_label.setMinimumWidth(130)
+        self.date_label = WordingLabel("today")  # "+2 d · Fri 27 Nov (weekly expiry)", shorter if narrow
         self.jump = QComboBox()
         self.jump.setToolTip("Jump to today, the next weekly expiry or an expiry of the book")
         self.jump.activated.connect(self._jump)
@@ -236,14 +235,20 @@ class RiskProfileChart(QWidget):
             self.set_days(float(days))
         self.jump.setCurrentIndex(0)
 
-    def _label_of(self, days: float) -> str:
+    def _label_of(self, days: float) -> tuple[str, ...]:
+        """The date's wordings, longest first: "+2 d · Fri 27 Nov (weekly expiry)", "+2 d · Fri 27 Nov",
+        "+2 d"."""
+        ahead = f"+{days:.1f} d" if days % 1 else f"+{days:.0f} d"
         for d, label in self.stops:
             if d == days:
-                return label if d == 0 else f"+{d:.0f} d · {label}"
-        return f"+{days:.1f} d" if days % 1 else f"+{days:.0f} d"
+                if d == 0:
+                    return (label,)
+                short = label.split(" (")[0].removesuffix(" expiry")
+                return f"{ahead} · {label}", f"{ahead} · {short}", ahead
+        return (ahead,)
 
     def _update_labels(self) -> None:
-        self.date_label.setText(self._label_of(self.days()))
+        self.date_label.set_texts(*self._label_of(self.days()))
         v = self.vol.value()
         self.vol_label.setText(f"vol {'+' if v > 0 else MINUS if v < 0 else '±'}{abs(v)} pts")
 
@@ -290,7 +295,7 @@ class RiskProfileChart(QWidget):
         unit = self.fmt.unit_label()
         und = r.underlying if r else ""
         self.plot.plotItem.setLabel("bottom", f"{und} price", units=unit or None)
-        self.plot.plotItem.setLabel("left", "P&L" if pnl else "", units=unit or None)
+        self.plot.plotItem.setLabel("left", "P&L" if pnl else "amount", units=unit or None)
 
     def _marks(self) -> None:
         r = self.result

@@ -1,8 +1,9 @@
 """Accounts and pools tree: a Qt item model over scope nodes, coloured by margin usage.
 
 Pools are top-level nodes with their member accounts beneath; accounts in no pool are
-top-level too. New reports only emit `dataChanged`; the model is reset only when the set
-of accounts and pools itself changes.
+top-level too. An account is shown by its id (short, and the name every table uses: positions,
+members, stress); its full name leads the tooltip and titles the dashboard. New reports only
+emit `dataChanged`; the model is reset only when the set of accounts and pools itself changes.
 """
 
 from __future__ import annotations
@@ -31,6 +32,12 @@ PAST_SHORT = "past liq."  # the usage column is narrow; the tooltip says "past l
 Index = QModelIndex | QPersistentModelIndex
 
 
+def dock_width(window_width: int) -> int:
+    """The tree dock's first width: at 1280 px an account id ("binance-usdm") fits beside
+    equity and usage, and the What-if (the widest tab, about 1,010 px) still fits beside it."""
+    return 320 if window_width >= 1500 else 260
+
+
 @dataclass(eq=False)
 class ScopeNode:
     scope: str
@@ -41,6 +48,7 @@ class ScopeNode:
     equity: float | None = None
     usage: float | None = None
     maintenance: float | None = None
+    label: str = ""  # what the tree shows (the name when empty)
 
     @property
     def state(self) -> str:
@@ -58,7 +66,9 @@ def scope_nodes(portfolio: Portfolio) -> list[ScopeNode]:
     def account_node(acc_id: str, parent: ScopeNode | None) -> ScopeNode:
         acc = accounts[acc_id]
         tip = f"{acc.id} · {acc.venue or 'no venue'} · {acc.margin_mode} · profile {acc.profile}"
-        return ScopeNode(f"account:{acc.id}", acc.name or acc.id, tip, parent)
+        if acc.name and acc.name != acc.id:
+            tip = f"{acc.name}\n{tip}"
+        return ScopeNode(f"account:{acc.id}", acc.name or acc.id, tip, parent, label=acc.id)
 
     roots: list[ScopeNode] = []
     pooled: set[str] = set()
@@ -121,7 +131,7 @@ class ScopeTreeModel(QAbstractItemModel):
         level = node.state
         if role == Qt.ItemDataRole.DisplayRole:
             if col == 0:
-                return node.name
+                return node.label or node.name
             if col == 1:
                 return self._fmt.money(node.equity, decimals=0)
             if level == "past":
@@ -171,7 +181,7 @@ class ScopeTreeModel(QAbstractItemModel):
             return
         fresh = {n.scope: n for n in _walk(nodes)}
         for n in self.nodes():
-            n.name, n.tip = fresh[n.scope].name, fresh[n.scope].tip
+            n.name, n.tip, n.label = fresh[n.scope].name, fresh[n.scope].tip, fresh[n.scope].label
         self._changed()
 
     def set_reports(self, reports: list[dict[str, Any]]) -> None:
@@ -262,8 +272,11 @@ class ScopeTree(QTreeView):
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setAlternatingRowColors(False)
-        self.setRootIsDecorated(True)
-        self.setIndentation(14)
+        # pools are always open (nothing to collapse in a handful of rows): no branch column, a
+        # small indent for members, so an id fits beside equity and usage in a 240 px dock
+        self.setRootIsDecorated(False)
+        self.setItemsExpandable(False)
+        self.setIndentation(12)
         header = self.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)

@@ -255,6 +255,7 @@ def demo_window(size: str, portfolio: Path | None = None) -> Iterator[tuple[Main
     from PySide6.QtWidgets import QApplication
 
     from workstation.ui.main_window import MainWindow
+    from workstation.ui.scope_tree import dock_width
     from workstation.ui.workspace import Workspace
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
@@ -264,7 +265,7 @@ def demo_window(size: str, portfolio: Path | None = None) -> Iterator[tuple[Main
         window = MainWindow(workspace, settings, lazy_charts=False)
         width, height = (int(v) for v in size.lower().split("x"))
         window.resize(width, height)
-        window.resizeDocks([window.tree_dock], [320 if width >= 1500 else 240], Qt.Orientation.Horizontal)
+        window.resizeDocks([window.tree_dock], [dock_width(width)], Qt.Orientation.Horizontal)
         window.show()
         workspace.load()
         try:

@@ -8,7 +8,11 @@ import gc
 from workstation.core.model import Portfolio
 
 FREEZE_FROM = 2_000  # positions
-LAZY_MODULES = ("workstation.ui.charts_panel", "workstation.ui.whatif_panel", "workstation.ui.stress_panel")
+# imported on a worker after the first figures: the charts (pyqtgraph) first, built as soon as
+# they are imported; then, once the charts are up, the What-if (scipy.optimize) and Stress code,
+# which no chart waits for
+LAZY_MODULES = ("workstation.ui.charts_panel",)
+LATER_MODULES = ("workstation.ui.whatif_panel", "workstation.ui.stress_panel")
 
 
 def freeze_if_large(portfolio: Portfolio) -> None:

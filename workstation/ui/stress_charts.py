@@ -67,7 +67,7 @@ class ShockChart(ThemedPlot):
         self.equity.setData(x, eq)
         self.margin.setData(x, level)
         self.initial.setData(x, im)
-        self.plotItem.setLabel("left", "", units=self.fmt.base_currency)
+        self.plotItem.setLabel("left", "amount", units=self.fmt.base_currency)  # short: a low chart at 1280 x 760
         if multiple is not None and x[0] <= multiple <= x[-1]:
             self.breach.setPos(multiple)
             self.breach.show()

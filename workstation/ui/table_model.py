@@ -125,6 +125,10 @@ class ColumnTableModel(QAbstractTableModel):
     def column_index(self, key: str) -> int:
         return next(i for i, c in enumerate(self.columns) if c.key == key)
 
+    @property
+    def number_format(self) -> NumberFormat:
+        return self._fmt
+
     def set_number_format(self, fmt: NumberFormat) -> None:
         self._fmt = fmt
         self._refresh_all()
@@ -175,8 +179,10 @@ class RecordTableModel(ColumnTableModel):
             return column.alignment
         if role == Qt.ItemDataRole.ForegroundRole:
             return self._colour(column, record, value)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return record.get("_tip") if index.column() == 0 else None
+        if role == Qt.ItemDataRole.ToolTipRole:  # a text cell narrower than its text is elided:
+            if index.column() == 0 and record.get("_tip"):  # the tooltip has it in full
+                return record["_tip"]
+            return None if column.numeric or value is None else str(value)
 
         return None
 

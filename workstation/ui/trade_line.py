@@ -15,6 +15,7 @@ import math
 import re
 from dataclasses import dataclass
 
+from workstation.core import limits
 from workstation.core.cash import mark_price
 from workstation.core.model import Portfolio, Position
 from workstation.core.profiles import Profile
@@ -137,12 +138,19 @@ def size_position(portfolio: Portfolio, profile: Profile, base: Position, amount
         step = spec.step
         raise ValueError(f"the size is below half a lot ({step:g} {_unit_name(base, portfolio)})"
                          if step else "the size must not be zero")
+    wrong = limits.magnitude(sizing.quantity)
+    if wrong is not None:  # the ranges a portfolio file's positions are held to (README, "Bad input")
+        raise ValueError(f"the size gives a quantity of {sizing.quantity:g}; expected {wrong}")
     pos = Position(base.id, base.kind, base.underlying, sizing.quantity, 0.0, base.settlement, base.expiry,
                    base.right, base.strike, base.vol, base.isolated_margin)
     at_mark = price is None
     entry = mark_price(portfolio, pos) if at_mark else float(price)  # type: ignore[arg-type]
     if pos.kind in ("perpetual", "future") and not entry > 0:
         raise ValueError("a perpetual or future needs a positive price")
+    wrong = limits.price(entry) if pos.kind in ("perpetual", "future") else (
+        limits.magnitude(entry) if entry >= 0 else "a price of at least 0")
+    if wrong is not None:
+        raise ValueError(f"price {entry:g}: expected {wrong}")
     from dataclasses import replace
 
     return replace(pos, entry_price=entry), sizing, at_mark
@@ -162,6 +170,10 @@ def ticket_position(ticket: Ticket, portfolio: Portfolio, profile: Profile, iden
     if ins.expiry is not None and ins.expiry <= portfolio.as_of:
         raise ValueError(f"{ticket.symbol}: expired on {ins.expiry:%Y-%m-%d} (the book is as of "
                          f"{portfolio.as_of:%Y-%m-%d %H:%M} UTC)")
+    if ins.strike is not None and (wrong := limits.price(ins.strike)) is not None:
+        raise ValueError(f"{ticket.symbol}: strike {ins.strike:g}: expected {wrong}")
+    if ins.strike is not None and (wrong := limits.price(ins.strike)) is not None:
+        raise ValueError(f"{ticket.symbol}: strike {ins.strike:g}: expected {wrong}")
     if ins.kind == "option" and portfolio.market[ins.underlying].vol is None:
         raise ValueError(f"{ticket.symbol}: no implied vol for {ins.underlying} in the market; "
                          "use the Add dialog to give the option a vol")

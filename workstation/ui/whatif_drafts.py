@@ -26,6 +26,7 @@ from workstation.core.model import Account, Portfolio, Position
 from workstation.core.profiles import Profile, get_profile, load_profiles
 from workstation.core.units import UNITS, quantity_unit, round_to_lot
 from workstation.ui.dialogs import PositionDialog
+from workstation.ui.formatting import significant
 from workstation.ui.table_model import RECORD_ROLE, Column, RecordTableModel
 from workstation.ui.theme import LIGHT, Theme
 from workstation.ui.trade_line import parse_line, size_position, ticket_position
@@ -178,7 +179,9 @@ class DraftsBox(QWidget):
         options.addStretch(1)
         options.addWidget(QLabel("Fees"))
         options.addWidget(self.fee)
-        options.addWidget(QLabel("Funding over"))
+        funding = QLabel("Funding")  # short: the row must fit the what-if's half of a 1280 px window
+        funding.setToolTip(self.horizon.toolTip())
+        options.addWidget(funding)
         options.addWidget(self.horizon)
         slider = QHBoxLayout()
         slider.addWidget(QLabel("Size"))
@@ -349,8 +352,8 @@ class DraftsBox(QWidget):
         base = self.portfolio.base_currency if self.portfolio else "USD"
         unit = quantity_unit(p.kind, p.settlement, p.underlying, base)
         spec = self.profile().trading.contract(p.underlying, p.kind, p.settlement) if self.account else None
-        contracts = f" = {p.quantity / spec.size:,.10g} contracts" if spec is not None and spec.listed else ""
-        self.size_label.setText(f"{self.size.value()} % · {p.quantity:,.10g} {unit}{contracts}")
+        contracts = f" = {significant(p.quantity / spec.size)} contracts" if spec is not None and spec.listed else ""
+        self.size_label.setText(f"{self.size.value()} % · {significant(p.quantity)} {unit}{contracts}")
 
     def show_fit(self, key: str, quantity: float | None) -> None:
         """The answer of a "largest that fits" job for the draft `key`."""
@@ -394,3 +397,4 @@ class DraftsBox(QWidget):
         self.model.set_records(draft_rows(self.drafts(), self.portfolio))
         self._size_text(new)
         self.changed.emit(self.size.isSliderDown())
+

@@ -29,6 +29,7 @@ states computed per column in closed form, identical to the plain path to roundi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -213,13 +214,14 @@ class MarginMethod:
         has no scenarios. `positions`: each unit also lists its positions' own vectors."""
         return None
 
-    def kinks(self) -> dict[int, np.ndarray]:
+    def kinks(self, columns: Sequence[int] | None = None) -> dict[int, np.ndarray]:
         """Per column, relative moves of that column where f = equity - MM may kink or jump
         (haircut band edges, strikes of options priced at zero vol or expiry, tier bounds...):
         the liquidation search puts each on its grid (just before and just after it). A kink
         where f turns downwards (f a minimum of smooth pieces, e.g. MM a maximum over scenarios)
         need not be listed. The default lists what the base class knows: the collateral's band
-        edges and the strikes of options valued at their intrinsic value."""
+        edges and the strikes of options valued at their intrinsic value. `columns`: the columns
+        the caller searches (a method may skip the others' kinks; listing them is harmless)."""
         from workstation.core.methods.bounds import base_kinks
 
         return base_kinks(self)

@@ -39,7 +39,7 @@ column driven by another asset at the snapshot (curvature 0); moving every colum
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -263,27 +263,36 @@ def collateral_kinks(m: MarginMethod, out: dict[int, list[np.ndarray]],
             _add(out, col, edges[None, :] / (amt * price * k[:, None]) - 1.0)
 
 
-def base_kinks(m: MarginMethod, oc: OptionCurves | None = None) -> dict[int, np.ndarray]:
+def base_kinks(m: MarginMethod, oc: OptionCurves | None = None,
+               columns: Sequence[int] | None = None) -> dict[int, np.ndarray]:
     """Band edges of the collateral and strikes of options valued at their intrinsic value
-    (`oc`: the options' curves if the caller has them; their state 0 is the current one)."""
+    (`oc`: the options' curves if the caller has them; their state 0 is the current one), of
+    `columns` only when given (the others' entries are left out, not changed)."""
     out: dict[int, list[np.ndarray]] = {}
     collateral_kinks(m, out)
     oc = OptionCurves.build(m) if oc is None else oc
-    for a in np.unique(oc.col):
+    held = np.unique(oc.col)
+    if columns is not None:
+        held = held[np.isin(held, np.asarray(columns, dtype=np.int64))]
+    for a in held:
         _add(out, a, oc.dead_kinks[:1, oc.col == a])
     return _merge(out)
 
 
 # ------------------------------------------------------------------ per-position methods
-def tier_kinks(m: MarginMethod, out: dict[int, list[np.ndarray]], t: dict[str, np.ndarray]) -> None:
+def tier_kinks(m: MarginMethod, out: dict[int, list[np.ndarray]], t: dict[str, np.ndarray],
+               columns: Sequence[int] | None = None) -> None:
     """Bracket bounds crossed by perpetuals and futures (per_position's table `t`): a linear
     position's notional |q| S crosses a notional bound, an inverse one's size |q| / mark a
     quantity bound. A notional table without slopes that follows the cumulative-amount rule
     with rising rates makes MM = max(N mmr - amount, 0) convex and continuous: it needs none
-    (between bounds MM is linear, or convex in S: slopes are >= 0)."""
+    (between bounds MM is linear, or convex in S: slopes are >= 0). `columns`: only these."""
     book = m.book
     d1 = np.flatnonzero(book.is_delta_one & (book.qty != 0))
-    for a in np.unique(book.und[d1]):
+    held = np.unique(book.und[d1])
+    if columns is not None:
+        held = held[np.isin(held, np.asarray(columns, dtype=np.int64))]
+    for a in held:
         b, r, c = t["bound"][a], t["mmr"][a], t["amt"][a]
         nf = int(np.isfinite(b).sum())  # finite bounds come first, the last tier is unbounded
         if nf == 0:
@@ -341,9 +350,7 @@ def per_position_curvature(m: MarginMethod, lo: np.ndarray, hi: np.ndarray, toge
     convex in MM (size-linear rates with slopes >= 0).
     reduce "sum": f adds the positions up (cross); "max": f is the weakest position
     (isolated), and the bound is the largest position's (at least 0)."""
-    oc = m.__dict__.get("_option_curves")
-    if oc is None:
-        oc = m.__dict__["_option_curves"] = OptionCurves.build(m)
+    oc = _option_curves(m)
     A = m.n_assets
     # f = equity - t MM (t: the profile's liquidation threshold; isolated: each position's
     # balance, t = 1): a short option adds -(1 + t) |q| gamma at most
@@ -389,9 +396,20 @@ def column_bounds(oc: OptionCurves, cheap: np.ndarray, lo: np.ndarray, hi: np.nd
     return M
 
 
-def per_position_kinks(m: MarginMethod, table: dict[str, np.ndarray]) -> dict[int, np.ndarray]:
+def _option_curves(m: MarginMethod) -> OptionCurves:
+    """The book's option curves at the current state, built once per method (the kinks and the
+    curvature bound of a per-position method both use them)."""
+    oc = m.__dict__.get("_option_curves")
+    if oc is None:
+        oc = m.__dict__["_option_curves"] = OptionCurves.build(m)
+    return oc
+
+
+def per_position_kinks(m: MarginMethod, table: dict[str, np.ndarray],
+                       columns: Sequence[int] | None = None) -> dict[int, np.ndarray]:
+    """Base kinks and tier bounds (those of `columns` only, when given)."""
     out: dict[int, list[np.ndarray]] = {}
-    for a, x in base_kinks(m).items():
+    for a, x in base_kinks(m, _option_curves(m), columns).items():
         out[a] = [x]
-    tier_kinks(m, out, table)
+    tier_kinks(m, out, table, columns)
     return _merge(out)

@@ -26,6 +26,8 @@ position by position (the weakest position of a column decides).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from workstation.core.book import Book
@@ -167,8 +169,8 @@ class CrossMethod(MarginMethod):
     def combine(self, terms):
         return terms["im"].sum(-1), terms["mm"].sum(-1)
 
-    def kinks(self) -> dict[int, np.ndarray]:
-        return per_position_kinks(self, self.reqs.t)
+    def kinks(self, columns: Sequence[int] | None = None) -> dict[int, np.ndarray]:
+        return per_position_kinks(self, self.reqs.t, columns)
 
     def curvature(self, lo, hi, together, need=None):
         return per_position_curvature(self, lo, hi, together, need, "sum")

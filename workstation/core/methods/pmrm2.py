@@ -35,6 +35,7 @@ Every term splits by column, as the contract (`base.py`) needs; attribution in
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -276,7 +277,7 @@ class Pmrm2Method(MarginMethod):
                     for i in np.flatnonzero(book.und == a)}
         return out
 
-    def kinks(self) -> dict[int, np.ndarray]:
+    def kinks(self, columns: Sequence[int] | None = None) -> dict[int, np.ndarray]:
         from workstation.core.methods.pmrm2_bounds import pmrm2_bounds
 
         return pmrm2_bounds(self).kinks()

@@ -23,6 +23,7 @@ and a loss within that noise gets no component (rounding must not pick the attri
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -209,7 +210,7 @@ class RiskArrayMethod(MarginMethod):
     def fast_parts(self, X, only):
         return self.fast().parts(np.asarray(X, dtype=float), only)
 
-    def kinks(self) -> dict[int, np.ndarray]:
+    def kinks(self, columns: Sequence[int] | None = None) -> dict[int, np.ndarray]:
         return self.fast().kinks()
 
     def curvature(self, lo, hi, together, need=None):

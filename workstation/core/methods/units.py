@@ -13,6 +13,7 @@ between expiries, and the venues.md "Scenario vectors" document.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,7 +86,7 @@ class UnitMethod(MarginMethod):
         return t
 
     # ---------------------------------------------------------------- liquidation bounds
-    def kinks(self) -> dict[int, np.ndarray]:
+    def kinks(self, columns: Sequence[int] | None = None) -> dict[int, np.ndarray]:
         from workstation.core.methods.unit_bounds import unit_bounds
 
         return unit_bounds(self).kinks()
