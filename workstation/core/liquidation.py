@@ -27,6 +27,8 @@ or inf) the search estimates one from the second differences of its samples (tim
 the step (`_fallback_step`): adaptive sampling, no proof. Each round evaluates its new moves in
 one batch: single-underlying moves packed into rows (row r moves each searching underlying to
 its r-th new move; only those underlyings are revalued), `all` moves as rows of their own.
+(About 420 lines: one algorithm, its rounds and their batched evaluation; the what-if warm
+start is in `warm_liquidation.py`.)
 """
 
 from __future__ import annotations
