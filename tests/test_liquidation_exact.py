@@ -200,3 +200,21 @@ def test_every_kink_is_in_range_and_finite():
     assert list(kinks) == [0]
     np.testing.assert_allclose(kinks[0], [-0.5, -1.0 / 3.0, 0.5], rtol=1e-12)
     assert math.isclose(kinks[0][1], 40_000 / 60_000 - 1, rel_tol=1e-12)
+
+
+
+def test_all_search_samples_the_kinks_of_columns_that_move_with_a_searched_one():
+    # perpetuals on BTC and on wBTC (moves with BTC) under a tier table that jumps at 30,000
+    # notional: moving every asset moves wBTC by BTC's relative move, so `all` samples both
+    # sides of 30,000 / 59,900 - 1 and of 30,000 / 60,000 - 1
+    pos = [Position(id=u, kind="perpetual", underlying=u, quantity=1.0, entry_price=60_000.0) for u in ("BTC", "wBTC")]
+    p = Portfolio(as_of=AS_OF, market={"BTC": Quote(60_000.0, 0.6), "wBTC": Quote(59_900.0, moves_with="BTC"),
+                                       "USDT": Quote(1.0)},
+                  accounts=[Account(id="a", margin_mode="cross", collateral={"USDT": 50_000.0}, positions=pos,
+                                    profile="t")],
+                  profiles={"t": LB.PROFILES["jumps"]})
+    liq = Liquidation(method_for(make_scope(p, "account:a")))
+    sid, d = liq._kink_points()
+    all_down = d[sid == 2 * len(liq.assets)]
+    for price in (59_900.0, 60_000.0):
+        assert np.isclose(all_down, 1.0 - 30_000 / price, rtol=0, atol=1e-9).sum() == 2  # kink -/+ offset
