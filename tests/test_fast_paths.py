@@ -22,7 +22,7 @@ from workstation.core.methods import MarginMethod, method_for
 from workstation.core.report import build_report, make_scope
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import test_liquidation_exact as LX
+import liquidation_books as LX
 
 
 def _compare(a, b, path="$"):
@@ -86,7 +86,7 @@ _SETTINGS = settings(max_examples=30, deadline=None,
 @pytest.mark.parametrize("mode", ["cross", "isolated", "portfolio"])
 def test_report_is_the_same_with_and_without_the_fast_paths(mode, monkeypatch):
     @_SETTINGS
-    @given(p=LX._books(mode))
+    @given(p=LX.books(mode))
     def check(p):
         fast, plain = _both(p, monkeypatch)
         with np.errstate(all="ignore"):
@@ -97,7 +97,7 @@ def test_report_is_the_same_with_and_without_the_fast_paths(mode, monkeypatch):
 
 
 @_SETTINGS
-@given(p=LX._books("portfolio"))
+@given(p=LX.books("portfolio"))
 def test_risk_array_moved_states_match_a_plain_revaluation(p):
     # every column's equity and terms at random moves, all columns or a few revalued
     m = method_for(make_scope(p, "account:a"))
@@ -113,7 +113,7 @@ def test_risk_array_moved_states_match_a_plain_revaluation(p):
 
 
 @_SETTINGS
-@given(p=LX._books("portfolio"))
+@given(p=LX.books("portfolio"))
 def test_risk_array_position_pnl_matches_the_plain_scenario_pnl(p):
     m = method_for(make_scope(p, "account:a"))
     with np.errstate(all="ignore"):

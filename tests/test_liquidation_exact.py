@@ -1,12 +1,14 @@
 """The liquidation search reports the nearest liquidating move (issue 10, deliverable 2).
 
-Property: over random small books (straddles, options a few hours to months from expiry,
-perpetuals and futures, borrowed stablecoins and coins, haircut bands and tier tables with jumps
-inside the searched range) in cross, portfolio (every portfolio method, sum and correlated
-aggregation) and isolated mode, f = equity - MM evaluated on a dense sample of moves chosen
-independently of the search's grid (plain revaluation of every position, not the search's fast
-path) is positive at every move nearer than the reported one, non-positive at the reported one,
-and positive everywhere in range when none is reported.
+Property: over random small books (`liquidation_books.py`: straddles, options from 15 minutes
+to 200 days from expiry, perpetuals and futures, market forwards, borrowed stablecoins and coins,
+collateral that moves with another asset, haircut bands and tier tables with jumps inside the
+searched range, profile variants that switch on each venue's charges) in cross, portfolio (every
+portfolio method; sum, correlated and negatively correlated aggregation) and isolated mode,
+f = equity - MM evaluated on a dense sample of moves chosen independently of the search's grid
+(plain revaluation of every position, not the search's fast path) is positive at every move
+nearer than the reported one, non-positive at the reported one, and positive everywhere in range
+when none is reported.
 
 Regressions: the two books of the issue, with the expected distance computed from an own
 Black-76 (`test_spec_common.black`).
@@ -22,7 +24,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from workstation.core.liquidation import DOWN_LIMIT, TOL, UP_LIMIT, Liquidation
 from workstation.core.methods import PORTFOLIO_METHODS, method_for
@@ -30,6 +31,7 @@ from workstation.core.model import Account, Portfolio, Position, Quote
 from workstation.core.report import build_report, make_scope
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import liquidation_books as LB
 import test_spec_common as C
 
 AS_OF = datetime(2026, 3, 2, 8, tzinfo=UTC)
@@ -158,96 +160,17 @@ def _assert_nearest(p: Portfolio, label: str) -> None:
             assert fr <= 1e-9 * scale, f"{label} {name}: the reported move {r:+.6f} does not liquidate ({fr})"
 
 
-_PROFILES = {
-    # every band edge and tier bound inside the searched range for these small books
-    "bands": {"haircuts": {"BTC": [[40_000, 0.0], [90_000, 0.1], [1e30, 0.3]],
-                           "ETH": [[20_000, 0.05], [1e30, 0.2]]}},
-    "jumps": {"tiers": {"*": [{"max_notional": 30_000, "initial_rate": 0.02, "maintenance_rate": 0.01,
-                               "maintenance_amount": 0.0},
-                              {"max_notional": 1e30, "initial_rate": 0.2, "maintenance_rate": 0.08,
-                               "maintenance_amount": 0.0}]}},
-    "correlated": {"portfolio": {"aggregation": "correlated", "correlation": {"BTC/ETH": 0.6}}},
-    # a negative correlation: no curvature bound holds (sqrt(L' C L) falls as a loss grows), so
-    # the search samples densely there
-    "hedged": {"portfolio": {"aggregation": "correlated", "correlation": {"BTC/ETH": -0.5}}},
-}
-
-
-def _shipped_for(method: str) -> str:
-    """A shipped profile that uses `method` (its venue tables come with it)."""
-    from workstation.core.profiles import shipped_profiles
-
-    return next(n for n, prof in sorted(shipped_profiles().items()) if prof.method == method)
-
-
-@st.composite
-def _positions(draw, mode: str) -> list[Position]:
-    unds = draw(st.sampled_from([("BTC",), ("BTC", "ETH")]))
-    out: list[Position] = []
-    for i in range(draw(st.integers(1, 4))):
-        und = draw(st.sampled_from(unds))
-        S = PRICES[und]
-        kind = draw(st.sampled_from(["perpetual", "future", "option", "straddle", "straddle", "spot"]))
-        q = draw(st.sampled_from([-1.0, 1.0])) * draw(st.floats(0.05, 3.0)) * 60_000 / S
-        hours = draw(st.sampled_from([0.25, 1.0, 1.0, 6.0, 30.0, 24 * 7.0, 24 * 45.0, 24 * 200.0]))
-        expiry = AS_OF + timedelta(hours=hours)
-        settle = draw(st.sampled_from(["linear", "inverse"])) if kind != "spot" else "linear"
-        iso = draw(st.floats(50.0, 30_000.0)) if mode == "isolated" else None
-        entry = S * draw(st.floats(0.85, 1.15))
-        if kind in ("option", "straddle"):
-            strike = S * draw(st.one_of(st.floats(0.8, 1.25), st.floats(0.97, 1.1)))  # near the money: sharp
-            rights = ["call", "put"] if kind == "straddle" else [draw(st.sampled_from(["call", "put"]))]
-            for r in rights:
-                out.append(Position(id=f"p{i}{r}", kind="option", underlying=und, quantity=q, entry_price=0.0,
-                                    settlement=settle, expiry=expiry, right=r, strike=strike,
-                                    vol=draw(st.floats(0.3, 1.2)), isolated_margin=iso))
-        else:
-            qq = q * S if settle == "inverse" else q  # inverse quantities are USD notionals
-            out.append(Position(id=f"p{i}", kind=kind, underlying=und, quantity=qq, entry_price=entry,
-                                settlement=settle, expiry=expiry if kind == "future" else None,
-                                isolated_margin=iso))
-    return out
-
-
-@st.composite
-def _books(draw, mode: str, method: str = "risk-array") -> Portfolio:
-    positions = draw(_positions(mode))
-    collateral = {"USDT": draw(st.floats(-60_000.0, 80_000.0))}  # negative: borrowed
-    if draw(st.booleans()):
-        collateral["BTC"] = draw(st.floats(-0.5, 2.0))
-    if draw(st.booleans()):
-        collateral["USDC"] = draw(st.floats(-20_000.0, 20_000.0))
-    variant = draw(st.sampled_from(["none", *_PROFILES]))
-    prof = dict(_PROFILES.get(variant, {}))
-    name = _shipped_for(method) if mode == "portfolio" else "t"  # a file profile named as a
-    # shipped one is laid over it: the method keeps its venue tables
-    market = {"BTC": Quote(PRICES["BTC"], 0.6), "ETH": Quote(PRICES["ETH"], 0.7), "USDT": Quote(1.0),
-              "USDC": Quote(1.0)}
-    acc = Account(id="a", margin_mode=mode, collateral=collateral, positions=positions, profile=name)
-    p = Portfolio(as_of=AS_OF, market=market, accounts=[acc], profiles={name: prof})
-    if mode != "isolated" and draw(st.booleans()):
-        # near the edge: USDT (held at par, outside every scenario) set so that equity - MM is a
-        # small cushion now; the nearest liquidation is then close and often hard to see
-        m = method_for(make_scope(p, "account:a"))
-        with np.errstate(all="ignore"):
-            f0 = float(m.f_all(m.snapshot())[0])
-        gross = sum(abs(x.quantity) * (1.0 if x.settlement == "inverse" and x.kind != "option"
-                                       else PRICES[x.underlying]) for x in positions)
-        collateral["USDT"] += -f0 + draw(st.floats(1e-4, 0.05)) * gross
-    return p
-
-
 _SETTINGS = settings(max_examples=35, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @_SETTINGS
-@given(p=_books("cross"))
+@given(p=LB.books("cross"))
 def test_nearest_liquidation_cross(p):
     _assert_nearest(p, "cross")
 
 
 @_SETTINGS
-@given(p=_books("isolated"))
+@given(p=LB.books("isolated"))
 def test_nearest_liquidation_isolated(p):
     _assert_nearest(p, "isolated")
 
@@ -255,7 +178,7 @@ def test_nearest_liquidation_isolated(p):
 @pytest.mark.parametrize("method", sorted(PORTFOLIO_METHODS))
 def test_nearest_liquidation_portfolio(method):
     @_SETTINGS
-    @given(p=_books("portfolio", method))
+    @given(p=LB.books("portfolio", method))
     def check(p):
         _assert_nearest(p, f"portfolio/{method}")
 
@@ -269,7 +192,7 @@ def test_every_kink_is_in_range_and_finite():
                                     positions=[Position(id="f", kind="perpetual", underlying="BTC",
                                                         quantity=1.0, entry_price=60_000.0)],
                                     profile="t")],
-                  profiles={"t": {**_PROFILES["bands"], **_PROFILES["jumps"]}})
+                  profiles={"t": {**LB.PROFILES["bands"], **LB.PROFILES["jumps"]}})
     kinks = method_for(make_scope(p, "account:a")).kinks()
     # BTC collateral: band edges 40,000 and 90,000 at 60,000 / BTC -> -1/3 and +1/2;
     # the perpetual's notional 60,000 (1 + x) crosses the 30,000 bound of a table that jumps
@@ -277,3 +200,21 @@ def test_every_kink_is_in_range_and_finite():
     assert list(kinks) == [0]
     np.testing.assert_allclose(kinks[0], [-0.5, -1.0 / 3.0, 0.5], rtol=1e-12)
     assert math.isclose(kinks[0][1], 40_000 / 60_000 - 1, rel_tol=1e-12)
+
+
+
+def test_all_search_samples_the_kinks_of_columns_that_move_with_a_searched_one():
+    # perpetuals on BTC and on wBTC (moves with BTC) under a tier table that jumps at 30,000
+    # notional: moving every asset moves wBTC by BTC's relative move, so `all` samples both
+    # sides of 30,000 / 59,900 - 1 and of 30,000 / 60,000 - 1
+    pos = [Position(id=u, kind="perpetual", underlying=u, quantity=1.0, entry_price=60_000.0) for u in ("BTC", "wBTC")]
+    p = Portfolio(as_of=AS_OF, market={"BTC": Quote(60_000.0, 0.6), "wBTC": Quote(59_900.0, moves_with="BTC"),
+                                       "USDT": Quote(1.0)},
+                  accounts=[Account(id="a", margin_mode="cross", collateral={"USDT": 50_000.0}, positions=pos,
+                                    profile="t")],
+                  profiles={"t": LB.PROFILES["jumps"]})
+    liq = Liquidation(method_for(make_scope(p, "account:a")))
+    sid, d = liq._kink_points()
+    all_down = d[sid == 2 * len(liq.assets)]
+    for price in (59_900.0, 60_000.0):
+        assert np.isclose(all_down, 1.0 - 30_000 / price, rtol=0, atol=1e-9).sum() == 2  # kink -/+ offset

@@ -9,22 +9,26 @@ answer rather than sampling a grid and hoping:
 
 1. f is sampled at a coarse grid, at every kink of the book (`method.kinks()`, each taken just
    before and just after), and at 0;
-2. between two neighbouring samples x0, x1 with f > 0 at both, the method's bound M >= f'' on
-   (x0, x1) (`method.curvature()`) proves f > 0 throughout when
-   M < 2 (sqrt f(x0) + sqrt f(x1))^2 / (x1 - x0)^2 (f lies above its chord less
-   M (x - x0)(x1 - x) / 2; see `methods/bounds.py`); an interval not proven is split, into
-   more pieces the further the bound is from proving it;
+2. between two neighbouring samples x0, x1 with f > 0 at both, the method's bound M on
+   (x0, x1) (`method.curvature()`: f lies above its chord less M (x - x0)(x1 - x) / 2, any
+   upper bound of f'' is one; see `methods/bounds.py`) proves f > 0 throughout when
+   M < 2 (sqrt f(x0) + sqrt f(x1))^2 / (x1 - x0)^2, with f less the rounding noise and twice
+   the method's `f_slack()` (a venue's rounding: f within it of the bounded curve); an interval
+   not proven is split, into more pieces the further the bound is from proving it;
 3. the first sample where f <= 0 brackets the nearest liquidation with the last positive one;
    an Illinois (regula falsi) refine shrinks the bracket to TOL, while the intervals before it
    are proven or split (a dip found there becomes the new, nearer bracket).
 
 The answer is the f <= 0 end of the final bracket: a move that liquidates, with f > 0 proven on
 every move nearer than it by more than TOL (intervals narrower than TOL / 4 are not split
-further). A method without a bound (`curvature()` is None) gets an estimate from the second
-differences of its samples (times 4) and a largest step (`_fallback_step`): adaptive sampling,
-no proof. Each round evaluates its new moves in one batch: single-underlying moves packed into
-rows (row r moves each searching underlying to its r-th new move; only those underlyings are
-revalued), `all` moves as rows of their own.
+further). Every built-in method bounds every interval (docs/DESIGN.md, "Liquidation contract",
+lists the few configurations that get no bound). Where a method gives none (`curvature()` None
+or inf) the search estimates one from the second differences of its samples (times 4) and caps
+the step (`_fallback_step`): adaptive sampling, no proof. Each round evaluates its new moves in
+one batch: single-underlying moves packed into rows (row r moves each searching underlying to
+its r-th new move; only those underlyings are revalued), `all` moves as rows of their own.
+(About 420 lines: one algorithm, its rounds and their batched evaluation; the what-if warm
+start is in `warm_liquidation.py`.)
 """
 
 from __future__ import annotations
@@ -180,9 +184,12 @@ class Liquidation:
         return M
 
     def _kink_points(self) -> tuple[np.ndarray, np.ndarray]:
-        """(sid, d) of every kink (just before and after it) of each search."""
-        kinks = self.m.kinks(columns=list(self.assets))
-        sids, ds, every = [], [], []
+        """(sid, d) of every kink (just before and after it) of each search: a column's own for
+        its search; for `all`, those of every column that moves with a searched one (`moves_with`
+        columns follow their driver's relative move)."""
+        driven = np.flatnonzero(np.isin(self.m.driver, np.asarray(self.assets, dtype=np.int64)))
+        kinks = self.m.kinks(columns=[int(c) for c in driven])
+        sids, ds = [], []
 
         def add(j: int, x: np.ndarray) -> None:
             pts = np.concatenate([x - _KINK_EPS, x + _KINK_EPS])
@@ -192,9 +199,9 @@ class Liquidation:
         for j, a in enumerate(self.assets):
             x = np.asarray(kinks.get(a, ()), dtype=float)
             if x.size:
-                every.append(x)
                 add(j, x)
-        if every:  # every column's kinks are kinks of `all`
+        every = [np.asarray(kinks[c], dtype=float) for c in driven if c in kinks]
+        if every:
             add(len(self.assets), np.unique(np.concatenate(every)))
         if not sids:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
@@ -214,6 +221,7 @@ class Liquidation:
         f0 = np.concatenate([self.f_single(self.p0)[0, self.assets], self.f_all(self.p0)])
         scale = abs(self.m._equity0()) + abs(float(self.m.combine(self.p0.terms)[1][0])) + 1.0  # MM from the snapshot
         err = 1e-12 * scale  # f at or below err counts as liquidated (rounding noise)
+        slack = 2.0 * self.m.f_slack()  # f within f_slack of the bounded curve: prove from f - 2 slack
         if not np.isfinite(err) or np.isnan(f0).any() or (f0 == -np.inf).any():
             return result[0::2], result[1::2]  # overflow: the report refuses the book by name
         now = np.repeat(f0 <= err, 2)
@@ -266,8 +274,8 @@ class Liquidation:
             # prove intervals: M < need
             t = i[todo]
             if t.size:
-                fa = np.maximum(f[t] - err, 0.0)
-                fb = np.maximum(f[t + 1] - err, 0.0)
+                fa = np.maximum(f[t] - err - slack, 0.0)
+                fb = np.maximum(f[t + 1] - err - slack, 0.0)
                 need = 2.0 * (np.sqrt(fa) + np.sqrt(fb)) ** 2 / h[todo] ** 2
                 sign = np.where(sid[t] % 2 == 0, -1.0, 1.0)
                 xa, xb = sign * d[t], sign * d[t + 1]

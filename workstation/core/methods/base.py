@@ -239,6 +239,11 @@ class MarginMethod:
         densely and proves nothing); see `bounds.py` for the helpers the built-in methods use."""
         return None
 
+    def f_slack(self) -> float:
+        """How far f may lie from the curve `curvature()` describes (a rounding the method applies,
+        e.g. Deribit's worst case to 1e-9 coin): the search proves f > 0 from f - 2 x this."""
+        return 0.0
+
     def fast_parts(self, X: np.ndarray, only: tuple[int, ...] | None) -> Parts | None:
         """Optional fast path of `parts` for one batch (None: take the plain path)."""
         return None

@@ -1,13 +1,23 @@
 """Kinks and convexity bounds of f = equity - MM along a relative move x, for the exact
 liquidation search (`liquidation.py`).
 
-The search proves f > 0 between two sampled moves x0 < x1 from f(x0), f(x1) and an upper bound
-M of f'' on (x0, x1): if f'' <= M there, f - M x^2 / 2 is concave, so f lies above its chord
-minus M (x - x0)(x1 - x) / 2. This holds for a minimum of pieces each with f'' <= M as well (a
-kink where f turns downwards cannot hide a dip), which is how every method here is built:
-MM is a maximum (over scenarios, of a tier formula and 0, ...) so -MM is a minimum. A kink where
-f turns upwards (a convex kink: a haircut band edge where the scenario P&L switches bands, an
-option at zero vol, a tier table that is not convex) must be a grid point: `kinks()`.
+What a bound certifies. `curvature()` returns, for an interval [x0, x1] (h = x1 - x0) between
+kinks, an M with
+
+    f(x) >= chord(x) - M (x - x0)(x1 - x) / 2     for every x in [x0, x1],
+
+chord the line through (x0, f(x0)) and (x1, f(x1)); the search then proves f > 0 on the
+interval from f(x0), f(x1) > 0 and M < 2 (sqrt f(x0) + sqrt f(x1))^2 / h^2. Any upper bound of
+f'' is such an M (f - M x^2 / 2 is concave). The property composes:
+- sum of terms: the sum of their M; minimum of branches (each with its own endpoint values,
+  which are >= f's): the largest M. So MM a maximum (over scenarios, of a formula and 0, ...)
+  makes -MM a minimum: a kink where f turns downwards costs nothing;
+- a term with |psi'| <= L on the interval (Lipschitz, of any shape): 8 L / h (it lies above its
+  chord less 2 L min(x - x0, x1 - x) <= 4 L (x - x0)(x1 - x) / h);
+- upward kinks (convex: the slope rises by J in all) anywhere inside: 2 J / h.
+A kink where f turns upwards or jumps at a place known in advance (a haircut band edge where
+the scenario P&L switches bands, an option at zero vol, a tier table that is not convex) is a
+grid point instead: `kinks()`.
 
 Option curvature. With y = ln(1 + x), an option on forward F = c F0 (1 + x) (c: a scenario's
 price multiple) at vol sd = vol sqrt(T) has, per unit,
@@ -16,24 +26,32 @@ price multiple) at vol sd = vol sqrt(T) has, per unit,
     g0 = disc c F0 / (sd sqrt(2 pi)),   d1 = d1_0 + y / sd,
 
 log-concave in y with its peak at d1 = -sd: on an interval its supremum is at the peak if the
-peak lies inside, else at an end, and its infimum at an end (`gamma_range`). A cheaper bound,
-g0 / (1 + x_lo) >= gamma, is used first where it already suffices (`need`).
+peak lies inside, else at an end, and its infimum at an end (`OptionCurves.sup_inf`). A forward
+F~ (1 + kappa x) (partly fixed, or shifted by an absolute scan) takes y = ln(1 + kappa x) and
+kappa^2 times that. A cheaper bound, g0 / (1 + x_lo) >= gamma, is used first where it already
+suffices (`need`). `bounds_greeks.py` has the other Greeks' suprema (slopes, delta and vega
+derivatives) that charges on deltas and vegas need.
+
+Columns that move with another (`moves_with`, `column_moves`): moving column a alone leaves a
+column driven by another asset at the snapshot (curvature 0); moving every column moves it.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 if TYPE_CHECKING:
+    from workstation.core.book import Book
     from workstation.core.methods.base import MarginMethod
 
 LOW, HIGH = -0.99, 5.0  # the searched range (liquidation.DOWN_LIMIT, UP_LIMIT)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_ALMOST_MINUS_1 = -1.0 + 1e-12
 
 
 def _block(n: int) -> int:
@@ -54,12 +72,16 @@ def _gamma(y: np.ndarray, d1_0: np.ndarray, inv_sd: np.ndarray, g0: np.ndarray) 
 
 @dataclass
 class OptionCurves:
-    """The options of a book sorted by column, with their curvature constants at S1 price
-    multiples / vols (row 0: the current price and vol). Arrays (S1, n); dead entries (zero vol,
-    expired, non-positive strike or forward) have g0 = 0: their value is piecewise linear.
+    """The options of a book sorted by column, with their curvature constants in S1 states (row
+    0: the current price and vol). Arrays (S1, n); dead entries (zero vol, expired, non-positive
+    strike or forward) have g0 = 0: their value is piecewise linear.
 
-    gamma(y) = g0 exp(-d1(y)^2 / 2 - y), d1(y) = d1_0 + y inv_sd, peaks at y_pk (d1 = -sd) with
-    the value g_pk."""
+    In state s an option's forward is F(x) = F~ (1 + kappa x) (kappa = 1 unless the method gives
+    it: a forward partly fixed, a scan of absolute size), so with y = ln(1 + kappa x)
+
+        d^2 V / dx^2 = kappa^2 g0 exp(-d1(y)^2 / 2 - y),   d1(y) = d1_0 + y inv_sd,
+
+    peaking at y_pk (d1 = -sd) with the value kappa^2 g_pk."""
 
     rows: np.ndarray  # indices into the book, sorted by column
     col: np.ndarray  # (n,) column of each
@@ -71,23 +93,34 @@ class OptionCurves:
     y_pk: np.ndarray
     g_pk: np.ndarray
     dead_kinks: np.ndarray  # (S1, n) moves x where a dead entry's intrinsic value kinks (nan: none)
+    dfF: np.ndarray | None = None  # (S1, n) discount x F~ (0 where F~ <= 0)
+    call: np.ndarray | None = None  # (n,) True for calls
+    kappa: np.ndarray | None = None  # (S1, n) forward slopes (None: 1)
+    dfK: np.ndarray | None = None  # (n,) discount x strike
 
     @staticmethod
     def build(m: MarginMethod, mult: np.ndarray | None = None, vols: np.ndarray | None = None,
-              forward: np.ndarray | None = None, disc: np.ndarray | None = None) -> OptionCurves:
-        """The book's live options, sorted by column. `mult` (S1, n_options) price multiples and
-        `vols` (S1, n_options) of each option in each state (default: one state, the current
-        price and the option's own vol); `forward` and `disc` (n_options, in the same sorted
-        order) for a method that prices on its own forwards and discount factors (default: the
-        book's, S * growth and e^{-rT} at each position's rate, as `valuation.values`)."""
-        book = m.book
+              forward: np.ndarray | None = None, disc: np.ndarray | None = None,
+              fwd: np.ndarray | None = None, kappa: np.ndarray | None = None,
+              book: Book | None = None) -> OptionCurves:
+        """The live options of `book` (default the method's), sorted by column. `mult` (S1,
+        n_options) price multiples and `vols` (S1, n_options) of each option in each state
+        (default: one state, the current price and the option's own vol); `forward` and `disc`
+        (n_options, in the same sorted order) for a method that prices on its own forwards and
+        discount factors (default: the book's, S * growth and e^{-rT} at each position's rate,
+        as `valuation.values`); `fwd` (S1, n_options) the forwards F~ of each state outright
+        (instead of mult x forward) and `kappa` (S1, n_options) their slopes."""
+        book = m.book if book is None else book
         rows = np.flatnonzero(book.is_option)
         rows = rows[np.argsort(book.und[rows], kind="stable")]
         col = book.und[rows]
         T = book.tte[rows]
         mult = np.ones((1, rows.size)) if mult is None else mult
         vols = book.vol[rows][None, :] if vols is None else vols
-        F0 = mult * (book.prices[col] * book.growth[rows] if forward is None else forward)
+        if fwd is None:
+            F0 = mult * (book.prices[col] * book.growth[rows] if forward is None else forward)
+        else:
+            F0 = np.asarray(fwd, dtype=float)
         K = book.strike[rows]
         disc = np.exp(-book.rates[rows] * np.maximum(T, 0.0)) if disc is None else disc
         with np.errstate(all="ignore"):
@@ -105,9 +138,15 @@ class OptionCurves:
             g0 = (disc * _INV_SQRT_2PI) * F0 * inv_sd  # 0 where dead (inv_sd = 0)
             y_pk = (-sd - d1_0) * sd
             g_pk = g0 * np.exp(-0.5 * sd * sd - y_pk)
-            dead_kinks = np.where(~live & (F0 > 0) & (K > 0), K / F0 - 1.0, np.nan) if dead else \
-                np.full(sd.shape, np.nan)
-        return OptionCurves(rows, col, book.qty[rows], d1_0, inv_sd, sd, g0, y_pk, g_pk, dead_kinks)
+            if dead:
+                k = np.ones_like(F0) if kappa is None else kappa
+                dead_kinks = np.where(~live & (F0 > 0) & (K > 0) & (k > 0), (K / F0 - 1.0) / k, np.nan)
+            else:
+                dead_kinks = np.full(sd.shape, np.nan)
+            dfF = np.where(F0 > 0, disc * F0, 0.0)
+        dfK = (np.asarray(disc)[0] if np.ndim(disc) > 1 else np.asarray(disc)) * K
+        return OptionCurves(rows, col, book.qty[rows], d1_0, inv_sd, sd, g0, y_pk, g_pk, dead_kinks,
+                            dfF, book.is_call[rows], kappa, dfK)
 
     def __post_init__(self) -> None:
         cols, starts, counts = np.unique(self.col, return_index=True, return_counts=True)
@@ -118,33 +157,66 @@ class OptionCurves:
         """Column -> its options (a contiguous run of the sorted arrays)."""
         return self._slices
 
+    def sup_inf(self, sl: slice, lo: np.ndarray, hi: np.ndarray) -> Iterator[tuple[slice, np.ndarray, np.ndarray]]:
+        """Per block of intervals rs: (rs, sup, inf), each (len(rs), S1, n_sl), of each option's
+        x-gamma (per unit held) over x in [lo[r], hi[r]]: the supremum at the peak y_pk if it lies
+        inside, else at an end; the infimum at an end (the gamma is log-concave in y)."""
+        d1_0, inv_sd, g0 = self.d1_0[:, sl], self.inv_sd[:, sl], self.g0[:, sl]
+        y_pk, g_pk = self.y_pk[:, sl], self.g_pk[:, sl]
+        kap = None if self.kappa is None else self.kappa[:, sl]
+        S1, n = g0.shape
+        k = lo.size
+        if kap is None:
+            y_lo, y_hi = np.log1p(lo)[:, None, None], np.log1p(hi)[:, None, None]
+        step = _block(S1 * n)
+        for r in range(0, k, step):
+            rs = slice(r, r + step)
+            if kap is None:
+                ylo, yhi = y_lo[rs], y_hi[rs]
+            else:  # a forward at or below 0 is intrinsic there (gamma 0): the bound of the rest
+                ylo = np.log1p(np.maximum(kap * lo[rs, None, None], _ALMOST_MINUS_1))
+                yhi = np.log1p(np.maximum(kap * hi[rs, None, None], _ALMOST_MINUS_1))
+            g_lo, g_hi = _gamma(ylo, d1_0, inv_sd, g0), _gamma(yhi, d1_0, inv_sd, g0)
+            sup = np.maximum(g_lo, g_hi)
+            np.copyto(sup, g_pk, where=(y_pk > ylo) & (y_pk < yhi), casting="unsafe")
+            inf = np.minimum(g_lo, g_hi, out=g_lo)
+            if kap is not None:
+                k2 = kap * kap
+                sup *= k2
+                inf *= k2
+            yield rs, sup, inf
+
     def bounds(self, sl: slice, lo: np.ndarray, hi: np.ndarray, wp: np.ndarray | None = None,
                wm: np.ndarray | None = None, worst: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """(U, L), each (k, S1), over x in [lo[r], hi[r]] for the options `sl` (one column) in
         each state: U >= sup and L <= inf of sum (wp - wm) gamma (default weights q+ and q-);
         worst: U >= max over the options of sup (wp - wm) gamma instead (L is then U)."""
-        d1_0, inv_sd, g0 = self.d1_0[:, sl], self.inv_sd[:, sl], self.g0[:, sl]
-        y_pk, g_pk = self.y_pk[:, sl], self.g_pk[:, sl]
         q = self.qty[sl]
         qp = np.maximum(q, 0.0) if wp is None else wp
         qm = np.maximum(-q, 0.0) if wm is None else wm
-        S1, n = g0.shape
-        k = lo.size
-        U, L = np.empty((k, S1)), np.empty((k, S1))
-        y_lo, y_hi = np.log1p(lo), np.log1p(hi)
-        step = _block(S1 * n)
-        for r in range(0, k, step):
-            rs = slice(r, r + step)
-            ylo, yhi = y_lo[rs, None, None], y_hi[rs, None, None]
-            g_lo, g_hi = _gamma(ylo, d1_0, inv_sd, g0), _gamma(yhi, d1_0, inv_sd, g0)
-            sup = np.maximum(g_lo, g_hi)
-            np.copyto(sup, g_pk, where=(y_pk > ylo) & (y_pk < yhi), casting="unsafe")
-            inf = np.minimum(g_lo, g_hi, out=g_lo)
+        S1 = self.g0.shape[0]
+        n = q.size
+        U, L = np.empty((lo.size, S1)), np.empty((lo.size, S1))
+        for rs, sup, inf in self.sup_inf(sl, lo, hi):
             if worst:
                 U[rs] = L[rs] = (sup * qp - inf * qm).max(-1) if n else 0.0
             else:
                 U[rs] = sup @ qp - inf @ qm
                 L[rs] = inf @ qp - sup @ qm
+        return U, L
+
+    def group_bounds(self, sl: slice, lo: np.ndarray, hi: np.ndarray, starts: np.ndarray,
+                     wp: np.ndarray | None = None, wm: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """As `bounds`, summed per group of consecutive options (groups begin at `starts`,
+        positions within the slice): (U, L), each (k, S1, G)."""
+        q = self.qty[sl]
+        qp = np.maximum(q, 0.0) if wp is None else wp
+        qm = np.maximum(-q, 0.0) if wm is None else wm
+        S1 = self.g0.shape[0]
+        U, L = np.empty((lo.size, S1, starts.size)), np.empty((lo.size, S1, starts.size))
+        for rs, sup, inf in self.sup_inf(sl, lo, hi):
+            U[rs] = np.add.reduceat(sup * qp - inf * qm, starts, axis=-1)
+            L[rs] = np.add.reduceat(inf * qp - sup * qm, starts, axis=-1)
         return U, L
 
     def column_sums(self, v: np.ndarray, n_assets: int) -> np.ndarray:
@@ -187,7 +259,8 @@ def collateral_kinks(m: MarginMethod, out: dict[int, list[np.ndarray]],
         if amt <= 0 or price <= 0 or not edges.size or m.stable[col]:
             continue
         k = np.ones(1) if mults is None else np.concatenate([[1.0], mults(int(col))])
-        _add(out, col, edges[None, :] / (amt * price * k[:, None]) - 1.0)
+        with np.errstate(over="ignore", divide="ignore"):  # a tiny amount: edges far out (dropped)
+            _add(out, col, edges[None, :] / (amt * price * k[:, None]) - 1.0)
 
 
 def base_kinks(m: MarginMethod, oc: OptionCurves | None = None,
@@ -206,88 +279,46 @@ def base_kinks(m: MarginMethod, oc: OptionCurves | None = None,
     return _merge(out)
 
 
-# ------------------------------------------------------------------ per-position methods
-def tier_kinks(m: MarginMethod, out: dict[int, list[np.ndarray]], t: dict[str, np.ndarray],
-               columns: Sequence[int] | None = None) -> None:
-    """Bracket bounds crossed by perpetuals and futures (per_position's table `t`): a linear
-    position's notional |q| S crosses a notional bound, an inverse one's size |q| / mark a
-    quantity bound. A notional table without slopes that follows the cumulative-amount rule
-    with rising rates makes MM = max(N mmr - amount, 0) convex and continuous: it needs none
-    (between bounds MM is linear, or convex in S: slopes are >= 0). `columns`: only these."""
-    book = m.book
-    d1 = np.flatnonzero(book.is_delta_one & (book.qty != 0))
-    held = np.unique(book.und[d1])
-    if columns is not None:
-        held = held[np.isin(held, np.asarray(columns, dtype=np.int64))]
-    for a in held:
-        b, r, c = t["bound"][a], t["mmr"][a], t["amt"][a]
-        nf = int(np.isfinite(b).sum())  # finite bounds come first, the last tier is unbounded
-        if nf == 0:
-            continue
-        by_qty = bool(t["qty"][a])
-        if not by_qty and not t["mslope"][a].any():
-            k = np.arange(nf)
-            left, right = b[k] * r[k] - c[k], b[k] * r[k + 1] - c[k + 1]
-            if np.allclose(left, right, rtol=1e-9, atol=0.0) and np.all(np.diff(r[:nf + 1]) >= 0):
-                continue
-        rows = d1[book.und[d1] == a]
-        q = np.abs(book.qty[rows])
-        S = book.prices[a]
-        if by_qty:  # inverse: size q / (S e^{rT}) crosses the bound; linear: size q is constant
-            rows_inv = book.inverse[rows]
-            g = np.exp(book.rate * book.tte[rows])
-            _add(out, a, (q / (S * g))[rows_inv, None] / b[None, :nf] - 1.0)
-        else:  # linear: notional q S crosses the bound; inverse: notional q is constant
-            lin = ~book.inverse[rows]
-            _add(out, a, b[None, :nf] / (q[lin, None] * S) - 1.0)
+def column_moves(m: MarginMethod, together: bool) -> np.ndarray:
+    """(A,) bool: the columns whose pieces move in a search. A column's positions follow its
+    driver's move (`moves_with`), collateral sits in its driver's column: so moving column a
+    alone moves a's pieces only if a drives itself (a column that moves with another stays at
+    the snapshot, curvature 0), and moving every non-stable column moves a's pieces if its
+    driver is one of them."""
+    own = m.driver == np.arange(m.n_assets)
+    if not together:
+        return own
+    moving = np.zeros(m.n_assets, dtype=bool)
+    moving[np.asarray(m.assets, dtype=np.int64)] = True
+    return moving[m.driver]
 
 
-def identity_drivers(m: MarginMethod) -> bool:
-    """Every column moves with itself: its pieces depend on its own move only. The bounds here
-    assume it (a column whose positions follow another asset's moves gets no bound)."""
-    return bool(np.array_equal(m.driver, np.arange(m.n_assets)))
-
-
-def per_position_curvature(m: MarginMethod, lo: np.ndarray, hi: np.ndarray, together: bool,
-                           need: np.ndarray | None, reduce: str) -> np.ndarray | None:
-    """Curvature bound of per-position methods: long options add q gamma to f, short ones at
-    most -2 |q| gamma (their value and their maintenance margin mm S + value, or
-    max(mm S, mm value) + value + fee S); everything else is piecewise linear between kinks, or
-    convex in MM (size-linear rates with slopes >= 0).
-    reduce "sum": f adds the positions up (cross); "max": f is the weakest position
-    (isolated), and the bound is the largest position's (at least 0)."""
-    if not identity_drivers(m):
-        return None
-    oc = _option_curves(m)
-    A = m.n_assets
-    # f = equity - t MM (t: the profile's liquidation threshold; isolated: each position's
-    # balance, t = 1): a short option adds -(1 + t) |q| gamma at most
-    t = 1.0 if reduce == "max" else float(m.profile.liquidation_threshold)
-    wp, wm = np.maximum(oc.qty, 0.0), (1.0 + t) * np.maximum(-oc.qty, 0.0)
-    w = wp * oc.g0[0]  # cheap: 0 <= gamma <= g0 / (1 + x_lo)
-    cheap = oc.column_sums(w, A) if reduce == "sum" else oc.column_max(w, A)
-
-    def exact(sl: slice, lo_k: np.ndarray, hi_k: np.ndarray) -> np.ndarray:
-        U, _ = oc.bounds(sl, lo_k, hi_k, wp[sl], wm[sl], worst=reduce == "max")
-        return U[:, 0] if reduce == "sum" else np.maximum(U[:, 0], 0.0)
-
-    M = column_bounds(oc, cheap, lo, hi, together, need, exact)
-    return M.sum(-1) if together else M
+def branch_bound(U: np.ndarray, L: np.ndarray, a0: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Bound of f'' for f = E + min(0, min_s branch_s) where, per unit held, E'' = sum q gamma_0
+    and branch s adds a0_s - 1 times that and b_s sum q gamma_s: U >= sum q gamma_s >= L per
+    state s (k, S1; state 0 the current one), a0, b (S1 - 1,). -> (k,): the largest bound
+    among "no loss" (U_0) and every scenario's max(a0 U_0, a0 L_0) + max(b U_s, b L_s)."""
+    U0, L0 = U[:, :1], L[:, :1]
+    if U.shape[1] == 1:
+        return U0[:, 0]
+    s = np.maximum(a0 * U0, a0 * L0) + np.maximum(b * U[:, 1:], b * L[:, 1:])
+    return np.maximum(U0[:, 0], s.max(1))
 
 
 def column_bounds(oc: OptionCurves, cheap: np.ndarray, lo: np.ndarray, hi: np.ndarray, together: bool,
-                  need: np.ndarray | None,
-                  exact: Callable[[slice, np.ndarray, np.ndarray], np.ndarray]) -> np.ndarray:
+                  need: np.ndarray | None, exact: Callable[[slice, np.ndarray, np.ndarray], np.ndarray],
+                  moves: np.ndarray) -> np.ndarray:
     """Bound of f'' per state and column (K, A) on [lo, hi] (per column (K, A), or (K,) for
     every column moved `together`): the cheap bound `cheap` (A,) / (1 + min(lo, hi)) where it
     already proves `need` (None: nowhere), else the smaller of it and `exact(options of the
-    column, lo, hi)` on the states that fail."""
+    column, lo, hi)` on the states that fail. Columns not in `moves` (`column_moves`) stay at
+    the snapshot: 0."""
     A = cheap.shape[-1]
     lo = np.asarray(lo, dtype=float)
     hi = np.asarray(hi, dtype=float)
     lo2 = np.broadcast_to(lo[:, None], (lo.shape[0], A)) if together else lo
     hi2 = np.broadcast_to(hi[:, None], (hi.shape[0], A)) if together else hi
-    M = cheap / (1.0 + np.minimum(lo2, hi2))
+    M = np.where(moves, cheap, 0.0) / (1.0 + np.minimum(lo2, hi2))
     if need is None:
         fail = np.ones(M.shape, dtype=bool)
     elif together:
@@ -295,26 +326,9 @@ def column_bounds(oc: OptionCurves, cheap: np.ndarray, lo: np.ndarray, hi: np.nd
     else:
         fail = need <= M
     for a, sl in oc.slices().items():
+        if not moves[a]:
+            continue
         ks = np.flatnonzero(fail[:, a])
         if ks.size:
             M[ks, a] = np.minimum(M[ks, a], exact(sl, lo2[ks, a], hi2[ks, a]))
     return M
-
-
-def _option_curves(m: MarginMethod) -> OptionCurves:
-    """The book's option curves at the current state, built once per method (the kinks and the
-    curvature bound of a per-position method both use them)."""
-    oc = m.__dict__.get("_option_curves")
-    if oc is None:
-        oc = m.__dict__["_option_curves"] = OptionCurves.build(m)
-    return oc
-
-
-def per_position_kinks(m: MarginMethod, table: dict[str, np.ndarray],
-                       columns: Sequence[int] | None = None) -> dict[int, np.ndarray]:
-    """Base kinks and tier bounds (those of `columns` only, when given)."""
-    out: dict[int, list[np.ndarray]] = {}
-    for a, x in base_kinks(m, _option_curves(m), columns).items():
-        out[a] = [x]
-    tier_kinks(m, out, table, columns)
-    return _merge(out)

@@ -34,7 +34,7 @@ import numpy as np
 
 from workstation.core.book import Book
 from workstation.core.methods.base import Attribution, MarginMethod, Parts, Scope, _Subset
-from workstation.core.methods.bounds import per_position_curvature, per_position_kinks
+from workstation.core.methods.bounds_positions import per_position_curvature, per_position_kinks
 from workstation.core.model import Position
 from workstation.core.profiles import Profile, by_quantity
 from workstation.core.valuation import values

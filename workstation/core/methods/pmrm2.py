@@ -278,13 +278,12 @@ class Pmrm2Method(MarginMethod):
         return out
 
     def kinks(self, columns: Sequence[int] | None = None) -> dict[int, np.ndarray]:
-        """Strikes relative to the forward (where option values kink near expiry)."""
-        book = self.book
-        out: dict[int, np.ndarray] = {}
-        opt = book.is_option
-        for a in self.assets:
-            sel = opt & (book.und == a)
-            if sel.any():
-                fwd = book.spot[sel] * book.growth[sel]
-                out[a] = np.unique(book.strike[sel] / fwd - 1.0)
-        return out
+        from workstation.core.methods.pmrm2_bounds import pmrm2_bounds
+
+        return pmrm2_bounds(self).kinks()
+
+    def curvature(self, lo, hi, together, need=None):
+        from workstation.core.methods.pmrm2_bounds import pmrm2_bounds
+
+        return pmrm2_bounds(self).curvature(np.asarray(lo, dtype=float), np.asarray(hi, dtype=float), together,
+                                            None if need is None else np.asarray(need, dtype=float))

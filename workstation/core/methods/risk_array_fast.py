@@ -29,8 +29,10 @@ from workstation.core.methods.bounds import (
     base_kinks,
     collateral_kinks,
     column_bounds,
-    identity_drivers,
+    column_moves,
 )
+from workstation.core.methods.bounds_corr import correlated_bound
+from workstation.core.methods.bounds_greeks import state_slopes
 from workstation.core.pricing import ndtr
 
 if TYPE_CHECKING:
@@ -248,10 +250,13 @@ class RiskArrayFast:
     def curvature(self, lo: np.ndarray, hi: np.ndarray, together: bool,
                   need: np.ndarray | None) -> np.ndarray | None:
         m = self.m
-        if not identity_drivers(m):
-            return None
         A = m.n_assets
+        moves = column_moves(m, together)
         oc = self.oc
+        if m.corr is not None:
+            lo2 = np.broadcast_to(lo[:, None], (lo.shape[0], A)) if together else np.asarray(lo)
+            hi2 = np.broadcast_to(hi[:, None], (hi.shape[0], A)) if together else np.asarray(hi)
+            return self._correlated(lo2, hi2, together, moves)
         if self._cheap is None:  # 0 <= gamma <= g0 / (1 + x_lo): per column, once
             G = oc.column_sums(np.stack([np.maximum(oc.qty, 0.0) * oc.g0, np.maximum(-oc.qty, 0.0) * oc.g0]), A)
             self._cheap = self._branches(G[0][None], -G[1][None])[0]  # (A,)
@@ -260,42 +265,59 @@ class RiskArrayFast:
             U, L = oc.bounds(sl, lo_k, hi_k)
             return self._branches(U[..., None], L[..., None])[:, 0]
 
-        M = column_bounds(oc, self._cheap, lo, hi, together, need, exact)
-        if m.corr is not None:
-            M = self._correlated_guard(M, together)
+        M = column_bounds(oc, self._cheap, lo, hi, together, need, exact, moves)
         return M.sum(-1) if together else M
 
-    def _branches(self, U: np.ndarray, L: np.ndarray) -> np.ndarray:
-        """Bound of f'' per column from bounds U >= sum q gamma_s >= L per state s (K, S1, A).
+    def _correlated(self, lo2: np.ndarray, hi2: np.ndarray, together: bool, moves: np.ndarray) -> np.ndarray:
+        """Per column E'' (U0) and, over the scenario branches P_s = w_s (sum q V_s - sum q V_0) +
+        linear, sup P_s'' (R), sup |P_s''| (M2), sup |P_s'| (S1: options |q| sup |V'| in both
+        states, the linear part's slope Dv S0 shock, the collateral's at most
+        |amt| p max(1 + shock, 1)); then `bounds_corr.correlated_bound`."""
+        m = self.m
+        A = m.n_assets
+        k = lo2.shape[0]
+        parts = {key: np.zeros((k, A)) for key in ("U0", "R", "M2", "S1")}
+        w = m.grid.damp  # (n_s, A)
+        shock = m.grid.shock
+        oc = self.oc
+        coll = np.zeros((m.grid.n, A))
+        if m.coll_in_scen:
+            for a, c, amt in zip(m.coll_idx, m.coll_col, m.coll_amt, strict=True):
+                if not m.stable[c]:
+                    coll[:, c] += abs(float(amt)) * float(m.book.prices[a]) * np.maximum(1.0 + shock[:, c], 1.0)
+        lin = np.abs(self.Dv * m.book.prices)[None, :] * np.abs(shock) + coll  # (n_s, A)
+        sl_all = oc.slices()
+        for a in np.flatnonzero(moves):
+            lo, hi = np.asarray(lo2[:, a], dtype=float), np.asarray(hi2[:, a], dtype=float)
+            wa = w[:, a][None, :]
+            s1 = wa * lin[:, a][None, :]
+            if a in sl_all:
+                sl = sl_all[a]
+                U, L = oc.bounds(sl, lo, hi)
+                U0, L0, Us, Ls = U[:, :1], L[:, :1], U[:, 1:], L[:, 1:]
+                parts["U0"][:, a] = U0[:, 0]
+                if Us.shape[1]:
+                    parts["R"][:, a] = (wa * (Us - L0)).max(1)
+                    parts["M2"][:, a] = (wa * np.maximum(Us - L0, U0 - Ls)).max(1)
+                    sq = state_slopes(oc, sl, lo, hi) @ np.abs(oc.qty[sl])  # (k, S1)
+                    s1 = s1 + wa * (sq[:, 1:] + sq[:, :1])
+            parts["S1"][:, a] = s1.max(1) if s1.shape[1] else 0.0
+        t = float(m.profile.liquidation_threshold)
+        return correlated_bound(m, m.corr, m.snapshot().terms["loss"][0], parts, lo2, hi2, together,
+                                t * m.profile.portfolio.mm_factor, moves)
 
-        sum: f = min(E - cont, min_s (E - cont + mmf pnl_s)); branch s has f'' =
-        sum q [(1 - mmf w_s) gamma_0 + mmf w_s gamma_s]. correlated: f'' <= E'' + mmf
-        max(0, sup pnl_s'') (the aggregation's slope in each loss lies in [0, 1])."""
+    def _branches(self, U: np.ndarray, L: np.ndarray) -> np.ndarray:
+        """Bound of f'' per column from bounds U >= sum q gamma_s >= L per state s (K, S1, A)
+        under sum aggregation: f = min(E - cont, min_s (E - cont + mmf pnl_s)); branch s has
+        f'' = sum q [(1 - mmf w_s) gamma_0 + mmf w_s gamma_s]."""
         pp = self.m.profile.portfolio
         mmf = pp.mm_factor * self.m.profile.liquidation_threshold  # f = equity - t MM
         w = self.m.grid.damp[None, :, :]  # (1, n_s, A)
         U0, L0 = U[:, :1], L[:, :1]
         Us, Ls = U[:, 1:], L[:, 1:]
-        if self.m.corr is None:
-            c = 1.0 - mmf * w
-            b = np.maximum(c * U0, c * L0) + np.maximum(mmf * w * Us, mmf * w * Ls)
-            M = U0[:, 0]
-            if b.shape[1]:
-                M = np.maximum(M, b.max(1))
-            return M
-        b = np.maximum(w * Us, w * Ls) + np.maximum(-w * U0, -w * L0)
-        top = np.maximum(b.max(1), 0.0) if b.shape[1] else np.zeros_like(U0[:, 0])
-        return U0[:, 0] + mmf * top
-
-    def _correlated_guard(self, M: np.ndarray, together: bool) -> np.ndarray:
-        """sqrt(L' C L) rises with each loss only where C L >= 0: with a negative correlation
-        the bound does not hold; no bound then (the search samples densely)."""
-        m = self.m
-        C = m.corr
-        moving = np.asarray(m.assets, dtype=int)
-        if together:
-            return M if np.all(C[np.ix_(moving, moving)] >= 0) else np.full_like(M, np.inf)
-        L0 = m.snapshot().terms["loss"][0]
-        b = C @ L0 - np.diag(C) * L0  # sum over u != a of C[a, u] L0[u]
-        return np.where((b >= 0)[None, :], M, np.inf)
-
+        c = 1.0 - mmf * w
+        b = np.maximum(c * U0, c * L0) + np.maximum(mmf * w * Us, mmf * w * Ls)
+        M = U0[:, 0]
+        if b.shape[1]:
+            M = np.maximum(M, b.max(1))
+        return M

@@ -13,6 +13,7 @@ between expiries, and the venues.md "Scenario vectors" document.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -83,6 +84,23 @@ class UnitMethod(MarginMethod):
         if t is None:
             t = self._tables[u.key] = self.build_table(u)
         return t
+
+    # ---------------------------------------------------------------- liquidation bounds
+    def kinks(self, columns: Sequence[int] | None = None) -> dict[int, np.ndarray]:
+        from workstation.core.methods.unit_bounds import unit_bounds
+
+        return unit_bounds(self).kinks()
+
+    def curvature(self, lo, hi, together, need=None):
+        from workstation.core.methods.unit_bounds import unit_bounds
+
+        return unit_bounds(self).curvature(np.asarray(lo, dtype=float), np.asarray(hi, dtype=float), together,
+                                           None if need is None else np.asarray(need, dtype=float))
+
+    def f_slack(self) -> float:
+        from workstation.core.methods.unit_bounds import unit_bounds
+
+        return unit_bounds(self).slack()
 
     # ---------------------------------------------------------------- what a venue defines
     def build_table(self, u: Unit) -> dict[str, Any]:
