@@ -192,64 +192,53 @@ def _unified(entry: _Entry, venue: str | None, fields: dict[str, Any], notes: li
 _SHORT = {"initial_margin": "IM", "maintenance_margin": "MM", "liquidation_price": "liquidation"}
 
 
+def _own(src: _Entry, where: str, im_key: str, mm_key: str, liq_key: str) -> tuple[dict[str, Any], list[str]]:
+    """IM, MM and liquidation price under the venue's own keys of `src`, and a note naming each
+    field found (`where`: "info." for the venue's raw record, "" for ccxt's unified fields)."""
+    fields = {"initial_margin": _margin(src, im_key), "maintenance_margin": _margin(src, mm_key),
+              "liquidation_price": _positive(src.number(liq_key))}
+    notes = [f"{_SHORT[field]} {where}{key}" for field, key in zip(fields, (im_key, mm_key, liq_key), strict=True)
+             if fields[field] is not None]
+    return fields, notes
+
+
 def _binance(entry: _Entry, info: _Entry) -> tuple[dict[str, Any], float | None, list[str]]:
-    im = _margin(info, "positionInitialMargin")
-    mm = _margin(info, "maintMargin")
-    liq = _positive(info.number("liquidationPrice"))
-    notes = [n for n, v in (("IM info.positionInitialMargin", im), ("MM info.maintMargin", mm),
-                            ("liquidation info.liquidationPrice", liq)) if v is not None]
+    fields, notes = _own(info, "info.", "positionInitialMargin", "maintMargin", "liquidationPrice")
     asset = info.doc.get("marginAsset")
-    fields = {"initial_margin": im, "maintenance_margin": mm, "liquidation_price": liq,
-              "currency": asset if isinstance(asset, str) and asset else None,
-              "as_of": _time(info, "updateTime")}
+    fields["currency"] = asset if isinstance(asset, str) and asset else None
+    fields["as_of"] = _time(info, "updateTime")
     return fields, _leverage(entry, info, "leverage"), notes
 
 
 def _okx(entry: _Entry, info: _Entry) -> tuple[dict[str, Any], float | None, list[str]]:
-    im, mm = _margin(info, "imr"), _margin(info, "mmr")
-    liq = _positive(info.number("liqPx"))
-    notes = [n for n, v in (("IM info.imr", im), ("MM info.mmr", mm), ("liquidation info.liqPx", liq))
-             if v is not None]
+    fields, notes = _own(info, "info.", "imr", "mmr", "liqPx")
     usage = None
     ratio = info.number("mgnRatio")
     if ratio is not None and ratio > 0 and info.doc.get("mgnMode") == "isolated":
         usage = 1.0 / ratio
         notes.append("usage 1 / info.mgnRatio")
     ccy = info.doc.get("ccy")
-    fields = {"initial_margin": im, "maintenance_margin": mm, "liquidation_price": liq,
-              "margin_usage": usage, "currency": ccy if isinstance(ccy, str) and ccy else None,
-              "as_of": _time(info, "uTime")}
+    fields["margin_usage"] = usage
+    fields["currency"] = ccy if isinstance(ccy, str) and ccy else None
+    fields["as_of"] = _time(info, "uTime")
     return fields, _leverage(entry, info, "lever"), notes
 
 
 def _bybit(entry: _Entry, info: _Entry) -> tuple[dict[str, Any], float | None, list[str]]:
-    im, mm = _margin(info, "positionIM"), _margin(info, "positionMM")
-    liq = _positive(info.number("liqPrice"))
-    notes = [n for n, v in (("IM info.positionIM", im), ("MM info.positionMM", mm),
-                            ("liquidation info.liqPrice", liq)) if v is not None]
-    fields = {"initial_margin": im, "maintenance_margin": mm, "liquidation_price": liq,
-              "as_of": _time(info, "updatedTime")}
+    fields, notes = _own(info, "info.", "positionIM", "positionMM", "liqPrice")
+    fields["as_of"] = _time(info, "updatedTime")
     return fields, _leverage(entry, info, "leverage"), notes
 
 
 def _deribit(entry: _Entry, info: _Entry) -> tuple[dict[str, Any], float | None, list[str]]:
-    im, mm = _margin(info, "initial_margin"), _margin(info, "maintenance_margin")
-    liq = _positive(info.number("estimated_liquidation_price"))
-    notes = [n for n, v in (("IM info.initial_margin", im), ("MM info.maintenance_margin", mm),
-                            ("liquidation info.estimated_liquidation_price", liq)) if v is not None]
-    index = _positive(info.number("index_price"))
-    fields = {"initial_margin": im, "maintenance_margin": mm, "liquidation_price": liq,
-              "index_price": index}
+    fields, notes = _own(info, "info.", "initial_margin", "maintenance_margin", "estimated_liquidation_price")
+    fields["index_price"] = _positive(info.number("index_price"))
     return fields, None, notes  # Deribit's leverage follows from its margin: not the user's
 
 
 def _ccxt(entry: _Entry, info: _Entry) -> tuple[dict[str, Any], float | None, list[str]]:
-    im, mm = _margin(entry, "initialMargin"), _margin(entry, "maintenanceMargin")
-    liq = _positive(entry.number("liquidationPrice"))
-    notes = [n for n, v in (("IM initialMargin", im), ("MM maintenanceMargin", mm),
-                            ("liquidation liquidationPrice", liq)) if v is not None]
-    return {"initial_margin": im, "maintenance_margin": mm, "liquidation_price": liq}, \
-        _leverage(entry, info, "leverage"), notes
+    fields, notes = _own(entry, "", "initialMargin", "maintenanceMargin", "liquidationPrice")
+    return fields, _leverage(entry, info, "leverage"), notes
 
 
 def _from_percentage(entry: _Entry, venue: str | None, notes: list[str]) -> float | None:
