@@ -40,6 +40,18 @@ def save_book(path: Path, book: Path = STORE_BOOK) -> Path:
     return path
 
 
+def write_elsewhere(path: Path, edit, *args) -> None:
+    """`edit(db, *args)` on its own connection to `path`: a write as the command line or another
+    window makes it."""
+    from workstation.store.db import open_db
+
+    db = open_db(path)
+    try:
+        edit(db, *args)
+    finally:
+        db.close()
+
+
 @pytest.fixture
 def book_db_path(tmp_path: Path) -> Path:
     """A fresh database holding the store tests' sample book (tests/data/store/book.json)."""

@@ -5,23 +5,13 @@ newer load."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from conftest import wait_idle
+from conftest import wait_idle, write_elsewhere
 
 from workstation.core.model import Position
 from workstation.store import repository as repo
-from workstation.store.db import book_counter, open_db
+from workstation.store.db import book_counter
 from workstation.store.errors import StaleBookError
 from workstation.ui.workspace import Workspace
-
-
-def _elsewhere(path: Path, edit, *args) -> None:
-    db = open_db(path)
-    try:
-        edit(db, *args)
-    finally:
-        db.close()
 
 
 def _loaded(qtbot, ws: Workspace) -> None:
@@ -53,7 +43,7 @@ def test_edits_after_a_background_load_check_its_counter(qtbot, demo_db_path) ->
         repo.require_counter(ws.db, ws.book_counter)
         # a write from another connection after the read: an edit from this book is refused,
         # and the poll reloads the newer book (on a worker again)
-        _elsewhere(demo_db_path, repo.upsert_position, "binance-usdm",
+        write_elsewhere(demo_db_path, repo.upsert_position, "binance-usdm",
                    Position(**{**pos.__dict__, "quantity": 123.0}))
         try:
             repo.require_counter(ws.db, ws.book_counter)

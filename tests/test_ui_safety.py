@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import open_window, wait_idle
+from conftest import open_window, wait_idle, write_elsewhere
 
 from workstation.core.model import Position
 from workstation.store import health
@@ -16,15 +16,6 @@ from workstation.store.db import open_db
 from workstation.ui.import_dialog import MAX_ERROR, ImportDialog
 
 POSITIONS_CSV = "id,kind,underlying,settlement,quantity,entry_price\nimp-1,perpetual,BTC,linear,2,90000\n"
-
-
-def _elsewhere(path: Path, edit, *args) -> None:
-    """A write from another connection, as the command line or another window makes it."""
-    db = open_db(path)
-    try:
-        edit(db, *args)
-    finally:
-        db.close()
 
 
 def _select(qtbot, win, scope: str) -> None:
@@ -37,7 +28,7 @@ def _select(qtbot, win, scope: str) -> None:
 def test_window_reloads_when_the_database_changes_under_it(qtbot, window, demo_db_path) -> None:
     _select(qtbot, window, "account:binance-usdm")
     equity = window.dashboard.report()["equity"]
-    _elsewhere(demo_db_path, repo.set_collateral, "binance-usdm", "USDT", 343870.25)
+    write_elsewhere(demo_db_path, repo.set_collateral, "binance-usdm", "USDT", 343870.25)
     qtbot.waitUntil(lambda: window.workspace.portfolio.account("binance-usdm").collateral["USDT"]
                     == 343870.25, timeout=5_000)  # the timer polls PRAGMA data_version
     wait_idle(qtbot, window.workspace)
@@ -50,7 +41,7 @@ def test_window_reloads_when_the_database_changes_under_it(qtbot, window, demo_d
 def test_history_written_elsewhere_does_not_reload(qtbot, window, demo_db_path) -> None:
     ws = window.workspace
     shown = ws.portfolio
-    _elsewhere(demo_db_path, repo.record_history, {"scope": "account:x", "equity": 1.0})
+    write_elsewhere(demo_db_path, repo.record_history, {"scope": "account:x", "equity": 1.0})
     assert not ws.check_for_changes()
     assert ws.portfolio is shown
 
@@ -63,7 +54,7 @@ def test_edit_from_stale_data_is_refused(qtbot, window, demo_db_path, monkeypatc
     seen: list[str] = []
 
     def edit_quantity(dialog) -> bool:
-        _elsewhere(demo_db_path, repo.upsert_position, "binance-usdm",
+        write_elsewhere(demo_db_path, repo.upsert_position, "binance-usdm",
                    Position(**{**pos.__dict__, "quantity": 123.0}))
         dialog.quantity.setText("7")
         dialog._on_ok()
@@ -199,7 +190,7 @@ def test_apply_to_book_can_be_undone_until_the_book_changes(qtbot, window, demo_
 
     assert window.editor.apply_trades("binance-usdm", [trade])
     wait_idle(qtbot, ws)
-    _elsewhere(demo_db_path, repo.set_collateral, "binance-usdm", "USDT", 1000.0)
+    write_elsewhere(demo_db_path, repo.set_collateral, "binance-usdm", "USDT", 1000.0)
     assert ws.check_for_changes()
     wait_idle(qtbot, ws)
     assert not safety.undo_action.isEnabled()  # undoing would lose the newer change
