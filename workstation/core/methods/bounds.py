@@ -41,13 +41,15 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
 if TYPE_CHECKING:
     from workstation.core.book import Book
     from workstation.core.methods.base import MarginMethod
+
+T = TypeVar("T")
 
 LOW, HIGH = -0.99, 5.0  # the searched range (liquidation.DOWN_LIMIT, UP_LIMIT)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -232,6 +234,15 @@ class OptionCurves:
         if self.col.size:
             out[..., self.cols] = np.maximum.reduceat(v, self.starts, axis=-1)
         return out
+
+
+def memo(m: MarginMethod, key: str, build: Callable[[], T]) -> T:
+    """`build()` once per method object, kept in its `__dict__` under `key` (a method belongs to
+    one book state: the kinks and the curvature bounds of a search share what they prepare)."""
+    value = m.__dict__.get(key)
+    if value is None:
+        value = m.__dict__[key] = build()
+    return value
 
 
 def in_range(x: np.ndarray) -> np.ndarray:

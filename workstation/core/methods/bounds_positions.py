@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from workstation.core.methods.bounds import OptionCurves, _add, _merge, base_kinks, column_bounds, column_moves
+from workstation.core.methods.bounds import OptionCurves, _add, _merge, base_kinks, column_bounds, column_moves, memo
 
 if TYPE_CHECKING:
     from workstation.core.methods.base import MarginMethod
@@ -78,10 +78,7 @@ def per_position_curvature(m: MarginMethod, lo: np.ndarray, hi: np.ndarray, toge
 def _option_curves(m: MarginMethod) -> OptionCurves:
     """The book's option curves at the current state, built once per method (the kinks and the
     curvature bound of a per-position method both use them)."""
-    oc = m.__dict__.get("_option_curves")
-    if oc is None:
-        oc = m.__dict__["_option_curves"] = OptionCurves.build(m)
-    return oc
+    return memo(m, "_option_curves", lambda: OptionCurves.build(m))
 
 
 def per_position_kinks(m: MarginMethod, table: dict[str, np.ndarray],

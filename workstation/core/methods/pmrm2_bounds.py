@@ -50,6 +50,7 @@ from workstation.core.methods.bounds import (
     _merge,
     collateral_kinks,
     column_moves,
+    memo,
 )
 from workstation.core.methods.bounds_corr import correlated_bound
 from workstation.core.methods.bounds_greeks import state_slopes
@@ -363,8 +364,5 @@ class Pmrm2Bounds:
 
 
 def pmrm2_bounds(m: Pmrm2Method) -> Pmrm2Bounds:
-    b = m.__dict__.get("_pmrm2_bounds")
-    if b is None:
-        b = m.__dict__["_pmrm2_bounds"] = Pmrm2Bounds(m)
-    return b
+    return memo(m, "_pmrm2_bounds", lambda: Pmrm2Bounds(m))
 

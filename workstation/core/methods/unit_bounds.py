@@ -62,6 +62,7 @@ from workstation.core.methods.bounds import (
     base_kinks,
     branch_bound,
     column_moves,
+    memo,
 )
 from workstation.core.methods.bounds_greeks import Greeks1D
 from workstation.core.methods.units import coin_deltas
@@ -389,8 +390,5 @@ class UnitBounds:
 
 
 def unit_bounds(m: UnitMethod) -> UnitBounds:
-    ub = m.__dict__.get("_unit_bounds")
-    if ub is None:
-        ub = m.__dict__["_unit_bounds"] = UnitBounds(m)
-    return ub
+    return memo(m, "_unit_bounds", lambda: UnitBounds(m))
 
