@@ -30,7 +30,7 @@ import numpy as np
 
 from workstation.core.book import Book
 from workstation.core.collateral import haircut_value
-from workstation.core.methods.base import Attribution, MarginMethod, Parts, Scope
+from workstation.core.methods.base import Attribution, MarginMethod, Parts, Scope, column_sums
 from workstation.core.methods.portfolio_terms import (
     aggregate,
     correlation_matrix,
@@ -240,7 +240,8 @@ class RiskArrayMethod(MarginMethod):
         book = self.book
         pnl = self.fast().position_pnl() if self.use_fast else self.scenario_pnl(book)  # (n_s, n)
         n_s = self.grid.n
-        total = pnl @ self.onehot
+        u, A = book.und, self.n_assets
+        total = column_sums(pnl, u, A)
         coll = np.zeros((n_s, self.n_assets))
         for a in self.assets:
             coll[:, a] = self.collateral_scenario_pnl(a, self.book.prices[None, :])[0]
@@ -249,7 +250,7 @@ class RiskArrayMethod(MarginMethod):
             # rounding noise of each column's scenario P&L; the worst scenario is the first one
             # within it of the minimum, so that rounding (another CPU, a fast path) cannot flip
             # the attribution between scenarios that tie
-            noise = 1e-12 * (np.abs(pnl) @ self.onehot + np.abs(coll)).max(0)
+            noise = 1e-12 * (column_sums(np.abs(pnl), u, A) + np.abs(coll)).max(0)
             low = total.min(0)
             worst = (total <= low + noise).argmax(0)
             loss = np.maximum(0.0, -low)
@@ -271,11 +272,12 @@ class RiskArrayMethod(MarginMethod):
         """The pieces at current prices, from the scenario results (no second revaluation)."""
         if self._p0 is None:
             r = self.risk()
-            equity = (self.position_values(self.book) @ self.onehot)[None, :]
+            equity = column_sums(self.position_values(self.book), self.book.und, self.n_assets)[None, :]
             for a, col, amt, bands in zip(self.coll_idx, self.coll_col, self.coll_amt, self.coll_bands,
                                           strict=True):
                 equity[0, col] += haircut_value(float(amt), self.book.prices[a], bands)
-            self._p0 = Parts(equity, {"loss": r.loss[None, :].copy(), "cont": (r.cont @ self.onehot)[None, :]})
+            cont = column_sums(r.cont, self.book.und, self.n_assets)[None, :]
+            self._p0 = Parts(equity, {"loss": r.loss[None, :].copy(), "cont": cont})
         return self._p0
 
     def requirement(self) -> tuple[float, float]:
