@@ -196,8 +196,10 @@ class Book:
         rate = float(portfolio.rate)
         # forwards and marks: a perpetual's mark; a live dated position's forward entry
         perp = [k == "perpetual" for k in kinds]
-        entries = [portfolio.market[p.underlying].forward_for(p.expiry) if d and not pp and not p.expired
-                   else None for p, d, pp in zip(pos, dated, perp, strict=True)]
+        quoted = {u for u in assets if getattr(portfolio.market[u], "forwards", ())}  # markets with forwards
+        entries = [portfolio.market[p.underlying].forward_for(p.expiry)
+                   if d and not pp and not p.expired and p.underlying in quoted else None
+                   for p, d, pp in zip(pos, dated, perp, strict=True)] if quoted else [None] * len(pos)
         fwd = _column([(np.nan if p.mark_price is None else p.mark_price) if pp
                        else (np.nan if e is None else e.forward)
                        for p, pp, e in zip(pos, perp, entries, strict=True)], float)

@@ -16,6 +16,7 @@ without per-position arrays wherever the method is linear:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -33,6 +34,7 @@ from workstation.core.methods.bounds import (
 )
 from workstation.core.methods.bounds_corr import correlated_bound
 from workstation.core.methods.bounds_greeks import state_slopes
+from workstation.core.methods.risk_array_prune import ROWS, ScenarioPruner, kept_cells
 from workstation.core.pricing import ndtr
 
 if TYPE_CHECKING:
@@ -41,10 +43,14 @@ if TYPE_CHECKING:
 _BLOCK = 1 << 15  # (rows x states x options) elements per block: the temporaries stay in cache
 
 
+_PRUNE_CELLS = 8192  # a batch with fewer (row x state x option) cells is evaluated whole (pruning costs more)
+
 _OPTION_FIELDS = ("S1", "oc", "a1", "b1", "ssd", "w1", "w2", "dead", "col", "_sel")
 
 
 class RiskArrayFast:
+    prune = True  # skip the scenarios that cannot hold a column's least P&L (tests compare both)
+
     def __init__(self, m: RiskArrayMethod, options: RiskArrayFast | None = None):
         """`options`: the prepared arrays of a method whose book has the same option rows, grid
         and market (a what-if's before, when the drafts add no option): taken, not rebuilt."""
@@ -92,6 +98,7 @@ class RiskArrayFast:
         self.coll0 = [haircut_value(float(amt), float(book.prices[a]), bands)
                       for a, amt, bands in zip(m.coll_idx, m.coll_amt, m.coll_bands, strict=True)]
         self._cheap: np.ndarray | None = options._cheap if options is not None else None
+        self._pruner: ScenarioPruner | None = None
 
     def _prepare_options(self) -> None:
         m = self.m
@@ -142,33 +149,76 @@ class RiskArrayFast:
             self._sel[only] = (idx, arrays, cols, starts, dead)
         return self._sel[only]
 
-    def option_values(self, Xd: np.ndarray, only: tuple[int, ...] | None) -> np.ndarray:
-        """Sum of q * value of each column's options in each state: (K, S1, A)."""
+    def option_values(self, Xd: np.ndarray, only: tuple[int, ...] | None,
+                      rest: Callable[[], tuple[np.ndarray, np.ndarray]] | None = None,
+                      ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Sum of q * value of each column's options in each state: (K, S1, A); and the
+        scenarios skipped (K, n_s, A), or None: with `rest` (gives the non-option scenario P&L
+        of each column and its magnitude, each (K, n_s, A)), a small batch evaluates only the
+        scenarios that can hold a column's least P&L (`risk_array_prune`)."""
         K, A = Xd.shape[0], self.m.n_assets
         out = np.zeros((K, self.S1, A))
         idx, (a1, b1, ssd, w1, w2), cols, starts, dead = self._selection(only)
+        cand = found = None
         if idx.size:
             xo = Xd[:, self.col[idx]]
             y = np.log1p(xo)
             g = 1.0 + xo
-            step = max(1, _BLOCK // (self.S1 * idx.size))
-            for r in range(0, K, step):
-                sl = slice(r, r + step)
-                d = y[sl, None, :] * b1
-                d += a1
-                n1 = ndtr(d)
-                d -= ssd
-                n2 = ndtr(d, out=d)
-                n1 *= w1
-                n1 *= g[sl, None, :]
-                n2 *= w2
-                n1 -= n2
-                out[sl][:, :, cols] = np.add.reduceat(n1, starts, axis=2)
+            small = K <= ROWS and self.prune and K * self.S1 * idx.size >= _PRUNE_CELLS
+            if small and rest is not None and self.S1 > 1:
+                found = self._candidates(Xd, cols, rest)
+                if found is not None and found[0].mean() <= 0.5:  # else the dense arrays are faster
+                    cand = found[0]
+            if cand is None:
+                step = max(1, _BLOCK // (self.S1 * idx.size))
+                for r in range(0, K, step):
+                    sl = slice(r, r + step)
+                    d = y[sl, None, :] * b1
+                    d += a1
+                    n1 = ndtr(d)
+                    d -= ssd
+                    n2 = ndtr(d, out=d)
+                    n1 *= w1
+                    n1 *= g[sl, None, :]
+                    n2 *= w2
+                    n1 -= n2
+                    out[sl][:, :, cols] = np.add.reduceat(n1, starts, axis=2)
+            else:
+                k_, s_, j_, sums = kept_cells(cand, starts, idx.size, y, g, (a1, b1, ssd, w1, w2))
+                out[k_, s_, cols[j_]] = sums
         ds, dc, sq, F0, Kd, s = dead
         if ds.size:
             v = sq * np.maximum(s * (F0 * (1.0 + Xd[:, dc]) - Kd), 0.0)
             np.add.at(out, (slice(None), ds, dc), v)
-        return out
+        if idx.size and small:  # references for the next batches
+            mid = out[:, 1:, cols] - out[:, :1, cols]
+            mid = mid.transpose(0, 2, 1).reshape(-1, self.S1 - 1)
+            half = np.zeros_like(mid)
+            if cand is not None:
+                skipped = ~cand.reshape(-1, self.S1)[:, 1:]
+                mid[skipped] = found[1][skipped]
+                half[skipped] = found[2][skipped]
+            self.pruner().add(Xd[:, cols].reshape(-1), np.tile(cols, K), mid, half)
+        if cand is None:
+            return out, None
+        skip = np.zeros((K, self.S1 - 1, A), dtype=bool)
+        skip[:, :, cols] = ~cand[:, :, 1:].transpose(0, 2, 1)
+        return out, skip
+
+    def pruner(self) -> ScenarioPruner:
+        if self._pruner is None:
+            self._pruner = ScenarioPruner(self.w1, self.w2, self.dead, self.col, self.m.n_assets)
+        return self._pruner
+
+    def _candidates(self, Xd: np.ndarray, cols: np.ndarray,
+                    rest: Callable[[], tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, ...] | None:
+        """States to evaluate (K, n_cols, S1) for the columns `cols` of each row of Xd, and the
+        D_s intervals (mid, half), each (K * n_cols, n_s), the references give there; None
+        when no reference is near."""
+        K = Xd.shape[0]
+        x, c = Xd[:, cols].reshape(-1), np.tile(cols, K)
+        found = self.pruner().states(x, c, self.m.grid.damp, rest, K)
+        return None if found is None else (found[0].reshape(K, cols.size, self.S1), found[1], found[2])
 
     def position_pnl(self) -> np.ndarray:
         """Damped scenario P&L per position at the current prices (n_s, n), as
@@ -188,6 +238,11 @@ class RiskArrayFast:
             if ds.size:
                 np.add.at(v, (ds, di), sq * np.maximum(s * (F0 - K), 0.0))
             pnl[:, self.oc.rows] = (v[1:] - v[:1]) * g.damp[:, book.und[self.oc.rows]]
+            if self.prune:  # the current prices: a reference in every state for the pruning
+                cols, starts = np.unique(self.col, return_index=True)
+                sums = np.add.reduceat(v, starts, axis=1).T
+                self.pruner().add(np.zeros(cols.size), cols, sums[:, 1:] - sums[:, :1],
+                                  np.zeros((cols.size, self.S1 - 1)))
         return pnl
 
     def parts(self, X: np.ndarray, only: tuple[int, ...] | None) -> Parts:
@@ -201,26 +256,42 @@ class RiskArrayFast:
             cols[list(only)] = True
         Xd = X[:, m.driver]
         centers = m.book.prices * (1.0 + Xd)
-        V = self.option_values(Xd, only)
-        equity = V[:, 0, :] + centers * self.Dv + self.Cv
         K = X.shape[0]
-        if g.n:
-            pnl = V[:, 1:, :]
-            pnl -= V[:, :1, :]
-            pnl += (self.Dv * centers)[:, None, :] * g.shock
-            pnl *= g.damp  # (n_s, A): each underlying its own dampeners
+        lin = (self.Dv * centers)[:, None, :] * g.shock if g.n else None
+        coll = []  # (column, value at the centre, damped scenario P&L or None)
         for a, c, amt, bands, v0 in zip(m.coll_idx, m.coll_col, m.coll_amt, m.coll_bands, self.coll0, strict=True):
             if not cols[c]:
                 continue
             scen = g.n and m.coll_in_scen and not m.stable[c]
             if not scen:  # its value only (one call; none at all when its price did not move)
                 moved = Xd[:, a] != 0.0
-                equity[:, c] += haircut_value(float(amt), centers[:, a], bands) if moved.any() else v0
+                coll.append((c, haircut_value(float(amt), centers[:, a], bands) if moved.any() else v0, None))
                 continue
             # the value at the centre and at every scenario price, in one call
             v = haircut_value(float(amt), centers[:, a][:, None] * self.mults[c], bands)
-            equity[:, c] += v[:, 0]
-            pnl[:, :, c] += (v[:, 1:] - v[:, :1]) * g.damp[:, c]
+            coll.append((c, v[:, 0], (v[:, 1:] - v[:, :1]) * g.damp[:, c]))
+        def rest() -> tuple[np.ndarray, np.ndarray]:  # the non-option scenario P&L, for pruning
+            R = lin * g.damp
+            Mg = np.abs(R)
+            for c, _, dp in coll:
+                if dp is not None:
+                    R[:, :, c] += dp
+                    Mg[:, :, c] += np.abs(dp)
+            return R, Mg
+
+        V, skip = self.option_values(Xd, only, rest if lin is not None else None)
+        equity = V[:, 0, :] + centers * self.Dv + self.Cv
+        if g.n:
+            pnl = V[:, 1:, :]
+            pnl -= V[:, :1, :]
+            pnl += lin
+            pnl *= g.damp  # (n_s, A): each underlying its own dampeners
+        for c, v0, dp in coll:
+            equity[:, c] += v0
+            if dp is not None:
+                pnl[:, :, c] += dp
+        if skip is not None:
+            pnl[skip] = np.inf  # not the least P&L (risk_array_prune)
         loss = np.maximum(0.0, -pnl.min(1)) if g.n else np.zeros((K, A))
         pp = m.profile.portfolio
         cont = pp.short_option_contingency * self.naked * centers

@@ -1,0 +1,143 @@
+"""Which scenarios of a column can hold its least P&L at a moved price, so that Black-76 runs
+only there (the risk array's loss is max(0, -min_s P_s); the liquidation search evaluates many
+moves close to ones it has evaluated already).
+
+The bound: q * value of an option in state s is w1 (1 + x) N(s d1) - w2 N(s d2), whose
+derivative in the move x is w1 N(s d1) (the delta identity), at most |w1| in size (a dead
+entry's intrinsic value: |s q disc F0|). So a column's option sum O_s moves by at most
+W_s |x - x'| from a reference move x' where it is known, and its scenario P&L
+P_s = damp_s (O_s - O_0 + lin_s) + coll_s lies within |damp_s| (W_s + W_0) |x - x'| of what the
+reference predicts (lin_s and coll_s, closed forms, are computed at x), plus an allowance for
+rounding (1e-9 of the magnitudes summed; rounding is about 1e-16 of them). A scenario whose
+lower bound exceeds the least upper bound is not the minimum: it is skipped (its P&L taken as
++inf), so the minimum, and the loss, is the very number the full evaluation gives. A column
+with a non-finite figure anywhere is not pruned.
+
+References: every (move, column) evaluated in a small batch (the current prices from the
+snapshot, the liquidation search's grid, kinks and refines), each kept as an interval per
+scenario of D_s = O_s - O_0: a point where it was evaluated, where it was skipped the interval
+its own reference gave (widened by the distance). A query takes the nearest reference of its
+column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from workstation.core.pricing import ndtr
+
+ROWS = 16  # batches of at most this many moved states are pruned and leave references
+_KEEP = 128  # references kept per method (any reference gives a valid bound, the nearest a tight one)
+_REL = 1e-9  # rounding allowance, relative to the magnitudes summed
+_HUGE = 1e300  # magnitudes beyond this might overflow on the way: not pruned
+NEAR = 0.02  # queries with no reference nearer than this are not pruned (it rarely pays)
+_SPREAD = 1e4  # references sorted by column * _SPREAD + move
+
+
+class ScenarioPruner:
+    """References and Lipschitz constants of one prepared risk-array book's options."""
+
+    def __init__(self, w1: np.ndarray, w2: np.ndarray, dead: tuple, col: np.ndarray, n_assets: int):
+        S1 = w1.shape[0]
+        W = np.zeros((S1, n_assets))  # sum |w1| per state and column: the slope bound of O_s
+        W2 = np.zeros((S1, n_assets))  # sum |w2|: with W (1 + x), a bound of |O_s| (the rounding)
+        if col.size:
+            cols, starts = np.unique(col, return_index=True)
+            W[:, cols] = np.add.reduceat(np.abs(w1), starts, axis=1)
+            W2[:, cols] = np.add.reduceat(np.abs(w2), starts, axis=1)
+        ds, di, sq, F0, K, _ = dead
+        if ds.size:
+            np.add.at(W, (ds, col[di]), np.abs(sq * F0))
+            np.add.at(W2, (ds, col[di]), np.abs(sq * K))
+        self.slope = (W[1:] + W[:1]).T.copy()  # (A, n_s): the slope bound of D_s
+        self.size = (W[1:] + W[:1]).T.copy(), 2.0 * (W2[1:] + W2[:1]).T  # |D_s| <= a (1 + |x|) + b
+        self.key = np.zeros(0)  # column * _SPREAD + move of each reference
+        self.x = np.zeros(0)
+        self.c = np.zeros(0, dtype=np.int64)
+        self.mid = np.zeros((0, S1 - 1))  # D_s there: the middle of its interval
+        self.half = np.zeros((0, S1 - 1))  # half its width (0 where evaluated)
+
+    def add(self, x: np.ndarray, c: np.ndarray, mid: np.ndarray, half: np.ndarray) -> None:
+        """References: moves x (Q,) of columns c (Q,), D_s intervals (Q, n_s) as mid and half."""
+        self.x = np.concatenate([self.x, x])[-_KEEP:]
+        self.c = np.concatenate([self.c, c])[-_KEEP:]
+        self.key = self.c * _SPREAD + self.x
+        self.mid = np.concatenate([self.mid, mid])[-_KEEP:]
+        self.half = np.concatenate([self.half, half])[-_KEEP:]
+
+    def nearest(self, x: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """The nearest reference (Q,) of each query at move x (Q,) of column c (Q,) and its
+        distance (inf: none in that column); None when none is near enough to pay."""
+        if not self.x.size:
+            return None
+        i = np.abs((c * _SPREAD + x)[:, None] - self.key[None, :]).argmin(1)
+        h = np.where(self.c[i] == c, np.abs(x - self.x[i]), np.inf)
+        if (h < NEAR).mean() < 0.5:
+            return None  # references this far prove little (a guess for speed: any would be valid)
+        return i, h
+
+    def states(self, x: np.ndarray, c: np.ndarray, damp: np.ndarray,
+               rest: Callable[[], tuple[np.ndarray, np.ndarray]], K: int) -> tuple[np.ndarray, ...] | None:
+        """States to evaluate (Q, S1) for queries at moves x (Q,) of columns c (Q,), K rows of
+        Q / K columns each (row-major); `damp` (n_s, A) the dampeners, `rest()` the non-option
+        scenario P&L and its magnitude (K, n_s, A). With the D_s intervals (mid, half), each
+        (Q, n_s), where skipped. None when no reference is near."""
+        near = self.nearest(x, c)
+        if near is None:
+            return None
+        q = np.flatnonzero(near[1] < NEAR)  # only queries with a near reference are bounded
+        n_s = damp.shape[0]
+        keep = np.ones((x.size, n_s + 1), dtype=bool)
+        mid, half = np.zeros((x.size, n_s)), np.zeros((x.size, n_s))
+        cols = c[:x.size // K]
+        R, M = (v[:, :, cols].transpose(0, 2, 1).reshape(x.size, -1)[q] for v in rest())
+        keep[q, 1:], mid[q], half[q] = self.candidates(x[q], c[q], (near[0][q], near[1][q]), damp[:, c[q]].T, R, M)
+        return keep, mid, half
+
+    def candidates(self, x: np.ndarray, c: np.ndarray, near: tuple[np.ndarray, np.ndarray],
+                   damp: np.ndarray, R: np.ndarray, M: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Scenarios to evaluate (Q, n_s) for queries at moves x (Q,) of columns c (Q,) with
+        their `nearest` references, given each column's dampeners damp (Q, n_s), non-option P&L
+        R (Q, n_s) and its magnitude M (Q, n_s); with the D_s intervals the references give
+        there (mid, half)."""
+        i, h = near
+        mid = self.mid[i]
+        a, b = self.size
+        with np.errstate(invalid="ignore", over="ignore"):
+            half = self.half[i] + self.slope[c] * h[:, None]
+            ad = np.abs(damp)
+            mag = ad * (a[c] * (2.0 + np.abs(x) + np.abs(self.x[i]))[:, None] + b[c]) + M
+            r = ad * half + _REL * mag
+            r[~(mag < _HUGE)] = np.nan
+            E = damp * mid + R
+            lo, hi = E - r, E + r
+        ok = np.isfinite(lo).all(1) & np.isfinite(hi).all(1)
+        keep = ~(lo > hi.min(1, keepdims=True)) | ~ok[:, None]
+        return keep, mid, half
+
+
+def kept_cells(cand: np.ndarray, starts: np.ndarray, n: int, y: np.ndarray, g: np.ndarray,
+               arrays: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+    """`RiskArrayFast.option_values`' arithmetic on the cells of the states kept only: cand
+    (K, n_cols, S1), the selection's column runs `starts` over its n options, y = ln(1 + x) and
+    g = 1 + x (K, n), the prepared (S1, n) arrays a1, b1, ssd, w1, w2. Each (row, state,
+    column) is one run of the same cells in the same order as the dense arrays, summed by
+    the same reduceat: the same numbers. Returns the rows, states, column positions and sums."""
+    a1, b1, ssd, w1, w2 = arrays
+    k_, j_, s_ = np.nonzero(cand)
+    lens = np.diff(np.append(starts, n))[j_]
+    seg = np.cumsum(lens) - lens
+    opt = np.arange(int(lens.sum())) - np.repeat(seg - starts[j_], lens)
+    st, rw = np.repeat(s_, lens), np.repeat(k_, lens)
+    d = y[rw, opt] * b1[st, opt]
+    d += a1[st, opt]
+    n1 = ndtr(d)
+    d -= ssd[st, opt]
+    n2 = ndtr(d, out=d)
+    n1 *= w1[st, opt]
+    n1 *= g[rw, opt]
+    n2 *= w2[st, opt]
+    n1 -= n2
+    return k_, s_, j_, np.add.reduceat(n1, seg)
