@@ -161,7 +161,7 @@ class RiskArrayFast:
         idx, (a1, b1, ssd, w1, w2), cols, starts, dead = self._selection(only)
         cand = found = None
         if idx.size:
-            xo = Xd[:, self.col[idx]]
+            xo = np.ascontiguousarray(Xd[:, self.col[idx]])  # (K, n) in rows: the arithmetic below runs along n
             y = np.log1p(xo)
             g = 1.0 + xo
             small = K <= ROWS and self.prune and K * self.S1 * idx.size >= _PRUNE_CELLS
