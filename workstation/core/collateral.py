@@ -48,9 +48,8 @@ def haircut_value(amount: float, price: ArrayLike, bands: Bands) -> float | NDAr
     for i, (upper, haircut) in enumerate(bands):  # each band's part: clip(g - lower, 0, width)
         part = np.maximum(gross - lower, 0.0)
         if i < last:
-            np.minimum(part, upper - lower, out=part)
-        part *= 1.0 - haircut
-        value += part
+            part = np.minimum(part, upper - lower)
+        value += part * (1.0 - haircut)
         lower = upper
     # A non-positive gross value (a non-positive price) is not haircut either.
     return _as_result(np.where(gross > 0.0, value, gross), price)
