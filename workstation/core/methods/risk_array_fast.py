@@ -270,6 +270,7 @@ class RiskArrayFast:
             # the value at the centre and at every scenario price, in one call
             v = haircut_value(float(amt), centers[:, a][:, None] * self.mults[c], bands)
             coll.append((c, v[:, 0], (v[:, 1:] - v[:, :1]) * g.damp[:, c]))
+
         def rest() -> tuple[np.ndarray, np.ndarray]:  # the non-option scenario P&L, for pruning
             R = lin * g.damp
             Mg = np.abs(R)
