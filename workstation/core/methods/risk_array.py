@@ -243,7 +243,7 @@ class RiskArrayMethod(MarginMethod):
         u, A = book.und, self.n_assets
         total = column_sums(pnl, u, A)
         coll = np.zeros((n_s, self.n_assets))
-        for a in self.assets:
+        for a in sorted({int(c) for c in self.coll_col} & set(self.assets)):  # the others hold none
             coll[:, a] = self.collateral_scenario_pnl(a, self.book.prices[None, :])[0]
         total = total + coll
         if n_s:

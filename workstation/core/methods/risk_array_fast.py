@@ -34,7 +34,7 @@ from workstation.core.methods.bounds import (
 )
 from workstation.core.methods.bounds_corr import correlated_bound
 from workstation.core.methods.bounds_greeks import state_slopes
-from workstation.core.methods.risk_array_prune import ROWS, ScenarioPruner, kept_cells
+from workstation.core.methods.risk_array_prune import NEAR, ROWS, ScenarioPruner, kept_cells
 from workstation.core.pricing import ndtr
 
 if TYPE_CHECKING:
@@ -128,6 +128,7 @@ class RiskArrayFast:
         self.dead = (ds, di, (s * qd)[di], F0[ds, di], K[di], s[di])
         self.col = col
         self._sel: dict[tuple[int, ...] | None, tuple] = {}
+        self._flats: dict[int, np.ndarray] = {}
 
     # ------------------------------------------------------------------ moved states
     def _selection(self, only: tuple[int, ...] | None) -> tuple:
@@ -153,23 +154,65 @@ class RiskArrayFast:
                       rest: Callable[[], tuple[np.ndarray, np.ndarray]] | None = None,
                       ) -> tuple[np.ndarray, np.ndarray | None]:
         """Sum of q * value of each column's options in each state: (K, S1, A); and the
-        scenarios skipped (K, n_s, A), or None: with `rest` (gives the non-option scenario P&L
+        scenarios skipped (K, n_s, A), or None. With `rest` (gives the non-option scenario P&L
         of each column and its magnitude, each (K, n_s, A)), a small batch evaluates only the
-        scenarios that can hold a column's least P&L (`risk_array_prune`)."""
+        scenarios that can hold a column's least P&L (`risk_array_prune`): rows near no
+        evaluated move go first, whole; the rows near them or near earlier batches after, pruned."""
         K, A = Xd.shape[0], self.m.n_assets
         out = np.zeros((K, self.S1, A))
-        idx, (a1, b1, ssd, w1, w2), cols, starts, dead = self._selection(only)
-        cand = found = None
+        sel = self._selection(only)
+        idx, cols = sel[0], sel[2]
+        if not (rest is not None and self.prune and idx.size and self.S1 > 1 and K <= ROWS
+                and K * self.S1 * idx.size >= _PRUNE_CELLS):
+            self._values(out, Xd, sel, None, None)
+            return out, None
+        pr = self.pruner()
+        Xq = Xd[:, cols]
+        passes, near = pr.passes(Xq, cols)
+        skip = None
+        R = M = damp = None
+        for n, rows in enumerate(passes):
+            x = Xq if rows is None else Xq[rows]
+            if n or near is None:
+                near = pr.nearest(x, cols)
+            found = None
+            if (near[1] < NEAR).any():
+                if R is None:
+                    R, M = (v[:, :, cols].transpose(0, 2, 1) for v in rest())  # (K, n_cols, n_s)
+                    damp = self.m.grid.damp[:, cols].T
+                found = pr.states(x, cols, near, damp, R if rows is None else R[rows],
+                                  M if rows is None else M[rows])
+            cand = found[0] if found is not None and found[0].mean() <= 0.5 else None  # else dense is faster
+            self._values(out, Xd, sel, rows, cand)
+            got = out if rows is None else out[rows]
+            mid = (got[:, 1:, cols] - got[:, :1, cols]).transpose(0, 2, 1)  # D_s = O_s - O_0: references
+            half = np.zeros_like(mid)
+            if cand is not None:
+                gone = ~cand[:, :, 1:]
+                mid[gone], half[gone] = found[1][gone], found[2][gone]
+                if skip is None:
+                    skip = np.zeros((K, cols.size, self.S1 - 1), dtype=bool)
+                skip[slice(None) if rows is None else rows] = gone
+            pr.add(x.reshape(-1), np.tile(cols, x.shape[0]), mid.reshape(-1, self.S1 - 1),
+                   half.reshape(-1, self.S1 - 1))
+        if skip is None:
+            return out, None
+        full = np.zeros((K, self.S1 - 1, A), dtype=bool)
+        full[:, :, cols] = skip.transpose(0, 2, 1)
+        return out, full
+
+    def _values(self, out: np.ndarray, Xd: np.ndarray, sel: tuple, rows: np.ndarray | None,
+                cand: np.ndarray | None) -> None:
+        """`out[rows]` (None: every row) = option sums of the selection `sel` at moves
+        Xd[rows]: in every state, or in the states `cand` (len(rows), n_cols, S1) keeps."""
+        idx, (a1, b1, ssd, w1, w2), cols, starts, dead = sel
+        X = Xd if rows is None else Xd[rows]
         if idx.size:
-            xo = np.ascontiguousarray(Xd[:, self.col[idx]])  # (K, n) in rows: the arithmetic below runs along n
+            xo = np.ascontiguousarray(X[:, self.col[idx]])  # in rows: the arithmetic runs along them
             y = np.log1p(xo)
             g = 1.0 + xo
-            small = K <= ROWS and self.prune and K * self.S1 * idx.size >= _PRUNE_CELLS
-            if small and rest is not None and self.S1 > 1:
-                found = self._candidates(Xd, cols, rest)
-                if found is not None and found[0].mean() <= 0.5:  # else the dense arrays are faster
-                    cand = found[0]
             if cand is None:
+                K = X.shape[0]
                 step = max(1, _BLOCK // (self.S1 * idx.size))
                 for r in range(0, K, step):
                     sl = slice(r, r + step)
@@ -182,43 +225,35 @@ class RiskArrayFast:
                     n1 *= g[sl, None, :]
                     n2 *= w2
                     n1 -= n2
-                    out[sl][:, :, cols] = np.add.reduceat(n1, starts, axis=2)
+                    sums = np.add.reduceat(n1, starts, axis=2)
+                    if rows is None:
+                        out[sl][:, :, cols] = sums
+                    else:
+                        out[rows[sl][:, None, None], np.arange(self.S1)[:, None], cols] = sums
             else:
-                k_, s_, j_, sums = kept_cells(cand, starts, idx.size, y, g, (a1, b1, ssd, w1, w2))
-                out[k_, s_, cols[j_]] = sums
+                k_, s_, j_, sums = kept_cells(cand, starts, idx.size, y, g, self._flat(sel))
+                out[k_ if rows is None else rows[k_], s_, cols[j_]] = sums
         ds, dc, sq, F0, Kd, s = dead
         if ds.size:
-            v = sq * np.maximum(s * (F0 * (1.0 + Xd[:, dc]) - Kd), 0.0)
-            np.add.at(out, (slice(None), ds, dc), v)
-        if idx.size and small:  # references for the next batches
-            mid = out[:, 1:, cols] - out[:, :1, cols]
-            mid = mid.transpose(0, 2, 1).reshape(-1, self.S1 - 1)
-            half = np.zeros_like(mid)
-            if cand is not None:
-                skipped = ~cand.reshape(-1, self.S1)[:, 1:]
-                mid[skipped] = found[1][skipped]
-                half[skipped] = found[2][skipped]
-            self.pruner().add(Xd[:, cols].reshape(-1), np.tile(cols, K), mid, half)
-        if cand is None:
-            return out, None
-        skip = np.zeros((K, self.S1 - 1, A), dtype=bool)
-        skip[:, :, cols] = ~cand[:, :, 1:].transpose(0, 2, 1)
-        return out, skip
+            v = sq * np.maximum(s * (F0 * (1.0 + X[:, dc]) - Kd), 0.0)
+            if rows is None:
+                np.add.at(out, (slice(None), ds, dc), v)
+            else:
+                sub = out[rows]
+                np.add.at(sub, (slice(None), ds, dc), v)
+                out[rows] = sub
+
+    def _flat(self, sel: tuple) -> np.ndarray:
+        """The selection's a1, b1, ssd, w1, w2 as one (5, S1 * n) array (one gather per cell)."""
+        key = id(sel)
+        if key not in self._flats:
+            self._flats[key] = np.stack(sel[1]).reshape(5, -1)
+        return self._flats[key]
 
     def pruner(self) -> ScenarioPruner:
         if self._pruner is None:
             self._pruner = ScenarioPruner(self.w1, self.w2, self.dead, self.col, self.m.n_assets)
         return self._pruner
-
-    def _candidates(self, Xd: np.ndarray, cols: np.ndarray,
-                    rest: Callable[[], tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, ...] | None:
-        """States to evaluate (K, n_cols, S1) for the columns `cols` of each row of Xd, and the
-        D_s intervals (mid, half), each (K * n_cols, n_s), the references give there; None
-        when no reference is near."""
-        K = Xd.shape[0]
-        x, c = Xd[:, cols].reshape(-1), np.tile(cols, K)
-        found = self.pruner().states(x, c, self.m.grid.damp, rest, K)
-        return None if found is None else (found[0].reshape(K, cols.size, self.S1), found[1], found[2])
 
     def position_pnl(self) -> np.ndarray:
         """Damped scenario P&L per position at the current prices (n_s, n), as
@@ -310,8 +345,9 @@ class RiskArrayFast:
         out: dict[int, list[np.ndarray]] = {a: [x] for a, x in base_kinks(m, self.oc).items()}
         if m.coll_in_scen and m.grid.n:
             collateral_kinks(m, out, lambda col: 1.0 + m.grid.shock[:, col])
-        for a in np.unique(self.oc.col):
-            _add(out, a, self.oc.dead_kinks[:, self.oc.col == a])
+        if not np.isnan(self.oc.dead_kinks).all():  # an option at its intrinsic value in some state
+            for a, sl in self.oc.slices().items():
+                _add(out, a, self.oc.dead_kinks[:, sl])
         aL, bL, aS, bS = self.fut
         with np.errstate(divide="ignore", invalid="ignore"):
             s_star = (bS - bL) / (aL - aS)

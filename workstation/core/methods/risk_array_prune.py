@@ -22,8 +22,6 @@ column.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
 from workstation.core.pricing import ndtr
@@ -67,33 +65,54 @@ class ScenarioPruner:
         self.mid = np.concatenate([self.mid, mid])[-_KEEP:]
         self.half = np.concatenate([self.half, half])[-_KEEP:]
 
-    def nearest(self, x: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-        """The nearest reference (Q,) of each query at move x (Q,) of column c (Q,) and its
-        distance (inf: none in that column); None when none is near enough to pay."""
+    def nearest(self, x: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The nearest reference (...) of each query at move x (...) of column c (...) and its
+        distance (inf: none in that column)."""
         if not self.x.size:
-            return None
-        i = np.abs((c * _SPREAD + x)[:, None] - self.key[None, :]).argmin(1)
-        h = np.where(self.c[i] == c, np.abs(x - self.x[i]), np.inf)
-        if (h < NEAR).mean() < 0.5:
-            return None  # references this far prove little (a guess for speed: any would be valid)
-        return i, h
+            return np.zeros(x.shape, dtype=np.int64), np.full(x.shape, np.inf)
+        i = np.abs((c * _SPREAD + x)[..., None] - self.key).argmin(-1)
+        return i, np.where(self.c[i] == c, np.abs(x - self.x[i]), np.inf)
 
-    def states(self, x: np.ndarray, c: np.ndarray, damp: np.ndarray,
-               rest: Callable[[], tuple[np.ndarray, np.ndarray]], K: int) -> tuple[np.ndarray, ...] | None:
-        """States to evaluate (Q, S1) for queries at moves x (Q,) of columns c (Q,), K rows of
-        Q / K columns each (row-major); `damp` (n_s, A) the dampeners, `rest()` the non-option
-        scenario P&L and its magnitude (K, n_s, A). With the D_s intervals (mid, half), each
-        (Q, n_s), where skipped. None when no reference is near."""
-        near = self.nearest(x, c)
-        if near is None:
-            return None
-        q = np.flatnonzero(near[1] < NEAR)  # only queries with a near reference are bounded
-        n_s = damp.shape[0]
-        keep = np.ones((x.size, n_s + 1), dtype=bool)
-        mid, half = np.zeros((x.size, n_s)), np.zeros((x.size, n_s))
-        cols = c[:x.size // K]
-        R, M = (v[:, :, cols].transpose(0, 2, 1).reshape(x.size, -1)[q] for v in rest())
-        keep[q, 1:], mid[q], half[q] = self.candidates(x[q], c[q], (near[0][q], near[1][q]), damp[:, c[q]].T, R, M)
+    def passes(self, X: np.ndarray, cols: np.ndarray) -> tuple[list[np.ndarray | None], tuple | None]:
+        """The rows of moves X (K, n_cols) of columns `cols` in the order to evaluate them (None:
+        all at once): the rows near no reference and no earlier row of theirs first (near: half
+        the columns within NEAR; a guess for speed, any order gives the same numbers), then the
+        others. With the `nearest` references of every row when there is one pass."""
+        K = X.shape[0]
+        near = self.nearest(X, cols)
+        if K == 1:
+            return [None], near
+        near_ref = (near[1] < NEAR).mean(1) >= 0.5
+        if near_ref.all():
+            return [None], near
+        close = (np.abs(X[:, None, :] - X[None, :, :]) < NEAR).mean(2) >= 0.5
+        lead: list[int] = []
+        for j in range(K):
+            if not near_ref[j] and not close[j, lead].any():
+                lead.append(j)
+        if len(lead) == K:
+            return [None], near
+        rest = np.ones(K, dtype=bool)
+        rest[lead] = False
+        return [np.array(lead), np.flatnonzero(rest)], None
+
+    def states(self, x: np.ndarray, cols: np.ndarray, near: tuple[np.ndarray, np.ndarray],
+               damp: np.ndarray, R: np.ndarray, M: np.ndarray) -> tuple[np.ndarray, ...] | None:
+        """States to evaluate (K, n_cols, S1) at moves x (K, n_cols) of columns `cols` with their
+        `nearest` references, given the dampeners damp (n_cols, n_s), non-option scenario P&L R
+        and its magnitude M (K, n_cols, n_s); with the D_s intervals (mid, half), each (K,
+        n_cols, n_s), where skipped. Only queries with a reference within NEAR are bounded."""
+        i, h = near
+        q = h < NEAR
+        n_s = damp.shape[1]
+        keep = np.ones((*x.shape, n_s + 1), dtype=bool)
+        mid, half = np.zeros((*x.shape, n_s)), np.zeros((*x.shape, n_s))
+        if q.all():
+            keep[:, :, 1:], mid, half = self.candidates(x, np.broadcast_to(cols, x.shape), near,
+                                                        np.broadcast_to(damp, (*x.shape, n_s)), R, M)
+            return keep, mid, half
+        c = np.broadcast_to(cols, x.shape)[q]
+        keep[q, 1:], mid[q], half[q] = self.candidates(x[q], c, (i[q], h[q]), damp[np.nonzero(q)[1]], R[q], M[q])
         return keep, mid, half
 
     def candidates(self, x: np.ndarray, c: np.ndarray, near: tuple[np.ndarray, np.ndarray],
@@ -106,38 +125,39 @@ class ScenarioPruner:
         mid = self.mid[i]
         a, b = self.size
         with np.errstate(invalid="ignore", over="ignore"):
-            half = self.half[i] + self.slope[c] * h[:, None]
+            half = self.half[i] + self.slope[c] * h[..., None]
             ad = np.abs(damp)
-            mag = ad * (a[c] * (2.0 + np.abs(x) + np.abs(self.x[i]))[:, None] + b[c]) + M
+            mag = ad * (a[c] * (2.0 + np.abs(x) + np.abs(self.x[i]))[..., None] + b[c]) + M
             r = ad * half + _REL * mag
             r[~(mag < _HUGE)] = np.nan
             E = damp * mid + R
             lo, hi = E - r, E + r
-        ok = np.isfinite(lo).all(1) & np.isfinite(hi).all(1)
-        keep = ~(lo > hi.min(1, keepdims=True)) | ~ok[:, None]
+        ok = np.isfinite(lo).all(-1) & np.isfinite(hi).all(-1)
+        keep = ~(lo > hi.min(-1, keepdims=True)) | ~ok[..., None]
         return keep, mid, half
 
 
 def kept_cells(cand: np.ndarray, starts: np.ndarray, n: int, y: np.ndarray, g: np.ndarray,
-               arrays: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+               flat: np.ndarray) -> tuple[np.ndarray, ...]:
     """`RiskArrayFast.option_values`' arithmetic on the cells of the states kept only: cand
     (K, n_cols, S1), the selection's column runs `starts` over its n options, y = ln(1 + x) and
-    g = 1 + x (K, n), the prepared (S1, n) arrays a1, b1, ssd, w1, w2. Each (row, state,
-    column) is one run of the same cells in the same order as the dense arrays, summed by
-    the same reduceat: the same numbers. Returns the rows, states, column positions and sums."""
-    a1, b1, ssd, w1, w2 = arrays
+    g = 1 + x (K, n), `flat` the prepared (S1, n) arrays a1, b1, ssd, w1, w2 stacked as (5,
+    S1 * n). Each (row, state, column) is one run of the same cells in the same order as the
+    dense arrays, summed by the same reduceat: the same numbers. Returns the rows, states,
+    column positions and sums."""
     k_, j_, s_ = np.nonzero(cand)
     lens = np.diff(np.append(starts, n))[j_]
     seg = np.cumsum(lens) - lens
     opt = np.arange(int(lens.sum())) - np.repeat(seg - starts[j_], lens)
-    st, rw = np.repeat(s_, lens), np.repeat(k_, lens)
-    d = y[rw, opt] * b1[st, opt]
-    d += a1[st, opt]
+    a1, b1, ssd, w1, w2 = flat[:, np.repeat(s_ * n, lens) + opt]
+    ri = np.repeat(k_ * n, lens) + opt
+    d = y.ravel()[ri] * b1
+    d += a1
     n1 = ndtr(d)
-    d -= ssd[st, opt]
+    d -= ssd
     n2 = ndtr(d, out=d)
-    n1 *= w1[st, opt]
-    n1 *= g[rw, opt]
-    n2 *= w2[st, opt]
+    n1 *= w1
+    n1 *= g.ravel()[ri]
+    n2 *= w2
     n1 -= n2
     return k_, s_, j_, np.add.reduceat(n1, seg)
