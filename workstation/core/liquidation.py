@@ -127,7 +127,7 @@ class Liquidation:
             xs, inv = np.unique(x[idx], return_inverse=True)
             rows.append(self._rows(xs))
             sel.append((idx, inv.ravel(), None))
-        together = len(rows) == 2 and self.m.cost_per_state() * sum(r.shape[0] for r in rows) < 20_000
+        together = len(rows) == 2 and self.m.batch_together(rows[0].shape[0], rows[1].shape[0])
         if together:
             P = self.parts(np.concatenate(rows))
             Fs, Fa = self.f_single(P), self.f_all(P)

@@ -278,6 +278,12 @@ class MarginMethod:
         """Values evaluated per moved state (sets the batch size)."""
         return max(1, len(self.book))
 
+    def batch_together(self, single_rows: int, all_rows: int) -> bool:
+        """Whether the liquidation search evaluates its packed single-column rows and its
+        `all` rows as one batch of every column (a batch costs more than its rows on a small
+        book) rather than two, the single rows revaluing their own columns only."""
+        return self.cost_per_state() * (single_rows + all_rows) < 20_000
+
     def parts(self, X: np.ndarray, only: tuple[int, ...] | None = None) -> Parts:
         """Every column's pieces at moves X (K, A). With `only`, just those columns' positions
         and collateral are revalued (the other columns keep the snapshot's figures). Large

@@ -38,6 +38,7 @@ from workstation.core.methods.portfolio_terms import (
     naked_shorts,
 )
 from workstation.core.methods.risk_array_fast import RiskArrayFast
+from workstation.core.methods.risk_array_prune import ROWS
 from workstation.core.profiles import Profile
 
 _VOL_DIR = {"up": 1.0, "none": 0.0, "same": 0.0, "down": -1.0}
@@ -117,6 +118,14 @@ class RiskArrayMethod(MarginMethod):
         if self.use_fast:  # options in every state (per column in closed form otherwise)
             return max(1, (self.grid.n + 1) * int(np.count_nonzero(self.book.is_option)) + len(self.book))
         return max(1, self.grid.n * len(self.book))
+
+    def batch_together(self, single_rows: int, all_rows: int) -> bool:
+        # pruned, a single row's unmoved columns cost about three states of their options (the
+        # value and the scenarios that can be the worst, known from the snapshot): cheaper than
+        # a batch of its own while that is under ~10,000 cells (risk_array_prune)
+        if self.use_fast and RiskArrayFast.prune and single_rows + all_rows <= ROWS:
+            return 3 * single_rows * int(np.count_nonzero(self.book.is_option)) < 10_000
+        return super().batch_together(single_rows, all_rows)
 
     # -------------------------------------------------------------- scenario P&L
     def scenario_pnl(self, book: Book, spot_center: np.ndarray | None = None,
