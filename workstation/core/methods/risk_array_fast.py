@@ -11,7 +11,9 @@ without per-position arrays wherever the method is linear:
   y = ln(1 + x), s = +1 (call) / -1 (put), s d1 = a1 + y b1, s d2 = s d1 - s sd and
   q * value = w1 (1 + x) N(s d1) - w2 N(s d2). State 0 is the current vol and price (the
   position's value), states 1.. the scenarios (price multiple 1 + shock, shocked vol; these
-  vols do not depend on the price, so they are computed once).
+  vols do not depend on the price, so they are computed once);
+- a small batch near moves evaluated before computes only the scenarios that can hold a
+  column's least P&L (`risk_array_prune`: the same figures).
 """
 
 from __future__ import annotations

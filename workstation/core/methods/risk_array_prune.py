@@ -17,7 +17,9 @@ References: every (move, column) evaluated in a small batch (the current prices 
 snapshot, the liquidation search's grid, kinks and refines), each kept as an interval per
 scenario of D_s = O_s - O_0: a point where it was evaluated, where it was skipped the interval
 its own reference gave (widened by the distance). A query takes the nearest reference of its
-column.
+column. In a batch, the rows near no reference and no earlier row of theirs go first, whole,
+the others after them, pruned (the second move of a kink or refine pair; a single-column
+row's unmoved columns, near the snapshot).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ _KEEP = 128  # references kept per method (any reference gives a valid bound, th
 _REL = 1e-9  # rounding allowance, relative to the magnitudes summed
 _HUGE = 1e300  # magnitudes beyond this might overflow on the way: not pruned
 NEAR = 0.02  # queries with no reference nearer than this are not pruned (it rarely pays)
-_SPREAD = 1e4  # references sorted by column * _SPREAD + move
+_SPREAD = 1e4  # a reference's key: column * _SPREAD + move (the nearest of a column by one argmin)
 
 
 class ScenarioPruner:
