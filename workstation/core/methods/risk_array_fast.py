@@ -36,7 +36,7 @@ from workstation.core.methods.bounds import (
 )
 from workstation.core.methods.bounds_corr import correlated_bound
 from workstation.core.methods.bounds_greeks import state_slopes
-from workstation.core.methods.risk_array_prune import NEAR, ROWS, ScenarioPruner, kept_cells
+from workstation.core.methods.risk_array_prune import ROWS, ScenarioPruner, kept_cells
 from workstation.core.pricing import ndtr
 
 if TYPE_CHECKING:
@@ -166,44 +166,16 @@ class RiskArrayFast:
         idx, cols = sel[0], sel[2]
         if not (rest is not None and self.prune and idx.size and self.S1 > 1 and K <= ROWS
                 and K * self.S1 * idx.size >= _PRUNE_CELLS):
-            self._values(out, Xd, sel, None, None)
+            self.fill_values(out, Xd, sel, None, None)
             return out, None
-        pr = self.pruner()
-        Xq = Xd[:, cols]
-        passes, near = pr.passes(Xq, cols)
-        skip = None
-        R = M = damp = None
-        for n, rows in enumerate(passes):
-            x = Xq if rows is None else Xq[rows]
-            if n or near is None:
-                near = pr.nearest(x, cols)
-            found = None
-            if (near[1] < NEAR).any():
-                if R is None:
-                    R, M = (v[:, :, cols].transpose(0, 2, 1) for v in rest())  # (K, n_cols, n_s)
-                    damp = self.m.grid.damp[:, cols].T
-                found = pr.states(x, cols, near, damp, R if rows is None else R[rows],
-                                  M if rows is None else M[rows])
-            cand = found[0] if found is not None and found[0].mean() <= 0.5 else None  # else dense is faster
-            self._values(out, Xd, sel, rows, cand)
-            got = out if rows is None else out[rows]
-            mid = (got[:, 1:, cols] - got[:, :1, cols]).transpose(0, 2, 1)  # D_s = O_s - O_0: references
-            half = np.zeros_like(mid)
-            if cand is not None:
-                gone = ~cand[:, :, 1:]
-                mid[gone], half[gone] = found[1][gone], found[2][gone]
-                if skip is None:
-                    skip = np.zeros((K, cols.size, self.S1 - 1), dtype=bool)
-                skip[slice(None) if rows is None else rows] = gone
-            pr.add(x.reshape(-1), np.tile(cols, x.shape[0]), mid.reshape(-1, self.S1 - 1),
-                   half.reshape(-1, self.S1 - 1))
+        skip = self.pruner().evaluate(self, out, Xd, sel, rest)
         if skip is None:
             return out, None
         full = np.zeros((K, self.S1 - 1, A), dtype=bool)
         full[:, :, cols] = skip.transpose(0, 2, 1)
         return out, full
 
-    def _values(self, out: np.ndarray, Xd: np.ndarray, sel: tuple, rows: np.ndarray | None,
+    def fill_values(self, out: np.ndarray, Xd: np.ndarray, sel: tuple, rows: np.ndarray | None,
                 cand: np.ndarray | None) -> None:
         """`out[rows]` (None: every row) = option sums of the selection `sel` at moves
         Xd[rows]: in every state, or in the states `cand` (len(rows), n_cols, S1) keeps."""

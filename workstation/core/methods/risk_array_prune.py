@@ -24,9 +24,15 @@ row's unmoved columns, near the snapshot).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from workstation.core.pricing import ndtr
+
+if TYPE_CHECKING:
+    from workstation.core.methods.risk_array_fast import RiskArrayFast
 
 ROWS = 16  # batches of at most this many moved states are pruned and leave references
 _KEEP = 128  # references kept per method (any reference gives a valid bound, the nearest a tight one)
@@ -66,6 +72,44 @@ class ScenarioPruner:
         self.key = self.c * _SPREAD + self.x
         self.mid = np.concatenate([self.mid, mid])[-_KEEP:]
         self.half = np.concatenate([self.half, half])[-_KEEP:]
+
+    def evaluate(self, fast: RiskArrayFast, out: np.ndarray, Xd: np.ndarray, sel: tuple,
+                 rest: Callable[[], tuple[np.ndarray, np.ndarray]]) -> np.ndarray | None:
+        """`fast.option_values` of a small batch: out (K, S1, A) filled at moves Xd (K, A) for
+        the selection `sel`, by `passes`, each pass pruned against the references (those of
+        the passes before it included) and leaving its own. Returns the scenarios skipped
+        (K, n_cols, n_s), None if none. `rest()`: the non-option scenario P&L and its
+        magnitude (K, n_s, A)."""
+        cols = sel[2]
+        S1 = out.shape[1]
+        Xq = Xd[:, cols]
+        passes, near = self.passes(Xq, cols)
+        skip = None
+        R = M = damp = None
+        for n, rows in enumerate(passes):
+            x = Xq if rows is None else Xq[rows]
+            if n or near is None:
+                near = self.nearest(x, cols)
+            found = None
+            if (near[1] < NEAR).any():
+                if R is None:
+                    R, M = (v[:, :, cols].transpose(0, 2, 1) for v in rest())  # (K, n_cols, n_s)
+                    damp = fast.m.grid.damp[:, cols].T
+                found = self.states(x, cols, near, damp, R if rows is None else R[rows],
+                                    M if rows is None else M[rows])
+            cand = found[0] if found is not None and found[0].mean() <= 0.5 else None  # else dense is faster
+            fast.fill_values(out, Xd, sel, rows, cand)
+            got = out if rows is None else out[rows]
+            mid = (got[:, 1:, cols] - got[:, :1, cols]).transpose(0, 2, 1)  # D_s = O_s - O_0 there
+            half = np.zeros_like(mid)
+            if cand is not None:
+                gone = ~cand[:, :, 1:]
+                mid[gone], half[gone] = found[1][gone], found[2][gone]
+                if skip is None:
+                    skip = np.zeros((Xd.shape[0], cols.size, S1 - 1), dtype=bool)
+                skip[slice(None) if rows is None else rows] = gone
+            self.add(x.reshape(-1), np.tile(cols, x.shape[0]), mid.reshape(-1, S1 - 1), half.reshape(-1, S1 - 1))
+        return skip
 
     def nearest(self, x: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The nearest reference (...) of each query at move x (...) of column c (...) and its
