@@ -150,3 +150,33 @@ def test_a_large_book_prunes_with_the_shipped_thresholds_and_keeps_every_figure(
     _close(pruned, full)
     assert pruned["liquidation"]["all"]["down_pct"] is not None  # the book has a root to refine
     assert 0 < count.kept < 0.5 * count.all  # the refine rounds skipped most scenarios
+
+
+def test_a_what_if_prunes_on_the_shared_option_arrays_with_the_same_figures(monkeypatch):
+    # the after of a what-if that adds no option takes the before's prepared option arrays
+    # (RiskArrayFast(options=...)); the liquidation warm start evaluates near the before's moves
+    from dataclasses import replace
+
+    from workstation.core.model import Position
+    from workstation.core.suggest import suggest
+    from workstation.core.whatif import compare
+    from workstation.core.whatif_session import WhatIfSession
+
+    monkeypatch.setattr(RAF, "_PRUNE_CELLS", 0)
+    count = _Count(monkeypatch)
+    book = synthetic_book(200)
+    perp = Position("draft", "perpetual", "ETH", -3.0, 3012.5, "linear")
+    hedge = Position("h", "perpetual", "BTC", 1.0, 91_250.0, "linear")
+
+    def run():
+        with np.errstate(all="ignore"):
+            s = WhatIfSession(book, "account:book")
+            out = [compare(s, "book", [replace(perp, quantity=q)]).as_dict() for q in (-3.0, -30.0)]
+            out.append(suggest(book, "book", hedge, "liquidation", session=s))
+        return out
+
+    pruned = run()
+    assert count.kept < count.all  # scenarios were skipped
+    monkeypatch.setattr(RAF.RiskArrayFast, "prune", False)
+    full = run()
+    _close(pruned, full)

@@ -47,7 +47,7 @@ _BLOCK = 1 << 15  # (rows x states x options) elements per block: the temporarie
 
 _PRUNE_CELLS = 8192  # a batch with fewer (row x state x option) cells is evaluated whole (pruning costs more)
 
-_OPTION_FIELDS = ("S1", "oc", "a1", "b1", "ssd", "w1", "w2", "dead", "col", "_sel")
+_OPTION_FIELDS = ("S1", "oc", "a1", "b1", "ssd", "w1", "w2", "dead", "col", "_sel", "_flats")
 
 
 class RiskArrayFast:
