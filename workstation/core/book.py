@@ -185,26 +185,42 @@ class Book:
         with np.errstate(invalid="ignore"):
             tte = np.where(np.isnan(stamp), 0.0, np.maximum(0.0, (stamp - as_of.timestamp()) / SECONDS_PER_YEAR))
         expiry_key = np.where(np.isnan(stamp), 0, np.trunc(np.nan_to_num(stamp))).astype(np.int64)
-        strike = _column([p.strike if o else np.nan for p, o in zip(pos, opt, strict=True)], float)
-        is_call = _column([o and p.right == "call" for p, o in zip(pos, opt, strict=True)], bool)
-        vol = _column([p.vol if o and p.vol is not None else np.nan for p, o in zip(pos, opt, strict=True)], float)
+        # option fields over the options only (the other rows: nan / False)
+        n = len(pos)
+        oi = [i for i, o in enumerate(opt) if o]
+        opos = [pos[i] for i in oi]
+        strike, vol, settle = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+        is_call, expired = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+        if oi:
+            strike[oi] = _column(list(map(attrgetter("strike"), opos)), float)
+            is_call[oi] = _column([p.right == "call" for p in opos], bool)
+            vol[oi] = _column([np.nan if p.vol is None else p.vol for p in opos], float)
+            expired[oi] = _column([bool(p.expired) for p in opos], bool)
+            settle[oi] = _column([p.settlement_price if p.expired else np.nan for p in opos], float)
         vol = np.where(_column(opt, bool) & np.isnan(vol), mvols[und], vol)  # the market's vol
-        expired = _column([o and bool(p.expired) for p, o in zip(pos, opt, strict=True)], bool)
-        settle = _column([p.settlement_price if o and p.expired else np.nan for p, o in zip(pos, opt, strict=True)],
-                         float)
         isolated = _column([np.nan if p.isolated_margin is None else p.isolated_margin for p in pos], float)
         rate = float(portfolio.rate)
         # forwards and marks: a perpetual's mark; a live dated position's forward entry
         perp = [k == "perpetual" for k in kinds]
-        entries = [portfolio.market[p.underlying].forward_for(p.expiry) if d and not pp and not p.expired
-                   else None for p, d, pp in zip(pos, dated, perp, strict=True)]
-        fwd = _column([(np.nan if p.mark_price is None else p.mark_price) if pp
-                       else (np.nan if e is None else e.forward)
-                       for p, pp, e in zip(pos, perp, entries, strict=True)], float)
-        rates = _column([rate if e is None or e.rate is None else e.rate for e in entries], float)
-        conf = _column([(1.0 if p.mark_confidence is None else p.mark_confidence) if pp
-                        else (1.0 if e is None or e.confidence is None else e.confidence)
-                        for p, pp, e in zip(pos, perp, entries, strict=True)], float)
+        quoted = {u for u in assets if getattr(portfolio.market[u], "forwards", ())}  # markets with forwards
+        entries = [portfolio.market[p.underlying].forward_for(p.expiry)
+                   if d and not pp and not p.expired and p.underlying in quoted else None
+                   for p, d, pp in zip(pos, dated, perp, strict=True)] if quoted else [None] * len(pos)
+        if quoted:
+            fwd = _column([(np.nan if p.mark_price is None else p.mark_price) if pp
+                           else (np.nan if e is None else e.forward)
+                           for p, pp, e in zip(pos, perp, entries, strict=True)], float)
+            rates = _column([rate if e is None or e.rate is None else e.rate for e in entries], float)
+            conf = _column([(1.0 if p.mark_confidence is None else p.mark_confidence) if pp
+                            else (1.0 if e is None or e.confidence is None else e.confidence)
+                            for p, pp, e in zip(pos, perp, entries, strict=True)], float)
+        else:  # no forward entries: marks and their confidence on perpetuals only
+            fwd, rates, conf = np.full(n, np.nan), np.full(n, rate), np.ones(n)
+            pi = [i for i, pp in enumerate(perp) if pp]
+            if pi:
+                ppos = [pos[i] for i in pi]
+                fwd[pi] = _column([np.nan if p.mark_price is None else p.mark_price for p in ppos], float)
+                conf[pi] = _column([1.0 if p.mark_confidence is None else p.mark_confidence for p in ppos], float)
         leverage = None
         levs = list(map(attrgetter("leverage"), pos))
         if levs.count(None) != len(levs):

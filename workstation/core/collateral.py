@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -34,19 +33,47 @@ def haircut_value(amount: float, price: ArrayLike, bands: Bands) -> float | NDAr
     upper bound takes the last haircut. Borrowed (amount <= 0) holdings count in full.
     Returns a float for a scalar price, else an array shaped like `price`.
     """
-    _check_bands(bands)
+    if not isinstance(bands, tuple) or bands not in _CHECKED:
+        _check_bands(bands)
+        if isinstance(bands, tuple) and len(_CHECKED) < 256:
+            _CHECKED.add(bands)
+    if isinstance(price, float | int) and not isinstance(price, bool):
+        return _scalar_value(float(amount), float(price), bands)
     gross = amount * np.asarray(price, dtype=np.float64)
     if amount <= 0.0 or not bands:
         return _as_result(gross, price)
     value = np.zeros_like(gross)
     lower = 0.0
-    for i, (upper, haircut) in enumerate(bands):
-        width = math.inf if i == len(bands) - 1 else upper - lower
-        part = np.clip(gross - lower, 0.0, width)
+    last = len(bands) - 1
+    for i, (upper, haircut) in enumerate(bands):  # each band's part: clip(g - lower, 0, width)
+        part = np.maximum(gross - lower, 0.0)
+        if i < last:
+            part = np.minimum(part, upper - lower)
         value += part * (1.0 - haircut)
         lower = upper
     # A non-positive gross value (a non-positive price) is not haircut either.
     return _as_result(np.where(gross > 0.0, value, gross), price)
+
+
+_CHECKED: set[tuple] = set()  # band tables validated already (profiles hold them as tuples)
+
+
+def _scalar_value(amount: float, price: float, bands: Bands) -> float:
+    """`haircut_value` at one price, in Python floats (the same IEEE operations, no arrays)."""
+    gross = amount * price
+    if amount <= 0.0 or not bands:
+        return gross
+    value = 0.0
+    lower = 0.0
+    last = len(bands) - 1
+    for i, (upper, haircut) in enumerate(bands):
+        part = gross - lower
+        part = part if part >= 0.0 or part != part else 0.0  # max(part, 0), NaN kept
+        if i < last and part > upper - lower:
+            part = upper - lower
+        value += part * (1.0 - haircut)
+        lower = upper
+    return value if gross > 0.0 else gross
 
 
 def effective_haircut(amount: float, price: ArrayLike, bands: Bands) -> float | NDArray[np.float64]:

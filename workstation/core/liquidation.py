@@ -106,8 +106,9 @@ class Liquidation:
         """f at distance d of searches sid (search j = sid // 2, side = sid % 2: 0 down, 1 up).
 
         Single-asset moves are packed into rows (row r moves each searching asset to its r-th
-        move) that revalue only those assets; `all` moves are rows of their own. A small book
-        takes both in one batch (a batch costs more than its rows there)."""
+        move) that revalue only those assets; `all` moves are rows of their own. Both go in one
+        batch of every column when the method says that pays (`batch_together`: a small book,
+        where a batch costs more than its rows)."""
         n_a = len(self.assets)
         j = sid // 2
         x = np.where(sid % 2 == 0, -d, d)
@@ -127,7 +128,7 @@ class Liquidation:
             xs, inv = np.unique(x[idx], return_inverse=True)
             rows.append(self._rows(xs))
             sel.append((idx, inv.ravel(), None))
-        together = len(rows) == 2 and self.m.cost_per_state() * sum(r.shape[0] for r in rows) < 20_000
+        together = len(rows) == 2 and self.m.batch_together(rows[0].shape[0], rows[1].shape[0])
         if together:
             P = self.parts(np.concatenate(rows))
             Fs, Fa = self.f_single(P), self.f_all(P)

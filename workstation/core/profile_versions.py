@@ -105,6 +105,7 @@ class _Catalog:
         files = sorted(folder.glob("*.toml"), key=lambda f: (f.stem != "default", f.name))
         self.files = {f.stem: f for f in files}
         self._built: dict[str, tuple[Version, ...]] = {}
+        self._first: dict[str, str | None] = {}
 
     def versions(self, name: str) -> tuple[Version, ...]:
         """`name`'s versions in date order (KeyError if it is not shipped)."""
@@ -124,10 +125,12 @@ class _Catalog:
 
     def first_day(self, name: str) -> str | None:
         """The first version's date from the file names alone (None: undated), without building
-        the profile (its files are checked when it is built)."""
-        folder = self.files[name].with_suffix("")
-        dated = sorted(f.stem for f in folder.glob("*.toml")) if folder.is_dir() else []
-        return dated[0] if dated else None
+        the profile (its files are checked when it is built); looked up once, as `files` is."""
+        if name not in self._first:
+            folder = self.files[name].with_suffix("")
+            dated = sorted(f.stem for f in folder.glob("*.toml")) if folder.is_dir() else []
+            self._first[name] = dated[0] if dated else None
+        return self._first[name]
 
 
 @lru_cache(maxsize=4)

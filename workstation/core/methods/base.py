@@ -45,6 +45,19 @@ _PARALLEL = 200_000  # batches of at least this many values are split over two t
 _EXECUTOR: Any = None
 
 
+def column_sums(v: np.ndarray, und: np.ndarray, n_assets: int) -> np.ndarray:
+    """Sum of the last axis of v (..., n) per column `und` (n,) -> (..., n_assets), as
+    `v @ onehot` gives, without BLAS: a (31, 10,000) @ (10,000, 11) product wakes OpenBLAS's
+    threads, which cost more CPU than the sum (and spin on a shared machine)."""
+    v = np.asarray(v, dtype=float)
+    lead = v.shape[:-1]
+    k = int(np.prod(lead, dtype=np.int64))
+    if k == 1 or not lead:
+        return np.bincount(und, weights=v.reshape(-1), minlength=n_assets).reshape(*lead, n_assets)
+    idx = (np.arange(k)[:, None] * n_assets + und).reshape(-1)
+    return np.bincount(idx, weights=v.reshape(-1), minlength=k * n_assets).reshape(*lead, n_assets)
+
+
 def _pool() -> Any:
     """Two worker threads, created on first use (concurrent.futures costs ~20 ms to import)."""
     global _EXECUTOR
@@ -264,6 +277,12 @@ class MarginMethod:
     def cost_per_state(self) -> int:
         """Values evaluated per moved state (sets the batch size)."""
         return max(1, len(self.book))
+
+    def batch_together(self, single_rows: int, all_rows: int) -> bool:
+        """Whether the liquidation search evaluates its packed single-column rows and its
+        `all` rows as one batch of every column (a batch costs more than its rows on a small
+        book) rather than two, the single rows revaluing their own columns only."""
+        return self.cost_per_state() * (single_rows + all_rows) < 20_000
 
     def parts(self, X: np.ndarray, only: tuple[int, ...] | None = None) -> Parts:
         """Every column's pieces at moves X (K, A). With `only`, just those columns' positions

@@ -285,8 +285,9 @@ def base_kinks(m: MarginMethod, oc: OptionCurves | None = None,
     held = np.unique(oc.col)
     if columns is not None:
         held = held[np.isin(held, np.asarray(columns, dtype=np.int64))]
-    for a in held:
-        _add(out, a, oc.dead_kinks[:1, oc.col == a])
+    if not np.isnan(oc.dead_kinks[:1]).all():  # an option at its intrinsic value somewhere
+        for a in held:
+            _add(out, a, oc.dead_kinks[:1, oc.col == a])
     return _merge(out)
 
 

@@ -30,7 +30,7 @@ import numpy as np
 
 from workstation.core.book import Book
 from workstation.core.collateral import haircut_value
-from workstation.core.methods.base import Attribution, MarginMethod, Parts, Scope
+from workstation.core.methods.base import Attribution, MarginMethod, Parts, Scope, column_sums
 from workstation.core.methods.portfolio_terms import (
     aggregate,
     correlation_matrix,
@@ -38,6 +38,7 @@ from workstation.core.methods.portfolio_terms import (
     naked_shorts,
 )
 from workstation.core.methods.risk_array_fast import RiskArrayFast
+from workstation.core.methods.risk_array_prune import ROWS
 from workstation.core.profiles import Profile
 
 _VOL_DIR = {"up": 1.0, "none": 0.0, "same": 0.0, "down": -1.0}
@@ -117,6 +118,14 @@ class RiskArrayMethod(MarginMethod):
         if self.use_fast:  # options in every state (per column in closed form otherwise)
             return max(1, (self.grid.n + 1) * int(np.count_nonzero(self.book.is_option)) + len(self.book))
         return max(1, self.grid.n * len(self.book))
+
+    def batch_together(self, single_rows: int, all_rows: int) -> bool:
+        # pruned, a single row's unmoved columns cost about three states of their options (the
+        # value and the scenarios that can be the worst, known from the snapshot): cheaper than
+        # a batch of its own while that is under ~10,000 cells (risk_array_prune)
+        if self.use_fast and RiskArrayFast.prune and single_rows + all_rows <= ROWS:
+            return 3 * single_rows * int(np.count_nonzero(self.book.is_option)) < 10_000
+        return super().batch_together(single_rows, all_rows)
 
     # -------------------------------------------------------------- scenario P&L
     def scenario_pnl(self, book: Book, spot_center: np.ndarray | None = None,
@@ -240,16 +249,17 @@ class RiskArrayMethod(MarginMethod):
         book = self.book
         pnl = self.fast().position_pnl() if self.use_fast else self.scenario_pnl(book)  # (n_s, n)
         n_s = self.grid.n
-        total = pnl @ self.onehot
+        u, A = book.und, self.n_assets
+        total = column_sums(pnl, u, A)
         coll = np.zeros((n_s, self.n_assets))
-        for a in self.assets:
+        for a in sorted({int(c) for c in self.coll_col} & set(self.assets)):  # the others hold none
             coll[:, a] = self.collateral_scenario_pnl(a, self.book.prices[None, :])[0]
         total = total + coll
         if n_s:
             # rounding noise of each column's scenario P&L; the worst scenario is the first one
             # within it of the minimum, so that rounding (another CPU, a fast path) cannot flip
             # the attribution between scenarios that tie
-            noise = 1e-12 * (np.abs(pnl) @ self.onehot + np.abs(coll)).max(0)
+            noise = 1e-12 * (column_sums(np.abs(pnl), u, A) + np.abs(coll)).max(0)
             low = total.min(0)
             worst = (total <= low + noise).argmax(0)
             loss = np.maximum(0.0, -low)
@@ -271,11 +281,12 @@ class RiskArrayMethod(MarginMethod):
         """The pieces at current prices, from the scenario results (no second revaluation)."""
         if self._p0 is None:
             r = self.risk()
-            equity = (self.position_values(self.book) @ self.onehot)[None, :]
+            equity = column_sums(self.position_values(self.book), self.book.und, self.n_assets)[None, :]
             for a, col, amt, bands in zip(self.coll_idx, self.coll_col, self.coll_amt, self.coll_bands,
                                           strict=True):
                 equity[0, col] += haircut_value(float(amt), self.book.prices[a], bands)
-            self._p0 = Parts(equity, {"loss": r.loss[None, :].copy(), "cont": (r.cont @ self.onehot)[None, :]})
+            cont = column_sums(r.cont, self.book.und, self.n_assets)[None, :]
+            self._p0 = Parts(equity, {"loss": r.loss[None, :].copy(), "cont": cont})
         return self._p0
 
     def requirement(self) -> tuple[float, float]:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from workstation.core.book import SPOT, Book
-from workstation.core.methods.base import Attribution
+from workstation.core.methods.base import Attribution, column_sums
 from workstation.core.methods.portfolio_terms import delta_one_sides
 
 if TYPE_CHECKING:
@@ -79,9 +79,9 @@ def _contingency_change(m: RiskArrayMethod, book: Book, spot: np.ndarray) -> np.
         change += pp.short_option_contingency * (naked_wo - naked) * spot
     if pp.futures_contingency and n:
         long_n, short_n = delta_one_sides(book, spot)
-        tot_long = long_n @ m.onehot
-        tot_short = short_n @ m.onehot
         u = book.und
+        tot_long = column_sums(long_n, u, m.n_assets)
+        tot_short = column_sums(short_n, u, m.n_assets)
         off = np.minimum(tot_long[u], tot_short[u])
         off_wo = np.minimum(tot_long[u] - long_n, tot_short[u] - short_n)
         change += pp.futures_contingency * (off_wo - off)

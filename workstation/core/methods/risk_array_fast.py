@@ -11,11 +11,14 @@ without per-position arrays wherever the method is linear:
   y = ln(1 + x), s = +1 (call) / -1 (put), s d1 = a1 + y b1, s d2 = s d1 - s sd and
   q * value = w1 (1 + x) N(s d1) - w2 N(s d2). State 0 is the current vol and price (the
   position's value), states 1.. the scenarios (price multiple 1 + shock, shocked vol; these
-  vols do not depend on the price, so they are computed once).
+  vols do not depend on the price, so they are computed once);
+- a small batch near moves evaluated before computes only the scenarios that can hold a
+  column's least P&L (`risk_array_prune`: the same figures).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -33,6 +36,7 @@ from workstation.core.methods.bounds import (
 )
 from workstation.core.methods.bounds_corr import correlated_bound
 from workstation.core.methods.bounds_greeks import state_slopes
+from workstation.core.methods.risk_array_prune import ROWS, ScenarioPruner, kept_cells
 from workstation.core.pricing import ndtr
 
 if TYPE_CHECKING:
@@ -41,10 +45,14 @@ if TYPE_CHECKING:
 _BLOCK = 1 << 15  # (rows x states x options) elements per block: the temporaries stay in cache
 
 
-_OPTION_FIELDS = ("S1", "oc", "a1", "b1", "ssd", "w1", "w2", "dead", "col", "_sel")
+_PRUNE_CELLS = 8192  # a batch with fewer (row x state x option) cells is evaluated whole (pruning costs more)
+
+_OPTION_FIELDS = ("S1", "oc", "a1", "b1", "ssd", "w1", "w2", "dead", "col", "_sel", "_flats")
 
 
 class RiskArrayFast:
+    prune = True  # skip the scenarios that cannot hold a column's least P&L (tests compare both)
+
     def __init__(self, m: RiskArrayMethod, options: RiskArrayFast | None = None):
         """`options`: the prepared arrays of a method whose book has the same option rows, grid
         and market (a what-if's before, when the drafts add no option): taken, not rebuilt."""
@@ -92,6 +100,7 @@ class RiskArrayFast:
         self.coll0 = [haircut_value(float(amt), float(book.prices[a]), bands)
                       for a, amt, bands in zip(m.coll_idx, m.coll_amt, m.coll_bands, strict=True)]
         self._cheap: np.ndarray | None = options._cheap if options is not None else None
+        self._pruner: ScenarioPruner | None = None
 
     def _prepare_options(self) -> None:
         m = self.m
@@ -121,6 +130,7 @@ class RiskArrayFast:
         self.dead = (ds, di, (s * qd)[di], F0[ds, di], K[di], s[di])
         self.col = col
         self._sel: dict[tuple[int, ...] | None, tuple] = {}
+        self._flats: dict[int, np.ndarray] = {}
 
     # ------------------------------------------------------------------ moved states
     def _selection(self, only: tuple[int, ...] | None) -> tuple:
@@ -142,33 +152,82 @@ class RiskArrayFast:
             self._sel[only] = (idx, arrays, cols, starts, dead)
         return self._sel[only]
 
-    def option_values(self, Xd: np.ndarray, only: tuple[int, ...] | None) -> np.ndarray:
-        """Sum of q * value of each column's options in each state: (K, S1, A)."""
+    def option_values(self, Xd: np.ndarray, only: tuple[int, ...] | None,
+                      rest: Callable[[], tuple[np.ndarray, np.ndarray]] | None = None,
+                      ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Sum of q * value of each column's options in each state: (K, S1, A); and the
+        scenarios skipped (K, n_s, A), or None. With `rest` (gives the non-option scenario P&L
+        of each column and its magnitude, each (K, n_s, A)), a small batch evaluates only the
+        scenarios that can hold a column's least P&L (`risk_array_prune`): rows near no
+        evaluated move go first, whole; the rows near them or near earlier batches after, pruned."""
         K, A = Xd.shape[0], self.m.n_assets
         out = np.zeros((K, self.S1, A))
-        idx, (a1, b1, ssd, w1, w2), cols, starts, dead = self._selection(only)
+        sel = self._selection(only)
+        idx, cols = sel[0], sel[2]
+        if not (rest is not None and self.prune and idx.size and self.S1 > 1 and K <= ROWS
+                and K * self.S1 * idx.size >= _PRUNE_CELLS):
+            self.fill_values(out, Xd, sel, None, None)
+            return out, None
+        skip = self.pruner().evaluate(self, out, Xd, sel, rest)
+        if skip is None:
+            return out, None
+        full = np.zeros((K, self.S1 - 1, A), dtype=bool)
+        full[:, :, cols] = skip.transpose(0, 2, 1)
+        return out, full
+
+    def fill_values(self, out: np.ndarray, Xd: np.ndarray, sel: tuple, rows: np.ndarray | None,
+                cand: np.ndarray | None) -> None:
+        """`out[rows]` (None: every row) = option sums of the selection `sel` at moves
+        Xd[rows]: in every state, or in the states `cand` (len(rows), n_cols, S1) keeps."""
+        idx, (a1, b1, ssd, w1, w2), cols, starts, dead = sel
+        X = Xd if rows is None else Xd[rows]
         if idx.size:
-            xo = Xd[:, self.col[idx]]
+            xo = np.ascontiguousarray(X[:, self.col[idx]])  # in rows: the arithmetic runs along them
             y = np.log1p(xo)
             g = 1.0 + xo
-            step = max(1, _BLOCK // (self.S1 * idx.size))
-            for r in range(0, K, step):
-                sl = slice(r, r + step)
-                d = y[sl, None, :] * b1
-                d += a1
-                n1 = ndtr(d)
-                d -= ssd
-                n2 = ndtr(d, out=d)
-                n1 *= w1
-                n1 *= g[sl, None, :]
-                n2 *= w2
-                n1 -= n2
-                out[sl][:, :, cols] = np.add.reduceat(n1, starts, axis=2)
+            if cand is None:
+                K = X.shape[0]
+                step = max(1, _BLOCK // (self.S1 * idx.size))
+                for r in range(0, K, step):
+                    sl = slice(r, r + step)
+                    d = y[sl, None, :] * b1
+                    d += a1
+                    n1 = ndtr(d)
+                    d -= ssd
+                    n2 = ndtr(d, out=d)
+                    n1 *= w1
+                    n1 *= g[sl, None, :]
+                    n2 *= w2
+                    n1 -= n2
+                    sums = np.add.reduceat(n1, starts, axis=2)
+                    if rows is None:
+                        out[sl][:, :, cols] = sums
+                    else:
+                        out[rows[sl][:, None, None], np.arange(self.S1)[:, None], cols] = sums
+            else:
+                k_, s_, j_, sums = kept_cells(cand, starts, idx.size, y, g, self._flat(sel))
+                out[k_ if rows is None else rows[k_], s_, cols[j_]] = sums
         ds, dc, sq, F0, Kd, s = dead
         if ds.size:
-            v = sq * np.maximum(s * (F0 * (1.0 + Xd[:, dc]) - Kd), 0.0)
-            np.add.at(out, (slice(None), ds, dc), v)
-        return out
+            v = sq * np.maximum(s * (F0 * (1.0 + X[:, dc]) - Kd), 0.0)
+            if rows is None:
+                np.add.at(out, (slice(None), ds, dc), v)
+            else:
+                sub = out[rows]
+                np.add.at(sub, (slice(None), ds, dc), v)
+                out[rows] = sub
+
+    def _flat(self, sel: tuple) -> np.ndarray:
+        """The selection's a1, b1, ssd, w1, w2 as one (5, S1 * n) array (one gather per cell)."""
+        key = id(sel)
+        if key not in self._flats:
+            self._flats[key] = np.stack(sel[1]).reshape(5, -1)
+        return self._flats[key]
+
+    def pruner(self) -> ScenarioPruner:
+        if self._pruner is None:
+            self._pruner = ScenarioPruner(self.w1, self.w2, self.dead, self.col, self.m.n_assets)
+        return self._pruner
 
     def position_pnl(self) -> np.ndarray:
         """Damped scenario P&L per position at the current prices (n_s, n), as
@@ -188,6 +247,11 @@ class RiskArrayFast:
             if ds.size:
                 np.add.at(v, (ds, di), sq * np.maximum(s * (F0 - K), 0.0))
             pnl[:, self.oc.rows] = (v[1:] - v[:1]) * g.damp[:, book.und[self.oc.rows]]
+            if self.prune:  # the current prices: a reference in every state for the pruning
+                cols, starts = np.unique(self.col, return_index=True)
+                sums = np.add.reduceat(v, starts, axis=1).T
+                self.pruner().add(np.zeros(cols.size), cols, sums[:, 1:] - sums[:, :1],
+                                  np.zeros((cols.size, self.S1 - 1)))
         return pnl
 
     def parts(self, X: np.ndarray, only: tuple[int, ...] | None) -> Parts:
@@ -201,26 +265,43 @@ class RiskArrayFast:
             cols[list(only)] = True
         Xd = X[:, m.driver]
         centers = m.book.prices * (1.0 + Xd)
-        V = self.option_values(Xd, only)
-        equity = V[:, 0, :] + centers * self.Dv + self.Cv
         K = X.shape[0]
-        if g.n:
-            pnl = V[:, 1:, :]
-            pnl -= V[:, :1, :]
-            pnl += (self.Dv * centers)[:, None, :] * g.shock
-            pnl *= g.damp  # (n_s, A): each underlying its own dampeners
+        lin = (self.Dv * centers)[:, None, :] * g.shock if g.n else None
+        coll = []  # (column, value at the centre, damped scenario P&L or None)
         for a, c, amt, bands, v0 in zip(m.coll_idx, m.coll_col, m.coll_amt, m.coll_bands, self.coll0, strict=True):
             if not cols[c]:
                 continue
             scen = g.n and m.coll_in_scen and not m.stable[c]
             if not scen:  # its value only (one call; none at all when its price did not move)
                 moved = Xd[:, a] != 0.0
-                equity[:, c] += haircut_value(float(amt), centers[:, a], bands) if moved.any() else v0
+                coll.append((c, haircut_value(float(amt), centers[:, a], bands) if moved.any() else v0, None))
                 continue
             # the value at the centre and at every scenario price, in one call
             v = haircut_value(float(amt), centers[:, a][:, None] * self.mults[c], bands)
-            equity[:, c] += v[:, 0]
-            pnl[:, :, c] += (v[:, 1:] - v[:, :1]) * g.damp[:, c]
+            coll.append((c, v[:, 0], (v[:, 1:] - v[:, :1]) * g.damp[:, c]))
+
+        def rest() -> tuple[np.ndarray, np.ndarray]:  # the non-option scenario P&L, for pruning
+            R = lin * g.damp
+            Mg = np.abs(R)
+            for c, _, dp in coll:
+                if dp is not None:
+                    R[:, :, c] += dp
+                    Mg[:, :, c] += np.abs(dp)
+            return R, Mg
+
+        V, skip = self.option_values(Xd, only, rest if lin is not None else None)
+        equity = V[:, 0, :] + centers * self.Dv + self.Cv
+        if g.n:
+            pnl = V[:, 1:, :]
+            pnl -= V[:, :1, :]
+            pnl += lin
+            pnl *= g.damp  # (n_s, A): each underlying its own dampeners
+        for c, v0, dp in coll:
+            equity[:, c] += v0
+            if dp is not None:
+                pnl[:, :, c] += dp
+        if skip is not None:
+            pnl[skip] = np.inf  # not the least P&L (risk_array_prune)
         loss = np.maximum(0.0, -pnl.min(1)) if g.n else np.zeros((K, A))
         pp = m.profile.portfolio
         cont = pp.short_option_contingency * self.naked * centers
@@ -238,8 +319,9 @@ class RiskArrayFast:
         out: dict[int, list[np.ndarray]] = {a: [x] for a, x in base_kinks(m, self.oc).items()}
         if m.coll_in_scen and m.grid.n:
             collateral_kinks(m, out, lambda col: 1.0 + m.grid.shock[:, col])
-        for a in np.unique(self.oc.col):
-            _add(out, a, self.oc.dead_kinks[:, self.oc.col == a])
+        if not np.isnan(self.oc.dead_kinks).all():  # an option at its intrinsic value in some state
+            for a, sl in self.oc.slices().items():
+                _add(out, a, self.oc.dead_kinks[:, sl])
         aL, bL, aS, bS = self.fut
         with np.errstate(divide="ignore", invalid="ignore"):
             s_star = (bS - bL) / (aL - aS)
