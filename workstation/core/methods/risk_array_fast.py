@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from workstation.core.arrays import unique
 from workstation.core.collateral import haircut_value
 from workstation.core.methods.base import Parts
 from workstation.core.methods.bounds import (
@@ -238,7 +239,7 @@ class RiskArrayFast:
         out: dict[int, list[np.ndarray]] = {a: [x] for a, x in base_kinks(m, self.oc).items()}
         if m.coll_in_scen and m.grid.n:
             collateral_kinks(m, out, lambda col: 1.0 + m.grid.shock[:, col])
-        for a in np.unique(self.oc.col):
+        for a in unique(self.oc.col):
             _add(out, a, self.oc.dead_kinks[:, self.oc.col == a])
         aL, bL, aS, bS = self.fut
         with np.errstate(divide="ignore", invalid="ignore"):
