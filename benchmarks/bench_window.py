@@ -21,6 +21,7 @@ Goals from issue 14.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import platform
@@ -52,6 +53,7 @@ def child(db: str) -> None:
     """One start of the window on `db`; prints a JSON line of timings."""
     age0 = _process_age_ms()
     t0, cpu0 = time.perf_counter(), time.process_time()
+    gc.disable()  # as `app.main` does until its `GuiThreadCollector` runs
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
     from workstation.ui import app as app_module
@@ -60,6 +62,7 @@ def child(db: str) -> None:
     from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
+    from workstation.ui.gui_gc import GuiThreadCollector
     from workstation.ui.main_window import MainWindow
     from workstation.ui.workspace import Workspace
 
@@ -70,6 +73,7 @@ def child(db: str) -> None:
         _trace_gui_slots(t0)
         _trace_gc(t0)
     qapp = QApplication.instance() or QApplication([sys.argv[0]])
+    collector = GuiThreadCollector(parent=qapp)  # as the app: cyclic garbage collected on this thread
     settings = QSettings(str(Path(tempfile.mkdtemp()) / "s.ini"), QSettings.Format.IniFormat)
     workspace = Workspace.from_database(Path(db))
     window = MainWindow(workspace, settings)
@@ -127,6 +131,7 @@ def child(db: str) -> None:
                       "worst": worst, "cpu_worst": cpu_worst}), flush=True)
     window.close()
     workspace.db.close()
+    collector.stop()
 
 
 def _trace_gui_slots(t0: float) -> None:

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from workstation.core.arrays import unique
 from workstation.core.methods import MarginMethod, Parts
 
 DOWN_LIMIT = -0.99
@@ -203,7 +204,7 @@ class Liquidation:
                 add(j, x)
         every = [np.asarray(kinks[c], dtype=float) for c in driven if c in kinks]
         if every:
-            add(len(self.assets), np.unique(np.concatenate(every)))
+            add(len(self.assets), unique(np.concatenate(every)))
         if not sids:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         sid, d = np.concatenate(sids).astype(np.int64), np.concatenate(ds)

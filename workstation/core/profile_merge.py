@@ -65,24 +65,26 @@ def merge_profile_dicts(
 ) -> dict[str, Any]:
     """Lay the raw profile `over` on `base` (the rules: this module's docstring)."""
     over = table(over, source, "(profile)")
-    out = copy.deepcopy(dict(base))
+    # base keys keep their place; only those `over` leaves alone are copied from it (each
+    # replaced one is built below from its own deep copy)
+    out = {k: None if k in over else copy.deepcopy(v) for k, v in base.items()}
     for key, value in over.items():
+        prev = base.get(key, {})
         if key == "tiers":  # the brackets given are the whole table: no inherited underlyings
             out["tiers"] = copy.deepcopy(table(value, source, "tiers"))
         elif key == "options":
-            opts = table(out.get("options", {}), source, "options")
+            opts = table(prev, source, "options")
             opts.update(table(value, source, "options"))
             out["options"] = copy.deepcopy(opts)
         elif key == "portfolio":
             new = table(value, source, "portfolio")
-            port = table(out.get("portfolio", {}), source, "portfolio")
+            port = table(prev, source, "portfolio")
             if "scenarios" not in new and any(k in new for k in _GRID_KEYS):
                 port.pop("scenarios", None)
             port.update(new)
             out["portfolio"] = copy.deepcopy(port)
         elif key in venues.VENUE_TABLES:  # venue tables merge key by key, nested tables too
-            out[key] = copy.deepcopy(venues.merge_tables(table(out.get(key, {}), source, key),
-                                                         table(value, source, key)))
+            out[key] = copy.deepcopy(venues.merge_tables(table(prev, source, key), table(value, source, key)))
         else:
             out[key] = copy.deepcopy(value)
     return out

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from workstation.core.arrays import unique
 from workstation.core.book import FUTURE, OPTION, SECONDS_PER_YEAR, Book
 from workstation.core.liquidation import Liquidation
 from workstation.core.valuation import values
@@ -60,7 +61,7 @@ def date_stops(as_of: datetime, books: list[Book]) -> list[tuple[float, str]]:
     stops[(weekly - as_of).total_seconds() / 86400.0] = f"{weekly:%a %d %b} (weekly expiry)"
     for book in books:
         live = (book.kind == FUTURE) | ((book.kind == OPTION) & ~book.expired)
-        for key in np.unique(book.expiry_key[live & (book.tte > 0)]):
+        for key in unique(book.expiry_key[live & (book.tte > 0)]):
             when = datetime.fromtimestamp(int(key), tz=as_of.tzinfo)
             stops.setdefault((when - as_of).total_seconds() / 86400.0, f"{when:%d %b %y} expiry")
     return sorted(stops.items())

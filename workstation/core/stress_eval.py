@@ -30,6 +30,7 @@ from datetime import timedelta
 
 import numpy as np
 
+from workstation.core.arrays import unique
 from workstation.core.book import Book
 from workstation.core.methods import MarginMethod, method_for
 from workstation.core.model import Portfolio
@@ -354,7 +355,7 @@ class StressSession:
             delta = greeks(book).delta
             col = book.driver[book.und]
             out: dict[str, tuple[float, float]] = {}
-            for c in np.unique(col):
+            for c in unique(col):
                 asset = book.assets[int(c)]
                 if asset in self.stable:
                     continue

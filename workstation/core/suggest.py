@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import brentq, minimize_scalar
 
+from workstation.core.arrays import unique
 from workstation.core.book import Book
 from workstation.core.cash import CashLeg
 from workstation.core.errors import WorkstationError
@@ -263,7 +264,7 @@ def suggest(portfolio: Portfolio, account_id: str, hedge: Position, objective: s
     if curve:
         sizes = qs if qs is not None else np.linspace(-2 * abs(q) or -1.0, 2 * abs(q) or 1.0, 21)
         if objective == "liquidation" and qs is not None:  # the refine's sizes too (searched already)
-            sizes = np.unique(np.concatenate([qs, [x for x in p._sides if qs[0] <= x <= qs[-1]]]))
+            sizes = unique(np.concatenate([qs, [x for x in p._sides if qs[0] <= x <= qs[-1]]]))
         result["curve"] = hedge_curve(p, sizes)
     return result
 

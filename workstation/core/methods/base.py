@@ -35,6 +35,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from workstation.core.arrays import unique
 from workstation.core.book import Book
 from workstation.core.collateral import haircut_value
 from workstation.core.profiles import Profile
@@ -149,7 +150,7 @@ class MarginMethod:
         self.coll_col = self.driver[self.coll_idx] if self.coll_idx.size else self.coll_idx
         self.onehot = np.zeros((len(book), A))
         self.onehot[np.arange(len(book)), book.und] = 1.0
-        self.pos_by_und = {int(a): np.flatnonzero(book.und == a) for a in np.unique(book.und)}
+        self.pos_by_und = {int(a): np.flatnonzero(book.und == a) for a in unique(book.und)}
         # columns that carry price risk: those of positions and collateral, except the base
         # currency and the profile's stablecoins (held at par: a USDC perpetual against USDC
         # collateral is not shocked on one side only)

@@ -45,6 +45,8 @@ from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
+from workstation.core.arrays import unique
+
 if TYPE_CHECKING:
     from workstation.core.book import Book
     from workstation.core.methods.base import MarginMethod
@@ -247,7 +249,7 @@ def memo(m: MarginMethod, key: str, build: Callable[[], T]) -> T:
 
 def in_range(x: np.ndarray) -> np.ndarray:
     x = np.asarray(x, dtype=float).ravel()
-    return np.unique(x[np.isfinite(x) & (x > LOW) & (x < HIGH)])
+    return unique(x[np.isfinite(x) & (x > LOW) & (x < HIGH)])
 
 
 def _add(out: dict[int, list[np.ndarray]], col: int, x: np.ndarray) -> None:
@@ -257,7 +259,7 @@ def _add(out: dict[int, list[np.ndarray]], col: int, x: np.ndarray) -> None:
 
 
 def _merge(out: dict[int, list[np.ndarray]]) -> dict[int, np.ndarray]:
-    return {c: np.unique(np.concatenate(v)) for c, v in out.items()}
+    return {c: unique(np.concatenate(v)) for c, v in out.items()}
 
 
 def collateral_kinks(m: MarginMethod, out: dict[int, list[np.ndarray]],
@@ -282,7 +284,7 @@ def base_kinks(m: MarginMethod, oc: OptionCurves | None = None,
     out: dict[int, list[np.ndarray]] = {}
     collateral_kinks(m, out)
     oc = OptionCurves.build(m) if oc is None else oc
-    held = np.unique(oc.col)
+    held = unique(oc.col)
     if columns is not None:
         held = held[np.isin(held, np.asarray(columns, dtype=np.int64))]
     if not np.isnan(oc.dead_kinks[:1]).all():  # an option at its intrinsic value somewhere

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from workstation.core.arrays import unique
+
 if TYPE_CHECKING:
     from workstation.core.methods.base import MarginMethod
 
@@ -25,7 +27,7 @@ def _shape(m: MarginMethod, C: np.ndarray) -> tuple[str, np.ndarray, np.ndarray]
         return got
     book = m.book
     held = np.concatenate([book.und, np.asarray(m.coll_col, dtype=np.int64)]).astype(np.int64)
-    live = np.unique(np.concatenate([held, m.driver[held]]))
+    live = unique(np.concatenate([held, m.driver[held]]))
     sub = 0.5 * (C[np.ix_(live, live)] + C[np.ix_(live, live)].T)
     tol = 1e-12 * max(1.0, float(np.abs(sub).max(initial=0.0)))
     A = C.shape[0]

@@ -25,9 +25,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.special import ndtr
 
 from workstation.core.methods.bounds import OptionCurves
+from workstation.core.pricing import ndtr
 
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 

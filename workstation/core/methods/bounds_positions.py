@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from workstation.core.arrays import unique
 from workstation.core.methods.bounds import OptionCurves, _add, _merge, base_kinks, column_bounds, column_moves, memo
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ def tier_kinks(m: MarginMethod, out: dict[int, list[np.ndarray]], t: dict[str, n
     (between bounds MM is linear, or convex in S: slopes are >= 0). `columns`: only these."""
     book = m.book
     d1 = np.flatnonzero(book.is_delta_one & (book.qty != 0))
-    held = np.unique(book.und[d1])
+    held = unique(book.und[d1])
     if columns is not None:
         held = held[np.isin(held, np.asarray(columns, dtype=np.int64))]
     for a in held:

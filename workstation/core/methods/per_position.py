@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from workstation.core.arrays import unique
 from workstation.core.book import Book
 from workstation.core.methods.base import Attribution, MarginMethod, Parts, Scope, _Subset
 from workstation.core.methods.bounds_positions import per_position_curvature, per_position_kinks
@@ -221,7 +222,7 @@ class IsolatedMethod(CrossMethod):
         balance = np.nan_to_num(sub.book.isolated) + pos_values - mm
         K = spot.shape[0]
         weakest = np.full((K, self.n_assets), np.inf)
-        for a in np.unique(sub.book.und):
+        for a in unique(sub.book.und):
             weakest[:, a] = balance[:, sub.book.und == a].min(-1)
         return {"im": im @ sub.onehot, "mm": mm @ sub.onehot, "weakest": weakest}
 

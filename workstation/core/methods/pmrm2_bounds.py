@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from workstation.core.arrays import unique
 from workstation.core.methods.bounds import (
     OptionCurves,
     _add,
@@ -159,7 +160,7 @@ class Pmrm2Bounds:
         if m.profile.portfolio.collateral_in_scenarios and m.x.haircut_in_scenarios and self.n_reg:
             collateral_kinks(m, out, lambda col: 1.0 + m.rows.shock[m.rows.reg, col])
         oc = self.oc
-        for a in np.unique(oc.col):
+        for a in unique(oc.col):
             _add(out, a, oc.dead_kinks[:, oc.col == a])
         book = m.book
         if m.profile.portfolio.futures_contingency:

@@ -1,0 +1,80 @@
+"""The normal CDF's two paths: the C library's erfc on small arrays, scipy's ndtr on long ones.
+
+`pricing.ndtr` picks by size (2,048 elements), so the same value may come from either path; they
+must agree to a few ulp (absolute, and relative down to N = 1e-20, below which scipy's Cephes
+erfc itself loses digits: its exp(-z^2) is not split). A book whose arrays are all small never
+imports scipy.special (its import costs more than numpy's)."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.special import ndtr as scipy_ndtr
+
+from workstation.core import pricing
+
+EPS = np.finfo(float).eps
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "resources" / "demo" / "demo-portfolio.json"
+
+
+def test_small_and_long_arrays_take_the_two_paths_and_agree() -> None:
+    rng = np.random.default_rng(5)
+    x = np.concatenate([np.linspace(-9.0, 9.0, 1801), rng.normal(0.0, 3.0, 200)])
+    assert x.size <= pricing._SMALL  # the C library's path
+    small = pricing.ndtr(x)
+    long_ = pricing.ndtr(np.tile(x, 3))[: x.size]  # > 2,048 elements: scipy's path
+    assert np.tile(x, 3).size > pricing._SMALL
+    np.testing.assert_allclose(small, scipy_ndtr(x), rtol=8 * EPS, atol=2 * EPS)
+    np.testing.assert_allclose(long_, small, rtol=8 * EPS, atol=2 * EPS)
+    # an independent value: N(x) = erfc(-x / sqrt 2) / 2 element by element; x / sqrt 2 and
+    # x * sqrt(1/2) round apart by an ulp, which erfc's slope turns into up to 2 z^2 ulp (z = 6.4
+    # at x = -9: about 1e-14 relative)
+    ref = [0.5 * math.erfc(-v / math.sqrt(2.0)) for v in x]
+    np.testing.assert_allclose(small, ref, rtol=2e-14, atol=2 * EPS)
+
+
+def test_small_path_special_values_shape_and_out() -> None:
+    x = np.array([[0.0, np.inf, -np.inf], [1e300, -1e300, np.nan]])
+    got = pricing.ndtr(x)
+    assert got.shape == (2, 3)
+    np.testing.assert_array_equal(got.ravel()[:5], [0.5, 1.0, 0.0, 1.0, 0.0])
+    assert math.isnan(got[1, 2])
+    out = np.empty((2, 3))
+    assert pricing.ndtr(x, out=out) is out
+    np.testing.assert_array_equal(out.ravel()[:5], [0.5, 1.0, 0.0, 1.0, 0.0])
+    assert pricing.ndtr(np.float64(-1.0)).shape == ()
+    # N(-1) = 0.15865525393145707 (textbook)
+    assert float(pricing.ndtr(-1.0)) == pytest.approx(0.15865525393145707, rel=4 * EPS)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(min_value=-9.0, max_value=9.2))
+def test_paths_agree_relative_in_the_lower_tail(t: float) -> None:
+    # N(-t) down to about 1e-20: Cephes's erfc computes exp(-z^2) unsplit (z = t / sqrt 2), whose
+    # rounding of z^2 costs up to 2 z^2 = t^2 ulp relative; the C library's is within an ulp
+    x = np.full(3, -t)
+    long_ = pricing.ndtr(np.full(pricing._SMALL + 1, -t))[:3]
+    np.testing.assert_allclose(pricing.ndtr(x), long_, rtol=(16.0 + t * t) * EPS)
+
+
+def test_a_small_book_prices_without_importing_scipy_special() -> None:
+    # the demo book holds options on several venues: every report prices them (liquidation
+    # search included) through arrays of at most 2,048 elements
+    code = ("import sys, json; from workstation.core.portfolio_io import read_portfolio; "
+            "from workstation.core.report import build_reports; "
+            f"p = read_portfolio({str(DEMO)!r}); r = build_reports(p); "
+            "print(json.dumps([len(r), 'scipy.special' in sys.modules, "
+            "sum(q.kind == 'option' for a in p.accounts for q in a.positions)]))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    n_reports, imported, options = json.loads(out.stdout)
+    assert n_reports >= 3 and options >= 3
+    assert imported is False
