@@ -20,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout, not the editable install
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_margin import machine, synthetic_book
 

@@ -17,9 +17,12 @@ import argparse
 import os
 import platform
 import sqlite3
+import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout, not the editable install
 
 from workstation.core.portfolio_io import read_portfolio
 from workstation.store import repository

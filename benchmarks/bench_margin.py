@@ -16,9 +16,13 @@ import argparse
 import os
 import platform
 import statistics
+import sys
 import time
 import tracemalloc
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout, not the editable install
 
 import numpy as np
 import scipy

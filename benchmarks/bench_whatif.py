@@ -29,6 +29,9 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout, not the editable install
 
 sys.path.insert(0, os.path.dirname(__file__))
 
