@@ -5,7 +5,6 @@ newer load."""
 
 from __future__ import annotations
 
-import pytest
 from conftest import wait_idle, write_elsewhere
 
 from workstation.core.model import Position
@@ -73,33 +72,5 @@ def test_a_newer_load_wins_over_an_older_background_read(qtbot, demo_db_path) ->
         shown = next(p for p in ws.portfolio.account("binance-usdm").positions if p.id == "ETHUSDT")
         assert shown.quantity == 7.0
         assert ws.book_counter == book_counter(ws.db)
-    finally:
-        ws.close()
-
-
-def test_first_figures_are_the_scope_on_show_then_every_scope(qtbot, demo_db_path) -> None:
-    # nothing shown yet: the first job computes the scope on show alone (its figures come
-    # sooner), a second one every scope; the history gets each scope once
-    from workstation.store.records import history
-
-    ws = Workspace.from_database(demo_db_path)
-    views = []
-    ws.computed.connect(views.append)
-    try:
-        before = len(history(ws.db))
-        _loaded(qtbot, ws)
-        assert len(views) == 2
-        first, second = views
-        assert first.reports is None and first.scope == second.scope == ws.scope
-        scopes = {f"account:{a.id}" for a in ws.portfolio.accounts} | {f"pool:{p.id}" for p in ws.portfolio.pools}
-        assert {r["scope"] for r in second.reports} == scopes and len(scopes) >= 3
-        for key in ("equity", "initial_margin", "maintenance_margin"):
-            assert first.report[key] == pytest.approx(second.report[key], rel=1e-12)
-        recorded = history(ws.db)[: len(history(ws.db)) - before]
-        assert sorted(r["scope"] for r in recorded) == sorted(scopes)
-        views.clear()
-        ws.recompute()  # reports known: one job, every scope
-        wait_idle(qtbot, ws)
-        assert len(views) == 1 and views[0].reports is not None
     finally:
         ws.close()

@@ -213,11 +213,6 @@ class Workspace(QObject):
             prev = self._pending or (False, False)
             self._pending = (prev[0] or all_reports, prev[1] or record)
             return
-        if all_reports and not self.reports and self.view is None:
-            # nothing shown yet: the scope on show first, then every scope (the tree, the
-            # accounts tab, the history) in a second job: the first figures come sooner
-            self._pending = (True, record)
-            all_reports, record = False, False
         self._serial += 1
         self._running = True
         self.busy_changed.emit(True)
