@@ -21,7 +21,6 @@ Goals from issue 14.
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
 import platform
@@ -53,7 +52,6 @@ def child(db: str) -> None:
     """One start of the window on `db`; prints a JSON line of timings."""
     age0 = _process_age_ms()
     t0, cpu0 = time.perf_counter(), time.process_time()
-    gc.disable()  # as `app.main` does until its `GuiThreadCollector` runs
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
     from workstation.ui import app as app_module

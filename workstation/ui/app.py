@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import sys
 import time
@@ -51,19 +50,6 @@ def _import_sqlite_utils_without_pandas() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Open the main window; returns the application's exit code."""
-    enabled = gc.isenabled()
-    # no automatic collection while the modules load and the window is built: they allocate much
-    # and leave little garbage (about a hundred young collections for nothing, 5 % of the start);
-    # from the event loop on, `GuiThreadCollector` collects on the GUI thread
-    gc.disable()
-    try:
-        return _run(argv)
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _run(argv: list[str] | None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")  # before pyqtgraph is imported
     _import_sqlite_utils_without_pandas()
