@@ -1,9 +1,10 @@
-"""The normal CDF's two paths: the C library's erfc on small arrays, scipy's ndtr on long ones.
+"""The normal CDF's two paths: scipy's ndtr, and the C library's erfc on small arrays while
+scipy.special is not loaded.
 
-`pricing.ndtr` picks by size (2,048 elements), so the same value may come from either path; they
-must agree to a few ulp (absolute, and relative down to N = 1e-20, below which scipy's Cephes
-erfc itself loses digits: its exp(-z^2) is not split). A book whose arrays are all small never
-imports scipy.special (its import costs more than numpy's)."""
+The same value may come from either path, so they must agree to a few ulp (absolute, and
+relative down to N = 1e-20, below which scipy's Cephes erfc itself loses digits: its exp(-z^2)
+is not split). A book whose arrays are all small never imports scipy.special (its import costs
+more than numpy's); once it is loaded, every array takes it (this test module loads it)."""
 
 from __future__ import annotations
 
@@ -26,15 +27,13 @@ ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "resources" / "demo" / "demo-portfolio.json"
 
 
-def test_small_and_long_arrays_take_the_two_paths_and_agree() -> None:
+def test_the_two_paths_agree() -> None:
     rng = np.random.default_rng(5)
     x = np.concatenate([np.linspace(-9.0, 9.0, 1801), rng.normal(0.0, 3.0, 200)])
-    assert x.size <= pricing._SMALL  # the C library's path
-    small = pricing.ndtr(x)
-    long_ = pricing.ndtr(np.tile(x, 3))[: x.size]  # > 2,048 elements: scipy's path
-    assert np.tile(x, 3).size > pricing._SMALL
+    small = pricing.c_erfc_ndtr(x)
     np.testing.assert_allclose(small, scipy_ndtr(x), rtol=8 * EPS, atol=2 * EPS)
-    np.testing.assert_allclose(long_, small, rtol=8 * EPS, atol=2 * EPS)
+    # scipy.special is loaded here: every array takes it, small ones too
+    np.testing.assert_array_equal(pricing.ndtr(x[:10]), scipy_ndtr(x[:10]))
     # an independent value: N(x) = erfc(-x / sqrt 2) / 2 element by element; x / sqrt 2 and
     # x * sqrt(1/2) round apart by an ulp, which erfc's slope turns into up to 2 z^2 ulp (z = 6.4
     # at x = -9: about 1e-14 relative)
@@ -44,16 +43,16 @@ def test_small_and_long_arrays_take_the_two_paths_and_agree() -> None:
 
 def test_small_path_special_values_shape_and_out() -> None:
     x = np.array([[0.0, np.inf, -np.inf], [1e300, -1e300, np.nan]])
-    got = pricing.ndtr(x)
+    got = pricing.c_erfc_ndtr(x)
     assert got.shape == (2, 3)
     np.testing.assert_array_equal(got.ravel()[:5], [0.5, 1.0, 0.0, 1.0, 0.0])
     assert math.isnan(got[1, 2])
     out = np.empty((2, 3))
-    assert pricing.ndtr(x, out=out) is out
+    assert pricing.c_erfc_ndtr(x, out=out) is out
     np.testing.assert_array_equal(out.ravel()[:5], [0.5, 1.0, 0.0, 1.0, 0.0])
-    assert pricing.ndtr(np.float64(-1.0)).shape == ()
+    assert pricing.c_erfc_ndtr(np.asarray(-1.0)).shape == ()
     # N(-1) = 0.15865525393145707 (textbook)
-    assert float(pricing.ndtr(-1.0)) == pytest.approx(0.15865525393145707, rel=4 * EPS)
+    assert float(pricing.c_erfc_ndtr(np.asarray(-1.0))) == pytest.approx(0.15865525393145707, rel=4 * EPS)
 
 
 @settings(max_examples=200, deadline=None)
@@ -62,8 +61,7 @@ def test_paths_agree_relative_in_the_lower_tail(t: float) -> None:
     # N(-t) down to about 1e-20: Cephes's erfc computes exp(-z^2) unsplit (z = t / sqrt 2), whose
     # rounding of z^2 costs up to 2 z^2 = t^2 ulp relative; the C library's is within an ulp
     x = np.full(3, -t)
-    long_ = pricing.ndtr(np.full(pricing._SMALL + 1, -t))[:3]
-    np.testing.assert_allclose(pricing.ndtr(x), long_, rtol=(16.0 + t * t) * EPS)
+    np.testing.assert_allclose(pricing.c_erfc_ndtr(x), scipy_ndtr(x), rtol=(16.0 + t * t) * EPS)
 
 
 def test_a_small_book_prices_without_importing_scipy_special() -> None:
@@ -78,3 +76,15 @@ def test_a_small_book_prices_without_importing_scipy_special() -> None:
     n_reports, imported, options = json.loads(out.stdout)
     assert n_reports >= 3 and options >= 3
     assert imported is False
+
+
+def test_a_long_array_loads_scipy_and_every_array_takes_it_then() -> None:
+    code = ("import sys, json, numpy as np; from workstation.core import pricing; "
+            "x = np.linspace(-5.0, 5.0, 7); a = pricing.ndtr(x); before = 'scipy.special' in sys.modules; "
+            "pricing.ndtr(np.zeros(pricing._SMALL + 1)); from scipy.special import ndtr; "
+            "print(json.dumps([before, 'scipy.special' in sys.modules, bool((pricing.ndtr(x) == ndtr(x)).all()), "
+            "a.tolist(), pricing.ndtr(x).tolist()]))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    before, after, same, small, large = json.loads(out.stdout)
+    assert before is False and after is True and same is True
+    np.testing.assert_allclose(small, large, rtol=8 * EPS, atol=2 * EPS)

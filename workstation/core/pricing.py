@@ -1,10 +1,11 @@
 """Normal distribution and Black-76 pricing, vectorised (numpy, scipy.special).
 
-`norm_cdf` is erfc(-x / sqrt 2) / 2: the C library's `math.erfc` on small arrays, scipy's `ndtr`
-(Cephes) on long ones (see `ndtr`); `norm_pdf` is exp(-x^2/2)/sqrt(2 pi) with x^2 split exactly
-(Cody's device) so that the density keeps its relative accuracy in the tails. Both are
-elementwise: an element's value does not depend on the mix of its array, and on its size only
-to a few ulp (the CDF's two paths).
+`norm_cdf` is erfc(-x / sqrt 2) / 2: scipy's `ndtr` (Cephes), or the C library's `math.erfc` on
+small arrays while scipy.special is not loaded (see `ndtr`); `norm_pdf` is exp(-x^2/2)/sqrt(2 pi)
+with x^2 split exactly (Cody's device) so that the density keeps its relative accuracy in the
+tails. Both are
+elementwise: an element's value does not depend on the mix of its array, and on its size or on
+whether scipy.special is loaded only to a few ulp (the CDF's two paths).
 
 `black76(F, K, T, vol, r, is_call)` and `spot_greeks(S, K, T, vol, r, is_call)` broadcast every
 argument, the rate included (one rate per option, or a rate axis of its own). Long broadcasts are
@@ -15,6 +16,7 @@ arrays; by slabs they stay in cache).
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -32,29 +34,38 @@ _SIGNS = np.array([-1.0, 1.0])
 _SIGNS.flags.writeable = False
 
 
-_NDTR: Any = None
-_SMALL = 2048  # arrays up to this size go through the C library's erfc
+_NDTR: Any = None  # scipy.special.ndtr once it is used
+_SMALL = 2048  # until then, arrays up to this size go through the C library's erfc
 _MINUS_SQRT1_2 = -math.sqrt(0.5)
 
 
 def ndtr(x: ArrayLike, out: FloatArray | None = None) -> FloatArray:
     """Standard normal CDF, elementwise: N(x) = erfc(-x / sqrt 2) / 2.
 
-    Arrays of up to 2,048 elements take `math.erfc` (the C library's, within an ulp; about
-    85 ns an element here), longer ones `scipy.special.ndtr` (Cephes, the same reduction, about
-    10 ns an element), imported on their first use: importing scipy.special costs more than
-    importing numpy (scipy 1.17 clones the numpy namespace for its array API layer, 180-230 ms
-    on the build machine), which a small book's command or window need not pay. The two agree
-    to a few ulp (scipy's erfc loses up to about 1e-13 relative below N = 1e-20, where a price
-    does not see it)."""
+    `scipy.special.ndtr` (Cephes, about 10 ns an element) once scipy.special is loaded; it is
+    imported by the first array of more than 2,048 elements. Until then smaller arrays take the
+    C library's erfc (`c_erfc_ndtr`, about 85 ns an element): importing scipy.special costs more
+    than importing numpy (scipy 1.17 clones the numpy namespace for its array API layer,
+    180-230 ms on the build machine), which a small book's command or window need not pay. The
+    two agree to a few ulp (`tests/test_ndtr_paths.py`; below N = 1e-20 Cephes loses up to about
+    1e-13 relative, which no price sees), so a figure may differ in its last digit or two between
+    a process that has loaded scipy and one that has not."""
+    global _NDTR
     a = np.asarray(x, dtype=np.float64)
-    if a.size > _SMALL:
-        global _NDTR
-        if _NDTR is None:
-            from scipy.special import ndtr as _scipy_ndtr
+    if _NDTR is None:
+        # loaded by other code (the What-if's scipy.optimize): its compiled ufunc is usable as
+        # soon as the package has bound it, even while the rest of the package still imports
+        loaded = getattr(sys.modules.get("scipy.special"), "ndtr", None)
+        if loaded is None and a.size <= _SMALL:
+            return c_erfc_ndtr(a, out)
+        if loaded is None:
+            from scipy.special import ndtr as loaded
+        _NDTR = loaded
+    return _NDTR(a) if out is None else _NDTR(a, out=out)
 
-            _NDTR = _scipy_ndtr
-        return _NDTR(a) if out is None else _NDTR(a, out=out)
+
+def c_erfc_ndtr(a: FloatArray, out: FloatArray | None = None) -> FloatArray:
+    """N(a) = erfc(-a / sqrt 2) / 2 through `math.erfc` (within an ulp), element by element."""
     vals = np.fromiter(map(math.erfc, (a * _MINUS_SQRT1_2).ravel().tolist()), np.float64, a.size)
     vals *= 0.5
     if out is None:
