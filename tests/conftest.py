@@ -3,6 +3,7 @@ here, before anything imports Qt."""
 
 from __future__ import annotations
 
+import math
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -215,3 +216,22 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         pytest.exit(f"PySide6 {pyside} aborts CPython {sys.version.split()[0]} (refcount bug); "
                     "install PySide6-Essentials<6.12 (6.11.3 works)", returncode=3)
 
+
+
+def assert_documents_close(a, b, abs_tol=lambda path: 1e-300, rel_tol: float = 1e-12,
+                           names: tuple[str, str] = ("a", "b"), path: str = "$") -> None:
+    """Two report documents equal key by key and item by item; floats to `rel_tol` relative and
+    `abs_tol(path)` absolute (the JSON path of the float), everything else exactly."""
+    if isinstance(a, dict):
+        assert a.keys() == b.keys(), path
+        for k in a:
+            assert_documents_close(a[k], b[k], abs_tol, rel_tol, names, f"{path}.{k}")
+    elif isinstance(a, list):
+        assert len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            assert_documents_close(x, y, abs_tol, rel_tol, names, f"{path}[{i}]")
+    elif isinstance(a, float) and isinstance(b, float):
+        assert a == b or math.isclose(a, b, rel_tol=rel_tol, abs_tol=abs_tol(path)), \
+            f"{path}: {names[0]} {a!r} {names[1]} {b!r}"
+    else:
+        assert a == b, path

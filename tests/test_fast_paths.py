@@ -23,22 +23,12 @@ from workstation.core.report import build_report, make_scope
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import liquidation_books as LX
+from conftest import assert_documents_close
 
 
-def _compare(a, b, path="$"):
-    if isinstance(a, dict):
-        assert a.keys() == b.keys(), path
-        for k in a:
-            _compare(a[k], b[k], f"{path}.{k}")
-    elif isinstance(a, list):
-        assert len(a) == len(b), path
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            _compare(x, y, f"{path}[{i}]")
-    elif isinstance(a, float) and isinstance(b, float):
-        assert math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-9 if ".liquidation." in path else 1e-12 * 1e6), \
-            f"{path}: fast {a!r} plain {b!r}"
-    else:
-        assert a == b, path
+def _compare(fast, plain) -> None:
+    assert_documents_close(fast, plain, lambda path: 1e-9 if ".liquidation." in path else 1e-12 * 1e6,
+                           names=("fast", "plain"))
 
 
 def _same_liquidation(p, fast, plain):

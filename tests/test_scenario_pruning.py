@@ -11,7 +11,6 @@ evaluation gives (issue 14: the liquidation search evaluates nearby moves again 
 
 from __future__ import annotations
 
-import math
 import sys
 from pathlib import Path
 
@@ -30,24 +29,14 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT.parent / "benchmarks"))
 import liquidation_books as LX  # noqa: E402
 from bench_margin import synthetic_book  # noqa: E402
+from conftest import assert_documents_close  # noqa: E402
 
 _SETTINGS = settings(max_examples=25, deadline=None,
                      suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 
-def _close(a, b, path="$"):
-    if isinstance(a, dict):
-        assert a.keys() == b.keys(), path
-        for k in a:
-            _close(a[k], b[k], f"{path}.{k}")
-    elif isinstance(a, list):
-        assert len(a) == len(b), path
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            _close(x, y, f"{path}[{i}]")
-    elif isinstance(a, float) and isinstance(b, float):
-        assert a == b or math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-300), f"{path}: pruned {a!r} full {b!r}"
-    else:
-        assert a == b, path
+def _close(pruned, full) -> None:
+    assert_documents_close(pruned, full, names=("pruned", "full"))
 
 
 def _reports(p, scope, monkeypatch):
