@@ -12,8 +12,8 @@ rounding (1e-9 of the magnitudes summed; rounding is about 1e-16 of them). A sce
 lower bound exceeds the least upper bound is not the minimum: it is skipped (its P&L taken as
 +inf), so the minimum, and the loss, is the very number the full evaluation gives (to the
 normal CDF's two paths: `pricing.ndtr` may price the few cells kept through the C library's
-erfc where the full batch would have loaded scipy, a few ulp). A column
-with a non-finite figure anywhere is not pruned.
+erfc where the full batch would have loaded scipy, a few ulp). A column with a non-finite
+figure anywhere is not pruned.
 
 References: every (move, column) evaluated in a small batch (the current prices from the
 snapshot, the liquidation search's grid, kinks and refines), each kept as an interval per
