@@ -200,27 +200,24 @@ class Book:
         vol = np.where(_column(opt, bool) & np.isnan(vol), mvols[und], vol)  # the market's vol
         isolated = _column([np.nan if p.isolated_margin is None else p.isolated_margin for p in pos], float)
         rate = float(portfolio.rate)
-        # forwards and marks: a perpetual's mark; a live dated position's forward entry
+        # forwards and marks: a perpetual's mark (and its confidence); a live dated position's
+        # forward entry where its market quotes forwards; elsewhere nan, the file's rate and 1
         perp = [k == "perpetual" for k in kinds]
+        fwd, rates, conf = np.full(n, np.nan), np.full(n, rate), np.ones(n)
+        pi = [i for i, pp in enumerate(perp) if pp]
+        if pi:
+            ppos = [pos[i] for i in pi]
+            fwd[pi] = _column([np.nan if p.mark_price is None else p.mark_price for p in ppos], float)
+            conf[pi] = _column([1.0 if p.mark_confidence is None else p.mark_confidence for p in ppos], float)
         quoted = {u for u in assets if getattr(portfolio.market[u], "forwards", ())}  # markets with forwards
-        entries = [portfolio.market[p.underlying].forward_for(p.expiry)
-                   if d and not pp and not p.expired and p.underlying in quoted else None
-                   for p, d, pp in zip(pos, dated, perp, strict=True)] if quoted else [None] * len(pos)
-        if quoted:
-            fwd = _column([(np.nan if p.mark_price is None else p.mark_price) if pp
-                           else (np.nan if e is None else e.forward)
-                           for p, pp, e in zip(pos, perp, entries, strict=True)], float)
-            rates = _column([rate if e is None or e.rate is None else e.rate for e in entries], float)
-            conf = _column([(1.0 if p.mark_confidence is None else p.mark_confidence) if pp
-                            else (1.0 if e is None or e.confidence is None else e.confidence)
-                            for p, pp, e in zip(pos, perp, entries, strict=True)], float)
-        else:  # no forward entries: marks and their confidence on perpetuals only
-            fwd, rates, conf = np.full(n, np.nan), np.full(n, rate), np.ones(n)
-            pi = [i for i, pp in enumerate(perp) if pp]
-            if pi:
-                ppos = [pos[i] for i in pi]
-                fwd[pi] = _column([np.nan if p.mark_price is None else p.mark_price for p in ppos], float)
-                conf[pi] = _column([1.0 if p.mark_confidence is None else p.mark_confidence for p in ppos], float)
+        found = [(i, e) for i, (p, d, pp) in enumerate(zip(pos, dated, perp, strict=True))
+                 if d and not pp and not p.expired and p.underlying in quoted
+                 and (e := portfolio.market[p.underlying].forward_for(p.expiry)) is not None] if quoted else []
+        if found:
+            fi, es = [i for i, _ in found], [e for _, e in found]
+            fwd[fi] = _column([e.forward for e in es], float)
+            rates[fi] = _column([rate if e.rate is None else e.rate for e in es], float)
+            conf[fi] = _column([1.0 if e.confidence is None else e.confidence for e in es], float)
         leverage = None
         levs = list(map(attrgetter("leverage"), pos))
         if levs.count(None) != len(levs):
