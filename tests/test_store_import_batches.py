@@ -165,20 +165,17 @@ def test_rows_hold_each_cell_stripped_once(tmp_path_factory, cells: list[str]) -
             assert row.text(column) == (cell.strip() or None)
 
 
-def test_row_checks_name_the_cell_as_before(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("row", "field", "text"), [
+    ("a, perpetual ,BTC,  ,90000,", "quantity", "a value is required"),
+    ("f,future,BTC,1,90000, 2226-01-01 ", "expiry", "(got '2226-01-01')"),
+])
+def test_row_checks_name_the_cell_as_before(tmp_path: Path, row: str, field: str, text: str) -> None:
     path = tmp_path / "p.csv"
-    path.write_text("id,kind,underlying,quantity,entry_price,expiry\n"
-                    "a, perpetual ,BTC,  ,90000,\n")
+    path.write_text(f"id,kind,underlying,quantity,entry_price,expiry\n{row}\n")
     with pytest.raises(ImportFileError) as err:
         from_csv.positions_csv(path, "main", lambda _: None)
-    assert (err.value.line, err.value.field) == (2, "quantity")
-    assert "a value is required" in str(err.value)
-    path.write_text("id,kind,underlying,quantity,entry_price,expiry\n"
-                    "f,future,BTC,1,90000, 2226-01-01 \n")
-    with pytest.raises(ImportFileError) as err:
-        from_csv.positions_csv(path, "main", lambda _: None)
-    assert (err.value.line, err.value.field) == (2, "expiry")
-    assert "(got '2226-01-01')" in str(err.value)
+    assert (err.value.line, err.value.field) == (2, field)
+    assert text in str(err.value)
 
 
 # ---------------------------------------------------------------- cached time parsers
