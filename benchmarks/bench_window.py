@@ -56,7 +56,7 @@ def child(db: str) -> None:
     os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
     from workstation.ui import app as app_module
 
-    app_module._import_sqlite_utils_without_pandas()
+    app_module.prepare_imports()
     from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 

@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlite_utils
 from shared_paths import EXAMPLES
 
 from workstation.core.model import VenueFigures
 from workstation.core.portfolio_io import loads_portfolio
 from workstation.core.report import build_report
 from workstation.store import repository as repo
+from workstation.store.connection import Database
 from workstation.store.db import open_db
 from workstation.store.errors import ImportFileError
 from workstation.store.imports import import_file
@@ -45,9 +45,9 @@ def _book(as_of: str, market: dict[str, float], mode: str, profile: str = "defau
 @pytest.fixture
 def new_db(tmp_path: Path) -> Iterator[Any]:
     """open(doc) -> a database holding that book (made once per test)."""
-    opened: list[sqlite_utils.Database] = []
+    opened: list[Database] = []
 
-    def make(doc: dict[str, Any]) -> sqlite_utils.Database:
+    def make(doc: dict[str, Any]) -> Database:
         db = open_db(tmp_path / f"w{len(opened)}.db")
         opened.append(db)
         repo.save_portfolio(db, loads_portfolio(json.dumps(doc)))
@@ -65,7 +65,7 @@ def _faq_book(path: Path, account: str) -> dict[str, Any]:
     return doc
 
 
-def _position(db: sqlite_utils.Database, account: str, pid: str):
+def _position(db: Database, account: str, pid: str):
     return next(p for p in repo.load_portfolio(db).account(account).positions if p.id == pid)
 
 
@@ -144,7 +144,7 @@ def test_binance_v2_record_has_no_venue_mm(new_db) -> None:
 
 
 # ---------------------------------------------------------------- OKX
-def _okx(new_db) -> sqlite_utils.Database:
+def _okx(new_db) -> Database:
     db = new_db(_book("2021-04-27T07:16:01Z", {"ETH": 2_353.849, "USD": 1.0}, "isolated"))
     import_file(db, "ccxt-positions", DUMPS / "okx-docs-positions.json", account="a")
     return db
@@ -213,7 +213,7 @@ def test_bybit_inverse_position_and_wallet(new_db) -> None:
 
 
 # ---------------------------------------------------------------- Deribit
-def _deribit(new_db) -> sqlite_utils.Database:
+def _deribit(new_db) -> Database:
     db = new_db(_book("2020-01-02T08:00:00Z", {"BTC": 7_466.79}, "cross"))
     import_file(db, "ccxt-positions", DUMPS / "deribit-docs-positions.json", account="a")
     return db

@@ -31,7 +31,7 @@ def test_open_db_settings(tmp_path: Path) -> None:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
         assert schema_version(db) == SCHEMA_VERSION >= 2
-        tables = set(db.table_names())
+        tables = set(db.utils.table_names())
         assert {"meta", "assets", "snapshots", "quotes", "accounts", "pools", "pool_members",
                 "collateral", "positions", "profiles", "scenarios", "margin_history"} <= tables
         assert integrity_ok(db)
@@ -45,7 +45,7 @@ def test_migration_from_version_1(tmp_path: Path) -> None:
     db = open_db(path, version=1)
     try:
         assert schema_version(db) == 1
-        assert "margin_history" not in db.table_names()
+        assert "margin_history" not in db.utils.table_names()
         book = read_portfolio(BOOK)
         repo.save_portfolio(db, book)
     finally:
@@ -54,7 +54,7 @@ def test_migration_from_version_1(tmp_path: Path) -> None:
     db = open_db(path)
     try:
         assert schema_version(db) == SCHEMA_VERSION
-        assert "margin_history" in db.table_names()
+        assert "margin_history" in db.utils.table_names()
         assert dumps_portfolio(repo.load_portfolio(db)) == dumps_portfolio(book)
         repo.record_history(db, {"scope": "account:main", "equity": 1.0})
         assert [r["scope"] for r in repo.history(db)] == ["account:main"]
@@ -132,3 +132,22 @@ def test_foreign_keys_cascade(tmp_path: Path) -> None:
         assert integrity_ok(db)
     finally:
         db.close()
+
+
+def test_query_gives_rows_as_dicts_and_utils_is_sqlite_utils_on_the_same_connection(tmp_path: Path) -> None:
+    db = open_db(tmp_path / "q.db")
+    try:
+        with transaction(db):
+            db.conn.execute("INSERT INTO meta(key, value) VALUES ('a', '1'), ('b', '2')")
+        rows = db.query("SELECT key, value FROM meta WHERE key IN (?, ?) ORDER BY key", ["a", "b"])
+        assert list(rows) == [{"key": "a", "value": "1"}, {"key": "b", "value": "2"}]
+        named = db.query("SELECT value FROM meta WHERE key = :k", {"k": "b"})
+        assert list(named) == [{"value": "2"}]
+        with pytest.raises(ValueError, match="return rows"):
+            db.query("UPDATE meta SET value = '3' WHERE key = 'zz'")
+        assert db.utils.conn is db.conn  # sqlite-utils' API over this very connection
+        assert db.utils["meta"].count == db.conn.execute("SELECT count(*) FROM meta").fetchone()[0]
+    finally:
+        db.close()
+    with pytest.raises(sqlite3.ProgrammingError):
+        db.conn.execute("SELECT 1")  # closed

@@ -11,7 +11,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import sqlite_utils
 from shared_paths import EXAMPLES
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -22,6 +21,7 @@ from workstation.core.model import Forward, Position
 from workstation.core.portfolio_io import dumps_portfolio, read_portfolio
 from workstation.store import market_edits
 from workstation.store import repository as repo
+from workstation.store.connection import Database
 from workstation.store.db import SCHEMA_VERSION, integrity_ok, open_db, schema_version
 from workstation.store.errors import InvalidInput
 
@@ -31,7 +31,7 @@ BOOK = CASES[0].parent / "test_61_general_general_test_1.json"
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[sqlite_utils.Database]:
+def db(tmp_path: Path) -> Iterator[Database]:
     """A database of the PMRM_2 example `BOOK` (its forwards and confidences)."""
     database = open_db(save_book(tmp_path / "w.db", BOOK))
     yield database
@@ -63,7 +63,7 @@ def test_migration_from_version_2_keeps_the_book(tmp_path: Path) -> None:
     db = open_db(path)
     try:
         assert schema_version(db) == SCHEMA_VERSION
-        assert "forwards" in db.table_names()
+        assert "forwards" in db.utils.table_names()
         assert dumps_portfolio(repo.load_portfolio(db)) == dumps_portfolio(plain)
         repo.save_portfolio(db, read_portfolio(BOOK))  # and holds the new fields now
         assert dumps_portfolio(repo.load_portfolio(db)) == dumps_portfolio(read_portfolio(BOOK))

@@ -10,13 +10,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import sqlite_utils
 from shared_paths import EXAMPLES as _SHARED_EXAMPLES
 
 from workstation.core.model import Quote
 from workstation.core.portfolio_io import dumps_portfolio, loads_portfolio, read_portfolio
 from workstation.store import exports
 from workstation.store import repository as repo
+from workstation.store.connection import Database
 from workstation.store.db import checkpoint, integrity_ok, open_db
 from workstation.store.errors import ImportFileError
 from workstation.store.imports import import_file
@@ -27,7 +27,7 @@ BAD = DATA / "bad"
 EXAMPLES_BAD = _SHARED_EXAMPLES / "bad"
 
 
-def _positions(db: sqlite_utils.Database, account: str) -> dict:
+def _positions(db: Database, account: str) -> dict:
     return {p.id: p for p in repo.load_portfolio(db).account(account).positions}
 
 

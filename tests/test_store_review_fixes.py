@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import sqlite_utils
 from conftest import save_book
 
 from workstation.store import commands, records
 from workstation.store import repository as repo
+from workstation.store.connection import Database
 from workstation.store.db import open_db
 from workstation.store.errors import ImportFileError
 from workstation.store.imports import import_file
@@ -31,7 +31,7 @@ def _ccxt(tmp_path: Path, name: str, entries: list[dict]) -> Path:
     return _write(tmp_path, name, json.dumps(entries))
 
 
-def _positions(db: sqlite_utils.Database, account: str) -> dict:
+def _positions(db: Database, account: str) -> dict:
     return {p.id: p for p in repo.load_portfolio(db).account(account).positions}
 
 

@@ -14,13 +14,13 @@ import stat
 from pathlib import Path
 
 import pytest
-import sqlite_utils
 
 from workstation.core.model import Position
 from workstation.core.portfolio_io import dumps_portfolio, read_portfolio
 from workstation.core.stress import Scenario
 from workstation.store import backups, commands
 from workstation.store import repository as repo
+from workstation.store.connection import Database
 from workstation.store.db import SCHEMA_VERSION, book_counter, open_db
 from workstation.store.errors import ImportFileError, ReplaceRefused, StaleBookError
 from workstation.store.imports import import_file
@@ -50,7 +50,7 @@ def _main_only(tmp_path: Path) -> Path:
     return _write(tmp_path, "main-only.json", doc)
 
 
-def _dump(db: sqlite_utils.Database) -> str:
+def _dump(db: Database) -> str:
     return dumps_portfolio(repo.load_portfolio(db))
 
 
@@ -80,7 +80,7 @@ def test_portfolio_import_names_what_it_would_delete(db, tmp_path: Path) -> None
     assert backups.list_backups(repo_path(db)) == []  # nothing happened, nothing backed up
 
 
-def repo_path(db: sqlite_utils.Database) -> Path:
+def repo_path(db: Database) -> Path:
     from workstation.store.db import db_file
 
     path = db_file(db)

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import sqlite_utils
-
 from workstation.core.model import Account, Pool, Position
 from workstation.store import validate
 from workstation.store.book_read import current_snapshot, market
@@ -23,10 +21,8 @@ from workstation.store.book_write import (
     require_snapshot,
 )
 from workstation.store.codec import parse_iso
-from workstation.store.connection import transaction
+from workstation.store.connection import Database, transaction
 from workstation.store.errors import InvalidInput, NotFoundError, StoreError
-
-Database = sqlite_utils.Database
 
 
 # ---------------------------------------------------------------- positions and balances

@@ -22,9 +22,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import sqlite_utils
-
 from workstation.store import files, health
+from workstation.store.connection import Database
 from workstation.store.errors import DatabaseUnusable, StaleBookError, StoreError
 
 KEEP = 20
@@ -101,7 +100,7 @@ def take_backup(db_path: str | Path, reason: str) -> Path:
     return final
 
 
-def backup_before(db: sqlite_utils.Database, reason: str) -> Path | None:
+def backup_before(db: Database, reason: str) -> Path | None:
     """Back up `db`'s file before a change that replaces or deletes data (None in memory)."""
     from workstation.store.db import db_file, read_only_reason
 
@@ -252,7 +251,7 @@ def _columns(conn: sqlite3.Connection, schema: str, table: str) -> list[str]:
     return [r[1] for r in conn.execute(f'PRAGMA {schema}.table_info("{table}")')]
 
 
-def _copy_book(db: sqlite_utils.Database, staged: Path, expected_counter: int | None) -> None:
+def _copy_book(db: Database, staged: Path, expected_counter: int | None) -> None:
     """Replace the book of `db` by the staged backup's, in one transaction."""
     from workstation.store.db import book_counter, transaction
 

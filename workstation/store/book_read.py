@@ -11,15 +11,11 @@ import sqlite3
 from dataclasses import replace
 from typing import Any
 
-import sqlite_utils
-
 from workstation.core.model import Account, Pool, Portfolio, Position, Quote
 from workstation.store.codec import account_figures_from_json, loads, parse_iso, positions_from_cursor
-from workstation.store.connection import book_counter, has_column, reading
+from workstation.store.connection import Database, book_counter, has_column, reading
 from workstation.store.errors import StaleBookError, StoreError
 from workstation.store.forwards import quote_from_row, read_forwards
-
-Database = sqlite_utils.Database
 
 
 def current_snapshot(db: Database) -> dict[str, Any] | None:

@@ -12,19 +12,15 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-import sqlite_utils
-
 from workstation.core.errors import PortfolioError
 from workstation.core.model import FORMAT, Account, Pool, Portfolio, Position, Quote
 from workstation.core.portfolio_io import portfolio_from_dict, portfolio_to_dict
 from workstation.store import validate
 from workstation.store.book_read import current_snapshot, load_portfolio, market
 from workstation.store.codec import account_figures_json, iso, now_utc, parse_iso, position_row
-from workstation.store.connection import has_column, transaction
+from workstation.store.connection import Database, has_column, transaction
 from workstation.store.errors import InvalidInput, NotFoundError, StoreError
 from workstation.store.forwards import insert_forwards
-
-Database = sqlite_utils.Database
 
 
 # ---------------------------------------------------------------- checks

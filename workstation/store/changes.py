@@ -9,9 +9,8 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
-import sqlite_utils
+from workstation.store.connection import Database
 
-Database = sqlite_utils.Database
 _SHOWN = 5  # ids named per list before "and N more"
 
 

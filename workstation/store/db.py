@@ -20,11 +20,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
 from workstation.store import files, health
 from workstation.store.connection import (
     BUSY_TIMEOUT_S,
+    Database,
     book_counter,
     checkpoint,
     connect,
@@ -241,8 +240,8 @@ _SCHEMA_BOOK_CHANGES = [
 ]
 
 
-def _statements(sql: list[str]) -> Callable[[sqlite_utils.Database], None]:
-    def migrate(db: sqlite_utils.Database) -> None:
+def _statements(sql: list[str]) -> Callable[[Database], None]:
+    def migrate(db: Database) -> None:
         for statement in sql:
             db.conn.execute(statement)
 
@@ -250,7 +249,7 @@ def _statements(sql: list[str]) -> Callable[[sqlite_utils.Database], None]:
 
 
 # MIGRATIONS[i] brings the schema from version i to version i + 1. Append, never edit.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
+MIGRATIONS: list[Callable[[Database], None]] = [
     _statements(_SCHEMA_1),  # 1: the book, snapshots, profiles, scenarios
     _statements(_SCHEMA_2),  # 2: margin history, indexes
     _statements(_SCHEMA_STRESS),  # 3: stress scenarios, price histories
@@ -269,7 +268,7 @@ def open_db(
     version: int | None = None,
     read_only: bool | None = None,
     check: bool = True,
-) -> sqlite_utils.Database:
+) -> Database:
     """Open the database at `path` (creating it if missing) and migrate it to the current
     schema.
 
@@ -318,7 +317,7 @@ def create_database(
     path: str | Path,
     *,
     version: int | None = None,
-    prepare: Callable[[sqlite_utils.Database], Any] | None = None,
+    prepare: Callable[[Database], Any] | None = None,
 ) -> bool:
     """Make a new database at `path`, atomically; False if `path` exists (nothing is done).
 
@@ -346,11 +345,11 @@ def create_database(
         files.remove_own_files(tmp)
 
 
-def schema_version(db: sqlite_utils.Database) -> int:
+def schema_version(db: Database) -> int:
     return int(db.conn.execute("PRAGMA user_version").fetchone()[0])
 
 
-def migrate(db: sqlite_utils.Database, target: int | None = None, *, backup: bool = True) -> int:
+def migrate(db: Database, target: int | None = None, *, backup: bool = True) -> int:
     """Apply the pending migrations up to `target` (default: all); return the new version.
 
     With `backup`, a database that holds a schema already is backed up first.

@@ -13,12 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
 from workstation.core.model import Position
 from workstation.store.account_edits import apply_trades as book_trades
 from workstation.store.backups import backup_before
 from workstation.store.book_read import require_counter
+from workstation.store.connection import Database
 from workstation.store.db import book_counter, transaction
 
 
@@ -29,7 +28,7 @@ class EditResult:
 
 
 def guarded_edit(
-    db: sqlite_utils.Database, expected_counter: int | None, edit: Callable[..., Any], *args: Any
+    db: Database, expected_counter: int | None, edit: Callable[..., Any], *args: Any
 ) -> EditResult:
     """Run `edit(db, *args)` in one transaction, unless the book changed since
     `expected_counter` (None: no check)."""
@@ -40,7 +39,7 @@ def guarded_edit(
 
 
 def apply_trades(
-    db: sqlite_utils.Database,
+    db: Database,
     account_id: str,
     trades: Sequence[Position],
     collateral_changes: Mapping[str, float] | None = None,

@@ -9,10 +9,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
 from workstation.core.portfolio_io import dumps_portfolio
 from workstation.store.book_read import load_portfolio
+from workstation.store.connection import Database
 from workstation.store.files import write_export
 from workstation.store.records import HISTORY_FIGURES, json_safe
 
@@ -23,12 +22,12 @@ POSITION_COLUMNS = (
 )
 
 
-def portfolio_json(db: sqlite_utils.Database) -> str:
+def portfolio_json(db: Database) -> str:
     """The current book as a `portfolio@1` document."""
     return dumps_portfolio(load_portfolio(db))
 
 
-def build(db: sqlite_utils.Database, scope: str | None = None) -> list[dict[str, Any]]:
+def build(db: Database, scope: str | None = None) -> list[dict[str, Any]]:
     """Margin reports of the current book: of `scope`, or of every account and pool."""
     from workstation.core.report import build_report, build_reports
 

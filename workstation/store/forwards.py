@@ -9,15 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
-import sqlite_utils
-
 from workstation.core.errors import PortfolioError
 from workstation.core.model import Forward, Quote
 from workstation.core.portfolio_extras import quote_extras, quote_extras_to_dict
 from workstation.store.codec import iso, parse_iso
+from workstation.store.connection import Database
 from workstation.store.errors import InvalidInput
-
-Database = sqlite_utils.Database
 
 
 def read_forwards(db: Database, snapshot_id: int) -> dict[str, tuple[Forward, ...]]:

@@ -9,11 +9,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
 from workstation.core.model import Quote, VenueFigures
 from workstation.store import book_read, book_write, from_csv, validate
 from workstation.store.codec import now_utc, parse_iso, position_row
+from workstation.store.connection import Database
 from workstation.store.errors import ImportFileError
 from workstation.store.import_run import (
     ImportResult,
@@ -25,8 +24,6 @@ from workstation.store.import_run import (
     run,
 )
 from workstation.store.staging import StagedBalance, StagedPosition, StagedQuote
-
-Database = sqlite_utils.Database
 
 
 def _modes(db: Database, file: str, accounts: Sequence[str]) -> tuple[dict[str, str], list[str]]:

@@ -11,16 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-import sqlite_utils
-
 from workstation.store import book_write
 from workstation.store.backups import backup_before
 from workstation.store.changes import Changes, capture, compare
+from workstation.store.connection import Database
 from workstation.store.db import book_counter, transaction
 from workstation.store.errors import ImportFileError, InvalidInput, ReplaceRefused, StaleBookError
 from workstation.store.staging import Staged
 
-Database = sqlite_utils.Database
 T = TypeVar("T")
 # Test hook: seconds to sleep inside the import transaction once half the rows are written.
 PAUSE_ENV = "MARGIN_WORKSTATION_TEST_PAUSE_IMPORT"

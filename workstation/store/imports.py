@@ -25,19 +25,17 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-import sqlite_utils
-
 from workstation.core.errors import PortfolioError, WorkstationError
 from workstation.core.model import Portfolio
 from workstation.core.portfolio_io import loads_portfolio
 from workstation.store import book_write, from_ccxt, from_csv
+from workstation.store.connection import Database
 from workstation.store.errors import ImportFileError, InvalidInput
 from workstation.store.import_rows import import_balances, import_market_csv, import_positions
 from workstation.store.import_run import PAUSE_ENV, DryRun, ImportResult, Mode, book_error, pause, run
 from workstation.store.locate import import_error
 from workstation.store.tabular import read_text
 
-Database = sqlite_utils.Database
 KINDS = ("portfolio", "ccxt-positions", "ccxt-balance", "positions-csv", "balances-csv",
          "market-csv")
 VENUE_KINDS = ("ccxt-positions", "ccxt-balance", "positions-csv", "balances-csv")

@@ -10,18 +10,14 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-import sqlite_utils
-
 from workstation.core.model import Forward, Quote
 from workstation.core.portfolio_io import FUNDING_LIMIT
 from workstation.store import validate
 from workstation.store.book_read import current_snapshot, market
 from workstation.store.book_write import check_book, ensure_assets, insert_snapshot, next_seq, require_snapshot
-from workstation.store.connection import transaction
+from workstation.store.connection import Database, transaction
 from workstation.store.errors import InvalidInput, NotFoundError
 from workstation.store.forwards import checked_extras, insert_forwards
-
-Database = sqlite_utils.Database
 
 
 def _current_quote(db: Database, asset: str):

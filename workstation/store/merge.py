@@ -10,14 +10,11 @@ in one base currency. The caller runs this inside a transaction and checks the w
 
 from __future__ import annotations
 
-import sqlite_utils
-
 from workstation.core.model import FORMAT, Portfolio
 from workstation.store import book_read, book_write, validate
 from workstation.store.codec import parse_iso
+from workstation.store.connection import Database
 from workstation.store.errors import InvalidInput
-
-Database = sqlite_utils.Database
 
 
 def _seq(db: Database, table: str, key_column: str, key: str) -> int:

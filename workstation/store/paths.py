@@ -10,11 +10,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import platformdirs
-import sqlite_utils
-
 from workstation.core.portfolio_io import read_portfolio
 from workstation.store.book_write import write_portfolio
+from workstation.store.connection import Database
 from workstation.store.db import create_database, open_db, read_only_reason, transaction
 
 APP_NAME = "margin-workstation"
@@ -27,6 +25,8 @@ def default_db_path() -> Path:
     override = os.environ.get(DB_ENV)
     if override:
         return Path(override).expanduser()
+    import platformdirs  # 6 ms, only when no path is given
+
     return platformdirs.user_data_path(APP_NAME, appauthor=False) / DB_FILE
 
 
@@ -36,7 +36,7 @@ def demo_portfolio_path() -> Path:
 
 def ensure_database(
     path: str | Path | None = None, *, demo: bool = True, empty: bool = False
-) -> sqlite_utils.Database:
+) -> Database:
     """Open (creating and migrating) the database; on first creation import the demo book.
 
     "First creation" is recorded in `meta.seeded`, so the demo comes in once, even if two
@@ -64,13 +64,13 @@ def ensure_database(
     return db
 
 
-def mark_seeded(db: sqlite_utils.Database, value: str = "empty") -> None:
+def mark_seeded(db: Database, value: str = "empty") -> None:
     """Record the database as seeded (keeping an earlier record): the demo never comes in."""
     with transaction(db):
         db.conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('seeded', ?)", (value,))
 
 
-def _seed(db: sqlite_utils.Database) -> None:
+def _seed(db: Database) -> None:
     demo = demo_portfolio_path()
     with transaction(db):
         if db.conn.execute("SELECT 1 FROM meta WHERE key = 'seeded'").fetchone():

@@ -6,16 +6,13 @@ import math
 from datetime import datetime
 from typing import Any
 
-import sqlite_utils
-
 from workstation.core.model import Position, Quote
 from workstation.core.portfolio_io import position_to_dict
 from workstation.store import validate
 from workstation.store.codec import iso, loads, now_utc, parse_iso, position_from_doc
+from workstation.store.connection import Database
 from workstation.store.db import transaction
 from workstation.store.errors import InvalidInput, NotFoundError, StoreError
-
-Database = sqlite_utils.Database
 
 # Top-level figures of a report (portfolio-format.md, CLI contract) kept in the history.
 HISTORY_FIGURES = (

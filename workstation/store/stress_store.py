@@ -12,21 +12,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
 from workstation.core.history import read_price_csv
 from workstation.core.stress import Scenario, scenario_from_dict
+from workstation.store.connection import Database
 from workstation.store.db import open_db, reading, transaction
 from workstation.store.errors import NotFoundError, StoreError
 
 
-def open_existing(path: str | Path) -> sqlite_utils.Database:
+def open_existing(path: str | Path) -> Database:
     if not Path(path).exists():
         raise StoreError(f"{path}: no such database (python -m workstation db init --db {path})")
     return open_db(path)
 
 
-def save_stress_scenario(db: sqlite_utils.Database, scenario: Scenario) -> None:
+def save_stress_scenario(db: Database, scenario: Scenario) -> None:
     """Save (or replace, by name) a user scenario."""
     body = scenario.to_dict()
     scenario_from_dict(body, f"scenario {scenario.name!r}")  # refuse what could not be read back
@@ -35,26 +34,26 @@ def save_stress_scenario(db: sqlite_utils.Database, scenario: Scenario) -> None:
                         (scenario.name, datetime.now(UTC).isoformat(), json.dumps(body, allow_nan=False)))
 
 
-def list_stress_scenarios(db: sqlite_utils.Database) -> list[Scenario]:
+def list_stress_scenarios(db: Database) -> list[Scenario]:
     with reading(db):
         rows = db.conn.execute("SELECT name, body FROM stress_scenarios ORDER BY name").fetchall()
     return [scenario_from_dict(json.loads(body), f"stress_scenarios[{name}]") for name, body in rows]
 
 
-def delete_stress_scenario(db: sqlite_utils.Database, name: str) -> None:
+def delete_stress_scenario(db: Database, name: str) -> None:
     with transaction(db):
         cur = db.conn.execute("DELETE FROM stress_scenarios WHERE name = ?", (name,))
         if cur.rowcount == 0:
             raise NotFoundError(f"no stress scenario {name!r}")
 
 
-def import_price_history(db: sqlite_utils.Database, path: str | Path, name: str | None = None) -> str:
+def import_price_history(db: Database, path: str | Path, name: str | None = None) -> str:
     """Read the CSV (all of it, checked), then replace the history called `name` (default: the
     file's stem) in one transaction; returns the name."""
     return save_price_history(db, name or Path(path).stem, read_price_csv(path), str(path))
 
 
-def save_price_history(db: sqlite_utils.Database, name: str, prices: Any, source: str = "") -> str:
+def save_price_history(db: Database, name: str, prices: Any, source: str = "") -> str:
     """Replace the history called `name` by `prices` (a checked DataFrame: date index, one
     column per asset, as `read_price_csv` gives) in one transaction; returns the name."""
     if not name.strip():
@@ -69,7 +68,7 @@ def save_price_history(db: sqlite_utils.Database, name: str, prices: Any, source
     return name
 
 
-def price_histories(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+def price_histories(db: Database) -> list[dict[str, Any]]:
     with reading(db):
         rows = db.conn.execute(
             "SELECT h.name, h.source, h.imported_at, min(r.date), max(r.date), count(DISTINCT r.date) "
@@ -78,7 +77,7 @@ def price_histories(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     return [{"name": n, "source": s, "imported_at": t, "start": a, "end": b, "days": k} for n, s, t, a, b, k in rows]
 
 
-def load_price_history(db: sqlite_utils.Database, name: str) -> Any:
+def load_price_history(db: Database, name: str) -> Any:
     """The history as a DataFrame (date index, one column per asset)."""
     import pandas as pd
 

@@ -35,24 +35,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _import_sqlite_utils_without_pandas() -> None:
-    """Import sqlite_utils with pandas hidden: it imports pandas (~0.7 s of start-up) only to
-    map `pandas.Timestamp` columns, which the store never writes. `import pandas` works again
-    afterwards for any code that needs it."""
-    if "sqlite_utils" in sys.modules or "pandas" in sys.modules:
-        return
-    sys.modules["pandas"] = None  # type: ignore[assignment]  # `import pandas` now fails fast
-    try:
-        import sqlite_utils  # noqa: F401
-    finally:
-        del sys.modules["pandas"]
+def prepare_imports() -> None:
+    """Before anything of the window: the engine's model is imported before PySide6 installs its
+    import hook, and that hook is made cheap (`startup.lighten_pyside_import_hook`). The benchmark
+    starts the window the same way."""
+    from workstation.ui.startup import lighten_pyside_import_hook
+
+    lighten_pyside_import_hook()
 
 
 def main(argv: list[str] | None = None) -> int:
     """Open the main window; returns the application's exit code."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
     os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")  # before pyqtgraph is imported
-    _import_sqlite_utils_without_pandas()
+    prepare_imports()
 
     from PySide6.QtCore import QTimer
     from PySide6.QtGui import QIcon

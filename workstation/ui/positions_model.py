@@ -15,6 +15,7 @@ import numpy as np
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QFontMetrics
 
+from workstation.core.arrays import unique
 from workstation.ui.position_table import PositionTable
 from workstation.ui.table_model import RECORD_ROLE, SORT_ROLE, Column, ColumnTableModel, format_value, sign_colour
 
@@ -126,7 +127,7 @@ class PositionsModel(ColumnTableModel):
         """Width each column needs: its header and the widest of a bounded sample of cells
         (each column's extremes, its smallest non-zero magnitude and evenly spaced rows)."""
         n = len(self.table)
-        spread = np.unique(np.linspace(0, n - 1, min(n, SAMPLE)).astype(np.int64)) if n else np.zeros(0, np.int64)
+        spread = unique(np.linspace(0, n - 1, min(n, SAMPLE)).astype(np.int64)) if n else np.zeros(0, np.int64)
         widths = []
         for column in self.columns:
             rows = set(spread.tolist())
