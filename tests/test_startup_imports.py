@@ -64,3 +64,30 @@ print(json.dumps([first, second, differ, users]))
     assert (first, second) == (True, False)
     assert differ == []
     assert users >= 10  # our window modules and pyqtgraph's mention PySide6
+
+
+def test_pyqtgraph_makes_no_qt_type_once_they_are_made_on_the_gui_thread() -> None:
+    """`make_qt_types` makes every QtCore, QtGui and QtWidgets type in turns of the event loop;
+    importing pyqtgraph afterwards (on a worker, in the window) makes none: PySide's lazily
+    made types appear in the module's namespace when made, so the namespaces stay the same."""
+    code = """
+import json, os
+os.environ["PYQTGRAPH_QT_LIB"] = "PySide6"
+from PySide6 import QtCore, QtGui, QtWidgets
+app = QtWidgets.QApplication([])
+from workstation.ui.startup import make_qt_types
+modules = (QtCore, QtGui, QtWidgets)
+before = [len(vars(m)) for m in modules]
+turns = []
+context = QtCore.QObject()
+make_qt_types(lambda: (turns.append("done"), app.quit()), context, step_s=0.004)
+app.exec()
+made = [len(vars(m)) for m in modules]
+import pyqtgraph  # noqa: F401
+after = [len(vars(m)) for m in modules]
+print(json.dumps([turns, before, made, after]))
+"""
+    turns, before, made, after = json.loads(_run(code))
+    assert turns == ["done"]
+    assert all(m > b + 50 for m, b in zip(made, before, strict=True))  # hundreds of types made here
+    assert after == made  # pyqtgraph's import made none

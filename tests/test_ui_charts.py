@@ -108,3 +108,35 @@ def test_data_range_and_curve_values() -> None:
     assert data_range([np.array([1.0, np.nan, 3.0]), np.array([])], 0.5) == (0.0, 4.0)
     assert data_range([np.array([np.nan])]) is None
     assert data_range([np.array([2.0, 2.0])], 0.1) == (pytest.approx(1.8, rel=1e-12), pytest.approx(2.2, rel=1e-12))
+
+
+def test_staged_build_adds_the_heatmaps_colour_bar_in_a_turn_of_its_own(qtbot) -> None:
+    """The staged build makes the heatmap without its colour bar, then adds the bar in the next
+    turn of the event loop; the panel it hands over has the bar, themed, and adding it again is
+    a no-op."""
+    from PySide6.QtCore import QObject
+
+    from workstation.ui.charts import ScenarioHeatmap
+    from workstation.ui.charts_panel import build_staged
+    from workstation.ui.theme import DARK
+
+    bare = ScenarioHeatmap(colour_bar=False)
+    qtbot.addWidget(bare)
+    assert bare.bar is None
+    bare.set_theme(DARK)  # themed without a bar: nothing to style yet
+    bare.add_colour_bar()
+    bar = bare.bar
+    assert bar is not None
+    bare.add_colour_bar()
+    assert bare.bar is bar
+    # the bar takes the theme in force when it is added: DARK's red at the low end
+    assert bar.colorMap().map(0.0, mode="qcolor").name() == DARK.red.lower()
+
+    context = QObject()
+    panels: list = []
+    build_staged(panels.append, context)
+    qtbot.waitUntil(lambda: bool(panels), timeout=10_000)
+    qtbot.addWidget(panels[0])
+    heatmap = panels[0].heatmap
+    assert isinstance(heatmap, ScenarioHeatmap) and heatmap.bar is not None
+    assert heatmap.bar.axis.tickStrings([-20.0, 0.0, 20.0], 1.0, 10.0) == ["-20", "0", "20"]

@@ -276,18 +276,14 @@ class PnlCurveChart(ThemedPlot):
 class ScenarioHeatmap(ThemedPlot):
     """Scenario P&L over spot move (x, %) and vol move (y): red losses, green gains."""
 
-    def __init__(self, parent: Any = None) -> None:
+    def __init__(self, parent: Any = None, colour_bar: bool = True) -> None:
+        """`colour_bar=False` leaves the colour bar to `add_colour_bar` (the staged build adds it
+        in a turn of the event loop of its own: it is a second plot, half the chart's cost)."""
         super().__init__(parent)
         self.image = pg.ImageItem()
         self.addItem(self.image)
-        self.bar = pg.ColorBarItem(values=(-1, 1), interactive=False, width=12, colorMapMenu=False)
-        self.bar.setImageItem(self.image, insert_in=self.plotItem)
+        self.bar: pg.ColorBarItem | None = None
         self._bar_suffix = ""
-        plain_ticks = self.bar.axis.tickStrings
-        self.bar.axis.tickStrings = lambda values, scale, spacing: [  # "-20k": short enough to fit
-            f"{text}{self._bar_suffix}" if text.strip("0.-−") else text
-            for text in plain_ticks(values, scale, spacing)
-        ]
         self.message = pg.TextItem("", anchor=(0.5, 0.5))
         self.addItem(self.message, ignoreBounds=True)
         self.setMouseEnabled(x=False, y=False)
@@ -297,9 +293,26 @@ class ScenarioHeatmap(ThemedPlot):
         self._axes: tuple[np.ndarray, np.ndarray] | None = None
         self.worst = ""
         self.set_theme(LIGHT)
+        if colour_bar:
+            self.add_colour_bar()
+
+    def add_colour_bar(self) -> None:
+        """The colour bar beside the plot (once), styled by the current theme."""
+        if self.bar is not None:
+            return
+        self.bar = pg.ColorBarItem(values=(-1, 1), interactive=False, width=12, colorMapMenu=False)
+        self.bar.setImageItem(self.image, insert_in=self.plotItem)
+        plain_ticks = self.bar.axis.tickStrings
+        self.bar.axis.tickStrings = lambda values, scale, spacing: [  # "-20k": short enough to fit
+            f"{text}{self._bar_suffix}" if text.strip("0.-−") else text
+            for text in plain_ticks(values, scale, spacing)
+        ]
+        self.restyle()
 
     def set_heatmap(self, heatmap: dict[str, Any] | None, underlying: str, note: str = "") -> None:
         """Show `heatmap` (spot_moves, vol_moves, pnl[vol, spot]); `None` shows `note` instead."""
+        self.add_colour_bar()  # built by now, unless the staged build was cut short
+        assert self.bar is not None
         if not heatmap:
             self._pnl = None
             self._axes = None
@@ -366,12 +379,14 @@ class ScenarioHeatmap(ThemedPlot):
 
     def restyle(self) -> None:
         t = self.theme
+        self.message.setColor(t.muted)
+        if self.bar is None:
+            return
         cmap = pg.ColorMap([0.0, 0.5, 1.0], [color(t.red), color(t.base), color(t.calm)])
         self.bar.setColorMap(cmap)
         bar_axis = self.bar.axis  # the colour bar's scale follows the theme like the plot's axes
         bar_axis.setPen(pg.mkPen(t.border))
         bar_axis.setTextPen(pg.mkPen(t.muted))
-        self.message.setColor(t.muted)
 
 
 def _step(values: np.ndarray) -> float:

@@ -37,7 +37,7 @@ from workstation.ui.lazy_tab import LazyTab
 from workstation.ui.menus import build_menus
 from workstation.ui.scope_tree import ScopeTree, dock_width
 from workstation.ui.settings import DisplaySettings
-from workstation.ui.startup import LATER_MODULES, LAZY_MODULES, freeze_if_large, import_modules
+from workstation.ui.startup import LATER_MODULES, LAZY_MODULES, freeze_if_large, import_modules, make_qt_types
 from workstation.ui.theme import theme_named
 from workstation.ui.window_display import WindowDisplay
 from workstation.ui.worker import start_worker
@@ -241,11 +241,15 @@ class MainWindow(WindowDisplay, QMainWindow):
 
     # -- lazily built parts ---------------------------------------------------------------
     def _preload(self) -> None:
-        """Import the charts on a worker, then build them here; then import the What-if and
-        Stress code on a worker (`_preload_later`)."""
+        """Make the Qt types here, a few per turn (`make_qt_types`), then import the charts on a
+        worker and build them here; then import the What-if and Stress code on a worker
+        (`_preload_later`)."""
         if self._preloading or self.charts is not None:
             return
         self._preloading = True
+        make_qt_types(self._import_charts, self)
+
+    def _import_charts(self) -> None:
         start_worker(import_modules, LAZY_MODULES, on_returned=lambda _r: self._after_preload(),
                      on_errored=lambda _e: self._after_preload())
 

@@ -4,6 +4,10 @@ worker after the first figures, and a large book's objects are kept out of the c
 from __future__ import annotations
 
 import gc
+import importlib
+import time
+from collections.abc import Callable
+from typing import Any
 
 from workstation.core.model import Portfolio
 
@@ -24,9 +28,40 @@ def freeze_if_large(portfolio: Portfolio) -> None:
         gc.freeze()
 
 
-def import_modules(names: tuple[str, ...]) -> None:
-    import importlib
+# PySide6 makes its Qt types (and their enums) on first use. pyqtgraph's import touches every
+# name of these three modules (its `_copy_attrs` mirror), and imports the other four; done on a
+# worker while the GUI thread paints, that raced with the GUI thread inside shiboken and crashed
+# the window about once in a hundred starts (a segfault on the GUI thread, the worker making enums)
+QT_TYPE_MODULES = ("PySide6.QtCore", "PySide6.QtGui", "PySide6.QtWidgets")
+QT_MODULES_PYQTGRAPH_IMPORTS = ("PySide6.QtOpenGL", "PySide6.QtOpenGLWidgets", "PySide6.QtSvg", "PySide6.QtTest")
+STEP_S = 0.008  # GUI-thread time per turn of the event loop
 
+
+def make_qt_types(done: Callable[[], None], context: Any, step_s: float = STEP_S) -> None:
+    """Import the Qt modules pyqtgraph imports and make every type of QtCore, QtGui and
+    QtWidgets here, on the GUI thread, about `step_s` per turn of the event loop (about 120 ms
+    in all; 722 names), then call `done()`: the worker importing pyqtgraph next finds them all
+    made. The steps belong to `context` (a QObject): once it is deleted, none runs."""
+    from PySide6.QtCore import QTimer
+
+    for name in QT_MODULES_PYQTGRAPH_IMPORTS:
+        importlib.import_module(name)
+    names = iter([(module, attr) for module in map(importlib.import_module, QT_TYPE_MODULES)
+                  for attr in dir(module)])
+
+    def step() -> None:
+        end = time.perf_counter() + step_s
+        for module, attr in names:
+            getattr(module, attr)
+            if time.perf_counter() > end:
+                QTimer.singleShot(0, context, step)
+                return
+        done()
+
+    QTimer.singleShot(0, context, step)
+
+
+def import_modules(names: tuple[str, ...]) -> None:
     for name in names:
         importlib.import_module(name)
 
