@@ -67,27 +67,51 @@ print(json.dumps([first, second, differ, users]))
 
 
 def test_pyqtgraph_makes_no_qt_type_once_they_are_made_on_the_gui_thread() -> None:
-    """`make_qt_types` makes every QtCore, QtGui and QtWidgets type in turns of the event loop;
-    importing pyqtgraph afterwards (on a worker, in the window) makes none: PySide's lazily
-    made types appear in the module's namespace when made, so the namespaces stay the same."""
+    """`make_qt_types` makes every type of the Qt modules pyqtgraph uses in turns of the event
+    loop; importing the charts (pyqtgraph, on a worker in the window) afterwards makes none:
+    PySide's lazily made types appear in their module's namespace when made, so no namespace of
+    any PySide6 module grows."""
     code = """
-import json, os
+import json, os, sys
 os.environ["PYQTGRAPH_QT_LIB"] = "PySide6"
-from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6 import QtCore, QtWidgets
 app = QtWidgets.QApplication([])
 from workstation.ui.startup import make_qt_types
-modules = (QtCore, QtGui, QtWidgets)
-before = [len(vars(m)) for m in modules]
+
+def sizes():
+    return {n: len(vars(m)) for n, m in list(sys.modules.items()) if n.startswith("PySide6.Qt") and m}
+
+before = sizes()
 turns = []
 context = QtCore.QObject()
 make_qt_types(lambda: (turns.append("done"), app.quit()), context, step_s=0.004)
 app.exec()
-made = [len(vars(m)) for m in modules]
-import pyqtgraph  # noqa: F401
-after = [len(vars(m)) for m in modules]
-print(json.dumps([turns, before, made, after]))
+made = sizes()
+import workstation.ui.charts_panel  # noqa: F401  # pyqtgraph and the charts
+after = {n: v for n, v in sizes().items() if n in made}
+print(json.dumps([turns, before["PySide6.QtWidgets"], made, after]))
 """
-    turns, before, made, after = json.loads(_run(code))
+    turns, widgets_before, made, after = json.loads(_run(code))
     assert turns == ["done"]
-    assert all(m > b + 50 for m, b in zip(made, before, strict=True))  # hundreds of types made here
-    assert after == made  # pyqtgraph's import made none
+    assert made["PySide6.QtWidgets"] > widgets_before + 100  # hundreds of types made here
+    assert "PySide6.QtOpenGLWidgets" in made  # pyqtgraph takes QOpenGLWidget from it
+    assert after == made  # importing pyqtgraph and the charts made none
+
+
+def test_make_qt_types_calls_done_without_an_optional_qt_module() -> None:
+    """pyqtgraph does without QtTest (and QtSvg, OpenGL): so does `make_qt_types`, which still
+    makes the rest and calls `done`."""
+    code = """
+import json, sys
+sys.modules["PySide6.QtTest"] = None  # as if not installed
+from PySide6 import QtCore, QtWidgets
+app = QtWidgets.QApplication([])
+from workstation.ui.startup import make_qt_types
+turns = []
+context = QtCore.QObject()
+make_qt_types(lambda: (turns.append("done"), app.quit()), context, step_s=0.004)
+QtCore.QTimer.singleShot(20_000, app.quit)
+app.exec()
+print(json.dumps([turns, len(vars(QtWidgets)) > 200]))
+"""
+    assert json.loads(_run(code)) == [["done"], True]

@@ -143,8 +143,13 @@ def test_query_gives_rows_as_dicts_and_utils_is_sqlite_utils_on_the_same_connect
         assert list(rows) == [{"key": "a", "value": "1"}, {"key": "b", "value": "2"}]
         named = db.query("SELECT value FROM meta WHERE key = :k", {"k": "b"})
         assert list(named) == [{"value": "2"}]
-        with pytest.raises(ValueError, match="return rows"):
-            db.query("UPDATE meta SET value = '3' WHERE key = 'zz'")
+        with pytest.raises(ValueError, match="reads"):
+            db.query("UPDATE meta SET value = '3' WHERE key = 'a'")
+        assert db.conn.execute("SELECT value FROM meta WHERE key = 'a'").fetchone() == ("1",)  # unrun
+        with pytest.raises(ValueError, match="reads"):
+            db.query("   ")
+        assert list(db.query("SELECT 1 AS x, 2 AS x, 3 AS x")) == [{"x": 1, "x_2": 2, "x_3": 3}]
+        assert db.conn.execute("PRAGMA recursive_triggers").fetchone() == (1,)  # as sqlite-utils had it
         assert db.utils.conn is db.conn  # sqlite-utils' API over this very connection
         assert db.utils["meta"].count == db.conn.execute("SELECT count(*) FROM meta").fetchone()[0]
     finally:

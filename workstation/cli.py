@@ -56,7 +56,7 @@ def _parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 
     add_stress_parser(sub)
     add_reconcile_parser(sub)
-    # the store (sqlite-utils, CSV readers) is imported only for `db`: `margin FILE` starts faster
+    # the store (its SQLite code, CSV and venue readers) is imported only for `db`: `margin FILE` starts faster
     if _command(sys.argv[1:] if argv is None else argv) == "db":
         from workstation.store.commands import add_db_commands
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     import sqlite_utils
 
 BUSY_TIMEOUT_S = 5.0
+_READS = frozenset({"SELECT", "WITH", "VALUES", "PRAGMA", "EXPLAIN"})
 
 
 class Database:
@@ -38,12 +39,22 @@ class Database:
         self.read_only = read_only  # why writes are refused (read-only media...), or None
 
     def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Iterator[dict[str, Any]]:
-        """The rows of a statement that returns rows, as dicts of column name to value. The
-        statement runs at once; the rows are fetched as they are iterated."""
+        """The rows of a read (SELECT, WITH, VALUES, PRAGMA, EXPLAIN) as dicts of column name to
+        value, a repeated name suffixed `_2`, `_3`... as sqlite-utils does. The statement runs at
+        once; the rows are fetched as they are iterated. Anything else is refused unrun."""
+        words = sql.split(None, 1)
+        if not words or words[0].upper() not in _READS:
+            raise ValueError(f"query() is for reads (SELECT ...), not {sql[:40]!r}: use db.conn.execute")
         cursor = self.conn.execute(sql, params)
         if cursor.description is None:
-            raise ValueError(f"query() is for statements that return rows, not {sql.split(None, 1)[0]!r}")
-        keys = [d[0] for d in cursor.description]
+            raise ValueError(f"query() is for statements that return rows, not {sql[:40]!r}")
+        keys: list[str] = []
+        for name, *_ in cursor.description:
+            key, n = name, 1
+            while key in keys:
+                n += 1
+                key = f"{name}_{n}"
+            keys.append(key)
         return (dict(zip(keys, row, strict=True)) for row in cursor)
 
     def close(self) -> None:
@@ -73,6 +84,7 @@ def connect(path: str | Path, *, read_only: bool = False, wal: bool = True) -> D
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA recursive_triggers = ON")  # as sqlite-utils sets it: a REPLACE fires DELETE triggers
         if not read_only and wal:
             use_wal(conn)
         # FULL: the WAL is synced at every commit, so a book kept for months keeps its last

@@ -3,6 +3,7 @@ worker after the first figures, and a large book's objects are kept out of the c
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import importlib
 import time
@@ -29,34 +30,43 @@ def freeze_if_large(portfolio: Portfolio) -> None:
 
 
 # PySide6 makes its Qt types (and their enums) on first use. pyqtgraph's import touches every
-# name of these three modules (its `_copy_attrs` mirror), and imports the other four; done on a
-# worker while the GUI thread paints, that raced with the GUI thread inside shiboken and crashed
-# the window about once in a hundred starts (a segfault on the GUI thread, the worker making enums)
-QT_TYPE_MODULES = ("PySide6.QtCore", "PySide6.QtGui", "PySide6.QtWidgets")
-QT_MODULES_PYQTGRAPH_IMPORTS = ("PySide6.QtOpenGL", "PySide6.QtOpenGLWidgets", "PySide6.QtSvg", "PySide6.QtTest")
+# name of QtCore, QtGui and QtWidgets (its `_copy_attrs` mirror), imports four more modules and
+# takes QOpenGLWidget from one; done on a worker while the GUI thread paints, that raced with the
+# GUI thread inside shiboken and crashed the window about once in a hundred starts (a segfault on
+# the GUI thread while the worker made enums)
+QT_MODULES = ("PySide6.QtCore", "PySide6.QtGui", "PySide6.QtWidgets", "PySide6.QtOpenGL",
+              "PySide6.QtOpenGLWidgets", "PySide6.QtSvg", "PySide6.QtTest")
 STEP_S = 0.008  # GUI-thread time per turn of the event loop
 
 
 def make_qt_types(done: Callable[[], None], context: Any, step_s: float = STEP_S) -> None:
-    """Import the Qt modules pyqtgraph imports and make every type of QtCore, QtGui and
-    QtWidgets here, on the GUI thread, about `step_s` per turn of the event loop (about 120 ms
-    in all; 722 names), then call `done()`: the worker importing pyqtgraph next finds them all
-    made. The steps belong to `context` (a QObject): once it is deleted, none runs."""
+    """Make every type of the Qt modules pyqtgraph uses here, on the GUI thread, about `step_s`
+    per turn of the event loop (about 120 ms in all, 750 names), then call `done()`: the worker
+    importing pyqtgraph next finds them all made. A module that is not installed (pyqtgraph does
+    without QtSvg, QtTest or OpenGL) or a name that cannot be made is skipped: `done` is always
+    called. The steps belong to `context` (a QObject): once it is deleted, none runs."""
     from PySide6.QtCore import QTimer
 
-    for name in QT_MODULES_PYQTGRAPH_IMPORTS:
-        importlib.import_module(name)
-    names = iter([(module, attr) for module in map(importlib.import_module, QT_TYPE_MODULES)
-                  for attr in dir(module)])
+    pending = list(QT_MODULES)
+    names: list[tuple[Any, str]] = []
 
     def step() -> None:
         end = time.perf_counter() + step_s
-        for module, attr in names:
-            getattr(module, attr)
-            if time.perf_counter() > end:
-                QTimer.singleShot(0, context, step)
+        while time.perf_counter() < end:
+            if names:
+                module, attr = names.pop()
+                with contextlib.suppress(Exception):
+                    getattr(module, attr)
+            elif pending:
+                try:
+                    module = importlib.import_module(pending.pop(0))
+                except ImportError:
+                    continue
+                names.extend((module, attr) for attr in reversed(dir(module)))
+            else:
+                done()
                 return
-        done()
+        QTimer.singleShot(0, context, step)
 
     QTimer.singleShot(0, context, step)
 
