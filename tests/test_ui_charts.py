@@ -140,3 +140,18 @@ def test_staged_build_adds_the_heatmaps_colour_bar_in_a_turn_of_its_own(qtbot) -
     heatmap = panels[0].heatmap
     assert isinstance(heatmap, ScenarioHeatmap) and heatmap.bar is not None
     assert heatmap.bar.axis.tickStrings([-20.0, 0.0, 20.0], 1.0, 10.0) == ["-20", "0", "20"]
+
+
+def test_charts_are_first_painted_one_after_the_other(qtbot) -> None:
+    """`paint_in_turns`: the first chart paints at once, the others only once their turn comes
+    (updates off until then), and all of them paint again in the end."""
+    from workstation.ui.charts_panel import ChartsPanel
+
+    panel = ChartsPanel()
+    qtbot.addWidget(panel)
+    frames = list(panel.frames.values())
+    panel.paint_in_turns(gap_ms=300)  # wide enough for the checks between turns
+    assert [f.updatesEnabled() for f in frames] == [True, False, False]
+    qtbot.waitUntil(lambda: frames[1].updatesEnabled(), timeout=2_000)
+    assert not frames[2].updatesEnabled()  # one turn per chart
+    qtbot.waitUntil(lambda: all(f.updatesEnabled() for f in frames), timeout=2_000)

@@ -162,6 +162,7 @@ class BookTab(QSplitter):
         if isinstance(state, QByteArray | bytes):
             self.charts.splitter.restoreState(QByteArray(state))
         self._draw()
+        self.charts.paint_in_turns()
         self.charts_ready.emit()
 
     @property
