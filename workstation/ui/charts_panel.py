@@ -82,10 +82,12 @@ class ChartsPanel(QWidget):
         tabs.currentChanged.connect(lambda _i: self.controls.setVisible(tabs.currentWidget() is self))
 
     def paint_in_turns(self, gap_ms: int = PAINT_GAP_MS) -> None:
-        """Let the charts be painted for the first time one after the other, `gap_ms` apart,
-        rather than all in one paint of the window: a chart's first paint is 30-50 ms of the GUI
-        thread (pyqtgraph lays out its axes' ticks and labels in Python), three at once held it
-        for 100-160 ms. The layout does not move: the later charts are only painted later."""
+        """Let the charts be painted one after the other, `gap_ms` apart, rather than all in one
+        paint of the window (when first shown and after new data): a chart's paint is 20-50 ms
+        of the GUI thread (pyqtgraph lays out its axes' ticks and labels in Python), and their first
+        paints at once held it for 100-160 ms on a 10,000-position book. The layout does not move: the later
+        charts are only painted later. Called again before the last turn, every chart still ends
+        with its updates on."""
         later = list(self.frames.values())[1:]
         for frame in later:
             frame.setUpdatesEnabled(False)
@@ -137,6 +139,7 @@ class ChartsPanel(QWidget):
         self.frames["heatmap"].set_caption(self.heatmap.worst)
         for chart in self.charts():
             chart.refresh_legend()
+        self.paint_in_turns()  # one chart per paint, as on their first paint
 
     def current(self) -> dict[str, Any]:
         return {"underlying": self.underlying.currentText()}
