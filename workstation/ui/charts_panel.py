@@ -16,7 +16,7 @@ from workstation.ui.compute import ScopeView, component_arrays
 from workstation.ui.formatting import NumberFormat
 from workstation.ui.theme import Theme
 
-PAINT_GAP_MS = 15  # between the first paints of two charts (`paint_in_turns`)
+PAINT_GAP_MS = 15  # between the paints of two charts (`paint_in_turns`)
 
 
 class ChartsPanel(QWidget):
