@@ -97,3 +97,21 @@ def test_closing_the_window_ends_the_app_even_if_a_window_flashes(qtbot, isolate
         guard.stop()
         guard.deleteLater()
     assert flashed
+
+
+def test_a_window_deleted_while_the_charts_import_runs_is_not_called(qtbot, tmp_path: Path) -> None:
+    """The charts' import runs on a worker; a window deleted meanwhile (closed during the start,
+    as `main`'s shut-down can do) must not be called back when it ends: the callback is a bound
+    method, which Qt drops with its receiver (a lambda was called on the deleted window)."""
+    from PySide6.QtCore import QCoreApplication, QEvent, QSettings, QThreadPool
+
+    from workstation.ui.main_window import MainWindow
+    from workstation.ui.workspace import Workspace
+
+    settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(Workspace.from_file(DEMO), settings)
+    window._import_charts()  # the worker starts importing the charts
+    window.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)  # deleted before it ends
+    assert QThreadPool.globalInstance().waitForDone(30_000)
+    qtbot.wait(50)  # its result is delivered here: nothing may be called (pytest-qt fails on it)

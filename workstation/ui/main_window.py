@@ -247,13 +247,16 @@ class MainWindow(WindowDisplay, QMainWindow):
         if self._preloading or self.charts is not None:
             return
         self._preloading = True
+        if self.isVisible():
+            self.repaint()  # the figures on screen first: the turns below would hold the paint back
         make_qt_types(self._import_charts, self)
 
     def _import_charts(self) -> None:
-        start_worker(import_modules, LAZY_MODULES, on_returned=lambda _r: self._after_preload(),
-                     on_errored=lambda _e: self._after_preload())
+        # a bound method, not a lambda: Qt drops the call if the window was deleted meanwhile
+        # (closed while the import ran; the types' turns can start it during the shut-down)
+        start_worker(import_modules, LAZY_MODULES, on_returned=self._after_preload, on_errored=self._after_preload)
 
-    def _after_preload(self) -> None:
+    def _after_preload(self, _result: object = None) -> None:
         self.book.charts_ready.connect(self._preload_later, Qt.ConnectionType.SingleShotConnection)
         self.load_charts(staged=True)  # the What-if is built when first opened
 
