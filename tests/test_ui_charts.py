@@ -155,3 +155,21 @@ def test_charts_are_first_painted_one_after_the_other(qtbot) -> None:
     qtbot.waitUntil(lambda: frames[1].updatesEnabled(), timeout=2_000)
     assert not frames[2].updatesEnabled()  # one turn per chart
     qtbot.waitUntil(lambda: all(f.updatesEnabled() for f in frames), timeout=2_000)
+
+
+def test_painting_in_turns_again_keeps_one_chain(qtbot) -> None:
+    """Calls while the turns run (new data on every scope switch) start the turns over in the
+    same chain: the charts still come one per turn and all end painted."""
+    from workstation.ui.charts_panel import ChartsPanel
+
+    panel = ChartsPanel()
+    qtbot.addWidget(panel)
+    frames = list(panel.frames.values())
+    panel.paint_in_turns(gap_ms=300)
+    qtbot.waitUntil(lambda: frames[1].updatesEnabled(), timeout=2_000)
+    panel.paint_in_turns(gap_ms=300)  # new data before the last turn
+    assert [f.updatesEnabled() for f in frames] == [True, False, False]
+    qtbot.waitUntil(lambda: frames[1].updatesEnabled(), timeout=2_000)
+    assert not frames[2].updatesEnabled()  # still one chart per turn
+    qtbot.waitUntil(lambda: all(f.updatesEnabled() for f in frames), timeout=2_000)
+    qtbot.waitUntil(lambda: not panel._painting, timeout=2_000)  # the one chain has ended

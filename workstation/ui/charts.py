@@ -311,7 +311,7 @@ class ScenarioHeatmap(ThemedPlot):
 
     def set_heatmap(self, heatmap: dict[str, Any] | None, underlying: str, note: str = "") -> None:
         """Show `heatmap` (spot_moves, vol_moves, pnl[vol, spot]); `None` shows `note` instead."""
-        self.add_colour_bar()  # built by now, unless the staged build was cut short
+        self.add_colour_bar()  # a heatmap made without its bar (`colour_bar=False`) gets it now
         assert self.bar is not None
         if not heatmap:
             self._pnl = None

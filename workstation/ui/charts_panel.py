@@ -29,6 +29,8 @@ class ChartsPanel(QWidget):
         """`charts`: the three plots when already built (`build_staged` builds them one per turn
         of the event loop, so no single step blocks the window long)."""
         super().__init__(parent)
+        self._unpainted: list[QWidget] = []  # charts whose paint waits for its turn (`paint_in_turns`)
+        self._painting = False  # a chain of turns is running
         self.components, self.curve, self.heatmap = charts or (
             ComponentMarginChart(), PnlCurveChart(), ScenarioHeatmap())
         self.frames: dict[str, ChartFrame] = {
@@ -84,20 +86,23 @@ class ChartsPanel(QWidget):
     def paint_in_turns(self, gap_ms: int = PAINT_GAP_MS) -> None:
         """Let the charts be painted one after the other, `gap_ms` apart, rather than all in one
         paint of the window (when first shown and after new data): a chart's paint is 20-50 ms
-        of the GUI thread (pyqtgraph lays out its axes' ticks and labels in Python), and their first
-        paints at once held it for 100-160 ms on a 10,000-position book. The layout does not move: the later
-        charts are only painted later. Called again before the last turn, every chart still ends
-        with its updates on."""
-        later = list(self.frames.values())[1:]
-        for frame in later:
+        of the GUI thread (pyqtgraph lays out its axes' ticks and labels in Python), and their
+        first paints at once held it for 100-160 ms on a 10,000-position book. The layout does
+        not move: the later charts are only painted later. A call while the turns run starts
+        them over in the same chain (one chain, however many calls)."""
+        self._unpainted = list(self.frames.values())[1:]
+        for frame in self._unpainted:
             frame.setUpdatesEnabled(False)
+        if not self._painting:
+            self._painting = True
+            QTimer.singleShot(gap_ms, self, partial(self._paint_next, gap_ms))
 
-        def next_chart() -> None:
-            if later:
-                later.pop(0).setUpdatesEnabled(True)  # painted in the next paint of the window
-                QTimer.singleShot(gap_ms, self, next_chart)
-
-        QTimer.singleShot(gap_ms, self, next_chart)
+    def _paint_next(self, gap_ms: int) -> None:
+        if self._unpainted:
+            self._unpainted.pop(0).setUpdatesEnabled(True)  # painted in the next paint of the window
+            QTimer.singleShot(gap_ms, self, partial(self._paint_next, gap_ms))
+        else:
+            self._painting = False
 
     def charts(self) -> tuple[ThemedPlot, ...]:
         return self.components, self.curve, self.heatmap
