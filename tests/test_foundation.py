@@ -52,7 +52,7 @@ def test_cli_help_exits_zero():
 def test_entry_points_and_ci():
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert meta["gui-scripts"]["margin-workstation"] == "workstation.ui.app:main"
-    assert meta["scripts"]["margin-workstation-cli"] == "workstation.cli:main"
+    assert meta["scripts"]["margin-workstation-cli"] == "workstation.cli:run"
     ci = (ROOT / ".ci" / "run").read_text()
     assert "make test" in ci
     assert "make test" in (ROOT / "README.md").read_text()

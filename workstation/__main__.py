@@ -1,8 +1,6 @@
 """`python -m workstation` runs the command-line interface."""
 
-import sys
-
-from workstation.cli import main
+from workstation.cli import run
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -27,10 +27,21 @@ from workstation.core.errors import ComputeError, JsonError, PortfolioError, Wor
 T = TypeVar("T")
 
 
+def _help_formatter(prog: str) -> argparse.HelpFormatter:
+    """argparse's formatter, given the terminal's width: asked for none, it imports `shutil`
+    for it (with bz2 and lzma: 3 ms of every start)."""
+    try:
+        width = int(os.environ.get("COLUMNS", "")) or os.get_terminal_size(sys.__stdout__.fileno()).columns
+    except (AttributeError, ValueError, OSError):  # no terminal (or no stdout): argparse's fallback
+        width = 80
+    return argparse.HelpFormatter(prog, width=max(width, 20) - 2)
+
+
 def _parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="python -m workstation",
                                  description="Margin Workstation: margin, offsets, contributions, "
-                                             "liquidation distance and hedge what-ifs.")
+                                             "liquidation distance and hedge what-ifs.",
+                                 formatter_class=_help_formatter)
     sub = ap.add_subparsers(dest="command", required=True)
     m = sub.add_parser("margin", help="margin report of an account, a pool, or everything")
     m.add_argument("file", nargs="?", help="portfolio JSON file (portfolio@1)")
@@ -235,6 +246,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return 1
     return code
+
+
+def run() -> None:
+    """The command's entry point (`python -m workstation`, `margin-workstation-cli`): `main`, then
+    exit without the interpreter's teardown.
+
+    Freeing every module and object at exit (numpy's and the engine's) took 20-25 ms of a
+    190 ms `margin FILE --json`. Nothing is skipped that a caller could see: the exit handlers
+    run (`atexit`) and the output is flushed first; with a thread still running, or an output
+    that cannot be flushed, the exit is the ordinary one."""
+    import atexit
+    import threading
+
+    code = main()
+    if threading.active_count() > 1:
+        sys.exit(code)
+    atexit._run_exitfuncs()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        sys.exit(code)
+    os._exit(code)
 
 
 def _main(argv: Sequence[str] | None = None) -> int:

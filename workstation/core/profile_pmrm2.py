@@ -16,15 +16,7 @@ from typing import Any
 import numpy as np
 
 from workstation.core.errors import ProfileError
-
-METHOD = "pmrm2"
-SKEW_DIRECTIONS = ("skew_linear", "skew_abs")
-PORTFOLIO_KEYS = (
-    "static_discount", "skew_shock", "basis_contingency", "forward_fixing_window",
-    "perp_contingency", "perp_contingency_im", "short_option_contingency_im",
-    "confidence_contingency", "peg_loss", "im_loss_factor", "haircut_in_scenarios",
-)
-TOP_KEYS = ("im_haircuts",)
+from workstation.core.pmrm2_keys import METHOD, refuse_outside, skew_rows
 
 
 @dataclass(frozen=True)
@@ -172,19 +164,13 @@ def _table(value: Any, source: str, key: str, cls: type, bounds: dict[str, _Boun
 
 def pmrm2_params(d: Mapping[str, Any], method: str, source: str) -> Pmrm2Params | None:
     """The PMRM_2 keys of the merged raw profile `d` (None when it has none)."""
-    port = d.get("portfolio") or {}
-    given = [f"portfolio.{k}" for k in PORTFOLIO_KEYS if k in port] + [k for k in TOP_KEYS if k in d]
-    skew_rows = [i for i, row in enumerate(port.get("scenarios") or ())
-                 if isinstance(row, list | tuple) and len(row) == 3 and row[1] in SKEW_DIRECTIONS]
     if method != METHOD:
-        if given:
-            raise ProfileError(source, given[0], f'only with method = "{METHOD}" (this profile\'s is {method!r})')
-        if skew_rows:
-            raise ProfileError(source, f"portfolio.scenarios[{skew_rows[0]}][1]",
-                               f'skew rows only with method = "{METHOD}" and portfolio.skew_shock')
+        refuse_outside(d, method, source)
         return None
-    if skew_rows and "skew_shock" not in port:
-        raise ProfileError(source, f"portfolio.scenarios[{skew_rows[0]}][1]",
+    port = d.get("portfolio") or {}
+    rows = skew_rows(port)
+    if rows and "skew_shock" not in port:
+        raise ProfileError(source, f"portfolio.scenarios[{rows[0]}][1]",
                            "a skew row needs portfolio.skew_shock")
     args: dict[str, Any] = {}
     for k, (cls, bounds) in _TABLES.items():

@@ -3,7 +3,7 @@
 `build_profile(d, source)` checks every key of `d` (already laid over its base by
 `profiles.merge_profile_dicts`) and raises `ProfileError(source, dotted_key, problem)` at the
 first problem. The venue tables are checked by `profile_venues`, PMRM_2's keys by
-`profile_pmrm2`, `[stress]` and `[trading]` by their own modules.
+`profile_pmrm2` (imported for a `pmrm2` profile only), `[stress]` and `[trading]` by their own modules.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import itertools
 from collections.abc import Mapping
 from typing import Any
 
-from workstation.core import limits
+from workstation.core import limits, pmrm2_keys
 from workstation.core import profile_venues as venues
 from workstation.core.errors import ProfileError, shown
 from workstation.core.profile_fields import (
@@ -142,14 +142,12 @@ def _pair(name: Any, source: str, key: str) -> tuple[str, str]:
 def _portfolio(value: Any, source: str, method: str = "risk-array") -> PortfolioParams:
     """The `[portfolio]` table. PMRM_2 (`method = "pmrm2"`) also allows skew rows, scenario
     dampening above 1 and `dte_floor = 0`; its own keys are validated in `profile_pmrm2`."""
-    from workstation.core import profile_pmrm2
-
-    pmrm2 = method == profile_pmrm2.METHOD
+    pmrm2 = method == pmrm2_keys.METHOD
 
     d = table(value, source, "portfolio")
     p = "portfolio."
-    known(d, _PORTFOLIO_KEYS + profile_pmrm2.PORTFOLIO_KEYS, source, p)
-    vol_dirs = VOL_DIRECTIONS + profile_pmrm2.SKEW_DIRECTIONS
+    known(d, _PORTFOLIO_KEYS + pmrm2_keys.PORTFOLIO_KEYS, source, p)
+    vol_dirs = VOL_DIRECTIONS + pmrm2_keys.SKEW_DIRECTIONS
     require(
         d,
         tuple(
@@ -295,9 +293,13 @@ def build_profile(d: Mapping[str, Any], source: str, version: str | None = None)
     method = d.get("method", "risk-array")
     if method not in METHODS:
         raise ProfileError(source, "method", f"unknown method {shown(method)}; methods: {', '.join(METHODS)}")
-    from workstation.core.profile_pmrm2 import pmrm2_params
+    if method == pmrm2_keys.METHOD:
+        from workstation.core.profile_pmrm2 import pmrm2_params
 
-    pmrm2 = pmrm2_params(d, method, source)
+        pmrm2 = pmrm2_params(d, method, source)
+    else:
+        pmrm2_keys.refuse_outside(d, method, source)
+        pmrm2 = None
     stables = tuple(
         text(s, source, f"stablecoins[{i}]")
         for i, s in enumerate(seq(d["stablecoins"], source, "stablecoins", empty_ok=True))
