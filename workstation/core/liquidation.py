@@ -81,6 +81,7 @@ class Liquidation:
         self.with_all = with_all  # False: single-asset searches only (`all` stays nan)
         self.A = method.n_assets
         self.assets = method.assets
+        self._assets = np.asarray(self.assets, dtype=np.int64)
         self.p0 = method.snapshot()
         self.rows = 0  # moved states evaluated (single-asset packed rows + `all` rows)
         # each finished search's samples (distances, f), keyed (asset or -1 for `all`, side 0
@@ -121,7 +122,7 @@ class Liquidation:
             X = np.zeros((int(count.max()), self.A))
             X[:, asset[start]] = x[idx[start]]  # pad: each column's first move, repeated
             X[rank, asset] = x[idx]
-            only = tuple(sorted(int(a) for a in np.asarray(self.assets)[cols]))
+            only = tuple(sorted(int(a) for a in self._assets[cols]))
             rows.append(X)
             sel.append((idx, rank, asset))
         if (~single).any():
@@ -152,11 +153,19 @@ class Liquidation:
         asset (cols, in order) its first entry (start) and count."""
         idx = np.flatnonzero(single)
         jj = j[idx]
+        n = idx.size
+        if len(self.assets) == 1:  # one searched asset (j = 0 throughout): already in order
+            start, count = np.zeros(1, dtype=np.intp), np.full(1, n, dtype=np.intp)
+            return idx, np.arange(n), self._assets[jj], jj[:1], start, count
         order = np.argsort(jj, kind="stable")
         idx, jj = idx[order], jj[order]
-        cols, start, count = np.unique(jj, return_index=True, return_counts=True)
-        rank = np.arange(idx.size) - np.repeat(start, count)
-        return idx, rank, np.asarray(self.assets)[jj], cols, start, count
+        first = np.empty(n, dtype=bool)  # np.unique(jj, return_index, return_counts) of sorted jj
+        first[:1] = True
+        np.not_equal(jj[1:], jj[:-1], out=first[1:])
+        start = np.flatnonzero(first)
+        count = np.diff(start, append=n)
+        rank = np.arange(n) - np.repeat(start, count)
+        return idx, rank, self._assets[jj], jj[start], start, count
 
     def _bounds(self, sid: np.ndarray, lo: np.ndarray, hi: np.ndarray,
                 need: np.ndarray) -> np.ndarray | None:
@@ -189,7 +198,9 @@ class Liquidation:
         """(sid, d) of every kink (just before and after it) of each search: a column's own for
         its search; for `all`, those of every column that moves with a searched one (`moves_with`
         columns follow their driver's relative move)."""
-        driven = np.flatnonzero(np.isin(self.m.driver, np.asarray(self.assets, dtype=np.int64)))
+        searched = np.zeros(self.A, dtype=bool)
+        searched[self._assets] = True
+        driven = np.flatnonzero(searched[self.m.driver])
         kinks = self.m.kinks(columns=[int(c) for c in driven])
         sids, ds = [], []
 
@@ -259,15 +270,17 @@ class Liquidation:
                 break
             order = np.lexsort((d, sid))
             sid, d, f, ok = sid[order], d[order], f[order], ok[order]
-            first = np.ones(sid.size, dtype=bool)
-            first[1:] = sid[1:] != sid[:-1]
+            first = np.empty(sid.size, dtype=bool)
+            first[:1] = True
+            np.not_equal(sid[1:], sid[:-1], out=first[1:])
             bad = ~(f > err)  # non-finite f (overflow far out) counts as liquidated too
             seg = np.cumsum(first) - 1
             bad_before = np.cumsum(bad) - bad
             start_bad = bad_before[first][seg]
             keep = (bad_before - start_bad) == 0  # up to the first liquidating sample
             sid, d, f, ok, bad = sid[keep], d[keep], f[keep], ok[keep], bad[keep]
-            nxt = np.r_[sid[1:] == sid[:-1], False]  # an interval starts here
+            nxt = np.zeros(sid.size, dtype=bool)  # an interval starts here
+            np.equal(sid[1:], sid[:-1], out=nxt[:-1])
             i = np.flatnonzero(nxt)
             h = d[i + 1] - d[i]
             bracket = bad[i + 1]
@@ -307,15 +320,17 @@ class Liquidation:
             has_bracket[sid[br]] = True
             width = np.full(S, np.inf)
             width[sid[br]] = d[br + 1] - d[br]
-            last = np.r_[sid[1:] != sid[:-1], True]
+            last = ~nxt
             reaches_end = np.zeros(S, dtype=bool)
             reaches_end[sid[last]] = d[last] >= _LIMITS[sid[last] % 2]
             done_hit = open_ & has_bracket & ~unproven & (width <= TOL)
             done_none = open_ & ~has_bracket & ~unproven & reaches_end
             for s in np.flatnonzero(done_hit):
                 result[s] = (-1.0 if s % 2 == 0 else 1.0) * d[br[sid[br] == s][0] + 1]
-            self._keep_trail(done_hit | done_none, sid, d, f)
-            open_ &= ~(done_hit | done_none)
+            finished = done_hit | done_none
+            if finished.any():
+                self._keep_trail(finished, sid, d, f)
+                open_ &= ~finished
             if not open_.any():
                 break
             live_pt = open_[sid]

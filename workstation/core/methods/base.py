@@ -121,6 +121,7 @@ class _Subset:
     book: Book
     onehot: np.ndarray  # (n_sub, A)
     rows: np.ndarray  # indices into the scope's book
+    cols: np.ndarray  # bool (A,): the columns revalued
     cache: dict[str, Any] = field(default_factory=dict)  # method-specific prepared arrays
 
 
@@ -268,10 +269,13 @@ class MarginMethod:
         if only not in self._subsets:
             if only is None:
                 rows = np.arange(len(self.book))
-                sub = _Subset(self.book, self.onehot, rows)
+                sub = _Subset(self.book, self.onehot, rows, np.ones(self.n_assets, dtype=bool))
             else:
-                rows = np.flatnonzero(np.isin(self.book.und, only))
-                sub = _Subset(self.book.take(rows), self.onehot[rows], rows)
+                cols = np.zeros(self.n_assets, dtype=bool)
+                cols[list(only)] = True
+                rows = np.flatnonzero(cols[self.book.und])
+                sub = _Subset(self.book.take(rows), self.onehot[rows], rows, cols)
+            sub.cols.flags.writeable = False  # shared by every evaluation of the subset
             self._subsets[only] = sub
         return self._subsets[only]
 
@@ -314,7 +318,7 @@ class MarginMethod:
     def plain_parts(self, X: np.ndarray, only: tuple[int, ...] | None = None) -> Parts:
         """`parts` by revaluing every position of the columns `only` (the reference path)."""
         sub = self.subset(only)
-        cols = np.ones(self.n_assets, dtype=bool) if only is None else np.isin(np.arange(self.n_assets), only)
+        cols = sub.cols
         centers = self.book.prices * (1.0 + X[:, self.driver])  # (K, A)
         spot = centers[:, sub.book.und]
         pos_values = self.position_values(sub.book, spot)

@@ -40,6 +40,25 @@ from workstation.core.model import Position
 from workstation.core.profiles import Profile, by_quantity
 from workstation.core.valuation import values
 
+_TABLES: dict[tuple[int, tuple[str, ...], bytes], tuple[Profile, dict[str, np.ndarray]]] = {}
+
+
+def tier_table(profile: Profile, assets: tuple[str, ...], used: np.ndarray) -> dict[str, np.ndarray]:
+    """`_tier_table`, kept per (profile, assets, used): a what-if or a suggestion builds a margin
+    method per trial size on the same profile and assets (profiles are frozen; the arrays are made
+    read-only)."""
+    key = (id(profile), assets, used.tobytes())
+    hit = _TABLES.get(key)
+    if hit is not None and hit[0] is profile:
+        return hit[1]
+    table = _tier_table(profile, assets, used)
+    for v in table.values():
+        v.flags.writeable = False
+    if len(_TABLES) >= 64:
+        _TABLES.clear()
+    _TABLES[key] = (profile, table)
+    return table
+
 
 def _tier_table(profile: Profile, assets: tuple[str, ...], used: np.ndarray) -> dict[str, np.ndarray]:
     """Padded (assets x tiers) arrays of bounds, rates, amounts and slopes; rows only filled for
@@ -68,12 +87,25 @@ def _tier_table(profile: Profile, assets: tuple[str, ...], used: np.ndarray) -> 
 class PositionRequirements:
     """Per-position IM and MM, vectorised over price states."""
 
-    def __init__(self, book: Book, profile: Profile):
+    def __init__(self, book: Book, profile: Profile, table: dict[str, np.ndarray] | None = None):
+        """`table`: the tier table of a book these rows are taken from (its used assets cover
+        these rows'; a wider table picks the same brackets: the padding bounds are infinite)."""
         self.book = book
         self.profile = profile
-        used = np.zeros(len(book.assets), dtype=bool)
-        used[book.und[book.is_delta_one]] = True
-        self.t = _tier_table(profile, book.assets, used)
+        if table is None:
+            used = np.zeros(len(book.assets), dtype=bool)
+            used[book.und[book.is_delta_one]] = True
+            table = tier_table(profile, book.assets, used)
+        self.t = table
+        self._rows: tuple[np.ndarray, np.ndarray, Book] | None = None
+
+    def rows(self) -> tuple[np.ndarray, np.ndarray, Book]:
+        """The perpetuals and futures, the short options and their sub-book (prepared once)."""
+        if self._rows is None:
+            b = self.book
+            short = np.flatnonzero(b.is_option & (b.qty < 0))
+            self._rows = (np.flatnonzero(b.is_delta_one), short, b.take(short))
+        return self._rows
 
     def delta_one(self, s: np.ndarray, d1: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(IM, MM, bracket IM rate) of the perpetuals and futures `d1` at spot s (..., len(d1))."""
@@ -106,15 +138,14 @@ class PositionRequirements:
         b = self.book
         s = b.spot if spot is None else np.asarray(spot, dtype=float)
         shape = np.broadcast_shapes(s.shape, b.qty.shape)
-        s = np.broadcast_to(s, shape)
+        if s.shape != shape:
+            s = np.broadcast_to(s, shape)
         im = np.zeros(shape)
         mm = np.zeros(shape)
-        d1 = np.flatnonzero(b.is_delta_one)
+        d1, short, sub = self.rows()
         if d1.size:
             im[..., d1], mm[..., d1], _ = self.delta_one(s[..., d1], d1)
-        short = np.flatnonzero(b.is_option & (b.qty < 0))
         if short.size:
-            sub = b.take(short)
             so = s[..., short]
             unit = (values(sub, so) if pos_values is None else pos_values[..., short]) / sub.qty  # per unit
             o = self.profile.options
@@ -189,7 +220,8 @@ class CrossMethod(MarginMethod):
 
     def _reqs(self, sub: _Subset) -> PositionRequirements:
         if "reqs" not in sub.cache:
-            sub.cache["reqs"] = self.reqs if sub.book is self.book else PositionRequirements(sub.book, self.profile)
+            sub.cache["reqs"] = self.reqs if sub.book is self.book else \
+                PositionRequirements(sub.book, self.profile, self.reqs.t)
         return sub.cache["reqs"]
 
     def terms(self, sub, centers, spot, pos_values, cols):
