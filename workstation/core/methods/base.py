@@ -163,6 +163,7 @@ class MarginMethod:
         self.assets = [int(a) for a in np.flatnonzero(moving)]
         self._subsets: dict[tuple[int, ...] | None, _Subset] = {}
         self._p0: Parts | None = None
+        self._isolated: float | None = None
 
     # -------------------------------------------------------------- set-up hooks
     def _drivers(self) -> np.ndarray:
@@ -197,7 +198,9 @@ class MarginMethod:
 
     def isolated_total(self) -> float:
         """Collateral set aside in isolated positions (counted in equity wherever they sit)."""
-        return float(np.nansum(self.book.isolated))
+        if self._isolated is None:
+            self._isolated = float(np.nansum(self.book.isolated))
+        return self._isolated
 
     def position_values(self, book: Book, spot: np.ndarray | None = None,
                         vol: np.ndarray | None = None) -> np.ndarray:

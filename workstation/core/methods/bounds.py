@@ -339,8 +339,10 @@ def column_bounds(oc: OptionCurves, cheap: np.ndarray, lo: np.ndarray, hi: np.nd
         fail = np.broadcast_to((M.sum(-1) >= need)[:, None], M.shape)
     else:
         fail = need <= M
-    for a, sl in oc.slices().items():
-        if not moves[a]:
+    slices = oc.slices()
+    for a in np.flatnonzero(fail.any(0) & moves).tolist():  # the columns with a state that fails
+        sl = slices.get(a)
+        if sl is None:
             continue
         ks = np.flatnonzero(fail[:, a])
         if ks.size:
