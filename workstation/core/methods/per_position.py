@@ -35,7 +35,7 @@ import numpy as np
 from workstation.core.arrays import unique
 from workstation.core.book import Book
 from workstation.core.methods.base import Attribution, MarginMethod, Parts, Scope, _Subset
-from workstation.core.methods.bounds_positions import per_position_curvature, per_position_kinks
+from workstation.core.methods.bounds_positions import per_position_curvature, per_position_kinks, smooth_rows
 from workstation.core.model import Position
 from workstation.core.profiles import Profile, by_quantity
 from workstation.core.valuation import values
@@ -52,6 +52,7 @@ def tier_table(profile: Profile, assets: tuple[str, ...], used: np.ndarray) -> d
     if hit is not None and hit[0] is profile:
         return hit[1]
     table = _tier_table(profile, assets, used)
+    table["smooth"] = smooth_rows(table)  # the rows whose brackets make no kink (tier_kinks)
     for v in table.values():
         v.flags.writeable = False
     if len(_TABLES) >= 64:
