@@ -27,6 +27,7 @@ from workstation.core.methods.risk_array_fast import RiskArrayFast
 
 _BOOK_ROWS = ("ids", "account", "kind", "inverse", "und", "qty", "entry", "strike", "is_call", "tte",
               "expiry_key", "vol", "expired", "settle", "isolated", "growth", "rates", "carry", "fwd_given", "conf")
+_BOOK_REST = tuple(f.name for f in fields(Book) if f.name not in _BOOK_ROWS)
 _MEMO_LIMIT = 20_000  # remembered (column, move) pieces per memo before it starts afresh
 
 
@@ -35,7 +36,7 @@ def concat_books(a: Book, b: Book) -> Book:
     if len(b) == 0:
         return a
     rows = {name: np.concatenate([getattr(a, name), getattr(b, name)]) for name in _BOOK_ROWS}
-    rest = {f.name: getattr(a, f.name) for f in fields(Book) if f.name not in _BOOK_ROWS}
+    rest = {name: getattr(a, name) for name in _BOOK_REST}
     return Book(**rest, **rows)
 
 

@@ -35,7 +35,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from workstation.core.arrays import unique
 from workstation.core.book import Book
 from workstation.core.collateral import haircut_value
 from workstation.core.profiles import Profile
@@ -57,6 +56,18 @@ def column_sums(v: np.ndarray, und: np.ndarray, n_assets: int) -> np.ndarray:
         return np.bincount(und, weights=v.reshape(-1), minlength=n_assets).reshape(*lead, n_assets)
     idx = (np.arange(k)[:, None] * n_assets + und).reshape(-1)
     return np.bincount(idx, weights=v.reshape(-1), minlength=k * n_assets).reshape(*lead, n_assets)
+
+
+def _rows_by_column(und: np.ndarray) -> dict[int, np.ndarray]:
+    """Column -> the rows of its positions, in order ({a: flatnonzero(und == a)} by one sort)."""
+    order = np.argsort(und, kind="stable")
+    cols = und[order]
+    first = np.empty(cols.size, dtype=bool)
+    first[:1] = True
+    np.not_equal(cols[1:], cols[:-1], out=first[1:])
+    starts = np.flatnonzero(first).tolist()
+    ends = [*starts[1:], cols.size] if starts else []
+    return {int(cols[s]): order[s:e] for s, e in zip(starts, ends, strict=True)}
 
 
 def _pool() -> Any:
@@ -151,7 +162,7 @@ class MarginMethod:
         self.coll_col = self.driver[self.coll_idx] if self.coll_idx.size else self.coll_idx
         self.onehot = np.zeros((len(book), A))
         self.onehot[np.arange(len(book)), book.und] = 1.0
-        self.pos_by_und = {int(a): np.flatnonzero(book.und == a) for a in unique(book.und)}
+        self.pos_by_und = _rows_by_column(book.und)
         # columns that carry price risk: those of positions and collateral, except the base
         # currency and the profile's stablecoins (held at par: a USDC perpetual against USDC
         # collateral is not shocked on one side only)
@@ -164,6 +175,7 @@ class MarginMethod:
         self._subsets: dict[tuple[int, ...] | None, _Subset] = {}
         self._p0: Parts | None = None
         self._isolated: float | None = None
+        self._p0_figures: tuple[Parts, float, np.ndarray] | None = None
 
     # -------------------------------------------------------------- set-up hooks
     def _drivers(self) -> np.ndarray:
@@ -344,15 +356,25 @@ class MarginMethod:
         im, mm = self.combine(self.snapshot().terms)
         return float(im[0]), float(mm[0])
 
+    def _snapshot_figures(self) -> tuple[float, np.ndarray]:
+        """(equity, MM (1,)) of the snapshot, kept while the snapshot is the same object (every
+        moved state of a search is compared with them)."""
+        p0 = self.snapshot()
+        kept = self._p0_figures
+        if kept is None or kept[0] is not p0:
+            kept = self._p0_figures = (p0, float(p0.equity[0].sum() + self.isolated_total()),
+                                       self.combine(p0.terms)[1])
+        return kept[1], kept[2]
+
     def _equity0(self) -> float:
-        return float(self.snapshot().equity[0].sum() + self.isolated_total())
+        return self._snapshot_figures()[0]
 
     def eq_mm_single(self, P: Parts) -> tuple[np.ndarray, np.ndarray]:
         """(equity, MM) of shape (K, A): row k, column a = only column a moved as in X[k, a]."""
         p0 = self.snapshot()
         eq = self._equity0() + (P.equity - p0.equity[0])
         if self.additive and self.use_fast:  # MM0 + the change of column a's own share
-            _, mm0 = self.combine(p0.terms)
+            mm0 = self._snapshot_figures()[1]
             with np.errstate(invalid="ignore"):  # terms combine does not read may hold inf
                 _, dmm = self.combine({k: (v - p0.terms[k][0])[..., None] for k, v in P.terms.items()})
             return eq, mm0[0] + dmm
