@@ -297,18 +297,11 @@ class Liquidation:
                 M = self._bounds(sid[t], np.minimum(xa, xb), np.maximum(xa, xb), need)
                 M = np.full(t.size, np.inf) if M is None else M
                 sample = ~np.isfinite(M)  # no bound: estimate one from the samples, cap the step
-                if sample.any():
-                    M = np.where(sample, _estimated_curvature(d, f, sid, t), M)
-                wide = sample & (h[todo] > _fallback_step(d[t]))
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    proven = (need > M) & ~wide
-                    pieces = np.where(wide, np.ceil(h[todo] / _fallback_step(d[t])), 0.0)
-                    pieces = np.maximum(pieces, np.ceil(1.2 * np.sqrt(np.maximum(M, 0.0) / need)))
-                    pieces = np.minimum(pieces, _MAX_SPLIT)
-                ok[t[proven]] = True
-                split = t[~proven]
-                pieces = pieces[~proven]
-                pieces = np.where(pieces >= 2, pieces, 2).astype(np.int64)  # NaN: 2
+                if not sample.any() and (need > M).all():  # the usual round: every interval proven
+                    ok[t] = True
+                    split, pieces = t[:0], np.zeros(0, dtype=np.int64)
+                else:
+                    split, pieces = self._split(d, f, sid, t, h[todo], need, M, sample, ok)
             else:
                 split, pieces = t, np.zeros(0, dtype=np.int64)
             # per search: resolved?
@@ -354,9 +347,10 @@ class Liquidation:
             if rb.size:  # the Illinois point c as a pair c -/+ TOL / 4: once c is that close
                 a, b = d[rb], d[rb + 1]  # to the root, the pair is the final bracket
                 c = self._illinois(sid[rb], a, b, f[rb], f[rb + 1])
-                pair = np.stack([np.maximum(c - TOL / 4, 0.5 * (a + c)), np.minimum(c + TOL / 4, 0.5 * (c + b))])
-                new_sid.append(np.tile(sid[rb], 2))
-                new_d.append(pair.ravel())
+                s_rb = sid[rb]
+                new_sid.append(np.concatenate([s_rb, s_rb]))
+                new_d.append(np.concatenate([np.maximum(c - TOL / 4, 0.5 * (a + c)),
+                                             np.minimum(c + TOL / 4, 0.5 * (c + b))]))
             if not new_sid:
                 break  # nothing left to sample (every open search is resolved above)
             ns, nd = np.concatenate(new_sid), np.concatenate(new_d)
@@ -370,6 +364,23 @@ class Liquidation:
                 if hits.size:
                     result[s] = (-1.0 if s % 2 == 0 else 1.0) * hits.min()
         return result[0::2], result[1::2]
+
+    @staticmethod
+    def _split(d: np.ndarray, f: np.ndarray, sid: np.ndarray, t: np.ndarray, h: np.ndarray, need: np.ndarray,
+               M: np.ndarray, sample: np.ndarray, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Of the intervals starting at samples t (widths h, bounds M, `need` to prove them; `sample`:
+        no bound), mark the proven ones `ok`; the others' (starts, pieces to split them into)."""
+        if sample.any():
+            M = np.where(sample, _estimated_curvature(d, f, sid, t), M)
+        wide = sample & (h > _fallback_step(d[t]))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            proven = (need > M) & ~wide
+            pieces = np.where(wide, np.ceil(h / _fallback_step(d[t])), 0.0)
+            pieces = np.maximum(pieces, np.ceil(1.2 * np.sqrt(np.maximum(M, 0.0) / need)))
+            pieces = np.minimum(pieces, _MAX_SPLIT)
+        ok[t[proven]] = True
+        pieces = pieces[~proven]
+        return t[~proven], np.where(pieces >= 2, pieces, 2).astype(np.int64)  # NaN: 2
 
     def _warm_points(self, f0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(sid, d) sampled with the first batch besides the grid and the kinks (none here;
@@ -403,7 +414,8 @@ class Liquidation:
         slow = w > 0.5 * widths[s, 1]
         widths[s, 1], widths[s, 0] = widths[s, 0], w
         c = np.where((w <= 4 * TOL) | slow | ~np.isfinite(c), 0.5 * (a + b), c)
-        return np.clip(c, a + np.minimum(TOL / 4, w / 4), b - np.minimum(TOL / 4, w / 4))
+        gap = np.minimum(TOL / 4, w / 4)
+        return np.minimum(np.maximum(c, a + gap), b - gap)  # np.clip (c is finite), without its overhead
 
     def report(self) -> dict[str, dict[str, float | None]]:
         down, up = self.search()
