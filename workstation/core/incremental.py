@@ -23,6 +23,7 @@ import numpy as np
 
 from workstation.core.book import Book
 from workstation.core.methods import MarginMethod, Parts, RiskArrayMethod
+from workstation.core.methods.bounds_positions import share_option_curves
 from workstation.core.methods.risk_array_fast import RiskArrayFast
 
 _BOOK_ROWS = ("ids", "account", "kind", "inverse", "und", "qty", "entry", "strike", "is_call", "tte",
@@ -42,8 +43,10 @@ def concat_books(a: Book, b: Book) -> Book:
 
 def reuse_rows(after: MarginMethod, before: MarginMethod) -> None:
     """Let `after` (whose book is `before`'s rows followed by new ones) take the before's
-    per-position scenario P&L instead of revaluing those rows. Methods without per-position
-    scenario results need nothing (their per-position figures are cheap)."""
+    per-position scenario P&L instead of revaluing those rows, and its options' curves (the
+    liquidation bounds') when the new rows hold no option. Methods without per-position
+    scenario results need nothing more (their per-position figures are cheap)."""
+    share_option_curves(after, before)
     if not isinstance(after, RiskArrayMethod) or not isinstance(before, RiskArrayMethod):
         return
     n0 = len(before.book)

@@ -98,6 +98,18 @@ def _weights(m: MarginMethod, oc: OptionCurves, reduce: str) -> tuple[np.ndarray
     return wp, wm, cheap
 
 
+def share_option_curves(after: MarginMethod, before: MarginMethod) -> None:
+    """When `after`'s book is `before`'s rows followed by rows without a live option (a what-if's
+    perpetuals and futures), its options' curves are the before's: take them (and the curvature
+    weights built on them, same profile) rather than rebuild them for every trial size."""
+    if "_option_curves" not in before.__dict__ or after.book.is_option[len(before.book):].any():
+        return
+    keys = ("_option_curves", "_curvature_weights_sum", "_curvature_weights_max")
+    for key in keys if after.profile is before.profile else keys[:1]:
+        if key in before.__dict__:
+            after.__dict__[key] = before.__dict__[key]
+
+
 def _option_curves(m: MarginMethod) -> OptionCurves:
     """The book's option curves at the current state, built once per method (the kinks and the
     curvature bound of a per-position method both use them)."""
