@@ -24,10 +24,10 @@ every move nearer than it by more than TOL (intervals narrower than TOL / 4 are 
 further). Every built-in method bounds every interval (docs/DESIGN.md, "Liquidation contract",
 lists the few configurations that get no bound). Where a method gives none (`curvature()` None
 or inf) the search estimates one from the second differences of its samples (times 4) and caps
-the step (`_fallback_step`): adaptive sampling, no proof. Each round evaluates its new moves in
+the step (`liquidation_split.py`): adaptive sampling, no proof. Each round evaluates its new moves in
 one batch: single-underlying moves packed into rows (row r moves each searching underlying to
 its r-th new move; only those underlyings are revalued), `all` moves as rows of their own.
-(About 420 lines: one algorithm, its rounds and their batched evaluation; the what-if warm
+(About 410 lines: one algorithm, its rounds and their batched evaluation; the what-if warm
 start is in `warm_liquidation.py`.)
 """
 
@@ -36,6 +36,7 @@ from __future__ import annotations
 import numpy as np
 
 from workstation.core.arrays import unique
+from workstation.core.liquidation_split import split_unproven
 from workstation.core.methods import MarginMethod, Parts
 
 DOWN_LIMIT = -0.99
@@ -45,32 +46,6 @@ _GRID = (np.array([0.2, -DOWN_LIMIT]), np.array([0.3, 1.5, UP_LIMIT]))  # distan
 _LIMITS = np.array([-DOWN_LIMIT, UP_LIMIT])
 _KINK_EPS = TOL / 16  # a kink is sampled at x -/+ this (the pair is narrower than TOL / 4)
 _MAX_ROUNDS = 200
-_MAX_SPLIT = 16
-
-
-def _fallback_step(d: np.ndarray) -> np.ndarray:
-    """Largest sampling step at distance d where a method gives no curvature bound."""
-    return 0.05 + 0.25 * d
-
-
-def _estimated_curvature(d: np.ndarray, f: np.ndarray, sid: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """Where a method gives no bound: 4 x the largest |f''| the samples around interval
-    [t, t + 1] show (second divided differences with the neighbours on either side; inf
-    without a neighbour). A heuristic: it adapts the sampling to the curve, it proves nothing."""
-    n = d.size
-    out = np.zeros(t.size)
-    seen = np.zeros(t.size, dtype=bool)
-    for a in (t - 1, t):  # triples (a, a + 1, a + 2)
-        ok = (a >= 0) & (a + 2 < n)
-        a = np.clip(a, 0, max(n - 3, 0))
-        ok &= (sid[a] == sid[np.minimum(a + 2, n - 1)])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            s1 = (f[a + 1] - f[a]) / (d[a + 1] - d[a])
-            s2 = (f[a + 2] - f[a + 1]) / (d[a + 2] - d[a + 1])
-            f2 = np.abs(2.0 * (s2 - s1) / (d[a + 2] - d[a]))
-        out = np.where(ok & np.isfinite(f2), np.maximum(out, f2), out)
-        seen |= ok
-    return np.where(seen, 4.0 * out, np.inf)
 
 
 class Liquidation:
@@ -301,7 +276,7 @@ class Liquidation:
                     ok[t] = True
                     split, pieces = t[:0], np.zeros(0, dtype=np.int64)
                 else:
-                    split, pieces = self._split(d, f, sid, t, h[todo], need, M, sample, ok)
+                    split, pieces = split_unproven(d, f, sid, t, h[todo], need, M, sample, ok)
             else:
                 split, pieces = t, np.zeros(0, dtype=np.int64)
             # per search: resolved?
@@ -364,23 +339,6 @@ class Liquidation:
                 if hits.size:
                     result[s] = (-1.0 if s % 2 == 0 else 1.0) * hits.min()
         return result[0::2], result[1::2]
-
-    @staticmethod
-    def _split(d: np.ndarray, f: np.ndarray, sid: np.ndarray, t: np.ndarray, h: np.ndarray, need: np.ndarray,
-               M: np.ndarray, sample: np.ndarray, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Of the intervals starting at samples t (widths h, bounds M, `need` to prove them; `sample`:
-        no bound), mark the proven ones `ok`; the others' (starts, pieces to split them into)."""
-        if sample.any():
-            M = np.where(sample, _estimated_curvature(d, f, sid, t), M)
-        wide = sample & (h > _fallback_step(d[t]))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            proven = (need > M) & ~wide
-            pieces = np.where(wide, np.ceil(h / _fallback_step(d[t])), 0.0)
-            pieces = np.maximum(pieces, np.ceil(1.2 * np.sqrt(np.maximum(M, 0.0) / need)))
-            pieces = np.minimum(pieces, _MAX_SPLIT)
-        ok[t[proven]] = True
-        pieces = pieces[~proven]
-        return t[~proven], np.where(pieces >= 2, pieces, 2).astype(np.int64)  # NaN: 2
 
     def _warm_points(self, f0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(sid, d) sampled with the first batch besides the grid and the kinks (none here;
