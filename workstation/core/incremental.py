@@ -23,10 +23,12 @@ import numpy as np
 
 from workstation.core.book import Book
 from workstation.core.methods import MarginMethod, Parts, RiskArrayMethod
+from workstation.core.methods.bounds_positions import share_option_curves
 from workstation.core.methods.risk_array_fast import RiskArrayFast
 
 _BOOK_ROWS = ("ids", "account", "kind", "inverse", "und", "qty", "entry", "strike", "is_call", "tte",
               "expiry_key", "vol", "expired", "settle", "isolated", "growth", "rates", "carry", "fwd_given", "conf")
+_BOOK_REST = tuple(f.name for f in fields(Book) if f.name not in _BOOK_ROWS)
 _MEMO_LIMIT = 20_000  # remembered (column, move) pieces per memo before it starts afresh
 
 
@@ -35,14 +37,16 @@ def concat_books(a: Book, b: Book) -> Book:
     if len(b) == 0:
         return a
     rows = {name: np.concatenate([getattr(a, name), getattr(b, name)]) for name in _BOOK_ROWS}
-    rest = {f.name: getattr(a, f.name) for f in fields(Book) if f.name not in _BOOK_ROWS}
+    rest = {name: getattr(a, name) for name in _BOOK_REST}
     return Book(**rest, **rows)
 
 
 def reuse_rows(after: MarginMethod, before: MarginMethod) -> None:
     """Let `after` (whose book is `before`'s rows followed by new ones) take the before's
-    per-position scenario P&L instead of revaluing those rows. Methods without per-position
-    scenario results need nothing (their per-position figures are cheap)."""
+    per-position scenario P&L instead of revaluing those rows, and its options' curves (the
+    liquidation bounds') when the new rows hold no option. Methods without per-position
+    scenario results need nothing more (their per-position figures are cheap)."""
+    share_option_curves(after, before)
     if not isinstance(after, RiskArrayMethod) or not isinstance(before, RiskArrayMethod):
         return
     n0 = len(before.book)
@@ -121,30 +125,36 @@ class ColumnMemo:
             self._memo.clear()
         cols = range(m.n_assets) if only is None else sorted(set(only))
         K = X.shape[0]
-        need = [(c, k) for c in cols for k in range(K) if X[k, c] != 0.0]
+        moves = X.tolist()  # Python floats: the memo's keys, read without numpy scalars
+        need = [(c, k, row[c]) for c in cols for k, row in enumerate(moves) if row[c] != 0.0]
+        memo = self._memo
         todo: dict[int, list[int]] = {}  # column -> rows where its pieces are not known
-        for c, k in need:
-            if (c, float(X[k, c])) not in self._memo:
+        for c, k, x in need:
+            if (c, x) not in memo:
                 todo.setdefault(c, []).append(k)
         for rows, missing in _batches(todo):
             fresh = m.parts(X[rows], tuple(missing))
             self._term_names = names = tuple(fresh.terms)
+            eq_rows = fresh.equity.tolist()
+            term_rows = [fresh.terms[t].tolist() for t in names]
             for r, k in enumerate(rows):
+                row = moves[k]
                 for c in missing:
-                    if X[k, c] == 0.0:
+                    x = row[c]
+                    if x == 0.0:
                         continue
-                    self._memo[(c, float(X[k, c]))] = (
-                        float(fresh.equity[r, c]), tuple(float(fresh.terms[t][r, c]) for t in names))
+                    memo[(c, x)] = (eq_rows[r][c], tuple(v[r][c] for v in term_rows))
             self.evaluated += len(rows) * len(missing)
         p0 = m.snapshot()
         names = self._term_names or tuple(p0.terms)
         equity = np.repeat(p0.equity[:1], K, axis=0)
         terms = {t: np.repeat(p0.terms[t][:1], K, axis=0) for t in names}
-        for c, k in need:
-            eq, tv = self._memo[(c, float(X[k, c]))]
-            equity[k, c] = eq
-            for t, v in zip(names, tv, strict=True):
-                terms[t][k, c] = v
+        if need:
+            at = ([k for _, k, _ in need], [c for c, _, _ in need])
+            got = [memo[(c, x)] for c, _, x in need]
+            equity[at] = [g[0] for g in got]
+            for i, t in enumerate(names):
+                terms[t][at] = [g[1][i] for g in got]
         return Parts(equity, terms)
 
 

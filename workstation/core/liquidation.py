@@ -24,10 +24,10 @@ every move nearer than it by more than TOL (intervals narrower than TOL / 4 are 
 further). Every built-in method bounds every interval (docs/DESIGN.md, "Liquidation contract",
 lists the few configurations that get no bound). Where a method gives none (`curvature()` None
 or inf) the search estimates one from the second differences of its samples (times 4) and caps
-the step (`_fallback_step`): adaptive sampling, no proof. Each round evaluates its new moves in
+the step (`liquidation_split.py`): adaptive sampling, no proof. Each round evaluates its new moves in
 one batch: single-underlying moves packed into rows (row r moves each searching underlying to
 its r-th new move; only those underlyings are revalued), `all` moves as rows of their own.
-(About 420 lines: one algorithm, its rounds and their batched evaluation; the what-if warm
+(About 410 lines: one algorithm, its rounds and their batched evaluation; the what-if warm
 start is in `warm_liquidation.py`.)
 """
 
@@ -36,6 +36,7 @@ from __future__ import annotations
 import numpy as np
 
 from workstation.core.arrays import unique
+from workstation.core.liquidation_split import split_unproven
 from workstation.core.methods import MarginMethod, Parts
 
 DOWN_LIMIT = -0.99
@@ -45,32 +46,6 @@ _GRID = (np.array([0.2, -DOWN_LIMIT]), np.array([0.3, 1.5, UP_LIMIT]))  # distan
 _LIMITS = np.array([-DOWN_LIMIT, UP_LIMIT])
 _KINK_EPS = TOL / 16  # a kink is sampled at x -/+ this (the pair is narrower than TOL / 4)
 _MAX_ROUNDS = 200
-_MAX_SPLIT = 16
-
-
-def _fallback_step(d: np.ndarray) -> np.ndarray:
-    """Largest sampling step at distance d where a method gives no curvature bound."""
-    return 0.05 + 0.25 * d
-
-
-def _estimated_curvature(d: np.ndarray, f: np.ndarray, sid: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """Where a method gives no bound: 4 x the largest |f''| the samples around interval
-    [t, t + 1] show (second divided differences with the neighbours on either side; inf
-    without a neighbour). A heuristic: it adapts the sampling to the curve, it proves nothing."""
-    n = d.size
-    out = np.zeros(t.size)
-    seen = np.zeros(t.size, dtype=bool)
-    for a in (t - 1, t):  # triples (a, a + 1, a + 2)
-        ok = (a >= 0) & (a + 2 < n)
-        a = np.clip(a, 0, max(n - 3, 0))
-        ok &= (sid[a] == sid[np.minimum(a + 2, n - 1)])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            s1 = (f[a + 1] - f[a]) / (d[a + 1] - d[a])
-            s2 = (f[a + 2] - f[a + 1]) / (d[a + 2] - d[a + 1])
-            f2 = np.abs(2.0 * (s2 - s1) / (d[a + 2] - d[a]))
-        out = np.where(ok & np.isfinite(f2), np.maximum(out, f2), out)
-        seen |= ok
-    return np.where(seen, 4.0 * out, np.inf)
 
 
 class Liquidation:
@@ -81,6 +56,7 @@ class Liquidation:
         self.with_all = with_all  # False: single-asset searches only (`all` stays nan)
         self.A = method.n_assets
         self.assets = method.assets
+        self._assets = np.asarray(self.assets, dtype=np.int64)
         self.p0 = method.snapshot()
         self.rows = 0  # moved states evaluated (single-asset packed rows + `all` rows)
         # each finished search's samples (distances, f), keyed (asset or -1 for `all`, side 0
@@ -121,7 +97,7 @@ class Liquidation:
             X = np.zeros((int(count.max()), self.A))
             X[:, asset[start]] = x[idx[start]]  # pad: each column's first move, repeated
             X[rank, asset] = x[idx]
-            only = tuple(sorted(int(a) for a in np.asarray(self.assets)[cols]))
+            only = tuple(sorted(int(a) for a in self._assets[cols]))
             rows.append(X)
             sel.append((idx, rank, asset))
         if (~single).any():
@@ -152,11 +128,19 @@ class Liquidation:
         asset (cols, in order) its first entry (start) and count."""
         idx = np.flatnonzero(single)
         jj = j[idx]
+        n = idx.size
+        if len(self.assets) == 1:  # one searched asset (j = 0 throughout): already in order
+            start, count = np.zeros(1, dtype=np.intp), np.full(1, n, dtype=np.intp)
+            return idx, np.arange(n), self._assets[jj], jj[:1], start, count
         order = np.argsort(jj, kind="stable")
         idx, jj = idx[order], jj[order]
-        cols, start, count = np.unique(jj, return_index=True, return_counts=True)
-        rank = np.arange(idx.size) - np.repeat(start, count)
-        return idx, rank, np.asarray(self.assets)[jj], cols, start, count
+        first = np.empty(n, dtype=bool)  # np.unique(jj, return_index, return_counts) of sorted jj
+        first[:1] = True
+        np.not_equal(jj[1:], jj[:-1], out=first[1:])
+        start = np.flatnonzero(first)
+        count = np.diff(start, append=n)
+        rank = np.arange(n) - np.repeat(start, count)
+        return idx, rank, self._assets[jj], jj[start], start, count
 
     def _bounds(self, sid: np.ndarray, lo: np.ndarray, hi: np.ndarray,
                 need: np.ndarray) -> np.ndarray | None:
@@ -189,7 +173,9 @@ class Liquidation:
         """(sid, d) of every kink (just before and after it) of each search: a column's own for
         its search; for `all`, those of every column that moves with a searched one (`moves_with`
         columns follow their driver's relative move)."""
-        driven = np.flatnonzero(np.isin(self.m.driver, np.asarray(self.assets, dtype=np.int64)))
+        searched = np.zeros(self.A, dtype=bool)
+        searched[self._assets] = True
+        driven = np.flatnonzero(searched[self.m.driver])
         kinks = self.m.kinks(columns=[int(c) for c in driven])
         sids, ds = [], []
 
@@ -259,15 +245,17 @@ class Liquidation:
                 break
             order = np.lexsort((d, sid))
             sid, d, f, ok = sid[order], d[order], f[order], ok[order]
-            first = np.ones(sid.size, dtype=bool)
-            first[1:] = sid[1:] != sid[:-1]
+            first = np.empty(sid.size, dtype=bool)
+            first[:1] = True
+            np.not_equal(sid[1:], sid[:-1], out=first[1:])
             bad = ~(f > err)  # non-finite f (overflow far out) counts as liquidated too
             seg = np.cumsum(first) - 1
             bad_before = np.cumsum(bad) - bad
             start_bad = bad_before[first][seg]
             keep = (bad_before - start_bad) == 0  # up to the first liquidating sample
             sid, d, f, ok, bad = sid[keep], d[keep], f[keep], ok[keep], bad[keep]
-            nxt = np.r_[sid[1:] == sid[:-1], False]  # an interval starts here
+            nxt = np.zeros(sid.size, dtype=bool)  # an interval starts here
+            np.equal(sid[1:], sid[:-1], out=nxt[:-1])
             i = np.flatnonzero(nxt)
             h = d[i + 1] - d[i]
             bracket = bad[i + 1]
@@ -284,18 +272,11 @@ class Liquidation:
                 M = self._bounds(sid[t], np.minimum(xa, xb), np.maximum(xa, xb), need)
                 M = np.full(t.size, np.inf) if M is None else M
                 sample = ~np.isfinite(M)  # no bound: estimate one from the samples, cap the step
-                if sample.any():
-                    M = np.where(sample, _estimated_curvature(d, f, sid, t), M)
-                wide = sample & (h[todo] > _fallback_step(d[t]))
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    proven = (need > M) & ~wide
-                    pieces = np.where(wide, np.ceil(h[todo] / _fallback_step(d[t])), 0.0)
-                    pieces = np.maximum(pieces, np.ceil(1.2 * np.sqrt(np.maximum(M, 0.0) / need)))
-                    pieces = np.minimum(pieces, _MAX_SPLIT)
-                ok[t[proven]] = True
-                split = t[~proven]
-                pieces = pieces[~proven]
-                pieces = np.where(pieces >= 2, pieces, 2).astype(np.int64)  # NaN: 2
+                if not sample.any() and (need > M).all():  # the usual round: every interval proven
+                    ok[t] = True
+                    split, pieces = t[:0], np.zeros(0, dtype=np.int64)
+                else:
+                    split, pieces = split_unproven(d, f, sid, t, h[todo], need, M, sample, ok)
             else:
                 split, pieces = t, np.zeros(0, dtype=np.int64)
             # per search: resolved?
@@ -307,15 +288,17 @@ class Liquidation:
             has_bracket[sid[br]] = True
             width = np.full(S, np.inf)
             width[sid[br]] = d[br + 1] - d[br]
-            last = np.r_[sid[1:] != sid[:-1], True]
+            last = ~nxt
             reaches_end = np.zeros(S, dtype=bool)
             reaches_end[sid[last]] = d[last] >= _LIMITS[sid[last] % 2]
             done_hit = open_ & has_bracket & ~unproven & (width <= TOL)
             done_none = open_ & ~has_bracket & ~unproven & reaches_end
             for s in np.flatnonzero(done_hit):
                 result[s] = (-1.0 if s % 2 == 0 else 1.0) * d[br[sid[br] == s][0] + 1]
-            self._keep_trail(done_hit | done_none, sid, d, f)
-            open_ &= ~(done_hit | done_none)
+            finished = done_hit | done_none
+            if finished.any():
+                self._keep_trail(finished, sid, d, f)
+                open_ &= ~finished
             if not open_.any():
                 break
             live_pt = open_[sid]
@@ -339,9 +322,10 @@ class Liquidation:
             if rb.size:  # the Illinois point c as a pair c -/+ TOL / 4: once c is that close
                 a, b = d[rb], d[rb + 1]  # to the root, the pair is the final bracket
                 c = self._illinois(sid[rb], a, b, f[rb], f[rb + 1])
-                pair = np.stack([np.maximum(c - TOL / 4, 0.5 * (a + c)), np.minimum(c + TOL / 4, 0.5 * (c + b))])
-                new_sid.append(np.tile(sid[rb], 2))
-                new_d.append(pair.ravel())
+                s_rb = sid[rb]
+                new_sid.append(np.concatenate([s_rb, s_rb]))
+                new_d.append(np.concatenate([np.maximum(c - TOL / 4, 0.5 * (a + c)),
+                                             np.minimum(c + TOL / 4, 0.5 * (c + b))]))
             if not new_sid:
                 break  # nothing left to sample (every open search is resolved above)
             ns, nd = np.concatenate(new_sid), np.concatenate(new_d)
@@ -388,7 +372,8 @@ class Liquidation:
         slow = w > 0.5 * widths[s, 1]
         widths[s, 1], widths[s, 0] = widths[s, 0], w
         c = np.where((w <= 4 * TOL) | slow | ~np.isfinite(c), 0.5 * (a + b), c)
-        return np.clip(c, a + np.minimum(TOL / 4, w / 4), b - np.minimum(TOL / 4, w / 4))
+        gap = np.minimum(TOL / 4, w / 4)
+        return np.minimum(np.maximum(c, a + gap), b - gap)  # np.clip (c is finite), without its overhead
 
     def report(self) -> dict[str, dict[str, float | None]]:
         down, up = self.search()

@@ -72,6 +72,7 @@ class HedgeProblem:
         self.legs0 = self._legs(self.drafts)
         self.column = list(self.session.scope.book.assets).index(self.hedge.underlying)
         self._cache: dict[float, Prepared] = {}
+        self._rows: Book | None = None  # the drafts' and the hedge's rows (hedge quantity 1)
         self._sides: dict[float, tuple[float, float]] = {}  # q -> liquidation distances down, up
 
     def _legs(self, trades: Sequence[Position]) -> list[CashLeg]:
@@ -93,8 +94,19 @@ class HedgeProblem:
                 self._cache.clear()
             trades = [*self.drafts, self.trade(q)] if q else list(self.drafts)
             legs = self.legs0 + (self._legs([self.trade(q)]) if q else [])
-            self._cache[q] = self.session.after(self.account, trades, legs, light=True)
+            self._cache[q] = self.session.after(self.account, trades, legs, light=True,
+                                                book=self._book(q) if q else None)
         return self._cache[q]
+
+    def _book(self, q: float) -> Book:
+        """`Book.from_positions` of the drafts and `q` of the hedge: the rows are built once, a
+        size only sets the hedge's quantity (no other column depends on it)."""
+        if self._rows is None:
+            self._rows = Book.from_positions([(self.account, t) for t in [*self.drafts, self.trade(1.0)]],
+                                             self.session.portfolio)
+        qty = self._rows.qty.copy()
+        qty[-1] = q
+        return self._rows.with_qty(qty)
 
     def initial_margin(self, q: float) -> float:
         return self.state(q).snapshot_requirement()[0]

@@ -40,7 +40,8 @@ def values(book: Book, spot: np.ndarray | None = None, vol: np.ndarray | None = 
     s = book.spot if spot is None else np.asarray(spot, dtype=float)
     shape = np.broadcast_shapes(s.shape, book.qty.shape) if vol is None else \
         np.broadcast_shapes(s.shape, book.qty.shape, np.shape(vol))
-    s = np.broadcast_to(s, shape)
+    if s.shape != shape:
+        s = np.broadcast_to(s, shape)
     q = book.qty
     g = book.groups
     out = np.empty(shape)

@@ -158,8 +158,9 @@ class WhatIfSession:
         return [cash_leg(t, self.portfolio, acc, profile, liquidity, (settle or {}).get(t.id)) for t in trades]
 
     def _after_scope(self, base: Scope, account_id: str, trades: Sequence[Position],
-                     legs: Sequence[CashLeg]) -> tuple[Scope, Book, set[int]]:
-        drafts = Book.from_positions([(account_id, t) for t in trades], self.portfolio)
+                     legs: Sequence[CashLeg], drafts: Book | None = None) -> tuple[Scope, Book, set[int]]:
+        if drafts is None:
+            drafts = Book.from_positions([(account_id, t) for t in trades], self.portfolio)
         touched = {int(u) for u in drafts.und}
         collateral = debit(base.collateral, legs)
         for leg in legs:
@@ -172,11 +173,12 @@ class WhatIfSession:
         return touched | {int(prepared.method.driver[a]) for a in touched}
 
     def after(self, account_id: str, trades: Sequence[Position], legs: Sequence[CashLeg] = (), *,
-              light: bool = False) -> Prepared:
+              light: bool = False, book: Book | None = None) -> Prepared:
         """The scope with `trades` (resolved) in `account_id` and `legs` paid; `light`: for figures
-        from the snapshot and moved states only (suggestion objectives), not for a report."""
+        from the snapshot and moved states only (suggestion objectives), not for a report; `book`:
+        the trades' rows when the caller has them (`Book.from_positions` of them)."""
         self._check_account(account_id)
-        scope, drafts, touched = self._after_scope(self.scope, account_id, trades, legs)
+        scope, drafts, touched = self._after_scope(self.scope, account_id, trades, legs, book)
         return Prepared(scope, self.before, drafts, self._drivers(self.before, touched),
                         with_liquidation=self.with_liquidation, light=light)
 

@@ -35,7 +35,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from workstation.core.arrays import unique
 from workstation.core.book import Book
 from workstation.core.collateral import haircut_value
 from workstation.core.profiles import Profile
@@ -57,6 +56,18 @@ def column_sums(v: np.ndarray, und: np.ndarray, n_assets: int) -> np.ndarray:
         return np.bincount(und, weights=v.reshape(-1), minlength=n_assets).reshape(*lead, n_assets)
     idx = (np.arange(k)[:, None] * n_assets + und).reshape(-1)
     return np.bincount(idx, weights=v.reshape(-1), minlength=k * n_assets).reshape(*lead, n_assets)
+
+
+def _rows_by_column(und: np.ndarray) -> dict[int, np.ndarray]:
+    """Column -> the rows of its positions, in order ({a: flatnonzero(und == a)} by one sort)."""
+    order = np.argsort(und, kind="stable")
+    cols = und[order]
+    first = np.empty(cols.size, dtype=bool)
+    first[:1] = True
+    np.not_equal(cols[1:], cols[:-1], out=first[1:])
+    starts = np.flatnonzero(first).tolist()
+    ends = [*starts[1:], cols.size] if starts else []
+    return {int(cols[s]): order[s:e] for s, e in zip(starts, ends, strict=True)}
 
 
 def _pool() -> Any:
@@ -121,6 +132,7 @@ class _Subset:
     book: Book
     onehot: np.ndarray  # (n_sub, A)
     rows: np.ndarray  # indices into the scope's book
+    cols: np.ndarray  # bool (A,): the columns revalued
     cache: dict[str, Any] = field(default_factory=dict)  # method-specific prepared arrays
 
 
@@ -150,7 +162,7 @@ class MarginMethod:
         self.coll_col = self.driver[self.coll_idx] if self.coll_idx.size else self.coll_idx
         self.onehot = np.zeros((len(book), A))
         self.onehot[np.arange(len(book)), book.und] = 1.0
-        self.pos_by_und = {int(a): np.flatnonzero(book.und == a) for a in unique(book.und)}
+        self.pos_by_und = _rows_by_column(book.und)
         # columns that carry price risk: those of positions and collateral, except the base
         # currency and the profile's stablecoins (held at par: a USDC perpetual against USDC
         # collateral is not shocked on one side only)
@@ -162,6 +174,8 @@ class MarginMethod:
         self.assets = [int(a) for a in np.flatnonzero(moving)]
         self._subsets: dict[tuple[int, ...] | None, _Subset] = {}
         self._p0: Parts | None = None
+        self._isolated: float | None = None
+        self._p0_figures: tuple[Parts, float, np.ndarray] | None = None
 
     # -------------------------------------------------------------- set-up hooks
     def _drivers(self) -> np.ndarray:
@@ -196,7 +210,9 @@ class MarginMethod:
 
     def isolated_total(self) -> float:
         """Collateral set aside in isolated positions (counted in equity wherever they sit)."""
-        return float(np.nansum(self.book.isolated))
+        if self._isolated is None:
+            self._isolated = float(np.nansum(self.book.isolated))
+        return self._isolated
 
     def position_values(self, book: Book, spot: np.ndarray | None = None,
                         vol: np.ndarray | None = None) -> np.ndarray:
@@ -268,10 +284,13 @@ class MarginMethod:
         if only not in self._subsets:
             if only is None:
                 rows = np.arange(len(self.book))
-                sub = _Subset(self.book, self.onehot, rows)
+                sub = _Subset(self.book, self.onehot, rows, np.ones(self.n_assets, dtype=bool))
             else:
-                rows = np.flatnonzero(np.isin(self.book.und, only))
-                sub = _Subset(self.book.take(rows), self.onehot[rows], rows)
+                cols = np.zeros(self.n_assets, dtype=bool)
+                cols[list(only)] = True
+                rows = np.flatnonzero(cols[self.book.und])
+                sub = _Subset(self.book.take(rows), self.onehot[rows], rows, cols)
+            sub.cols.flags.writeable = False  # shared by every evaluation of the subset
             self._subsets[only] = sub
         return self._subsets[only]
 
@@ -314,7 +333,7 @@ class MarginMethod:
     def plain_parts(self, X: np.ndarray, only: tuple[int, ...] | None = None) -> Parts:
         """`parts` by revaluing every position of the columns `only` (the reference path)."""
         sub = self.subset(only)
-        cols = np.ones(self.n_assets, dtype=bool) if only is None else np.isin(np.arange(self.n_assets), only)
+        cols = sub.cols
         centers = self.book.prices * (1.0 + X[:, self.driver])  # (K, A)
         spot = centers[:, sub.book.und]
         pos_values = self.position_values(sub.book, spot)
@@ -337,15 +356,25 @@ class MarginMethod:
         im, mm = self.combine(self.snapshot().terms)
         return float(im[0]), float(mm[0])
 
+    def _snapshot_figures(self) -> tuple[float, np.ndarray]:
+        """(equity, MM (1,)) of the snapshot, kept while the snapshot is the same object (every
+        moved state of a search is compared with them)."""
+        p0 = self.snapshot()
+        kept = self._p0_figures
+        if kept is None or kept[0] is not p0:
+            kept = self._p0_figures = (p0, float(p0.equity[0].sum() + self.isolated_total()),
+                                       self.combine(p0.terms)[1])
+        return kept[1], kept[2]
+
     def _equity0(self) -> float:
-        return float(self.snapshot().equity[0].sum() + self.isolated_total())
+        return self._snapshot_figures()[0]
 
     def eq_mm_single(self, P: Parts) -> tuple[np.ndarray, np.ndarray]:
         """(equity, MM) of shape (K, A): row k, column a = only column a moved as in X[k, a]."""
         p0 = self.snapshot()
         eq = self._equity0() + (P.equity - p0.equity[0])
         if self.additive and self.use_fast:  # MM0 + the change of column a's own share
-            _, mm0 = self.combine(p0.terms)
+            mm0 = self._snapshot_figures()[1]
             with np.errstate(invalid="ignore"):  # terms combine does not read may hold inf
                 _, dmm = self.combine({k: (v - p0.terms[k][0])[..., None] for k, v in P.terms.items()})
             return eq, mm0[0] + dmm

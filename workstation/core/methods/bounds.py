@@ -286,7 +286,9 @@ def base_kinks(m: MarginMethod, oc: OptionCurves | None = None,
     oc = OptionCurves.build(m) if oc is None else oc
     held = unique(oc.col)
     if columns is not None:
-        held = held[np.isin(held, np.asarray(columns, dtype=np.int64))]
+        wanted = np.zeros(m.n_assets, dtype=bool)
+        wanted[np.asarray(columns, dtype=np.int64)] = True
+        held = held[wanted[held]]
     if not np.isnan(oc.dead_kinks[:1]).all():  # an option at its intrinsic value somewhere
         for a in held:
             _add(out, a, oc.dead_kinks[:1, oc.col == a])
@@ -339,8 +341,10 @@ def column_bounds(oc: OptionCurves, cheap: np.ndarray, lo: np.ndarray, hi: np.nd
         fail = np.broadcast_to((M.sum(-1) >= need)[:, None], M.shape)
     else:
         fail = need <= M
-    for a, sl in oc.slices().items():
-        if not moves[a]:
+    slices = oc.slices()
+    for a in np.flatnonzero(fail.any(0) & moves).tolist():  # the columns with a state that fails
+        sl = slices.get(a)
+        if sl is None:
             continue
         ks = np.flatnonzero(fail[:, a])
         if ks.size:

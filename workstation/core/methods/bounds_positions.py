@@ -26,18 +26,16 @@ def tier_kinks(m: MarginMethod, out: dict[int, list[np.ndarray]], t: dict[str, n
     d1 = np.flatnonzero(book.is_delta_one & (book.qty != 0))
     held = unique(book.und[d1])
     if columns is not None:
-        held = held[np.isin(held, np.asarray(columns, dtype=np.int64))]
+        wanted = np.zeros(m.n_assets, dtype=bool)
+        wanted[np.asarray(columns, dtype=np.int64)] = True
+        held = held[wanted[held]]
+    smooth = t["smooth"] if "smooth" in t else smooth_rows(t)
     for a in held:
-        b, r, c = t["bound"][a], t["mmr"][a], t["amt"][a]
-        nf = int(np.isfinite(b).sum())  # finite bounds come first, the last tier is unbounded
-        if nf == 0:
+        if smooth[a]:
             continue
+        b = t["bound"][a]
+        nf = int(np.isfinite(b).sum())  # finite bounds come first, the last tier is unbounded
         by_qty = bool(t["qty"][a])
-        if not by_qty and not t["mslope"][a].any():
-            k = np.arange(nf)
-            left, right = b[k] * r[k] - c[k], b[k] * r[k + 1] - c[k + 1]
-            if np.allclose(left, right, rtol=1e-9, atol=0.0) and np.all(np.diff(r[:nf + 1]) >= 0):
-                continue
         rows = d1[book.und[d1] == a]
         q = np.abs(book.qty[rows])
         S = book.prices[a]
@@ -51,6 +49,24 @@ def tier_kinks(m: MarginMethod, out: dict[int, list[np.ndarray]], t: dict[str, n
                 _add(out, a, b[None, :nf] / (q[lin, None] * S) - 1.0)
 
 
+def smooth_rows(t: dict[str, np.ndarray]) -> np.ndarray:
+    """(assets,) bool: the rows of table `t` whose bracket bounds make no kink of f (no finite
+    bound, or a notional table without slopes that is convex and continuous: `tier_kinks`)."""
+    out = np.ones(t["bound"].shape[0], dtype=bool)
+    for a in range(out.size):
+        b, r, c = t["bound"][a], t["mmr"][a], t["amt"][a]
+        nf = int(np.isfinite(b).sum())  # finite bounds come first, the last tier is unbounded
+        if nf == 0:
+            continue
+        out[a] = False
+        if not bool(t["qty"][a]) and not t["mslope"][a].any():
+            k = np.arange(nf)
+            left, right = b[k] * r[k] - c[k], b[k] * r[k + 1] - c[k + 1]
+            if np.allclose(left, right, rtol=1e-9, atol=0.0) and np.all(np.diff(r[:nf + 1]) >= 0):
+                out[a] = True
+    return out
+
+
 def per_position_curvature(m: MarginMethod, lo: np.ndarray, hi: np.ndarray, together: bool,
                            need: np.ndarray | None, reduce: str) -> np.ndarray | None:
     """Curvature bound of per-position methods: long options add q gamma to f, short ones at
@@ -60,13 +76,7 @@ def per_position_curvature(m: MarginMethod, lo: np.ndarray, hi: np.ndarray, toge
     reduce "sum": f adds the positions up (cross); "max": f is the weakest position
     (isolated), and the bound is the largest position's (at least 0)."""
     oc = _option_curves(m)
-    A = m.n_assets
-    # f = equity - t MM (t: the profile's liquidation threshold; isolated: each position's
-    # balance, t = 1): a short option adds -(1 + t) |q| gamma at most
-    t = 1.0 if reduce == "max" else float(m.profile.liquidation_threshold)
-    wp, wm = np.maximum(oc.qty, 0.0), (1.0 + t) * np.maximum(-oc.qty, 0.0)
-    w = wp * oc.g0[0]  # cheap: 0 <= gamma <= g0 / (1 + x_lo)
-    cheap = oc.column_sums(w, A) if reduce == "sum" else oc.column_max(w, A)
+    wp, wm, cheap = memo(m, f"_curvature_weights_{reduce}", lambda: _weights(m, oc, reduce))
 
     def exact(sl: slice, lo_k: np.ndarray, hi_k: np.ndarray) -> np.ndarray:
         U, _ = oc.bounds(sl, lo_k, hi_k, wp[sl], wm[sl], worst=reduce == "max")
@@ -74,6 +84,30 @@ def per_position_curvature(m: MarginMethod, lo: np.ndarray, hi: np.ndarray, toge
 
     M = column_bounds(oc, cheap, lo, hi, together, need, exact, column_moves(m, together))
     return M.sum(-1) if together else M
+
+
+def _weights(m: MarginMethod, oc: OptionCurves, reduce: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per option the weight of its gamma in f'' (long, short) and per column the cheap bound's
+    numerator (`per_position_curvature`), once per method."""
+    # f = equity - t MM (t: the profile's liquidation threshold; isolated: each position's
+    # balance, t = 1): a short option adds -(1 + t) |q| gamma at most
+    t = 1.0 if reduce == "max" else float(m.profile.liquidation_threshold)
+    wp, wm = np.maximum(oc.qty, 0.0), (1.0 + t) * np.maximum(-oc.qty, 0.0)
+    w = wp * oc.g0[0]  # cheap: 0 <= gamma <= g0 / (1 + x_lo)
+    cheap = oc.column_sums(w, m.n_assets) if reduce == "sum" else oc.column_max(w, m.n_assets)
+    return wp, wm, cheap
+
+
+def share_option_curves(after: MarginMethod, before: MarginMethod) -> None:
+    """When `after`'s book is `before`'s rows followed by rows without a live option (a what-if's
+    perpetuals and futures), its options' curves are the before's: take them (and the curvature
+    weights built on them, same profile) rather than rebuild them for every trial size."""
+    if "_option_curves" not in before.__dict__ or after.book.is_option[len(before.book):].any():
+        return
+    keys = ("_option_curves", "_curvature_weights_sum", "_curvature_weights_max")
+    for key in keys if after.profile is before.profile else keys[:1]:
+        if key in before.__dict__:
+            after.__dict__[key] = before.__dict__[key]
 
 
 def _option_curves(m: MarginMethod) -> OptionCurves:

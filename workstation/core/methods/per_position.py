@@ -28,17 +28,37 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from workstation.core.arrays import unique
 from workstation.core.book import Book
 from workstation.core.methods.base import Attribution, MarginMethod, Parts, Scope, _Subset
-from workstation.core.methods.bounds_positions import per_position_curvature, per_position_kinks
+from workstation.core.methods.bounds_positions import per_position_curvature, per_position_kinks, smooth_rows
 from workstation.core.model import Position
 from workstation.core.profiles import Profile, by_quantity
 from workstation.core.valuation import values
+
+_TABLES: dict[tuple[int, tuple[str, ...], bytes], tuple[Profile, dict[str, np.ndarray]]] = {}
+
+
+def tier_table(profile: Profile, assets: tuple[str, ...], used: np.ndarray) -> dict[str, np.ndarray]:
+    """`_tier_table`, kept per (profile, assets, used): a what-if or a suggestion builds a margin
+    method per trial size on the same profile and assets (profiles are frozen; the arrays are made
+    read-only)."""
+    key = (id(profile), assets, used.tobytes())
+    hit = _TABLES.get(key)
+    if hit is not None and hit[0] is profile:
+        return hit[1]
+    table = _tier_table(profile, assets, used)
+    table["smooth"] = smooth_rows(table)  # the rows whose brackets make no kink (tier_kinks)
+    for v in table.values():
+        v.flags.writeable = False
+    if len(_TABLES) >= 64:
+        _TABLES.clear()
+    _TABLES[key] = (profile, table)
+    return table
 
 
 def _tier_table(profile: Profile, assets: tuple[str, ...], used: np.ndarray) -> dict[str, np.ndarray]:
@@ -65,38 +85,74 @@ def _tier_table(profile: Profile, assets: tuple[str, ...], used: np.ndarray) -> 
     return out
 
 
+class _DeltaOne(NamedTuple):
+    """Arrays of perpetuals and futures that do not depend on the price state (`delta_one`)."""
+
+    u: np.ndarray  # column
+    q: np.ndarray  # |quantity|
+    inverse: np.ndarray
+    growth: np.ndarray
+    by_qty: np.ndarray  # the column's table is bounded by size in coin
+    bound: np.ndarray  # (n, tiers) the column's bracket bounds
+    no_lev: np.ndarray | None  # no leverage given (None: none in the book)
+    lev: np.ndarray | None  # the leverage, 1 where none
+
+
 class PositionRequirements:
     """Per-position IM and MM, vectorised over price states."""
 
-    def __init__(self, book: Book, profile: Profile):
+    def __init__(self, book: Book, profile: Profile, table: dict[str, np.ndarray] | None = None):
+        """`table`: the tier table of a book these rows are taken from (its used assets cover
+        these rows'; a wider table picks the same brackets: the padding bounds are infinite)."""
         self.book = book
         self.profile = profile
-        used = np.zeros(len(book.assets), dtype=bool)
-        used[book.und[book.is_delta_one]] = True
-        self.t = _tier_table(profile, book.assets, used)
+        if table is None:
+            used = np.zeros(len(book.assets), dtype=bool)
+            used[book.und[book.is_delta_one]] = True
+            table = tier_table(profile, book.assets, used)
+        self.t = table
+        self._rows: tuple[np.ndarray, _DeltaOne, np.ndarray, Book] | None = None
 
-    def delta_one(self, s: np.ndarray, d1: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(IM, MM, bracket IM rate) of the perpetuals and futures `d1` at spot s (..., len(d1))."""
+    def rows(self) -> tuple[np.ndarray, _DeltaOne, np.ndarray, Book]:
+        """The perpetuals and futures with their arrays, the short options and their sub-book
+        (prepared once: `at` is evaluated at many price states)."""
+        if self._rows is None:
+            b = self.book
+            d1 = np.flatnonzero(b.is_delta_one)
+            short = np.flatnonzero(b.is_option & (b.qty < 0))
+            self._rows = (d1, self._delta_one_rows(d1), short, b.take(short))
+        return self._rows
+
+    def _delta_one_rows(self, d1: np.ndarray) -> _DeltaOne:
         b, t = self.book, self.t
         u = b.und[d1]
-        q = np.abs(b.qty[d1])
-        inverse = b.inverse[d1]
-        mark = s * b.growth[d1]  # the perpetual's mark_price, the future's forward (S e^{rT} without)
+        no_lev = lev = None
+        if b.leverage is not None:
+            no_lev = np.isnan(b.leverage[d1])
+            lev = np.where(no_lev, 1.0, b.leverage[d1])
+        return _DeltaOne(u, np.abs(b.qty[d1]), b.inverse[d1], b.growth[d1], t["qty"][u], t["bound"][u], no_lev, lev)
+
+    def delta_one(self, s: np.ndarray, d1: np.ndarray,
+                  rows: _DeltaOne | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(IM, MM, bracket IM rate) of the perpetuals and futures `d1` at spot s (..., len(d1))
+        (`rows`: their arrays, `_delta_one_rows(d1)`, when the caller has them)."""
+        t = self.t
+        r = self._delta_one_rows(d1) if rows is None else rows
+        u, q, inverse, by_qty = r.u, r.q, r.inverse, r.by_qty
+        mark = s * r.growth  # the perpetual's mark_price, the future's forward (S e^{rT} without)
         notional = np.where(inverse, q, q * s)
         with np.errstate(divide="ignore", invalid="ignore"):
             size = np.where(inverse, q / mark, q)
-        by_qty = t["qty"][u]
         key = np.where(by_qty, size, notional)
-        k = (key[..., None] > t["bound"][u]).sum(-1)
+        k = (key[..., None] > r.bound).sum(-1)
         k = np.minimum(k, t["bound"].shape[1] - 1)
         rate_im = t["imr"][u, k] + t["islope"][u, k] * size
         rate_mm = t["mmr"][u, k] + t["mslope"][u, k] * size
         amount = t["amt"][u, k] * np.where(by_qty, s, 1.0)
         mm = np.maximum(notional * rate_mm - amount, 0.0)
         im = notional * rate_im
-        if b.leverage is not None:
-            lev = b.leverage[d1]
-            im = np.where(np.isnan(lev), im, notional / np.where(np.isnan(lev), 1.0, lev))
+        if r.no_lev is not None:
+            im = np.where(r.no_lev, im, notional / r.lev)
         return im, mm, rate_im
 
     def at(self, spot: np.ndarray | None = None,
@@ -106,15 +162,14 @@ class PositionRequirements:
         b = self.book
         s = b.spot if spot is None else np.asarray(spot, dtype=float)
         shape = np.broadcast_shapes(s.shape, b.qty.shape)
-        s = np.broadcast_to(s, shape)
+        if s.shape != shape:
+            s = np.broadcast_to(s, shape)
         im = np.zeros(shape)
         mm = np.zeros(shape)
-        d1 = np.flatnonzero(b.is_delta_one)
+        d1, d1_rows, short, sub = self.rows()
         if d1.size:
-            im[..., d1], mm[..., d1], _ = self.delta_one(s[..., d1], d1)
-        short = np.flatnonzero(b.is_option & (b.qty < 0))
+            im[..., d1], mm[..., d1], _ = self.delta_one(s[..., d1], d1, d1_rows)
         if short.size:
-            sub = b.take(short)
             so = s[..., short]
             unit = (values(sub, so) if pos_values is None else pos_values[..., short]) / sub.qty  # per unit
             o = self.profile.options
@@ -189,7 +244,8 @@ class CrossMethod(MarginMethod):
 
     def _reqs(self, sub: _Subset) -> PositionRequirements:
         if "reqs" not in sub.cache:
-            sub.cache["reqs"] = self.reqs if sub.book is self.book else PositionRequirements(sub.book, self.profile)
+            sub.cache["reqs"] = self.reqs if sub.book is self.book else \
+                PositionRequirements(sub.book, self.profile, self.reqs.t)
         return sub.cache["reqs"]
 
     def terms(self, sub, centers, spot, pos_values, cols):
