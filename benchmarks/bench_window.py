@@ -140,6 +140,9 @@ def child(db: str) -> None:
     print(json.dumps({"marks": marks, "age0": age0, "cpu_block": cpu_worst[0][0] if cpu_worst else 0.0,
                       "cpu_when": cpu_worst[0][2] if cpu_worst else "", "positions": positions,
                       "worst": worst, "cpu_worst": cpu_worst}), flush=True)
+    from PySide6.QtCore import QThreadPool
+
+    QThreadPool.globalInstance().waitForDone(10_000)  # as the app at exit: no job outlives the window
     window.close()
     workspace.db.close()
     collector.stop()

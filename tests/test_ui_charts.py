@@ -173,3 +173,25 @@ def test_painting_in_turns_again_keeps_one_chain(qtbot) -> None:
     assert not frames[2].updatesEnabled()  # still one chart per turn
     qtbot.waitUntil(lambda: all(f.updatesEnabled() for f in frames), timeout=2_000)
     qtbot.waitUntil(lambda: not panel._painting, timeout=2_000)  # the one chain has ended
+
+
+def test_a_turn_that_comes_while_the_window_holds_its_paints_comes_again(qtbot) -> None:
+    """The window holds its paints while new figures are set up (its updates off); Qt ignores a
+    chart's enabling then, so the chart's turn comes again instead of leaving it unpainted."""
+    from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+    from workstation.ui.charts_panel import ChartsPanel
+
+    host = QWidget()
+    qtbot.addWidget(host)
+    panel = ChartsPanel()
+    QVBoxLayout(host).addWidget(panel)
+    frames = list(panel.frames.values())
+    panel.paint_in_turns(gap_ms=20)
+    host.setUpdatesEnabled(False)
+    qtbot.wait(200)  # every turn comes while the window holds its paints
+    assert panel.painting()
+    host.setUpdatesEnabled(True)
+    assert [f.updatesEnabled() for f in frames] == [True, False, False]  # not let through unseen
+    qtbot.waitUntil(lambda: all(f.updatesEnabled() for f in frames), timeout=2_000)
+    qtbot.waitUntil(lambda: not panel.painting(), timeout=2_000)

@@ -536,3 +536,30 @@ def test_a_large_book_is_kept_out_of_the_cyclic_collector(demo_book) -> None:
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+def test_new_figures_are_painted_in_a_turn_of_their_own(qtbot, window) -> None:
+    """Setting up new figures paints nothing (the window's updates are off); the paint comes in a
+    later turn of the event loop, so input is handled between the two."""
+    settle(qtbot, window)
+    window._on_computed(window.workspace.view)
+    assert not window.updatesEnabled()
+    qtbot.waitUntil(window.updatesEnabled, timeout=2_000)
+
+
+def test_the_what_if_code_is_imported_once_the_window_is_idle(qtbot, window, monkeypatch) -> None:
+    """The What-if and Stress code is imported on a worker only once the window is idle: imported
+    while the charts were computed and painted, it held the GUI thread 55-85 ms."""
+    import workstation.ui.window_start as window_start
+
+    settle(qtbot, window)
+    started: list[tuple] = []
+    monkeypatch.setattr(window_start, "start_worker", lambda _fn, *args, **_kw: started.append(args))
+    busy = [True]
+    monkeypatch.setattr(window, "is_busy", lambda: busy[0])
+    window._preload_later()
+    qtbot.wait(4 * window_start.LATER_IMPORT_WAIT_MS)
+    assert started == []
+    busy[0] = False
+    qtbot.waitUntil(lambda: bool(started), timeout=2_000)
+    assert started == [(window_start.LATER_MODULES,)]

@@ -109,6 +109,10 @@ class BookTab(QSplitter):
     def charts_busy(self) -> bool:
         return self._job.is_busy()
 
+    def charts_painting(self) -> bool:
+        """The charts are being painted one per turn (`ChartsPanel.paint_in_turns`)."""
+        return self.charts is not None and self.charts.painting()
+
     def _on_charts(self, result: tuple[ScopeView, Any, Any]) -> None:
         view, curve, heat = result
         view.curve, view.heatmap = curve, heat

@@ -97,8 +97,16 @@ class ChartsPanel(QWidget):
             self._painting = True
             QTimer.singleShot(gap_ms, self, partial(self._paint_next, gap_ms))
 
+    def painting(self) -> bool:
+        """The charts' paints are still being let through one per turn (`paint_in_turns`)."""
+        return self._painting
+
     def _paint_next(self, gap_ms: int) -> None:
-        if self._unpainted:
+        if self._unpainted and not self.updatesEnabled():
+            # the window holds its paints (new figures being set up): Qt would ignore the enabling
+            # and the chart would stay unpainted, so its turn comes again
+            QTimer.singleShot(gap_ms, self, partial(self._paint_next, gap_ms))
+        elif self._unpainted:
             self._unpainted.pop(0).setUpdatesEnabled(True)  # painted in the next paint of the window
             QTimer.singleShot(gap_ms, self, partial(self._paint_next, gap_ms))
         else:

@@ -37,10 +37,10 @@ from workstation.ui.lazy_tab import LazyTab
 from workstation.ui.menus import build_menus
 from workstation.ui.scope_tree import ScopeTree, dock_width
 from workstation.ui.settings import DisplaySettings
-from workstation.ui.startup import LATER_MODULES, LAZY_MODULES, freeze_if_large, import_modules, make_qt_types
+from workstation.ui.startup import freeze_if_large
 from workstation.ui.theme import theme_named
 from workstation.ui.window_display import WindowDisplay
-from workstation.ui.worker import start_worker
+from workstation.ui.window_start import WindowStart
 from workstation.ui.workspace import Workspace
 
 TITLE = "Margin Workstation"
@@ -58,7 +58,7 @@ STRESS_MINIMUM = (632, 312)
 MIN_WINDOW = (980, 660)
 
 
-class MainWindow(WindowDisplay, QMainWindow):
+class MainWindow(WindowStart, WindowDisplay, QMainWindow):
     """Shows one `Workspace`; every number on screen is from the engine's report dicts."""
 
     def __init__(self, workspace: Workspace, settings: QSettings | None = None, lazy_charts: bool = True,
@@ -212,6 +212,13 @@ class MainWindow(WindowDisplay, QMainWindow):
         portfolio = self.workspace.portfolio
         if portfolio is None:
             return
+        self.setUpdatesEnabled(False)  # painted in a turn of its own (`_paint_figures`)
+        try:
+            self._show_computed(view, portfolio)
+        finally:
+            QTimer.singleShot(1, self, self._paint_figures)
+
+    def _show_computed(self, view: ScopeView, portfolio: Portfolio) -> None:
         if view.reports is not None:
             self.history.mark_stale()
         # the newest full set: a full recompute may have finished while another scope was asked for
@@ -222,8 +229,6 @@ class MainWindow(WindowDisplay, QMainWindow):
         self.book.show_view(view, portfolio, self._collateral_total(view.report), self.number_format().unit_label())
         self.timing_label.setText(f"recomputed in {view.elapsed_ms:.0f} ms")
         freeze_if_large(portfolio)
-        if self.charts is None and self._lazy_charts:
-            QTimer.singleShot(0, self._preload)
         if self.tabs.currentWidget() is self.history:
             self.history.refresh()
 
@@ -239,31 +244,7 @@ class MainWindow(WindowDisplay, QMainWindow):
         """The engine is working for this window (figures or charts)."""
         return self.workspace.is_busy() or self.charts_busy()
 
-    # -- lazily built parts ---------------------------------------------------------------
-    def _preload(self) -> None:
-        """Make the Qt types here, a few per turn (`make_qt_types`), then import the charts on a
-        worker and build them here; then import the What-if and Stress code on a worker
-        (`_preload_later`)."""
-        if self._preloading or self.charts is not None:
-            return
-        self._preloading = True
-        if self.isVisible():
-            self.repaint()  # the figures on screen first: the turns below would hold the paint back
-        make_qt_types(self._import_charts, self)
-
-    def _import_charts(self) -> None:
-        # a bound method, not a lambda: Qt drops the call if the window was deleted meanwhile
-        # (closed while the import ran; the types' turns can start it during the shut-down)
-        start_worker(import_modules, LAZY_MODULES, on_returned=self._after_preload, on_errored=self._after_preload)
-
-    def _after_preload(self, _result: object = None) -> None:
-        self.book.charts_ready.connect(self._preload_later, Qt.ConnectionType.SingleShotConnection)
-        self.load_charts(staged=True)  # the What-if is built when first opened
-
-    def _preload_later(self) -> None:
-        # a failed import shows when the tab that needs it is opened and imports it again
-        start_worker(import_modules, LATER_MODULES, on_errored=lambda _e: None)
-
+    # -- lazily built parts (the start's order: `window_start.py`) -----------------------
     def load_charts(self, staged: bool = False) -> None:
         """Build the charts (imports pyqtgraph if not yet imported); called once."""
         self.book.load_charts(theme_named(self.display.theme), self.number_format(),
