@@ -15,6 +15,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "resources" / "demo" / "demo-portfolio.json"
 
@@ -68,10 +70,26 @@ import io, contextlib, json, sys
 from workstation.cli import main
 with contextlib.redirect_stdout(io.StringIO()):
     assert main(["margin", {str(DEMO)!r}, "--json"]) == 0
-names = ("workstation.store", "sqlite_utils", "pandas", "scipy.special", "workstation.core.profile_pmrm2")
+names = ("workstation.store", "sqlite_utils", "pandas", "scipy.special", "workstation.core.profile_pmrm2", "shutil")
 print(json.dumps({{n: n in sys.modules for n in names}}))
 """
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout) == {"workstation.store": False, "sqlite_utils": False, "pandas": False,
-                                      "scipy.special": False, "workstation.core.profile_pmrm2": False}
+                                      "scipy.special": False, "workstation.core.profile_pmrm2": False,
+                                      "shutil": False}
+
+
+@pytest.mark.parametrize("columns", [None, "", "abc", "0", "-5", "50", "132"])
+def test_help_is_as_wide_as_shutil_says(monkeypatch, columns: str | None) -> None:
+    """The help's width without `shutil`: what `shutil.get_terminal_size` gives (COLUMNS when a
+    positive number, else the terminal, else 80; the tests' stdout is no terminal)."""
+    import shutil
+
+    from workstation.cli import _columns
+
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    assert _columns() == shutil.get_terminal_size().columns

@@ -27,21 +27,32 @@ from workstation.core.errors import ComputeError, JsonError, PortfolioError, Wor
 T = TypeVar("T")
 
 
-def _help_formatter(prog: str) -> argparse.HelpFormatter:
-    """argparse's formatter, given the terminal's width: asked for none, it imports `shutil`
-    for it (with bz2 and lzma: 3 ms of every start)."""
+def _columns() -> int:
+    """The terminal's width as `shutil.get_terminal_size` finds it (COLUMNS, then the terminal,
+    else 80), without importing `shutil` (with bz2 and lzma: 3 ms of every start)."""
     try:
-        width = int(os.environ.get("COLUMNS", "")) or os.get_terminal_size(sys.__stdout__.fileno()).columns
-    except (AttributeError, ValueError, OSError):  # no terminal (or no stdout): argparse's fallback
-        width = 80
-    return argparse.HelpFormatter(prog, width=max(width, 20) - 2)
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):  # no terminal, or no stdout
+            columns = 0
+    return columns if columns > 0 else 80
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser whose help is formatted to `_columns()` (its subcommands' too)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", lambda prog: argparse.HelpFormatter(prog, width=_columns() - 2))
+        super().__init__(*args, **kwargs)
 
 
 def _parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="python -m workstation",
-                                 description="Margin Workstation: margin, offsets, contributions, "
-                                             "liquidation distance and hedge what-ifs.",
-                                 formatter_class=_help_formatter)
+    ap = _Parser(prog="python -m workstation", description="Margin Workstation: margin, offsets, contributions, "
+                                                           "liquidation distance and hedge what-ifs.")
     sub = ap.add_subparsers(dest="command", required=True)
     m = sub.add_parser("margin", help="margin report of an account, a pool, or everything")
     m.add_argument("file", nargs="?", help="portfolio JSON file (portfolio@1)")
