@@ -540,11 +540,18 @@ def test_a_large_book_is_kept_out_of_the_cyclic_collector(demo_book) -> None:
 
 def test_new_figures_are_painted_in_a_turn_of_their_own(qtbot, window) -> None:
     """Setting up new figures paints nothing (the window's updates are off); the paint comes in a
-    later turn of the event loop, so input is handled between the two."""
+    later turn of the event loop, so input is handled between the two; the charts' job after it."""
     settle(qtbot, window)
-    window._on_computed(window.workspace.view)
+    view = window.workspace.view
+    view.curve = view.heatmap = None  # as a new scope's view: its curve and heatmap still to compute
+    window._on_computed(view)
     assert not window.updatesEnabled()
+    # the curve and heatmap are asked for after the paint (their first job imports scipy.special,
+    # 200 ms holding the GIL the paint needs); the window counts as busy meanwhile
+    assert window.charts_busy() and not window.book._job.is_busy()
     qtbot.waitUntil(window.updatesEnabled, timeout=2_000)
+    qtbot.waitUntil(lambda: not window.is_busy(), timeout=20_000)
+    assert view.curve is not None and view.heatmap is not None
 
 
 def test_the_what_if_code_is_imported_once_the_window_is_idle(qtbot, window, monkeypatch) -> None:

@@ -59,6 +59,7 @@ class BookTab(QSplitter):
         self._portfolio: Portfolio | None = None
         self._unit = ""
         self._job = LatestJob(self._on_charts, self.chart_failed.emit, parent=self)
+        self._wanted: tuple[Portfolio, ScopeView] | None = None  # charts to compute (`ask_charts`)
 
     SHARES = (0.22, 0.38, 0.40)  # collateral and liquidation, positions, charts
 
@@ -91,9 +92,16 @@ class BookTab(QSplitter):
             self.positions.set_table(view.table)
         self.positions.view.setColumnHidden(self.positions.model.column_index("account"),
                                             not view.scope.startswith("pool:"))
-        if view.curve is None and view.underlying is not None:
-            self._job.submit(view_charts, portfolio, view)
+        self._wanted = (portfolio, view) if view.curve is None and view.underlying is not None else None
         self._draw()
+
+    def ask_charts(self) -> None:
+        """Compute the curve and heatmap of the view shown last, if it has none: called once the
+        window has painted its figures (their first job imports scipy.special, 200 ms holding the
+        GIL the paint needs)."""
+        if self._wanted is not None:
+            self._job.submit(view_charts, *self._wanted)
+            self._wanted = None
 
     def choose_underlying(self, underlying: str) -> None:
         """Draw the curve and heatmap of `underlying` (computed on a worker)."""
@@ -107,7 +115,8 @@ class BookTab(QSplitter):
         self._draw()
 
     def charts_busy(self) -> bool:
-        return self._job.is_busy()
+        """The curve and heatmap are being computed, or asked for and not yet started."""
+        return self._job.is_busy() or self._wanted is not None
 
     def charts_painting(self) -> bool:
         """The charts are being painted one per turn (`ChartsPanel.paint_in_turns`)."""

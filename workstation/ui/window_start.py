@@ -25,11 +25,13 @@ class WindowStart:
     def _paint_figures(self) -> None:
         """The figures set up with the window's updates off (`_on_computed`), painted now: set-up
         and paint at once (15-30 + 25-45 ms of the GUI thread on 10,000 positions) held input
-        twice as long. The layouts first, so that one paint shows them."""
+        twice as long. The layouts first, so that one paint shows them; the curve and heatmap
+        asked for after it."""
         self.setUpdatesEnabled(True)  # the charts' frames disabled one by one stay so
         if self.isVisible():
             QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
             self.repaint()
+        self.book.ask_charts()
         if self.charts is None and self._lazy_charts:  # after the paint: `_preload`'s turns would hold it back
             QCoreApplication.postEvent(self, QEvent(AFTER_PAINT), Qt.EventPriority.LowEventPriority.value - 1)
 
