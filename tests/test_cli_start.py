@@ -4,9 +4,9 @@
 not PMRM_2's profile records for a book with no `pmrm2` profile.
 
 `cli.run`, the command's entry point, ends the process without the interpreter's teardown
-(20-25 ms of a `margin FILE --json`): what a caller sees must be the ordinary exit's. The exit
-handlers run, the whole output arrives, the exit status is the command's, and with a thread still
-running the exit is the ordinary one (which waits for it)."""
+(20-25 ms of a `margin FILE --json`): what a caller sees must be the ordinary exit's. A thread
+still running is waited for, the exit handlers run, the whole output arrives, and the exit status
+is the command's."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ def test_an_error_keeps_its_exit_status_and_message() -> None:
     assert lines[1:] == ["exit handler ran"]
 
 
-def test_a_running_thread_gets_the_ordinary_exit() -> None:
+def test_a_running_thread_is_waited_for_as_at_an_ordinary_exit() -> None:
     proc = _run(["margin", str(DEMO), "--json"], thread=True)
     assert proc.returncode == 0
     assert "thread finished" in proc.stderr.splitlines()  # the process waited for it
