@@ -83,8 +83,8 @@ def wait_idle(qtbot, workspace, timeout: int = 20_000) -> None:
 
 
 def open_window(qtbot, workspace, settings, size: tuple[int, int] | None = None):
-    """The main window on `workspace` (charts built at once) with its first figures computed;
-    resized to `size` and shown when a size is given."""
+    """The main window on `workspace` (charts built at once) with its first figures, curve and
+    heatmap computed; resized to `size` and shown when a size is given."""
     from workstation.ui.main_window import MainWindow
 
     win = MainWindow(workspace, settings, lazy_charts=False)
@@ -94,6 +94,7 @@ def open_window(qtbot, workspace, settings, size: tuple[int, int] | None = None)
         win.show()
     workspace.load()
     wait_idle(qtbot, workspace)
+    qtbot.waitUntil(lambda: not win.is_busy(), timeout=20_000)  # the curve and heatmap too (asked after the paint)
     return win
 
 
