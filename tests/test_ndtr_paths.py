@@ -88,3 +88,19 @@ def test_a_long_array_loads_scipy_and_every_array_takes_it_then() -> None:
     before, after, same, small, large = json.loads(out.stdout)
     assert before is False and after is True and same is True
     np.testing.assert_allclose(small, large, rtol=8 * EPS, atol=2 * EPS)
+
+
+def test_the_slow_path_stops_at_its_budget_and_scipy_takes_over() -> None:
+    """Rent or buy: arrays of up to 65,536 elements take the C library's erfc until a million
+    elements have gone that way (about 85 ms, less than scipy.special's import); the array that
+    would pass the budget loads scipy.special, and every array takes it from then on."""
+    code = ("import sys, json, numpy as np; from workstation.core import pricing; "
+            "x = np.linspace(-6.0, 6.0, 62_500); seen = []\n"
+            "for _ in range(17):\n"
+            "    pricing.ndtr(x); seen.append('scipy.special' in sys.modules)\n"
+            "print(json.dumps([seen, pricing._slow_elements, pricing._SMALL, pricing._BUDGET]))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    seen, slow, small, budget = json.loads(out.stdout)
+    assert (small, budget) == (65_536, 1_000_000)
+    assert seen == [False] * 16 + [True]  # 16 x 62,500 = 1,000,000 the slow way; the 17th passes it
+    assert slow == 1_000_000

@@ -35,28 +35,36 @@ _SIGNS.flags.writeable = False
 
 
 _NDTR: Any = None  # scipy.special.ndtr once it is used
-_SMALL = 2048  # until then, arrays up to this size go through the C library's erfc
+# until then, an array of up to _SMALL elements goes through the C library's erfc, and at most
+# _BUDGET elements in all: about 85 ms that way, less than scipy.special's import (180-230 ms)
+_SMALL = 65_536
+_BUDGET = 1_000_000
+_slow_elements = 0  # priced through the C library's erfc so far (a race only shifts the switch)
 _MINUS_SQRT1_2 = -math.sqrt(0.5)
 
 
 def ndtr(x: ArrayLike, out: FloatArray | None = None) -> FloatArray:
     """Standard normal CDF, elementwise: N(x) = erfc(-x / sqrt 2) / 2.
 
-    `scipy.special.ndtr` (Cephes, about 10 ns an element) once scipy.special is loaded; it is
-    imported by the first array of more than 2,048 elements. Until then smaller arrays take the
-    C library's erfc (`c_erfc_ndtr`, about 85 ns an element): importing scipy.special costs more
-    than importing numpy (scipy 1.17 clones the numpy namespace for its array API layer,
-    180-230 ms on the build machine), which a small book's command or window need not pay. The
-    two agree to a few ulp (`tests/test_ndtr_paths.py`; below N = 1e-20 Cephes loses up to about
-    1e-13 relative, which no price sees), so a figure may differ in its last digit or two between
-    a process that has loaded scipy and one that has not."""
-    global _NDTR
+    `scipy.special.ndtr` (Cephes, about 10 ns an element) once scipy.special is loaded. Until
+    then an array takes the C library's erfc (`c_erfc_ndtr`, about 85 ns an element) unless it
+    holds more than 65,536 elements or the arrays priced that way reach a million elements in
+    all; then scipy.special is imported. Its import costs more than numpy's (scipy 1.17 clones
+    the numpy namespace for its array API layer, 180-230 ms on the build machine, mostly holding
+    the GIL), which a small book's command, or its window's figures and charts, need not pay: a
+    million elements the slow way cost about 85 ms, so the switch comes before the slow path has
+    cost as much as the import would have (a rent-or-buy rule). The two agree to a few ulp
+    (`tests/test_ndtr_paths.py`; below N = 1e-20 Cephes loses up to about 1e-13 relative, which
+    no price sees), so a figure may differ in its last digit or two between a process that has
+    loaded scipy and one that has not."""
+    global _NDTR, _slow_elements
     a = np.asarray(x, dtype=np.float64)
     if _NDTR is None:
         # loaded by other code (the What-if's scipy.optimize): its compiled ufunc is usable as
         # soon as the package has bound it, even while the rest of the package still imports
         loaded = getattr(sys.modules.get("scipy.special"), "ndtr", None)
-        if loaded is None and a.size <= _SMALL:
+        if loaded is None and a.size <= _SMALL and _slow_elements + a.size <= _BUDGET:
+            _slow_elements += a.size
             return c_erfc_ndtr(a, out)
         if loaded is None:
             from scipy.special import ndtr as loaded

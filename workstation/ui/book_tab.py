@@ -97,8 +97,8 @@ class BookTab(QSplitter):
 
     def ask_charts(self) -> None:
         """Compute the curve and heatmap of the view shown last, if it has none: called once the
-        window has painted its figures (their first job imports scipy.special, 200 ms holding the
-        GIL the paint needs)."""
+        window has painted its figures (their first job may import scipy.special, 200 ms holding
+        the GIL the paint needs)."""
         if self._wanted is not None:
             self._job.submit(view_charts, *self._wanted)
             self._wanted = None
