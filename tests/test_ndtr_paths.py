@@ -27,6 +27,12 @@ ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "resources" / "demo" / "demo-portfolio.json"
 
 
+def _fresh(code: str) -> list:
+    """The JSON list `code` prints, run in a fresh interpreter (scipy.special not yet loaded)."""
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
 def test_the_two_paths_agree() -> None:
     rng = np.random.default_rng(5)
     x = np.concatenate([np.linspace(-9.0, 9.0, 1801), rng.normal(0.0, 3.0, 200)])
@@ -72,8 +78,7 @@ def test_a_small_book_prices_without_importing_scipy_special() -> None:
             f"p = read_portfolio({str(DEMO)!r}); r = build_reports(p); "
             "print(json.dumps([len(r), 'scipy.special' in sys.modules, "
             "sum(q.kind == 'option' for a in p.accounts for q in a.positions)]))")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
-    n_reports, imported, options = json.loads(out.stdout)
+    n_reports, imported, options = _fresh(code)
     assert n_reports >= 3 and options >= 3
     assert imported is False
 
@@ -84,8 +89,7 @@ def test_a_long_array_loads_scipy_and_every_array_takes_it_then() -> None:
             "pricing.ndtr(np.zeros(pricing._SMALL + 1)); from scipy.special import ndtr; "
             "print(json.dumps([before, 'scipy.special' in sys.modules, bool((pricing.ndtr(x) == ndtr(x)).all()), "
             "a.tolist(), pricing.ndtr(x).tolist()]))")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
-    before, after, same, small, large = json.loads(out.stdout)
+    before, after, same, small, large = _fresh(code)
     assert before is False and after is True and same is True
     np.testing.assert_allclose(small, large, rtol=8 * EPS, atol=2 * EPS)
 
@@ -99,8 +103,7 @@ def test_the_slow_path_stops_at_its_budget_and_scipy_takes_over() -> None:
             "for _ in range(17):\n"
             "    pricing.ndtr(x); seen.append('scipy.special' in sys.modules)\n"
             "print(json.dumps([seen, pricing._slow_elements, pricing._SMALL, pricing._BUDGET]))")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
-    seen, slow, small, budget = json.loads(out.stdout)
+    seen, slow, small, budget = _fresh(code)
     assert (small, budget) == (65_536, 1_000_000)
     assert seen == [False] * 16 + [True]  # 16 x 62,500 = 1,000,000 the slow way; the 17th passes it
     assert slow == 1_000_000
