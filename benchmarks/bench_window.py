@@ -60,7 +60,6 @@ def child(db: str) -> None:
 
     app_module.prepare_imports()
     from PySide6.QtCore import QEvent, QObject, QSettings, QTimer
-    from PySide6.QtWidgets import QApplication
 
     from workstation.ui.gui_gc import GuiThreadCollector
     from workstation.ui.main_window import MainWindow
@@ -72,7 +71,7 @@ def child(db: str) -> None:
     if os.environ.get("BENCH_TRACE"):
         _trace_gui_slots(t0)
         _trace_gc(t0)
-    qapp = QApplication.instance() or QApplication([sys.argv[0]])
+    qapp = app_module.make_application()  # as the app
     collector = GuiThreadCollector(parent=qapp)  # as the app: cyclic garbage collected on this thread
     settings = QSettings(str(Path(tempfile.mkdtemp()) / "s.ini"), QSettings.Format.IniFormat)
     workspace = Workspace.from_database(Path(db))

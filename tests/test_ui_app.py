@@ -115,3 +115,45 @@ def test_a_window_deleted_while_the_charts_import_runs_is_not_called(qtbot, tmp_
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)  # deleted before it ends
     assert QThreadPool.globalInstance().waitForDone(30_000)
     qtbot.wait(50)  # its result is delivered here: nothing may be called (pytest-qt fails on it)
+
+
+def test_the_style_is_set_once_and_not_asked_for_when_made_in_fusion(qapp, monkeypatch) -> None:
+    """`apply_theme` sets Fusion once per application and marks it (`FUSION_STYLE`): with a style
+    sheet, the application's style is Qt's style sheet style, whose name is empty, and asking it
+    set the style again at every theme switch (`setStyle` destroys the old style: a crash risk).
+    Marked from its start (`make_application`), the style is not even asked for."""
+    from workstation.ui.theme import DARK, FUSION_STYLE, LIGHT, apply_theme
+
+    real = qapp.style()
+    asked: list[int] = []
+    set_to: list[str] = []
+
+    def style() -> object:
+        asked.append(1)
+        return real
+
+    monkeypatch.setattr(qapp, "style", style, raising=False)
+    monkeypatch.setattr(qapp, "setStyle", lambda name: set_to.append(name), raising=False)
+    qapp.setProperty(FUSION_STYLE, True)
+    apply_theme(qapp, LIGHT)
+    assert asked == [] and set_to == []
+    qapp.setProperty(FUSION_STYLE, None)
+    qapp.setStyleSheet("QLabel { color: red; }")  # the style sheet style: its name is empty
+    apply_theme(qapp, DARK)
+    apply_theme(qapp, LIGHT)
+    assert asked == [1] and set_to == ["Fusion"]  # asked and set once, not at every switch
+    assert qapp.property(FUSION_STYLE) is True
+
+
+def test_make_application_starts_in_fusion() -> None:
+    import json
+    import subprocess
+    import sys
+
+    code = ("import json, os; os.environ['QT_QPA_PLATFORM'] = 'offscreen'; "
+            "from workstation.ui.app import make_application; from workstation.ui.theme import FUSION_STYLE; "
+            "app = make_application(); "
+            "print(json.dumps([app.style().name().lower(), app.property(FUSION_STYLE), make_application() is app]))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True,
+                         cwd=Path(__file__).resolve().parents[1])
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == ["fusion", True, True]

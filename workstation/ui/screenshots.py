@@ -252,13 +252,13 @@ def demo_window(size: str, portfolio: Path | None = None) -> Iterator[tuple[Main
     """The main window (WIDTHxHEIGHT) on the demo book in a throw-away database (or `portfolio`,
     read-only) with throw-away settings, shown and loading; closed and cleaned up afterwards."""
     from PySide6.QtCore import QSettings, Qt
-    from PySide6.QtWidgets import QApplication
 
+    from workstation.ui.app import make_application
     from workstation.ui.main_window import MainWindow
     from workstation.ui.scope_tree import dock_width
     from workstation.ui.workspace import Workspace
 
-    app = QApplication.instance() or QApplication([sys.argv[0]])
+    app = make_application()
     with tempfile.TemporaryDirectory() as tmp:
         settings = QSettings(str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat)
         workspace = Workspace.from_file(portfolio) if portfolio else Workspace.from_database(Path(tmp) / "demo.db")
