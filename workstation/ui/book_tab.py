@@ -98,10 +98,11 @@ class BookTab(QSplitter):
     def ask_charts(self) -> None:
         """Compute the curve and heatmap of the view shown last, if it has none: called once the
         window has painted its figures (their first job may import scipy.special, 200 ms holding
-        the GIL the paint needs)."""
-        if self._wanted is not None:
-            self._job.submit(view_charts, *self._wanted)
-            self._wanted = None
+        the GIL the paint needs). Nothing if they arrived or were asked for meanwhile (an underlying
+        chosen: `choose_underlying`)."""
+        wanted, self._wanted = self._wanted, None
+        if wanted is not None and wanted[1].curve is None:
+            self._job.submit(view_charts, *wanted)
 
     def choose_underlying(self, underlying: str) -> None:
         """Draw the curve and heatmap of `underlying` (computed on a worker)."""
@@ -111,6 +112,7 @@ class BookTab(QSplitter):
             return
         view.underlying = underlying
         view.curve = view.heatmap = None
+        self._wanted = None  # this job is the one `ask_charts` would submit for the same view
         self._job.submit(view_charts, self._portfolio, view)
         self._draw()
 
