@@ -72,7 +72,7 @@ def test_paths_agree_relative_in_the_lower_tail(t: float) -> None:
 
 def test_a_small_book_prices_without_importing_scipy_special() -> None:
     # the demo book holds options on several venues: every report prices them (liquidation
-    # search included) through arrays of at most 2,048 elements
+    # search included) through arrays small enough, and few enough, for the C library's erfc
     code = ("import sys, json; from workstation.core.portfolio_io import read_portfolio; "
             "from workstation.core.report import build_reports; "
             f"p = read_portfolio({str(DEMO)!r}); r = build_reports(p); "
