@@ -107,3 +107,19 @@ def test_the_slow_path_stops_at_its_budget_and_scipy_takes_over() -> None:
     assert (small, budget) == (65_536, 1_000_000)
     assert seen == [False] * 16 + [True]  # 16 x 62,500 = 1,000,000 the slow way; the 17th passes it
     assert slow == 1_000_000
+
+
+def test_the_slow_path_in_pieces_is_the_scalar_formula_exactly() -> None:
+    """`c_erfc_ndtr` works in pieces of 4,096 elements (the GIL can pass between them): every
+    element is still 0.5 erfc(x sqrt(1/2)), bit for bit, across the pieces' edges, whatever the
+    array's shape, into `out` as well."""
+    rng = np.random.default_rng(11)
+    x = rng.normal(0.0, 3.0, (3, 4097))  # 12,291 elements: three full pieces and a partial one
+    want = np.array([0.5 * math.erfc(v * -math.sqrt(0.5)) for v in x.ravel()]).reshape(x.shape)
+    got = pricing.c_erfc_ndtr(x)
+    assert got.shape == x.shape
+    np.testing.assert_array_equal(got, want)
+    out = np.empty_like(x)
+    assert pricing.c_erfc_ndtr(x, out=out) is out
+    np.testing.assert_array_equal(out, want)
+    assert pricing.c_erfc_ndtr(np.zeros(0)).shape == (0,)
