@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from workstation.core.errors import ProfileError
-from workstation.core.pmrm2_keys import METHOD, refuse_outside, skew_rows
+from workstation.core.pmrm2_keys import skew_rows
 
 
 @dataclass(frozen=True)
@@ -162,11 +162,9 @@ def _table(value: Any, source: str, key: str, cls: type, bounds: dict[str, _Boun
     return cls(**args)
 
 
-def pmrm2_params(d: Mapping[str, Any], method: str, source: str) -> Pmrm2Params | None:
-    """The PMRM_2 keys of the merged raw profile `d` (None when it has none)."""
-    if method != METHOD:
-        refuse_outside(d, method, source)
-        return None
+def pmrm2_params(d: Mapping[str, Any], source: str) -> Pmrm2Params:
+    """The PMRM_2 keys of the merged raw profile `d` of a `pmrm2` profile (another method's is
+    checked by `pmrm2_keys.refuse_outside`)."""
     port = d.get("portfolio") or {}
     rows = skew_rows(port)
     if rows and "skew_shock" not in port:

@@ -296,7 +296,7 @@ def build_profile(d: Mapping[str, Any], source: str, version: str | None = None)
     if method == pmrm2_keys.METHOD:
         from workstation.core.profile_pmrm2 import pmrm2_params
 
-        pmrm2 = pmrm2_params(d, method, source)
+        pmrm2 = pmrm2_params(d, source)
     else:
         pmrm2_keys.refuse_outside(d, method, source)
         pmrm2 = None
