@@ -6,6 +6,15 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 
+def run_starts(a: NDArray) -> NDArray:
+    """For a 1-d array whose equal values are adjacent (sorted): True where a run of equal
+    values starts (`a[i] != a[i - 1]`, and the first element)."""
+    first = np.empty(a.size, dtype=bool)
+    first[:1] = True
+    np.not_equal(a[1:], a[:-1], out=first[1:])
+    return first
+
+
 def unique(x: ArrayLike) -> NDArray:
     """The sorted distinct values of `x` (flattened): `np.unique(x)`, NaNs collapsed to one.
 
@@ -15,9 +24,7 @@ def unique(x: ArrayLike) -> NDArray:
     a = np.sort(np.asarray(x).ravel())
     if a.size < 2:
         return a
-    keep = np.empty(a.size, dtype=bool)
-    keep[0] = True
-    np.not_equal(a[1:], a[:-1], out=keep[1:])
+    keep = run_starts(a)
     if a.dtype.kind in "fc" and np.isnan(a[-1]):  # sorted: NaNs last, all but the first dropped
         nan = np.isnan(a)
         keep[1:] &= ~(nan[1:] & nan[:-1])

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from workstation.core.arrays import unique
+from workstation.core.arrays import run_starts, unique
 from workstation.core.liquidation_split import split_unproven
 from workstation.core.methods import MarginMethod, Parts
 
@@ -134,10 +134,7 @@ class Liquidation:
             return idx, np.arange(n), self._assets[jj], jj[:1], start, count
         order = np.argsort(jj, kind="stable")
         idx, jj = idx[order], jj[order]
-        first = np.empty(n, dtype=bool)  # np.unique(jj, return_index, return_counts) of sorted jj
-        first[:1] = True
-        np.not_equal(jj[1:], jj[:-1], out=first[1:])
-        start = np.flatnonzero(first)
+        start = np.flatnonzero(run_starts(jj))  # np.unique(jj, return_index, return_counts) of sorted jj
         count = np.diff(start, append=n)
         rank = np.arange(n) - np.repeat(start, count)
         return idx, rank, self._assets[jj], jj[start], start, count
@@ -245,9 +242,7 @@ class Liquidation:
                 break
             order = np.lexsort((d, sid))
             sid, d, f, ok = sid[order], d[order], f[order], ok[order]
-            first = np.empty(sid.size, dtype=bool)
-            first[:1] = True
-            np.not_equal(sid[1:], sid[:-1], out=first[1:])
+            first = run_starts(sid)
             bad = ~(f > err)  # non-finite f (overflow far out) counts as liquidated too
             seg = np.cumsum(first) - 1
             bad_before = np.cumsum(bad) - bad

@@ -35,6 +35,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from workstation.core.arrays import run_starts
 from workstation.core.book import Book
 from workstation.core.collateral import haircut_value
 from workstation.core.profiles import Profile
@@ -62,10 +63,7 @@ def _rows_by_column(und: np.ndarray) -> dict[int, np.ndarray]:
     """Column -> the rows of its positions, in order ({a: flatnonzero(und == a)} by one sort)."""
     order = np.argsort(und, kind="stable")
     cols = und[order]
-    first = np.empty(cols.size, dtype=bool)
-    first[:1] = True
-    np.not_equal(cols[1:], cols[:-1], out=first[1:])
-    starts = np.flatnonzero(first).tolist()
+    starts = np.flatnonzero(run_starts(cols)).tolist()
     ends = [*starts[1:], cols.size] if starts else []
     return {int(cols[s]): order[s:e] for s, e in zip(starts, ends, strict=True)}
 
