@@ -40,3 +40,19 @@ def test_does_not_import_numpy_ma() -> None:
             "print('numpy.ma' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@given(st.lists(st.integers(min_value=0, max_value=11), max_size=20), st.integers(min_value=12, max_value=20))
+def test_index_mask_is_isin_of_the_range(indices: list[int], n: int) -> None:
+    from workstation.core.arrays import index_mask
+
+    np.testing.assert_array_equal(index_mask(indices, n), np.isin(np.arange(n), indices))
+
+
+@given(st.lists(st.integers(min_value=-3, max_value=3), max_size=30))
+def test_run_starts_mark_where_sorted_values_change(values: list[int]) -> None:
+    from workstation.core.arrays import run_starts
+
+    a = np.sort(np.asarray(values, dtype=np.int64))
+    want = [i == 0 or a[i] != a[i - 1] for i in range(a.size)]
+    np.testing.assert_array_equal(run_starts(a), np.asarray(want, dtype=bool))

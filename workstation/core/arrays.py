@@ -6,6 +6,13 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 
+def index_mask(indices: ArrayLike, n: int) -> NDArray:
+    """(n,) bool: True at `indices` (`np.isin(np.arange(n), indices)` without its sorting)."""
+    out = np.zeros(n, dtype=bool)
+    out[np.asarray(indices, dtype=np.int64)] = True
+    return out
+
+
 def run_starts(a: NDArray) -> NDArray:
     """For a 1-d array whose equal values are adjacent (sorted): True where a run of equal
     values starts (`a[i] != a[i - 1]`, and the first element)."""

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from workstation.core.arrays import run_starts, unique
+from workstation.core.arrays import index_mask, run_starts, unique
 from workstation.core.liquidation_split import split_unproven
 from workstation.core.methods import MarginMethod, Parts
 
@@ -170,9 +170,7 @@ class Liquidation:
         """(sid, d) of every kink (just before and after it) of each search: a column's own for
         its search; for `all`, those of every column that moves with a searched one (`moves_with`
         columns follow their driver's relative move)."""
-        searched = np.zeros(self.A, dtype=bool)
-        searched[self._assets] = True
-        driven = np.flatnonzero(searched[self.m.driver])
+        driven = np.flatnonzero(index_mask(self._assets, self.A)[self.m.driver])
         kinks = self.m.kinks(columns=[int(c) for c in driven])
         sids, ds = [], []
 

@@ -35,7 +35,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from workstation.core.arrays import run_starts
+from workstation.core.arrays import index_mask, run_starts
 from workstation.core.book import Book
 from workstation.core.collateral import haircut_value
 from workstation.core.profiles import Profile
@@ -284,8 +284,7 @@ class MarginMethod:
                 rows = np.arange(len(self.book))
                 sub = _Subset(self.book, self.onehot, rows, np.ones(self.n_assets, dtype=bool))
             else:
-                cols = np.zeros(self.n_assets, dtype=bool)
-                cols[list(only)] = True
+                cols = index_mask(list(only), self.n_assets)
                 rows = np.flatnonzero(cols[self.book.und])
                 sub = _Subset(self.book.take(rows), self.onehot[rows], rows, cols)
             sub.cols.flags.writeable = False  # shared by every evaluation of the subset

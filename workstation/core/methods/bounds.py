@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
-from workstation.core.arrays import unique
+from workstation.core.arrays import index_mask, unique
 
 if TYPE_CHECKING:
     from workstation.core.book import Book
@@ -286,9 +286,7 @@ def base_kinks(m: MarginMethod, oc: OptionCurves | None = None,
     oc = OptionCurves.build(m) if oc is None else oc
     held = unique(oc.col)
     if columns is not None:
-        wanted = np.zeros(m.n_assets, dtype=bool)
-        wanted[np.asarray(columns, dtype=np.int64)] = True
-        held = held[wanted[held]]
+        held = held[index_mask(columns, m.n_assets)[held]]
     if not np.isnan(oc.dead_kinks[:1]).all():  # an option at its intrinsic value somewhere
         for a in held:
             _add(out, a, oc.dead_kinks[:1, oc.col == a])

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from workstation.core.arrays import unique
+from workstation.core.arrays import index_mask, unique
 from workstation.core.methods.bounds import OptionCurves, _add, _merge, base_kinks, column_bounds, column_moves, memo
 
 if TYPE_CHECKING:
@@ -26,10 +26,8 @@ def tier_kinks(m: MarginMethod, out: dict[int, list[np.ndarray]], t: dict[str, n
     d1 = np.flatnonzero(book.is_delta_one & (book.qty != 0))
     held = unique(book.und[d1])
     if columns is not None:
-        wanted = np.zeros(m.n_assets, dtype=bool)
-        wanted[np.asarray(columns, dtype=np.int64)] = True
-        held = held[wanted[held]]
-    smooth = t["smooth"] if "smooth" in t else smooth_rows(t)
+        held = held[index_mask(columns, m.n_assets)[held]]
+    smooth = t["smooth"]  # (`per_position.tier_table`)
     for a in held:
         if smooth[a]:
             continue
