@@ -5,7 +5,10 @@ a quarter perpetuals, linear and inverse), one account, in portfolio and cross m
 is margin, attribution (standalone, marginal, component) and liquidation for every underlying
 and for all together (the exact search). Prints a markdown table with the machine and the goal
 beside each figure (best and median of N runs: the machine may be shared, the best is the
-figure least disturbed by other jobs); the README records it.
+figure least disturbed by other jobs); the README records it. The normal CDF is timed in its
+steady state, through scipy.special: a process prices its first small arrays through the C
+library's erfc until scipy.special is loaded (`core.pricing.ndtr`, cheaper than the import for
+one command), which `bench_cli.py` measures.
 
     python benchmarks/bench_margin.py [--repeat N] [--sizes 100,1000,10000]
 """
@@ -115,6 +118,8 @@ def main() -> None:
     ap.add_argument("--sizes", default="100,1000,10000")
     ap.add_argument("--modes", default="portfolio,cross")
     args = ap.parse_args()
+    import scipy.special  # noqa: F401  (steady state: see the docstring)
+
     print(machine())
     print("| positions | mode | full report, best / median (ms) | CPU, best (ms) | without liquidation (ms) "
           "| peak memory (MiB) | goal |")
