@@ -19,13 +19,7 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test]'
-	@# PySide6 compiles its embedded support modules (signature loader) at every start unless they
-	@# are on disk, where Python caches their bytecode: about 15 ms of every window's start.
-	@# shiboken6's own switch: SBK_EMBED=1 removes the copy (a stale one after an upgrade),
-	@# SBK_EMBED=0 writes the installed version's files
-	@SBK_EMBED=1 $(BIN)/python -c "import shiboken6"
-	@SBK_EMBED=0 $(BIN)/python -c "import shiboken6"
-	@$(BIN)/python -m compileall -q "$$($(BIN)/python -c 'import pathlib, shiboken6; print(pathlib.Path(shiboken6.__file__).parent / "files.dir")')"
+	@bash scripts/pyside-support-files.sh $(BIN)/python  # 15 ms of every window start
 	@touch $(STAMP)
 
 run: setup
