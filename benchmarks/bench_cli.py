@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout, n
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_margin import machine, synthetic_book
 
-from workstation.core.portfolio_io import write_portfolio
+from workstation.core.portfolio_write import write_portfolio
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "resources" / "demo" / "demo-portfolio.json"

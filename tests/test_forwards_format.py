@@ -21,7 +21,8 @@ from pmrm2_helpers import YEAR, b76, iso, option, perp
 from workstation.core.book import Book
 from workstation.core.errors import PortfolioError
 from workstation.core.methods import method_for
-from workstation.core.portfolio_io import dumps_portfolio, loads_portfolio, portfolio_from_dict, portfolio_to_dict
+from workstation.core.portfolio_io import loads_portfolio, portfolio_from_dict
+from workstation.core.portfolio_write import dumps_portfolio, portfolio_to_dict
 from workstation.core.report import build_report, make_scope
 from workstation.core.valuation import greeks, values
 

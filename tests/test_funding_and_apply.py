@@ -9,7 +9,8 @@ import pytest
 
 from workstation.core.errors import PortfolioError
 from workstation.core.model import Position, Quote
-from workstation.core.portfolio_io import dumps_portfolio, loads_portfolio, portfolio_to_dict, read_portfolio
+from workstation.core.portfolio_io import loads_portfolio, read_portfolio
+from workstation.core.portfolio_write import dumps_portfolio, portfolio_to_dict
 from workstation.store import repository as repo
 from workstation.store.db import open_db
 from workstation.store.errors import InvalidInput

@@ -30,7 +30,8 @@ from shared_paths import EXAMPLES
 from workstation import cli
 from workstation.core.errors import PortfolioError, ProfileError
 from workstation.core.model import Forward
-from workstation.core.portfolio_io import dumps_portfolio, loads_portfolio, read_portfolio
+from workstation.core.portfolio_io import loads_portfolio, read_portfolio
+from workstation.core.portfolio_write import dumps_portfolio
 from workstation.core.profiles import PROFILES_DIR, load_profile_file
 from workstation.core.report import build_report, scope_names
 from workstation.store import market_edits, repository

@@ -10,7 +10,8 @@ import sys
 import pytest
 
 from workstation.core.errors import PortfolioError
-from workstation.core.portfolio_io import dumps_portfolio, loads_portfolio, portfolio_from_dict
+from workstation.core.portfolio_io import loads_portfolio, portfolio_from_dict
+from workstation.core.portfolio_write import dumps_portfolio
 from workstation.core.report import build_report
 
 BASE = {

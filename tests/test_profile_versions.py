@@ -14,7 +14,8 @@ from shared_paths import EXAMPLES
 
 from workstation.core import profile_versions, profiles
 from workstation.core.errors import PortfolioError, ProfileError
-from workstation.core.portfolio_io import dumps_portfolio, loads_portfolio, portfolio_from_dict
+from workstation.core.portfolio_io import loads_portfolio, portfolio_from_dict
+from workstation.core.portfolio_write import dumps_portfolio
 from workstation.core.profiles import get_profile, load_profiles, shipped_profiles
 from workstation.core.report import build_report
 

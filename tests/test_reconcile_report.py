@@ -17,7 +17,8 @@ from shared_paths import EXAMPLES
 from workstation.cli import main
 from workstation.core.errors import PortfolioError
 from workstation.core.model import VenueFigures
-from workstation.core.portfolio_io import dumps_portfolio, loads_portfolio
+from workstation.core.portfolio_io import loads_portfolio
+from workstation.core.portfolio_write import dumps_portfolio
 from workstation.core.reconcile import diff, table_rows
 from workstation.core.report import build_report, build_reports
 from workstation.core.whatif import whatif

@@ -281,7 +281,8 @@ def test_bad_example_files_are_refused_with_their_path(name):
 # --------------------------------------------------------------------------- round trip
 @pytest.mark.parametrize("name", sorted(f.name for f in EXAMPLES.glob("*.json")))
 def test_examples_round_trip_losslessly(name):
-    from workstation.core.portfolio_io import dumps_portfolio, loads_portfolio, read_portfolio
+    from workstation.core.portfolio_io import loads_portfolio, read_portfolio
+    from workstation.core.portfolio_write import dumps_portfolio
 
     p = read_portfolio(EXAMPLES / name)
     text = dumps_portfolio(p)
@@ -290,7 +291,8 @@ def test_examples_round_trip_losslessly(name):
 
 
 def test_own_profiles_round_trip():
-    from workstation.core.portfolio_io import dumps_portfolio, loads_portfolio, portfolio_from_dict
+    from workstation.core.portfolio_io import loads_portfolio, portfolio_from_dict
+    from workstation.core.portfolio_write import dumps_portfolio
 
     p = portfolio_from_dict(_base())
     q = loads_portfolio(dumps_portfolio(p))

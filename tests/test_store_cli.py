@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from workstation.core.portfolio_io import dumps_portfolio, loads_portfolio, read_portfolio
+from workstation.core.portfolio_io import loads_portfolio, read_portfolio
+from workstation.core.portfolio_write import dumps_portfolio
 from workstation.store import commands, paths
 from workstation.store import repository as repo
 from workstation.store.db import open_db

@@ -18,7 +18,8 @@ from conftest import save_book
 from pmrm2_helpers import AS_OF
 
 from workstation.core.model import Forward, Position
-from workstation.core.portfolio_io import dumps_portfolio, read_portfolio
+from workstation.core.portfolio_io import read_portfolio
+from workstation.core.portfolio_write import dumps_portfolio
 from workstation.store import market_edits
 from workstation.store import repository as repo
 from workstation.store.connection import Database

@@ -13,7 +13,8 @@ import pytest
 from shared_paths import EXAMPLES as _SHARED_EXAMPLES
 
 from workstation.core.model import Quote
-from workstation.core.portfolio_io import dumps_portfolio, loads_portfolio, read_portfolio
+from workstation.core.portfolio_io import loads_portfolio, read_portfolio
+from workstation.core.portfolio_write import dumps_portfolio
 from workstation.store import exports
 from workstation.store import repository as repo
 from workstation.store.connection import Database

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from workstation.core.model import Position
-from workstation.core.portfolio_io import dumps_portfolio, read_portfolio
+from workstation.core.portfolio_io import read_portfolio
+from workstation.core.portfolio_write import dumps_portfolio
 from workstation.core.stress import Scenario
 from workstation.store import backups, commands
 from workstation.store import repository as repo

@@ -125,7 +125,8 @@ def test_leverage_is_refused_where_it_cannot_be(doc, expected) -> None:
 
 
 def test_leverage_round_trips() -> None:
-    from workstation.core.portfolio_io import dumps_portfolio, loads_portfolio
+    from workstation.core.portfolio_io import loads_portfolio
+    from workstation.core.portfolio_write import dumps_portfolio
 
     p = C.load(_lev_doc("cross", 10))
     assert loads_portfolio(dumps_portfolio(p)).accounts[0].positions[0].leverage == 10

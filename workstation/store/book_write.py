@@ -14,7 +14,8 @@ from typing import Any
 
 from workstation.core.errors import PortfolioError
 from workstation.core.model import FORMAT, Account, Pool, Portfolio, Position, Quote
-from workstation.core.portfolio_io import portfolio_from_dict, portfolio_to_dict
+from workstation.core.portfolio_io import portfolio_from_dict
+from workstation.core.portfolio_write import portfolio_to_dict
 from workstation.store import validate
 from workstation.store.book_read import current_snapshot, load_portfolio, market
 from workstation.store.codec import account_figures_json, iso, now_utc, parse_iso, position_row

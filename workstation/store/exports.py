@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from workstation.core.portfolio_io import dumps_portfolio
+from workstation.core.portfolio_write import dumps_portfolio
 from workstation.store.book_read import load_portfolio
 from workstation.store.connection import Database
 from workstation.store.files import write_export

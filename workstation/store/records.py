@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from workstation.core.model import Position, Quote
-from workstation.core.portfolio_io import position_to_dict
+from workstation.core.portfolio_write import position_to_dict
 from workstation.store import validate
 from workstation.store.codec import iso, loads, now_utc, parse_iso, position_from_doc
 from workstation.store.connection import Database

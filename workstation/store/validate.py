@@ -18,7 +18,8 @@ from typing import Any
 from workstation.core import limits
 from workstation.core.errors import PortfolioError, shown
 from workstation.core.model import MARGIN_MODES, Position, Quote
-from workstation.core.portfolio_io import position_from_dict, position_to_dict
+from workstation.core.portfolio_io import position_from_dict
+from workstation.core.portfolio_write import position_to_dict
 from workstation.store.codec import dumps
 from workstation.store.errors import InvalidInput
 

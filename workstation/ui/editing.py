@@ -38,7 +38,7 @@ EXPORT_FILTERS = (
 def export_text(chosen: str, portfolio: Portfolio, reports: list[dict[str, Any]]) -> str:
     """The text of an export; `chosen` is one of EXPORT_FILTERS."""
     if chosen == EXPORT_FILTERS[0]:
-        from workstation.core.portfolio_io import dumps_portfolio
+        from workstation.core.portfolio_write import dumps_portfolio
 
         return dumps_portfolio(portfolio)
     if not reports:
