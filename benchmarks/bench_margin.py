@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout, n
 
 import numpy as np
 import scipy
+from probe import speed
 
 from workstation.core.model import Account, Portfolio, Position, Quote
 from workstation.core.report import build_report
@@ -49,7 +50,7 @@ def machine() -> str:
         pass
     load = ", load {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()) if hasattr(os, "getloadavg") else ""
     return (f"machine: {cpu}, {os.cpu_count()} cores{load}; CPython {platform.python_version()}, "
-            f"numpy {np.__version__}, scipy {scipy.__version__}")
+            f"numpy {np.__version__}, scipy {scipy.__version__}\n{speed()}")
 
 
 def synthetic_book(n: int, mode: str = "portfolio", seed: int = 7) -> Portfolio:

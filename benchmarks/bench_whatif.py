@@ -37,6 +37,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 import numpy as np
 from bench_margin import synthetic_book
+from probe import speed
 
 from workstation.core.model import Position
 from workstation.core.report import build_report
@@ -114,7 +115,7 @@ def main() -> None:
     args = ap.parse_args()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.python_implementation()} "
           f"{platform.python_version()}, numpy {np.__version__}; {args.positions} positions, 10 underlyings")
-    print(f"load average before: {os.getloadavg()[0]:.1f}")
+    print(f"load average before: {os.getloadavg()[0]:.1f}; {speed()}")
     print("| what | mode | wall min (ms) | wall median (ms) | CPU min (ms) | goal |")
     print("|---|---|---:|---:|---:|---|")
     for mode in ("portfolio", "cross"):

@@ -272,6 +272,9 @@ def main() -> None:
     load = f", load average {os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else ""
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores{load}, {platform.python_implementation()} "
           f"{platform.python_version()}; best and median of {args.repeat} starts, offscreen")
+    from probe import speed  # the parent's only: each child is timed from its start
+
+    print(f"before: {speed()}")
     print("| book | positions | first figures (ms, app start) | (ms, process start) | CPU to first figures (ms) "
           "| first paint (ms) | charts drawn (ms) | longest GUI block (ms, wall) | (ms, GUI-thread CPU) | when "
           "| goal |")
@@ -299,6 +302,7 @@ def main() -> None:
             if os.environ.get("BENCH_VERBOSE"):
                 for r in runs:
                     print("   ", json.dumps(r["marks"]), [(round(g), round(t), p) for g, t, p in r["worst"]])
+    print(f"after: {speed()}")
 
 
 if __name__ == "__main__":
