@@ -4,12 +4,16 @@ PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# PySide6's support files on disk (scripts/pyside-support-files.sh): written again after an
+# install and after any upgrade of shiboken6, even one by pip outside make (a stale copy stays)
+SUPPORT := $(VENV)/.pyside-support
+SHIBOKEN := $(wildcard $(VENV)/lib/python*/site-packages/shiboken6/__init__.py)
 QT_DEBS := libegl1 libgl1 libxkbcommon0 libfontconfig1 libglib2.0-0 libdbus-1-3 libx11-6 fonts-dejavu-core
 XVFB_DEBS := xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-render-util0 libxcb-image0 libxkbcommon-x11-0
 
 .PHONY: run test setup system-deps clean bench
 
-setup: system-deps $(STAMP)
+setup: system-deps $(STAMP) $(SUPPORT)
 
 system-deps:
 	@bash scripts/ensure-debs.sh $(QT_DEBS)
@@ -19,8 +23,11 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test]'
-	@bash scripts/pyside-support-files.sh $(BIN)/python  # 15 ms of every window start
 	@touch $(STAMP)
+
+$(SUPPORT): $(STAMP) $(SHIBOKEN) scripts/pyside-support-files.sh
+	@bash scripts/pyside-support-files.sh $(BIN)/python  # 15 ms of every window start
+	@touch $(SUPPORT)
 
 run: setup
 	@if [ -z "$$DISPLAY" ] && [ -z "$$WAYLAND_DISPLAY" ] && [ -z "$$QT_QPA_PLATFORM" ]; then \
