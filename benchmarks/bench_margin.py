@@ -122,6 +122,7 @@ def main() -> None:
     import scipy.special  # noqa: F401  (steady state: see the docstring)
 
     print(machine())
+    print("steady state: scipy.special loaded (a fresh process's first small arrays: bench_cli.py)")
     print("| positions | mode | full report, best / median (ms) | CPU, best (ms) | without liquidation (ms) "
           "| peak memory (MiB) | goal |")
     print("|---:|---|---:|---:|---:|---:|---|")
