@@ -158,3 +158,63 @@ def test_record_panels_refuse_edits_when_read_only(qtbot, book) -> None:
     with qtbot.assertNotEmitted(panel.delete_requested), qtbot.assertNotEmitted(panel.edit_requested):
         panel._delete()
         panel._edit()
+
+
+class _EveryRole:
+    """A role set holding every role: the models' answers without their early return."""
+
+    def __contains__(self, role: object) -> bool:
+        return True
+
+
+def _answer(value: object) -> object:
+    """A comparable form of a model's answer (Qt objects compare by what they show)."""
+    from PySide6.QtGui import QBrush, QColor, QFont, QIcon
+
+    if isinstance(value, QBrush):
+        return ("brush", value.color().name())
+    if isinstance(value, QColor):
+        return ("colour", value.name())
+    if isinstance(value, QFont):
+        return ("font", value.toString())
+    if isinstance(value, QIcon):
+        return ("icon", value.cacheKey())
+    return value
+
+
+def _answers(model, parent=None) -> list:
+    """Every cell's answer to roles 0-40 and the user roles 256-260, the tree walked too."""
+    from PySide6.QtCore import QModelIndex
+
+    parent = parent or QModelIndex()
+    out = []
+    for r in range(model.rowCount(parent)):
+        for c in range(model.columnCount(parent)):
+            index = model.index(r, c, parent)
+            out += [(r, c, role, _answer(model.data(index, role))) for role in [*range(41), *range(256, 261)]]
+        if model.rowCount(model.index(r, 0, parent)):
+            out += _answers(model, model.index(r, 0, parent))
+    return out
+
+
+def test_early_return_for_unasked_roles_changes_no_answer(qtbot, book, pool_report, monkeypatch) -> None:
+    """Each model returns at once for a role it does not answer (Qt asks each painted cell for
+    seven); every cell's answer to every role is the same as without that return. The tree has
+    one scope past liquidation (its own font, colour and icon)."""
+    from workstation.core.report import build_reports
+
+    positions = PositionsModel(POSITION_COLUMNS)
+    positions.set_table(position_table(pool_report, book, details.position_labels(book, pool_report["scope"])))
+    collateral = RecordTableModel(COLLATERAL_COLUMNS, key_field="key")
+    collateral.set_records(collateral_rows(details.collateral_lines(book, pool_report["scope"])))
+    tree = ScopeTreeModel()
+    tree.set_portfolio(book)
+    reports = build_reports(book)
+    reports[0] = {**reports[0], "equity": 10.0, "maintenance_margin": 20.0, "margin_usage": 2.0}
+    tree.set_reports(reports)
+    assert any(n.state == "past" for n in tree.nodes())
+    for model in (positions, collateral, tree):
+        filtered = _answers(model)
+        assert sum(a is not None for *_, a in filtered) > 0
+        monkeypatch.setattr(type(model), "_ANSWERED", _EveryRole())
+        assert _answers(model) == filtered

@@ -8,6 +8,7 @@ widths are measured on a bounded sample of rows (`needed_widths`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -40,7 +41,16 @@ class PositionsModel(ColumnTableModel):
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else int(self._rows.size)
 
+    # the roles this model answers; Qt asks each painted cell for seven (font, check state,
+    # decoration, background...): the others return at once, Qt's defaults
+    _ANSWERED = frozenset(map(int, (
+        Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.TextAlignmentRole,
+        Qt.ItemDataRole.ForegroundRole, SORT_ROLE, RECORD_ROLE, KEY_ROLE,
+        Qt.ItemDataRole.ToolTipRole)))
+
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role not in self._ANSWERED:
+            return None
         if not index.isValid() or index.row() >= self._rows.size:
             return None
         column = self.columns[index.column()]
@@ -114,7 +124,8 @@ class PositionsModel(ColumnTableModel):
     def cell_text(self, column: Column, i: int) -> str:
         value = self.table.column(column.key)[i]
         if column.numeric:
-            value = None if np.isnan(value) else float(value)
+            value = float(value)  # a Python float: math, not a numpy ufunc on a scalar (1 us a cell)
+            value = None if math.isnan(value) else value
             if value is None and column.blank is not None:
                 return column.blank
         text = format_value(column, value, self._fmt)

@@ -123,7 +123,16 @@ class ScopeTreeModel(QAbstractItemModel):
         return parent.internalPointer().children if parent.isValid() else self._roots
 
     # -- data -----------------------------------------------------------------------------
+    # the roles this model answers; Qt asks each painted cell for seven (font, check state,
+    # decoration, background...): the others return at once, Qt's defaults
+    _ANSWERED = frozenset(map(int, (
+        Qt.ItemDataRole.DisplayRole, SCOPE_ROLE, Qt.ItemDataRole.ToolTipRole,
+        Qt.ItemDataRole.DecorationRole, Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.FontRole,
+        Qt.ItemDataRole.TextAlignmentRole)))
+
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role not in self._ANSWERED:
+            return None
         if not index.isValid():
             return None
         node: ScopeNode = index.internalPointer()

@@ -158,7 +158,15 @@ class RecordTableModel(ColumnTableModel):
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._rows)
 
+    # the roles this model answers; Qt asks each painted cell for seven (font, check state,
+    # decoration, background...): the others return at once, Qt's defaults
+    _ANSWERED = frozenset(map(int, (
+        Qt.ItemDataRole.DisplayRole, SORT_ROLE, RECORD_ROLE, Qt.ItemDataRole.TextAlignmentRole,
+        Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.ToolTipRole)))
+
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role not in self._ANSWERED:
+            return None
         if not index.isValid() or index.row() >= len(self._rows):
             return None
         column = self.columns[index.column()]
