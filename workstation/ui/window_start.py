@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer
 
-from workstation.ui.startup import LATER_MODULES, LAZY_MODULES, import_modules, make_qt_types
+from workstation.ui.startup import LATER_MODULES, LAZY_MODULES, favour_gui_thread, import_modules, make_qt_types
 from workstation.ui.worker import start_worker
 
 AFTER_PAINT = QEvent.Type(QEvent.registerEventType())  # the first figures painted: `_preload`
@@ -27,6 +27,7 @@ class WindowStart:
         and paint at once (15-30 + 25-45 ms of the GUI thread on 10,000 positions) held input
         twice as long. The layouts first, so that one paint shows them; the curve and heatmap
         asked for after it."""
+        favour_gui_thread()
         self.setUpdatesEnabled(True)  # the charts' frames disabled one by one stay so
         if self.isVisible():
             QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
