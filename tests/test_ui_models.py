@@ -218,3 +218,17 @@ def test_early_return_for_unasked_roles_changes_no_answer(qtbot, book, pool_repo
         assert sum(a is not None for *_, a in filtered) > 0
         monkeypatch.setattr(type(model), "_ANSWERED", _EveryRole())
         assert _answers(model) == filtered
+
+
+def test_numbers_align_right_and_text_left() -> None:
+    from PySide6.QtCore import Qt
+
+    right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+    left = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+    assert Column("Equity", "equity", fmt="money").alignment == right.value
+    assert Column("Size", "qty", fmt="qty").alignment == right.value
+    assert Column("Account", "account").alignment == left.value
+    model = RecordTableModel([Column("Account", "account"), Column("Equity", "equity", fmt="money")])
+    model.set_records([{"id": "a", "account": "deribit", "equity": 1.5}])
+    assert model.data(model.index(0, 0), Qt.ItemDataRole.TextAlignmentRole) == left.value
+    assert model.data(model.index(0, 1), Qt.ItemDataRole.TextAlignmentRole) == right.value

@@ -24,6 +24,11 @@ NUMERIC = ("money", "price", "qty", "greek", "pct", "ratio", "number")
 Index = QModelIndex | QPersistentModelIndex
 
 
+# asked for by every painted cell: the flags combined once (an enum `|` costs microseconds)
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+_LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+
+
 @dataclass(frozen=True)
 class Column:
     """One column: `header`, the record `key`, how to format it, and an explanation.
@@ -52,8 +57,7 @@ class Column:
     @property
     def alignment(self) -> int:
         """Numbers right-aligned, text left-aligned (cells and header alike)."""
-        horizontal = Qt.AlignmentFlag.AlignRight if self.numeric else Qt.AlignmentFlag.AlignLeft
-        return int(horizontal | Qt.AlignmentFlag.AlignVCenter)
+        return _RIGHT if self.numeric else _LEFT
 
 
 def format_value(column: Column, value: Any, fmt: NumberFormat) -> str:
