@@ -66,3 +66,41 @@ def test_a_lazy_window_builds_its_charts_after_the_first_paint(qtbot, tmp_path: 
     QCoreApplication.postEvent(window, QEvent(QEvent.Type(QEvent.registerEventType())))
     qtbot.wait(20)
     assert QThreadPool.globalInstance().waitForDone(30_000)
+
+
+def test_a_lazy_window_freezes_the_loaded_code_after_its_last_import(qtbot, tmp_path: Path, monkeypatch) -> None:
+    """Once the What-if and Stress code is imported, the objects that exist (mostly the modules')
+    leave the cyclic collector's reach (`gc.freeze`): a full collection no longer scans them."""
+    import sys
+
+    from workstation.ui import window_start
+    from workstation.ui.main_window import MainWindow
+    from workstation.ui.startup import LATER_MODULES
+    from workstation.ui.workspace import Workspace
+
+    frozen: list[bool] = []  # at each freeze: were the What-if and Stress code imported?
+    monkeypatch.setattr(window_start, "freeze_loaded_code",
+                        lambda: frozen.append(all(m in sys.modules for m in LATER_MODULES)))
+    settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(Workspace.from_file(DEMO), settings)  # lazy charts, as the app
+    qtbot.addWidget(window)
+    window.show()
+    window.workspace.load()
+    qtbot.waitUntil(lambda: bool(frozen), timeout=30_000)
+    qtbot.waitUntil(lambda: not window.is_busy(), timeout=30_000)
+    assert frozen == [True]  # once, after the last import
+
+
+def test_freeze_loaded_code_moves_what_exists_out_of_the_collectors_reach() -> None:
+    import gc
+
+    from workstation.ui.startup import freeze_loaded_code
+
+    before = gc.get_freeze_count()
+    kept = [[i] for i in range(1000)]  # tracked containers, alive
+    try:
+        freeze_loaded_code()
+        assert gc.get_freeze_count() >= before + len(kept)
+        assert len(gc.get_objects()) < gc.get_freeze_count()
+    finally:
+        gc.unfreeze()

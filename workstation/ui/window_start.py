@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer
 
-from workstation.ui.startup import LATER_MODULES, LAZY_MODULES, favour_gui_thread, import_modules, make_qt_types
+from workstation.ui.startup import (
+    LATER_MODULES,
+    LAZY_MODULES,
+    favour_gui_thread,
+    freeze_loaded_code,
+    import_modules,
+    make_qt_types,
+)
 from workstation.ui.worker import start_worker
 
 AFTER_PAINT = QEvent.Type(QEvent.registerEventType())  # the first figures painted: `_preload`
@@ -67,4 +74,8 @@ class WindowStart:
         if self.is_busy() or self.book.charts_painting():
             QTimer.singleShot(LATER_IMPORT_WAIT_MS, self, self._preload_later)
             return
-        start_worker(import_modules, LATER_MODULES, on_errored=lambda _e: None)
+        start_worker(import_modules, LATER_MODULES, on_returned=self._after_later_imports,
+                     on_errored=lambda _e: None)
+
+    def _after_later_imports(self, _result: object = None) -> None:
+        freeze_loaded_code()
