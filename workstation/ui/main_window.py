@@ -38,6 +38,7 @@ from workstation.ui.menus import build_menus
 from workstation.ui.scope_tree import ScopeTree, dock_width
 from workstation.ui.settings import DisplaySettings
 from workstation.ui.startup import freeze_if_large
+from workstation.ui.steady_tabs import steady
 from workstation.ui.theme import theme_named
 from workstation.ui.window_display import WindowDisplay
 from workstation.ui.window_start import WindowStart
@@ -92,7 +93,7 @@ class MainWindow(WindowStart, WindowDisplay, QMainWindow):
         self.overview = AccountsOverview()
         self.overview.scope_activated.connect(self._show_scope_in_book)
         self.history = HistoryPanel()
-        self.tabs = QTabWidget()
+        self.tabs = steady(QTabWidget())  # a label's new text repaints the label, not every tab
         self.tabs.setObjectName("centralTabs")
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.book, "Book")

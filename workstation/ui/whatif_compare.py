@@ -9,13 +9,13 @@ from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QHeaderView, QLabel, QTableView, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QTableView, QTabWidget, QVBoxLayout, QWidget
 
 from workstation.core.pool_view import Nearest, nearest_liquidation
 from workstation.ui.formatting import DASH, MINUS, NumberFormat, distance_level, usage_level
 from workstation.ui.table_model import Column, RecordTableModel
 from workstation.ui.theme import LIGHT, Theme
-from workstation.ui.views import fit_columns, make_table_view
+from workstation.ui.views import FIT_ROWS, fit_columns_once, make_table_view
 from workstation.ui.whatif_rows import (
     comparison_rows,
     greeks_rows,
@@ -25,6 +25,7 @@ from workstation.ui.whatif_rows import (
 )
 
 Index = QModelIndex | QPersistentModelIndex
+STRETCH_LAST = ("members", "venues")  # short first column: fitted, the last one stretched
 
 COMPARISON_COLUMNS: tuple[Column, ...] = (
     Column("Figure", "label", tip="The scope's figures, as the engine reports them, with their units"),
@@ -173,13 +174,16 @@ class CompareTabs(QTabWidget):
         self.members = RecordTableModel(MEMBER_COLUMNS, key_field="key", parent=self)
         self.venues = RecordTableModel(VENUE_COLUMNS, key_field="profile", parent=self)
         self.views: dict[str, QTableView] = {}
+        self._page_names: dict[QWidget, str] = {}
         for name, model, title in (("figures", self.figures, "Before / after"), ("greeks", self.greeks, "Greeks"),
                                    ("positions", self.positions, "Positions"), ("members", self.members, "Members"),
                                    ("venues", self.venues, "Venues")):
             view = make_table_view(model, f"{name}Table")
             view.setSortingEnabled(False)
+            fit_columns_once(view, stretch_last=name in STRETCH_LAST)  # no ResizeToContents columns: see `fit`
             self.views[name] = view
             page = QWidget()
+            self._page_names[page] = name
             layout = QVBoxLayout(page)
             layout.setContentsMargins(0, 4, 0, 0)
             layout.setSpacing(4)
@@ -199,40 +203,79 @@ class CompareTabs(QTabWidget):
                 layout.addWidget(self.venue_note)
             layout.addWidget(view, 1)
             self.addTab(page, title)
+        self._result: tuple[Any, Any, bool, float, NumberFormat] | None = None  # shown by `show_result`
+        self._unfilled: set[str] = set()  # tables filled from it when next shown
+        self._unfitted: set[str] = set()  # tables whose columns are measured when next shown
+        self.currentChanged.connect(lambda _i: self._shown())
         self.set_number_format(NumberFormat())
         self.setTabToolTip(3, "A pool: each member account side by side, and which liquidates first")
         self.setTabToolTip(4, "Which venue margins this account and its drafts cheapest")
 
-    def show_result(self, r: Any, portfolio: Any, pool: bool, horizon_days: float, fmt: NumberFormat) -> None:
+    def show_result(self, r: Any, portfolio: Any, pool: bool, horizon_days: float, fmt: NumberFormat,
+                    quick: bool = False) -> None:
         """Fill every tab from a `WhatIfResult` of `portfolio` (`pool`: a pool's, with its members;
-        funding carried over `horizon_days`)."""
-        rows = comparison_rows(r.before, r.after, cash=r.cash if r.trades else None, funding=r.funding,
-                               horizon_days=horizon_days)
-        head = [x for x in rows if x["group"] == "headline" and x["key"] not in ("offset", "pooling")]
-        rest = [x for x in rows if x not in head]
-        self.figures.set_records(head + liquidation_rows(r.before, r.after) + rest)
-        names = instrument_names(portfolio, [(r.account, t) for t in r.trades])
-        prices = {a: q.price for a, q in portfolio.market.items()}
-        self.greeks.set_records(greeks_rows(r.before, r.after, names, prices))
-        drafted = {(r.account, t.id) for t in r.trades}
-        self.positions.set_records(position_rows(r.before, r.after, names, drafted, portfolio.base_currency))
+        funding carried over `horizon_days`). `quick` (a slider is being dragged): the shown table
+        only, the hidden ones when shown (a 500-position account's Greeks and positions rows
+        cost the GUI thread about 10 ms at each update); see also `fit`."""
+        self._result = (r, portfolio, pool, horizon_days, fmt)
+        self._unfilled = {"figures", "greeks", "positions", "members"}
         self.setTabEnabled(3, pool)
-        if pool:
+        for name in [self._page_names.get(self.currentWidget(), "")] if quick else sorted(self._unfilled):
+            self._fill(name)
+        self.fit(quick)
+
+    def _fill(self, name: str) -> None:
+        """Fill the table `name` from the last result, if it was not yet."""
+        if name not in self._unfilled or self._result is None:
+            return
+        self._unfilled.discard(name)
+        r, portfolio, pool, horizon_days, fmt = self._result
+        if name == "figures":
+            rows = comparison_rows(r.before, r.after, cash=r.cash if r.trades else None, funding=r.funding,
+                                   horizon_days=horizon_days)
+            head = [x for x in rows if x["group"] == "headline" and x["key"] not in ("offset", "pooling")]
+            rest = [x for x in rows if x not in head]
+            self.figures.set_records(head + liquidation_rows(r.before, r.after) + rest)
+        elif name in ("greeks", "positions"):
+            names = instrument_names(portfolio, [(r.account, t) for t in r.trades])
+            if name == "greeks":
+                prices = {a: q.price for a, q in portfolio.market.items()}
+                self.greeks.set_records(greeks_rows(r.before, r.after, names, prices))
+            else:
+                drafted = {(r.account, t.id) for t in r.trades}
+                self.positions.set_records(position_rows(r.before, r.after, names, drafted, portfolio.base_currency))
+        elif name == "members" and pool:
             venues = {a.id: a.venue or "" for a in portfolio.accounts}
             self.members.set_records(member_rows(r.members, venues, fmt))
             self.margining.setText(r.margining.text if r.margining else "")
             self.first.setText(first_text(r.first, fmt))
-        else:
+        elif name == "members":
             self.members.clear()
-        self.fit()
 
-    def fit(self) -> None:
-        for name, view in self.views.items():
-            fit_columns(view)
-            if name in ("members", "venues"):  # short first column: fit it, stretch the last
-                header = view.horizontalHeader()
-                header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-                header.setStretchLastSection(True)
+    def fit(self, quick: bool = False) -> None:
+        """Fit the shown table's columns to the new contents now, the hidden tables' when shown.
+
+        Measured once (`fit_columns_once`), not left to ResizeToContents columns: Qt 6 re-measures
+        those at every change of the data, every row of a hidden table too, and the positions and
+        Greeks tables of a 500-position account then cost the GUI thread about 100 ms at every
+        update of a dragged slider. `quick` (while dragging): the visible rows only; the
+        release's result fits them all.
+        """
+        self._unfitted = set(self.views)
+        self._fit_shown(quick)
+
+    def _shown(self) -> None:
+        """Another tab is shown: filled and fitted if it was left for later."""
+        self._fill(self._page_names.get(self.currentWidget(), ""))
+        self._fit_shown()
+
+    def _fit_shown(self, quick: bool = False) -> None:
+        name = self._page_names.get(self.currentWidget())
+        if name not in self._unfitted:
+            return
+        fit_columns_once(self.views[name], 0 if quick else FIT_ROWS, stretch_last=name in STRETCH_LAST)
+        if not quick:
+            self._unfitted.discard(name)
 
     def set_number_format(self, fmt: NumberFormat) -> None:
         for model, spec in ((self.greeks, GREEK_COLUMNS), (self.positions, POSITION_COLUMNS),

@@ -11,6 +11,7 @@ prepared before-state. The book is never written here: "Apply to book…" asks t
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -33,6 +34,7 @@ from workstation.core.model import Portfolio
 from workstation.core.risk_profile import Horizon
 from workstation.ui.formatting import NumberFormat
 from workstation.ui.risk_chart import RiskProfileChart
+from workstation.ui.steady_tabs import steady
 from workstation.ui.theme import LIGHT, Theme
 from workstation.ui.whatif_actions import WhatIfActions
 from workstation.ui.whatif_compare import CompareTabs
@@ -47,6 +49,8 @@ from workstation.ui.whatif_drafts import DraftsBox
 from workstation.ui.whatif_hedge import HedgeForm
 from workstation.ui.whatif_scenarios import ScenarioActions
 from workstation.ui.worker import LatestJob
+
+DRAG_CHART_S = 0.1  # while a slider is dragged the chart follows at most 10 times a second: see `_on_interim`
 
 
 class WhatIfPanel(WhatIfActions, ScenarioActions, QWidget):
@@ -68,8 +72,9 @@ class WhatIfPanel(WhatIfActions, ScenarioActions, QWidget):
         self._dirty = False
         self._stale = True  # the shown result is not that of the current drafts
         self._fmt = NumberFormat()
+        self._chart_asked = 0.0  # when a dragged slider's figures last asked for the chart (monotonic s)
         self.engine = WhatIfEngine()
-        self.job = LatestJob(self._on_result, self._on_error, parent=self)
+        self.job = LatestJob(self._on_result, self._on_error, parent=self, on_superseded=self._on_interim)
         self.profile_job = LatestJob(self._on_profile, self._on_profile_error, parent=self)
         self.suggest_job = LatestJob(self._on_suggestion, self._on_suggest_error, parent=self)
         self.fit_job = LatestJob(lambda r: self.box.show_fit(*r),
@@ -137,12 +142,12 @@ class WhatIfPanel(WhatIfActions, ScenarioActions, QWidget):
         dl.setSpacing(5)
         dl.addWidget(self.box, 1)
         dl.addLayout(buttons)
-        self.left_tabs = QTabWidget()
+        self.left_tabs = steady(QTabWidget())
         self.left_tabs.setDocumentMode(True)
         self.left_tabs.addTab(drafts_page, "Drafted trades")
         self.left_tabs.addTab(self.hedge, "Suggest a hedge")
 
-        self.tabs = CompareTabs()
+        self.tabs = steady(CompareTabs())
         self.tabs.currentChanged.connect(lambda _i: self._maybe_venues())
         self.chart = RiskProfileChart()
         self.chart.horizon_changed.connect(self._horizon_changed)
@@ -305,7 +310,7 @@ class WhatIfPanel(WhatIfActions, ScenarioActions, QWidget):
         self.result = result
         self._stale = False
         self.box.refresh(result.legs)
-        self._show_tables(result)
+        self._show_tables(result, quick=self.box.size.isSliderDown())
         self._update_buttons()
         self._update_status()
         underlyings = sorted({*result.after.get("greeks", {})} - {"USDT", "USDC", result.after.get("base_currency")})
@@ -317,10 +322,20 @@ class WhatIfPanel(WhatIfActions, ScenarioActions, QWidget):
         self.request_profile(fast=self.box.size.isSliderDown())
         self._maybe_venues()
 
-    def _show_tables(self, r: WhatIfResult) -> None:
+    def _on_interim(self, result: WhatIfResult) -> None:
+        """A result of sizes the dragged slider has already left: its figures are shown, so the
+        tables follow the drag; the panel stays stale (Apply off) until the newest result."""
+        if self.box.size.isSliderDown():
+            self._show_tables(result, quick=True)
+            now = time.monotonic()
+            if now - self._chart_asked >= DRAG_CHART_S:
+                self._chart_asked = now
+                self.request_profile(fast=True)
+
+    def _show_tables(self, r: WhatIfResult, quick: bool = False) -> None:
         assert self.portfolio is not None
         self.tabs.show_result(r, self.portfolio, (self.scope or "").startswith("pool:"), self.box.horizon.value(),
-                              self._fmt)
+                              self._fmt, quick)
 
     def _on_error(self, exc: BaseException) -> None:
         self._stale = True

@@ -125,7 +125,10 @@ class LatestJob(QObject):
     """One job at a time, newest request wins.
 
     `submit()` while a job runs replaces any request still waiting (it never starts); a
-    result is delivered only if no newer request was made since it was asked for.
+    result is delivered only if no newer request was made since it was asked for. Given
+    `on_superseded`, a result that a newer request replaced goes there instead of nowhere (if
+    it is newer than any result already delivered): a dragged slider asks every 16 ms, and a
+    job longer than that would otherwise never deliver until the drag stops.
     """
 
     busy_changed = Signal(bool)
@@ -136,12 +139,15 @@ class LatestJob(QObject):
         on_errored: Callable[[BaseException], None],
         pool: QThreadPool | None = None,
         parent: QObject | None = None,
+        on_superseded: Callable[[Any], None] | None = None,
     ) -> None:
         super().__init__(parent)
         self._on_returned = on_returned
         self._on_errored = on_errored
+        self._on_superseded = on_superseded
         self._pool = pool
         self._serial = 0
+        self._delivered = 0  # serial of the newest result delivered
         self._running = False
         self._pending: tuple[int, Callable[..., Any], tuple[Any, ...]] | None = None
 
@@ -168,15 +174,22 @@ class LatestJob(QObject):
         self._running = True
         start_worker(
             fn, *args,
-            on_returned=lambda result: self._deliver(serial, self._on_returned, result),
+            on_returned=lambda result: self._deliver(serial, self._on_returned, result, self._on_superseded),
             on_errored=lambda exc: self._deliver(serial, self._on_errored, exc),
             on_finished=self._finished,
             pool=self._pool,
         )
 
-    def _deliver(self, serial: int, slot: Callable[[Any], None], value: Any) -> None:
-        if serial == self._serial and _alive(self):
+    def _deliver(self, serial: int, slot: Callable[[Any], None], value: Any,
+                 superseded: Callable[[Any], None] | None = None) -> None:
+        if not _alive(self):
+            return
+        if serial == self._serial:
+            self._delivered = serial
             slot(value)
+        elif superseded is not None and serial > self._delivered:
+            self._delivered = serial
+            superseded(value)
 
     def _finished(self) -> None:
         if not _alive(self):
