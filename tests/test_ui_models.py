@@ -213,7 +213,18 @@ def test_early_return_for_unasked_roles_changes_no_answer(qtbot, book, pool_repo
     reports[0] = {**reports[0], "equity": 10.0, "maintenance_margin": 20.0, "margin_usage": 2.0}
     tree.set_reports(reports)
     assert any(n.state == "past" for n in tree.nodes())
-    for model in (positions, collateral, tree):
+    from dataclasses import replace
+
+    from workstation.ui.whatif_compare import CompareTabs
+    from workstation.ui.whatif_compute import Draft, run_whatif
+
+    account = book.accounts[0]
+    hedge = replace(account.positions[0], id="draft-1", quantity=-account.positions[0].quantity)
+    result = run_whatif(book, account.id, [Draft(key="d1", position=hedge)], scope=f"account:{account.id}")
+    tabs = CompareTabs()
+    qtbot.addWidget(tabs)
+    tabs.show_result(result, book, False, 1.0, tabs.figures._fmt)
+    for model in (positions, collateral, tree, tabs.figures):
         filtered = _answers(model)
         assert sum(a is not None for *_, a in filtered) > 0
         monkeypatch.setattr(type(model), "_ANSWERED", _EveryRole())

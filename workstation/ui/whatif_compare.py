@@ -100,6 +100,8 @@ class ComparisonModel(RecordTableModel):
         super().__init__(COMPARISON_COLUMNS, key_field="key", parent=parent)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role not in self._ANSWERED:  # before anything else: Qt asks each painted cell for seven roles
+            return None
         if index.isValid() and index.column() > 0 and index.row() < len(self._rows):
             record = self._rows[index.row()]
             key = self.columns[index.column()].key
