@@ -253,3 +253,31 @@ def test_a_label_text_repaints_the_label_not_the_tab_widget(qtbot) -> None:
     assert steady_[2].geometry() == plain[2].geometry()
     assert steady_[0].minimumSizeHint() == plain[0].minimumSizeHint()
     assert steady_[0].minimumSizeHint().width() > 900  # the page's new minimum reached the host
+
+
+def test_the_chart_follows_a_drag_at_most_ten_times_a_second_and_gets_the_latest(qtbot, window, monkeypatch) -> None:
+    """While the size slider is down, figures arriving in a burst ask for the chart once, and once
+    more when its interval has passed (a drag that pauses still gets the chart of its latest
+    figures); every request is a fast one. Released, the chart is asked at once, in full."""
+    from workstation.ui import whatif_panel
+
+    panel = open_whatif(qtbot, window)
+    panel.add_line("-3 BTC-PERPETUAL")
+    settle(qtbot, panel)
+    asked: list[bool] = []
+    monkeypatch.setattr(panel, "request_profile", lambda fast=False: asked.append(fast))
+    slider = panel.box.size
+    slider.blockSignals(True)
+    slider.setSliderDown(True)
+    panel._chart_asked = 0.0
+    for _ in range(5):  # a burst of figures within the interval
+        panel._drag_chart()
+    assert asked == [True]
+    qtbot.wait(round(1000 * whatif_panel.DRAG_CHART_S) + 60)
+    assert asked == [True, True]  # the trailing request, for the latest figures
+    qtbot.wait(round(1000 * whatif_panel.DRAG_CHART_S) + 60)
+    assert asked == [True, True]  # nothing new arrived: no more requests
+    slider.setSliderDown(False)
+    slider.blockSignals(False)
+    panel._on_result(panel.result)  # the release's result
+    assert asked == [True, True, False]

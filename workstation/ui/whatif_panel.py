@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -50,7 +50,7 @@ from workstation.ui.whatif_hedge import HedgeForm
 from workstation.ui.whatif_scenarios import ScenarioActions
 from workstation.ui.worker import LatestJob
 
-DRAG_CHART_S = 0.1  # while a slider is dragged the chart follows at most 10 times a second: see `_on_interim`
+DRAG_CHART_S = 0.1  # while the size slider is dragged the chart follows at most 10 times a second: `_drag_chart`
 
 
 class WhatIfPanel(WhatIfActions, ScenarioActions, QWidget):
@@ -73,6 +73,9 @@ class WhatIfPanel(WhatIfActions, ScenarioActions, QWidget):
         self._stale = True  # the shown result is not that of the current drafts
         self._fmt = NumberFormat()
         self._chart_asked = 0.0  # when a dragged slider's figures last asked for the chart (monotonic s)
+        self._chart_timer = QTimer(self)  # the chart's turn when a drag's figures came too soon after the last
+        self._chart_timer.setSingleShot(True)
+        self._chart_timer.timeout.connect(self._drag_chart_due)
         self.engine = WhatIfEngine()
         self.job = LatestJob(self._on_result, self._on_error, parent=self, on_superseded=self._on_interim)
         self.profile_job = LatestJob(self._on_profile, self._on_profile_error, parent=self)
@@ -319,7 +322,10 @@ class WhatIfPanel(WhatIfActions, ScenarioActions, QWidget):
             drafted = [t.underlying for t in result.trades]
             current = drafted[-1] if drafted else (underlyings[0] if underlyings else "")
         self.chart.set_underlyings(underlyings, current)
-        self.request_profile(fast=self.box.size.isSliderDown())
+        if self.box.size.isSliderDown():
+            self._drag_chart()
+        else:
+            self.request_profile()
         self._maybe_venues()
 
     def _on_interim(self, result: WhatIfResult) -> None:
@@ -327,10 +333,22 @@ class WhatIfPanel(WhatIfActions, ScenarioActions, QWidget):
         tables follow the drag; the panel stays stale (Apply off) until the newest result."""
         if self.box.size.isSliderDown():
             self._show_tables(result, quick=True)
-            now = time.monotonic()
-            if now - self._chart_asked >= DRAG_CHART_S:
-                self._chart_asked = now
-                self.request_profile(fast=True)
+            self._drag_chart()
+
+    def _drag_chart(self) -> None:
+        """While the size slider is dragged the chart follows at most every `DRAG_CHART_S`: its
+        job shares the GIL with the what-if's, and the figures come first; the release's result
+        asks for it at once."""
+        wait = self._chart_asked + DRAG_CHART_S - time.monotonic()
+        if wait <= 0:
+            self._chart_asked = time.monotonic()
+            self.request_profile(fast=True)
+        elif not self._chart_timer.isActive():  # a drag that pauses still gets its latest figures' chart
+            self._chart_timer.start(max(1, round(1000 * wait)))
+
+    def _drag_chart_due(self) -> None:
+        if self.box.size.isSliderDown():
+            self._drag_chart()
 
     def _show_tables(self, r: WhatIfResult, quick: bool = False) -> None:
         assert self.portfolio is not None
