@@ -44,7 +44,8 @@ def wait_for(app: QApplication, predicate: Callable[[], bool], timeout_s: float 
 
 def settle(app: QApplication, window: MainWindow, workspace: Workspace) -> None:
     """Wait for the recompute and the charts to finish and lay out."""
-    wait_for(app, lambda: not window.is_busy() and workspace.view is not None and not window.history.is_busy())
+    wait_for(app, lambda: not window.is_busy() and workspace.view is not None and not window.history.is_busy()
+             and not window.book.charts_painting())  # a chart waiting for its turn is not painted yet
     for _ in range(5):
         app.processEvents()
 
