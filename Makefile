@@ -41,7 +41,7 @@ test: setup
 	$(BIN)/lint-imports
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# every benchmark of the README's "Speed" section, one after the other (about 5 minutes)
+# every benchmark of the README's "Speed" section, one after the other (about 7 minutes)
 BENCHES := bench_margin bench_whatif bench_cli bench_window bench_drag bench_stress bench_import
 bench: setup
 	@for b in $(BENCHES); do echo "== benchmarks/$$b.py"; $(BIN)/python benchmarks/$$b.py || exit 1; echo; done
