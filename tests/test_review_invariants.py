@@ -190,3 +190,24 @@ def test_marginal_margin_is_im_less_im_without_the_position(method, pos, btc):
         got = next(x["marginal_margin"] for x in r["positions"] if x["id"] == p["id"])
         assert math.isclose(got, r["initial_margin"] - without["initial_margin"], rel_tol=1e-9, abs_tol=1e-6), \
             (method, p["id"])
+
+
+@pytest.mark.parametrize("method", [("deribit-pm", "portfolio"), ("okx-pm", "portfolio")])
+def test_a_net_that_is_a_rounding_residue_allocates_finite_shares(method):
+    """A subnormal position (2.2e-311) beside a leg of 1 and their opposites: each roll group's net
+    is a residue of the size of the tiny leg, and the legs' shares d_i / net of the group's charge
+    overflowed (a ComputeError for a book that needs no margin). Found by hypothesis in a clean
+    checkout; the shares are now (charge / net) x d_i, finite."""
+    base = {"kind": "option", "underlying": "BTC", "settlement": "linear", "right": "call",
+            "expiry": "2026-03-08T00:00:00Z", "strike": 60000.0, "entry_price": 100.0}
+    pos = [base | {"id": "p0", "quantity": 1.0}, base | {"id": "p1", "quantity": 2.225073858507e-311},
+           base | {"id": "p2", "quantity": 0.0}]
+    both = pos + [p | {"id": p["id"] + "-x", "quantity": -p["quantity"]} for p in pos]
+    r = build_report(portfolio_from_dict(doc(*method, both, {"USDT": 100_000.0})), "account:a",
+                     with_liquidation=False)
+    assert abs(r["initial_margin"]) <= 1e-9
+    shares = [p["component_margin"] for p in r["positions"]]
+    assert all(math.isfinite(c) for c in shares)
+    # the legs' shares are +-(charge per unit of net) x d_i, the derivative of rate x |net| on the
+    # residue's side: they cancel, and add up to the (nil) margin
+    assert math.isclose(math.fsum(shares), r["initial_margin"], abs_tol=1e-9)

@@ -314,10 +314,13 @@ def expiry_groups(book: Book, perp_group: bool = True) -> tuple[np.ndarray, np.n
 
 def allocate(charge: np.ndarray, d: np.ndarray, group: np.ndarray, nets: np.ndarray) -> np.ndarray:
     """Each position's share of its group's charge `charge` (G,) charged on |net| (G,):
-    charge x d_i / net (hedging legs get negative shares; the shares add up to the charge)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(nets[group] != 0, d / nets[group], 0.0)
-    return charge[group] * share
+    charge x d_i / net (hedging legs get negative shares; the shares add up to the charge).
+    Computed as (charge / net) x d_i: the charge grows with |net|, so its ratio to the net stays
+    finite when the net is a rounding residue, where d_i / net alone overflows (a position of
+    2e-311 and its opposite: a net of 2e-311 against legs of 1)."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        per_net = np.where(nets != 0, charge / nets, 0.0)
+    return per_net[group] * d
 
 
 def progressive(amount: np.ndarray, steps: tuple[tuple[float, float], ...]) -> np.ndarray:
