@@ -280,12 +280,23 @@ class CompareTabs(QTabWidget):
             self._unfitted.discard(name)
 
     def set_number_format(self, fmt: NumberFormat) -> None:
+        """Write every table in `fmt`. The columns are measured again (the shown table's now, the
+        others' when shown): they are fitted once, not ResizeToContents (see `fit`), and two more
+        decimals would otherwise cut every figure ("810,0…"). A pool's members are written again:
+        their distances and the "first" line hold text written in the format of their result."""
         for model, spec in ((self.greeks, GREEK_COLUMNS), (self.positions, POSITION_COLUMNS),
                             (self.members, MEMBER_COLUMNS), (self.venues, VENUE_COLUMNS)):
             model.columns = [replace(c, header=c.header.replace("{base}", fmt.base_currency)) for c in spec]
             model.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, len(spec) - 1)
         for model in (self.figures, self.greeks, self.positions, self.members, self.venues):
             model.set_number_format(fmt)
+        if self._result is not None:
+            r, portfolio, pool, horizon_days, _old = self._result
+            self._result = (r, portfolio, pool, horizon_days, fmt)
+            if pool:
+                self._unfilled.add("members")
+                self._fill(self._page_names.get(self.currentWidget(), ""))
+        self.fit()
 
     def set_theme(self, theme: Theme = LIGHT) -> None:
         for model in (self.figures, self.greeks, self.positions, self.members, self.venues):
