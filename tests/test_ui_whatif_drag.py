@@ -259,7 +259,7 @@ def test_the_chart_follows_a_drag_at_most_ten_times_a_second_and_gets_the_latest
     """While the size slider is down, figures arriving in a burst ask for the chart once, and once
     more when its interval has passed (a drag that pauses still gets the chart of its latest
     figures); every request is a fast one. Released, the chart is asked at once, in full."""
-    from workstation.ui import whatif_panel
+    from workstation.ui import whatif_actions
 
     panel = open_whatif(qtbot, window)
     panel.add_line("-3 BTC-PERPETUAL")
@@ -273,9 +273,9 @@ def test_the_chart_follows_a_drag_at_most_ten_times_a_second_and_gets_the_latest
     for _ in range(5):  # a burst of figures within the interval
         panel._drag_chart()
     assert asked == [True]
-    qtbot.wait(round(1000 * whatif_panel.DRAG_CHART_S) + 60)
+    qtbot.wait(round(1000 * whatif_actions.DRAG_CHART_S) + 60)
     assert asked == [True, True]  # the trailing request, for the latest figures
-    qtbot.wait(round(1000 * whatif_panel.DRAG_CHART_S) + 60)
+    qtbot.wait(round(1000 * whatif_actions.DRAG_CHART_S) + 60)
     assert asked == [True, True]  # nothing new arrived: no more requests
     slider.setSliderDown(False)
     slider.blockSignals(False)

@@ -4,6 +4,7 @@ provides the widgets, the jobs and the engine named below."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from functools import partial
 from typing import Any
@@ -27,6 +28,8 @@ from workstation.ui.whatif_drafts import DraftsBox
 from workstation.ui.whatif_hedge import HedgeForm
 from workstation.ui.worker import LatestJob
 
+DRAG_CHART_S = 0.1  # while the size slider is dragged the chart follows at most 10 times a second: `_drag_chart`
+
 
 class WhatIfActions:
     """Risk profile, largest that fits, venues and hedge suggestion requests and results."""
@@ -46,6 +49,8 @@ class WhatIfActions:
     profile_result: ProfileResult | None
     suggestion: WhatIfResult | None
     _fmt: NumberFormat
+    _chart_asked: float  # when a dragged slider's figures last asked for the chart (monotonic s)
+    _chart_timer: Any  # QTimer: the chart's turn when a drag's figures came too soon after the last
 
     def account_id(self) -> str | None:  # provided by the panel
         raise NotImplementedError
@@ -60,6 +65,21 @@ class WhatIfActions:
     def _horizon_changed(self, horizon: Horizon, dragging: bool) -> None:
         self.horizon = horizon
         self.request_profile(fast=dragging)
+
+    def _drag_chart(self) -> None:
+        """While the size slider is dragged the chart follows at most every `DRAG_CHART_S`: its
+        job shares the GIL with the what-if's, and the figures come first; the release's result
+        asks for it at once."""
+        wait = self._chart_asked + DRAG_CHART_S - time.monotonic()
+        if wait <= 0:
+            self._chart_asked = time.monotonic()
+            self.request_profile(fast=True)
+        elif not self._chart_timer.isActive():  # a drag that pauses still gets its latest figures' chart
+            self._chart_timer.start(max(1, round(1000 * wait)))
+
+    def _drag_chart_due(self) -> None:
+        if self.box.size.isSliderDown():
+            self._drag_chart()
 
     def request_profile(self, fast: bool = False) -> None:
         account, und = self.account_id(), self.chart.underlying.currentText()

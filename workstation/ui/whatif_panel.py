@@ -11,7 +11,6 @@ prepared before-state. The book is never written here: "Apply to book…" asks t
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -49,8 +48,6 @@ from workstation.ui.whatif_drafts import DraftsBox
 from workstation.ui.whatif_hedge import HedgeForm
 from workstation.ui.whatif_scenarios import ScenarioActions
 from workstation.ui.worker import LatestJob
-
-DRAG_CHART_S = 0.1  # while the size slider is dragged the chart follows at most 10 times a second: `_drag_chart`
 
 
 class WhatIfPanel(WhatIfActions, ScenarioActions, QWidget):
@@ -333,21 +330,6 @@ class WhatIfPanel(WhatIfActions, ScenarioActions, QWidget):
         tables follow the drag; the panel stays stale (Apply off) until the newest result."""
         if self.box.size.isSliderDown():
             self._show_tables(result, quick=True)
-            self._drag_chart()
-
-    def _drag_chart(self) -> None:
-        """While the size slider is dragged the chart follows at most every `DRAG_CHART_S`: its
-        job shares the GIL with the what-if's, and the figures come first; the release's result
-        asks for it at once."""
-        wait = self._chart_asked + DRAG_CHART_S - time.monotonic()
-        if wait <= 0:
-            self._chart_asked = time.monotonic()
-            self.request_profile(fast=True)
-        elif not self._chart_timer.isActive():  # a drag that pauses still gets its latest figures' chart
-            self._chart_timer.start(max(1, round(1000 * wait)))
-
-    def _drag_chart_due(self) -> None:
-        if self.box.size.isSliderDown():
             self._drag_chart()
 
     def _show_tables(self, r: WhatIfResult, quick: bool = False) -> None:
