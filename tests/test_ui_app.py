@@ -157,3 +157,28 @@ def test_make_application_starts_in_fusion() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True,
                          cwd=Path(__file__).resolve().parents[1])
     assert json.loads(out.stdout.strip().splitlines()[-1]) == ["fusion", True, True]
+
+
+def test_shut_down_waits_for_a_job_a_late_result_starts(qtbot, isolated_settings) -> None:
+    """A result delivered while the app shuts down may start another job (the charts' import
+    starts the What-if's): `_shut_down` waits for that one too, so no job outlives the window
+    (one still running at exit emitted from a deleted object: 'Signal source has been deleted')."""
+    import time
+
+    from PySide6.QtCore import QThreadPool, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from workstation.ui.main_window import MainWindow
+    from workstation.ui.worker import start_worker
+    from workstation.ui.workspace import Workspace
+
+    qapp = QApplication.instance()
+    pool = QThreadPool.globalInstance()
+    assert pool.waitForDone(30_000)
+    window = MainWindow(Workspace.from_file(DEMO), isolated_settings)
+    done: list[bool] = []
+    # delivered by the shut-down's own processEvents, after its first wait for the pool
+    QTimer.singleShot(0, lambda: start_worker(time.sleep, 0.3, on_finished=lambda: done.append(True)))
+    app._shut_down(qapp, window)
+    assert pool.activeThreadCount() == 0
+    assert done == [True]  # its result was delivered while the app still ran

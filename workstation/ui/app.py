@@ -127,8 +127,12 @@ def _shut_down(app: QApplication, window: MainWindow) -> None:
     workspace = window.workspace
     workspace.failed.disconnect()  # no error box once the window is closed: stderr instead
     workspace.failed.connect(lambda exc: print(f"error after closing: {exc}", file=sys.stderr))
-    QThreadPool.globalInstance().waitForDone(10_000)  # no engine call outlives the window
-    app.processEvents()  # their results, queued to this thread (history is still recorded)
+    pool = QThreadPool.globalInstance()
+    for _ in range(10):  # no engine call outlives the window (nor the interpreter: a job still
+        pool.waitForDone(10_000)  # running at exit emits from a deleted object)
+        app.processEvents()  # their results, queued to this thread (history is still recorded)
+        if pool.activeThreadCount() == 0:  # a result may have started another job (the charts'
+            break  # import starts the What-if's)
     workspace.close()  # stops watching the database, then closes it
     window.deleteLater()  # its timers and jobs go with it: none fires in a later event loop
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
