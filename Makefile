@@ -11,7 +11,7 @@ SHIBOKEN := $(wildcard $(VENV)/lib/python*/site-packages/shiboken6/__init__.py)
 QT_DEBS := libegl1 libgl1 libxkbcommon0 libfontconfig1 libglib2.0-0 libdbus-1-3 libx11-6 fonts-dejavu-core
 XVFB_DEBS := xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-render-util0 libxcb-image0 libxkbcommon-x11-0
 
-.PHONY: run test setup system-deps clean bench
+.PHONY: run test explore setup system-deps clean bench
 
 setup: system-deps $(STAMP) $(SUPPORT)
 
@@ -40,6 +40,10 @@ test: setup
 	$(BIN)/ruff check workstation tests benchmarks
 	$(BIN)/lint-imports
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# the suite with hypothesis drawing new examples (`make test` draws the same ones every run)
+explore: setup
+	HYPOTHESIS_PROFILE=explore QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # every benchmark of the README's "Speed" section, one after the other (about 7 minutes)
 BENCHES := bench_margin bench_whatif bench_cli bench_window bench_drag bench_stress bench_import

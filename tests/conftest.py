@@ -12,6 +12,14 @@ os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# `make test` (CI) draws the same examples at every run (a hash of each test: a clean checkout
+# cannot fail on examples no earlier run tried); HYPOTHESIS_PROFILE=explore draws new ones, as
+# `make explore` does, to look for what the fixed ones miss
+settings.register_profile("ci", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture
