@@ -24,7 +24,7 @@ from workstation.core.book import PERPETUAL, SPOT
 from workstation.core.collateral import haircut_value
 from workstation.core.methods.base import Attribution
 from workstation.core.methods.pmrm2_book import Expiries, contingencies
-from workstation.core.methods.portfolio_terms import futures_term
+from workstation.core.methods.portfolio_terms import aggregate_replacing, futures_term
 
 if TYPE_CHECKING:
     from workstation.core.methods.pmrm2 import Pmrm2Method, Shares
@@ -218,11 +218,7 @@ def _marginal(m: Pmrm2Method, r: Pmrm2Risk) -> np.ndarray:
             B_wo[o] += new_b - old_b[e]
     loss_wo = m.loss(P_wo, B_wo)
     delta = loss_wo - r.loss[u]
-    if m.corr is None:
-        agg_wo = r.agg + delta
-    else:
-        cl = m.corr @ r.loss
-        agg_wo = np.sqrt(np.maximum(r.agg**2 + 2.0 * delta * cl[u] + delta**2 * np.diag(m.corr)[u], 0.0))
+    agg_wo = r.agg + delta if m.corr is None else aggregate_replacing(r.loss, m.corr, u, loss_wo)
     d_mm, d_im = _contingency_change(m, r)
     mm_tot = float(r.cont_mm.sum())
     im_tot = float(r.cont_im.sum() + r.coll_im.sum())

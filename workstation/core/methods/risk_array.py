@@ -33,6 +33,7 @@ from workstation.core.collateral import haircut_value
 from workstation.core.methods.base import Attribution, MarginMethod, Parts, Scope, column_sums
 from workstation.core.methods.portfolio_terms import (
     aggregate,
+    aggregate_replacing,
     correlation_matrix,
     futures_term,
     naked_shorts,
@@ -228,15 +229,14 @@ class RiskArrayMethod(MarginMethod):
     def eq_mm_single(self, P: Parts) -> tuple[np.ndarray, np.ndarray]:
         if self.corr is None or not self.use_fast:
             return super().eq_mm_single(P)
-        # sqrt(L' C L) with only L_a changed: quad0 + 2 dL_a (C L0)_a + dL_a^2 C_aa
+        # sqrt(L' C L) with only L_a changed (`aggregate_replacing`)
         p0 = self.snapshot()
         eq = self._equity0() + (P.equity - p0.equity[0])
         L0 = p0.terms["loss"][0]
-        dL = P.terms["loss"] - L0
-        quad = float(L0 @ self.corr @ L0) + 2.0 * dL * (self.corr @ L0) + dL * dL * np.diag(self.corr)
+        agg = aggregate_replacing(L0, self.corr, np.arange(L0.size), P.terms["loss"])
         pp = self.profile.portfolio
         cont = p0.terms["cont"][0].sum() + (P.terms["cont"] - p0.terms["cont"][0])
-        return eq, pp.mm_factor * np.sqrt(np.maximum(quad, 0.0)) + cont
+        return eq, pp.mm_factor * agg + cont
 
     def risk(self) -> PortfolioRisk:
         """The scenario results at the current prices (cached)."""

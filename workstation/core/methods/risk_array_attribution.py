@@ -18,7 +18,7 @@ import numpy as np
 
 from workstation.core.book import SPOT, Book
 from workstation.core.methods.base import Attribution, column_sums
-from workstation.core.methods.portfolio_terms import delta_one_sides
+from workstation.core.methods.portfolio_terms import aggregate_replacing, delta_one_sides
 
 if TYPE_CHECKING:
     from workstation.core.methods.risk_array import RiskArrayMethod
@@ -46,7 +46,7 @@ def attribute(m: RiskArrayMethod) -> Attribution:
 
     loss_wo = np.maximum(0.0, -(r.total[:, u] - r.pnl).min(0)) if has_scen else np.zeros(n)
     delta = loss_wo - r.loss[u]
-    agg_wo = r.agg + delta if m.corr is None else _correlated_without(m.corr, r.loss, u, loss_wo)
+    agg_wo = r.agg + delta if m.corr is None else aggregate_replacing(r.loss, m.corr, u, loss_wo)
     cont_wo = float(r.cont.sum()) + _contingency_change(m, book, spot)
     marginal = r.im - imf * (mmf * agg_wo + cont_wo)
 
@@ -59,24 +59,6 @@ def attribute(m: RiskArrayMethod) -> Attribution:
         collateral[assets[a]] = collateral.get(assets[a], 0.0) + float(c)
     return Attribution(standalone=standalone, marginal=marginal, component=component,
                        collateral=collateral)
-
-
-def _correlated_without(corr: np.ndarray, loss: np.ndarray, u: np.ndarray, loss_wo: np.ndarray) -> np.ndarray:
-    """sqrt(L' C L) with each position's column u_i at its loss without the position (n,).
-
-    With L_-a the losses with column a zeroed: L' C L = Q_a + 2 x R_a + x^2 C_aa, where
-    Q_a = L_-a' C L_-a, R_a = sum over b != a of C_ab L_b and x the column's loss. Each term is
-    computed as it stands: the expansion about the whole book's quadratic form (agg^2 +
-    2 delta (C L)_a + delta^2 C_aa) cancels to rounding noise when a position carries its
-    column's whole loss and the others are nil, and the square root made that noise about
-    sqrt(eps) of the margin (5.6e-5 of a 3,183 loss, a fast and a plain path disagreeing)."""
-    A = loss.size
-    rest = np.where(np.eye(A, dtype=bool), 0.0, loss[None, :])  # row a: L with column a zeroed
-    q = np.einsum("ab,bc,ac->a", rest, corr, rest)
-    r = np.einsum("ab,ab->a", corr, rest)
-    x = loss_wo
-    quad = q[u] + 2.0 * x * r[u] + x * x * np.diag(corr)[u]
-    return np.sqrt(np.maximum(quad, 0.0))
 
 
 def _contingency_change(m: RiskArrayMethod, book: Book, spot: np.ndarray) -> np.ndarray:
